@@ -1,0 +1,1 @@
+export const WHARF_API_GROUP = 'wharf.dev' as const;
