@@ -1,1 +1,4 @@
 export const WHARF_API_GROUP = 'wharf.dev' as const;
+export * from './diagnostic.js';
+export * from './conditions.js';
+export * from './workflow-app.js';
