@@ -1,0 +1,40 @@
+import { createPool, createTypeParserPreset, type DatabasePool, type Interceptor } from 'slonik';
+
+export type { DatabasePool } from 'slonik';
+
+export interface PoolOptions {
+  maximumPoolSize?: number;
+  /** Counted by tests and the idle benchmark. */
+  onQuery?: () => void;
+  statementTimeoutMs?: number;
+}
+
+/**
+ * The one way Wharf opens a pool. Timestamps come back as ISO strings (not epoch numbers) and int8 as numbers
+ * (ids and generations stay far below 2^53).
+ */
+export async function createStorePool(connectionString: string, options: PoolOptions = {}): Promise<DatabasePool> {
+  const interceptors: Interceptor[] = [];
+  if (options.onQuery) {
+    const onQuery = options.onQuery;
+    interceptors.push({
+      name: 'wharf.query-counter',
+      beforeQueryExecution: () => {
+        onQuery();
+        return null;
+      },
+    });
+  }
+  return createPool(connectionString, {
+    maximumPoolSize: options.maximumPoolSize ?? 10,
+    interceptors,
+    statementTimeout: options.statementTimeoutMs ?? 30_000,
+    // A held transaction must not block others for long.
+    idleInTransactionSessionTimeout: 60_000,
+    connectionTimeout: 5_000,
+    typeParsers: [
+      ...createTypeParserPreset().filter((p) => p.name !== 'timestamptz' && p.name !== 'timestamp'),
+      { name: 'timestamptz', parse: (value: string) => new Date(value).toISOString() },
+    ],
+  });
+}
