@@ -3,3 +3,4 @@ export * from './diagnostic.js';
 export * from './conditions.js';
 export * from './workflow-app.js';
 export * from './redact.js';
+export * from './settings.js';

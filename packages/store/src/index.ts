@@ -7,3 +7,4 @@ export * as repositories from './repositories.js';
 export * as audit from './audit.js';
 export { sql } from 'slonik';
 export type { CommonQueryMethods, DatabaseTransactionConnection } from 'slonik';
+export * from './settings.js';

@@ -1,0 +1,89 @@
+import path from 'node:path';
+import { redactSecrets } from '@wharf/contracts';
+import { createStorePool, type DatabasePool, migrate, startEmbeddedPostgres } from '@wharf/store';
+import { buildServer } from '@wharf/webhook-app';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { SettingsOf } from '@wharf/contracts';
+import type { upSettings } from './settings.js';
+
+export const WHARF_VERSION = '0.1.0';
+
+/** A failure the user can fix: printed as is, without a stack trace. */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+export interface ControlPlane {
+  url: string;
+  databaseUrl: string;
+  pool: DatabasePool;
+  registry: Registry;
+  server: FastifyInstance;
+  stop(): Promise<void>;
+}
+
+export interface ControlPlaneDeps {
+  settings: SettingsOf<typeof upSettings>;
+  log: Logger;
+  cwd: string;
+  progress: (message: string) => void;
+}
+
+async function connectOrExplain(url: string, size: number, fromSetting: boolean): Promise<DatabasePool> {
+  const pool = await createStorePool(url, { maximumPoolSize: size });
+  try {
+    await pool.query((await import('@wharf/store')).sql.unsafe`SELECT 1`);
+    return pool;
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    const where = fromSetting ? ' (DATABASE_URL)' : '';
+    throw new StartupError(`cannot connect to the database at ${redactSecrets(url)}${where}: ${redactSecrets((err as Error).message)}`);
+  }
+}
+
+/** Starts the store (embedded Postgres unless DATABASE_URL is set), migrates, and serves HTTP. */
+export async function startControlPlane({ settings, log, cwd, progress }: ControlPlaneDeps): Promise<ControlPlane> {
+  const cleanups: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const fn of cleanups.reverse()) await fn().catch((err) => log.warn({ err }, 'shutdown step failed'));
+  };
+  try {
+    let databaseUrl = settings.DATABASE_URL;
+    if (!databaseUrl) {
+      const dataDir = path.resolve(cwd, settings.WHARF_DATA_DIR, 'pg');
+      const started = Date.now();
+      const pg = await startEmbeddedPostgres({ dataDir, log, onProgress: progress });
+      cleanups.push(() => pg.stop());
+      databaseUrl = pg.url;
+      log.info({ dataDir: pg.dataDir, port: pg.port, initialised: pg.initialised, ms: Date.now() - started }, 'embedded postgres started');
+    }
+    await migrate(databaseUrl, log).catch((err) => {
+      throw new StartupError(`database migration failed: ${redactSecrets((err as Error).message)}`);
+    });
+    const pool = await connectOrExplain(databaseUrl, settings.WHARF_DB_POOL_SIZE, Boolean(settings.DATABASE_URL));
+    cleanups.push(() => pool.end());
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const server = await buildServer({ log, pool, registry, version: WHARF_VERSION });
+    cleanups.push(() => server.close());
+    try {
+      await server.listen({ host: settings.WHARF_HOST, port: settings.WHARF_PORT });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        throw new StartupError(
+          `port ${settings.WHARF_PORT} on ${settings.WHARF_HOST} is already in use: stop the other process or set WHARF_PORT to a free port`,
+        );
+      }
+      throw err;
+    }
+    const address = server.server.address();
+    const port = typeof address === 'object' && address ? address.port : settings.WHARF_PORT;
+    const host = settings.WHARF_HOST === '0.0.0.0' || settings.WHARF_HOST === '::' ? '127.0.0.1' : settings.WHARF_HOST;
+    return { url: `http://${host}:${port}`, databaseUrl, pool, registry, server, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
