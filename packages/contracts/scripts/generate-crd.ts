@@ -1,0 +1,3 @@
+export function buildCrd(_schema: Record<string, unknown>): string {
+  return '';
+}

@@ -1,0 +1,96 @@
+/** Module names are unique across the app; dependsOn names existing modules and has no cycle. */
+import { CODES } from '../../codes.js';
+import type { Diagnostic } from '../../diagnostic.js';
+import { didYouMean } from '../../suggest.js';
+import { type AppIndex, type ModuleEntry, report, where } from './app-index.js';
+
+export function checkDuplicateModules(index: AppIndex): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const module of index.modules) {
+    const first = index.moduleByName.get(module.name);
+    if (!first || first === module) continue;
+    out.push(
+      report(
+        module.source,
+        [...module.path, 'name'],
+        CODES.DuplicateModule,
+        `Module name "${module.name}" is already used at ${where(first.source, [...first.path, 'name'])}: give each module its own name.`,
+      ),
+    );
+  }
+  return out;
+}
+
+const dependsOnOf = (module: ModuleEntry): unknown[] =>
+  Array.isArray(module.value.dependsOn) ? module.value.dependsOn : [];
+
+export function checkDependencies(index: AppIndex): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const names = [...index.moduleByName.keys()];
+  for (const module of index.modules) {
+    dependsOnOf(module).forEach((dep, i) => {
+      if (typeof dep !== 'string' || index.moduleByName.has(dep)) return;
+      out.push(
+        report(
+          module.source,
+          [...module.path, 'dependsOn', i],
+          CODES.MissingDependency,
+          `Module "${module.name}" depends on "${dep}", which is not a module of this app.${didYouMean(dep, names)}`,
+        ),
+      );
+    });
+  }
+  out.push(...findCycles(index));
+  return out;
+}
+
+/** Reports each dependency cycle once, at the dependsOn entry that closes it. */
+function findCycles(index: AppIndex): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const reported = new Set<string>();
+  const visit = (start: string) => {
+    // iterative DFS: frames of [module name, next dependency index]
+    const frames: [string, number][] = [[start, 0]];
+    state.set(start, 'visiting');
+    stack.push(start);
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1] as [string, number];
+      const module = index.moduleByName.get(frame[0]) as ModuleEntry;
+      const deps = dependsOnOf(module);
+      if (frame[1] >= deps.length) {
+        state.set(frame[0], 'done');
+        stack.pop();
+        frames.pop();
+        continue;
+      }
+      const depIndex = frame[1];
+      frame[1]++;
+      const dep = deps[depIndex];
+      if (typeof dep !== 'string' || !index.moduleByName.has(dep)) continue;
+      const depState = state.get(dep);
+      if (depState === 'visiting') {
+        const cycle = [...stack.slice(stack.indexOf(dep)), dep];
+        const key = [...cycle.slice(0, -1)].sort().join('\u0000');
+        if (!reported.has(key)) {
+          reported.add(key);
+          out.push(
+            report(
+              module.source,
+              [...module.path, 'dependsOn', depIndex],
+              CODES.DependencyCycle,
+              `Modules depend on each other in a cycle: ${cycle.join(' → ')}. Remove one of these dependsOn entries.`,
+            ),
+          );
+        }
+      } else if (depState === undefined) {
+        state.set(dep, 'visiting');
+        stack.push(dep);
+        frames.push([dep, 0]);
+      }
+    }
+  };
+  for (const name of index.moduleByName.keys()) if (!state.has(name)) visit(name);
+  return out;
+}

@@ -1,0 +1,164 @@
+/**
+ * Pipeline checks: step names unique within a pipeline, steps that route to other steps name real ones,
+ * templates only read steps that ran earlier, and a pipeline is defined in one file only.
+ */
+import { CODES } from '../../codes.js';
+import type { Diagnostic, Severity } from '../../diagnostic.js';
+import { didYouMean } from '../../suggest.js';
+import type { PathSegment } from '../../yaml/locate.js';
+import { isRecord } from '../config-document.js';
+import { type AppIndex, type PipelineEntry, report, where } from './app-index.js';
+
+export function checkStepNames(index: AppIndex): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const pipeline of index.pipelines) {
+    const seen = new Map<string, number>();
+    for (const step of pipeline.steps) {
+      if (step.name === undefined) continue;
+      const first = seen.get(step.name);
+      if (first !== undefined) {
+        out.push(
+          report(
+            step.source,
+            [...step.path, 'name'],
+            CODES.DuplicateStep,
+            `Step name "${step.name}" is already used by step ${first + 1} of pipeline "${pipeline.name}": step names must be unique within a pipeline.`,
+          ),
+        );
+      } else seen.set(step.name, step.index);
+    }
+  }
+  return out;
+}
+
+/** Names of every step in a pipeline, nested ones (parallel, foreach, …) included. */
+function allStepNames(pipeline: PipelineEntry): Set<string> {
+  const names = new Set<string>();
+  const stack: unknown[] = [pipeline.value.steps];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (Array.isArray(value)) stack.push(...value);
+    else if (isRecord(value)) {
+      if (typeof value.name === 'string' && typeof value.type === 'string') names.add(value.name);
+      stack.push(...Object.values(value));
+    }
+  }
+  return names;
+}
+
+/** step.conditional routes: `routes: {value: step}` and `default: step` must name steps of the pipeline. */
+export function checkStepRoutes(index: AppIndex): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const pipeline of index.pipelines) {
+    const names = allStepNames(pipeline);
+    for (const step of pipeline.steps) {
+      if (step.type !== 'step.conditional' || !isRecord(step.value.config)) continue;
+      const config = step.value.config;
+      const targets: [PathSegment[], unknown][] = [];
+      if (isRecord(config.routes)) {
+        for (const [value, target] of Object.entries(config.routes)) targets.push([[...step.path, 'config', 'routes', value], target]);
+      }
+      if ('default' in config) targets.push([[...step.path, 'config', 'default'], config.default]);
+      for (const [path, target] of targets) {
+        if (typeof target !== 'string' || names.has(target)) continue;
+        out.push(
+          report(
+            step.source,
+            path,
+            CODES.MissingStepReference,
+            `Step "${step.name}" routes to "${target}", which is not a step of pipeline "${pipeline.name}".${didYouMean(target, names)}`,
+          ),
+        );
+      }
+    }
+  }
+  return out;
+}
+
+const TEMPLATE = /\{\{(.*?)\}\}/gs;
+const STEP_READS = [/\.steps\.([A-Za-z0-9_]+)/g, /index\s+\.steps\s+"([^"]+)"/g, /\bstep\s+"([^"]+)"/g];
+
+/** Step names a template string reads. */
+export function stepsReadBy(text: string): string[] {
+  const found: string[] = [];
+  for (const block of text.matchAll(TEMPLATE)) {
+    const body = block[1] ?? '';
+    for (const pattern of STEP_READS) for (const m of body.matchAll(pattern)) if (m[1]) found.push(m[1]);
+  }
+  return found;
+}
+
+function stringsIn(value: unknown, path: PathSegment[], out: [PathSegment[], string][], budget = { left: 10_000 }): void {
+  if (budget.left-- <= 0) return;
+  if (typeof value === 'string') {
+    if (value.includes('{{')) out.push([path, value]);
+  } else if (Array.isArray(value)) value.forEach((v, i) => stringsIn(v, [...path, i], out, budget));
+  else if (isRecord(value)) for (const [k, v] of Object.entries(value)) stringsIn(v, [...path, k], out, budget);
+}
+
+/** The engine's own switch: engine.validation.templateRefs is off, warn (its default) or error. */
+function templateRefSeverity(index: AppIndex): Severity | 'off' {
+  for (const source of index.documents) {
+    const v = isRecord(source.value) && isRecord(source.value.engine) ? source.value.engine.validation : undefined;
+    const mode = isRecord(v) ? v.templateRefs : undefined;
+    if (mode === 'off') return 'off';
+    if (mode === 'error') return 'error';
+  }
+  return 'warning';
+}
+
+export function checkTemplateStepOrder(index: AppIndex): Diagnostic[] {
+  const severity = templateRefSeverity(index);
+  if (severity === 'off') return [];
+  const out: Diagnostic[] = [];
+  for (const pipeline of index.pipelines) {
+    const all = allStepNames(pipeline);
+    const order = new Map<string, number>();
+    for (const step of pipeline.steps) if (step.name !== undefined && !order.has(step.name)) order.set(step.name, step.index);
+    for (const step of pipeline.steps) {
+      const strings: [PathSegment[], string][] = [];
+      stringsIn(step.value.config, [...step.path, 'config'], strings);
+      for (const [path, text] of strings) {
+        for (const read of new Set(stepsReadBy(text))) {
+          const position = order.get(read);
+          let problem: string | undefined;
+          if (position === undefined && !all.has(read)) {
+            problem = `reads step "${read}", which is not a step of pipeline "${pipeline.name}": its output will be empty.${didYouMean(read, all)}`;
+          } else if (position !== undefined && position >= step.index) {
+            problem =
+              position === step.index
+                ? `reads its own output (step "${read}"), which does not exist yet while it runs.`
+                : `reads step "${read}", which runs later (step ${position + 1}): move "${read}" before step ${step.index + 1} or read something else.`;
+          }
+          if (problem) {
+            out.push(report(step.source, path, CODES.TemplateStepOrder, `A template in step "${step.name}" ${problem}`, { severity }));
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** A pipeline name defined in two files: the engine keeps the first definition it loads. */
+export function checkRedefinedPipelines(index: AppIndex): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const first = new Map<string, PipelineEntry>();
+  for (const pipeline of index.pipelines) {
+    const before = first.get(pipeline.name);
+    if (!before) {
+      first.set(pipeline.name, pipeline);
+      continue;
+    }
+    out.push(
+      report(
+        pipeline.source,
+        pipeline.path,
+        CODES.RedefinedAcrossFiles,
+        `Pipeline "${pipeline.name}" is also defined at ${where(before.source, before.path)}: only one definition is used. Rename or remove one.`,
+        { atKey: true },
+      ),
+    );
+  }
+  return out;
+}

@@ -1,0 +1,158 @@
+/**
+ * Parses one YAML file into documents with positions, enforcing the limits before and after parsing.
+ * Never throws: every problem becomes a diagnostic.
+ */
+import { type Document, LineCounter, type Node, isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments } from 'yaml';
+import { CODES } from '../codes.js';
+import type { Diagnostic } from '../diagnostic.js';
+import { LIMITS, type Limits } from '../limits.js';
+import { diagnosticAt } from './diagnostic-at.js';
+import { findExcessiveNesting } from './find-excessive-nesting.js';
+
+export interface YamlDocument {
+  doc: Document.Parsed;
+  /** The plain value (aliases and merge keys resolved); undefined when the document could not be read. */
+  value: unknown;
+  /** True when the document parsed without errors and within the limits. */
+  ok: boolean;
+}
+
+export interface ParsedYamlFile {
+  path: string;
+  lineCounter: LineCounter;
+  documents: YamlDocument[];
+  diagnostics: Diagnostic[];
+}
+
+export const utf8Length = (text: string): number => Buffer.byteLength(text, 'utf8');
+
+export function parseYamlFile(path: string, text: string, limits: Limits = LIMITS): ParsedYamlFile {
+  const lineCounter = new LineCounter();
+  const result: ParsedYamlFile = { path, lineCounter, documents: [], diagnostics: [] };
+  const bytes = text.length > limits.maxFileBytes ? text.length : utf8Length(text);
+  if (bytes > limits.maxFileBytes) {
+    result.diagnostics.push(
+      diagnosticAt(
+        path,
+        undefined,
+        undefined,
+        CODES.FileTooLarge,
+        `File is ${bytes} bytes, over the limit of ${limits.maxFileBytes}: split it into several files listed in wharf.yaml.`,
+      ),
+    );
+    return result;
+  }
+  const deepAt = findExcessiveNesting(text, limits.maxDepth);
+  if (deepAt !== undefined) {
+    const counter = new LineCounter();
+    for (let i = text.indexOf('\n'); i !== -1 && i < deepAt; i = text.indexOf('\n', i + 1)) counter.addNewLine(i + 1);
+    result.diagnostics.push(
+      diagnosticAt(path, counter, [deepAt, deepAt + 1], CODES.TooDeep, tooDeepMessage(limits.maxDepth)),
+    );
+    return result;
+  }
+  let docs: Document.Parsed[];
+  try {
+    docs = parseAllDocuments(text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: false }) as Document.Parsed[];
+  } catch (err) {
+    result.diagnostics.push(
+      diagnosticAt(path, undefined, undefined, CODES.YamlSyntax, `YAML could not be parsed: ${String(err)}`),
+    );
+    return result;
+  }
+  for (const doc of Array.isArray(docs) ? docs : []) {
+    result.documents.push(readDocument(path, doc, lineCounter, limits, result.diagnostics));
+  }
+  return result;
+}
+
+const tooDeepMessage = (max: number) =>
+  `Nesting is deeper than ${max} levels: flatten the structure (Workflow configs never need this depth).`;
+
+function readDocument(
+  path: string,
+  doc: Document.Parsed,
+  lineCounter: LineCounter,
+  limits: Limits,
+  diagnostics: Diagnostic[],
+): YamlDocument {
+  for (const error of doc.errors) {
+    const duplicate = error.code === 'DUPLICATE_KEY';
+    diagnostics.push(
+      diagnosticAt(
+        path,
+        lineCounter,
+        error.pos,
+        duplicate ? CODES.DuplicateKey : CODES.YamlSyntax,
+        duplicate
+          ? 'This key appears twice in the same mapping: remove or rename one (the engine refuses duplicate keys).'
+          : `YAML syntax error: ${firstLine(error.message)}`,
+      ),
+    );
+  }
+  for (const warning of doc.warnings) {
+    diagnostics.push(
+      diagnosticAt(path, lineCounter, warning.pos, CODES.YamlSyntax, `YAML warning: ${firstLine(warning.message)}`, 'warning'),
+    );
+  }
+  if (doc.errors.length > 0) return { doc, value: undefined, ok: false };
+  const deep = findDeepNode(doc.contents, limits.maxDepth);
+  if (deep) {
+    diagnostics.push(diagnosticAt(path, lineCounter, deep.range ?? undefined, CODES.TooDeep, tooDeepMessage(limits.maxDepth)));
+    return { doc, value: undefined, ok: false };
+  }
+  try {
+    return { doc, value: doc.toJS({ maxAliasCount: limits.maxAliasCount }), ok: true };
+  } catch (err) {
+    const alias = firstAlias(doc.contents);
+    const isExpansion = err instanceof ReferenceError && /alias/i.test(err.message);
+    diagnostics.push(
+      diagnosticAt(
+        path,
+        lineCounter,
+        alias?.range ?? doc.contents?.range ?? undefined,
+        isExpansion ? CODES.AliasExpansion : CODES.YamlSyntax,
+        isExpansion
+          ? `Aliases expand to too much data (over ${limits.maxAliasCount} alias uses): write the values out or use fewer nested aliases.`
+          : `YAML could not be read: ${firstLine(String(err))}`,
+      ),
+    );
+    return { doc, value: undefined, ok: false };
+  }
+}
+
+const firstLine = (message: string): string => message.split('\n')[0] ?? message;
+
+/** Iterative walk: the first node deeper than max, or undefined. Aliases are not followed. */
+function findDeepNode(root: Node | null, max: number): Node | undefined {
+  if (!root) return undefined;
+  const stack: [Node, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [Node, number];
+    if (depth > max) return node;
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (isPair(pair) && pair.value && !isScalar(pair.value)) stack.push([pair.value as Node, depth + 1]);
+        if (isPair(pair) && pair.key && !isScalar(pair.key)) stack.push([pair.key as Node, depth + 1]);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) if (item && !isScalar(item)) stack.push([item as Node, depth + 1]);
+    }
+  }
+  return undefined;
+}
+
+function firstAlias(root: Node | null): Node | undefined {
+  if (!root) return undefined;
+  const stack: Node[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop() as Node;
+    if (isAlias(node)) return node;
+    if (isMap(node)) {
+      for (const pair of [...node.items].reverse()) if (isPair(pair) && pair.value) stack.push(pair.value as Node);
+    } else if (isSeq(node)) {
+      for (const item of [...node.items].reverse()) if (item) stack.push(item as Node);
+    }
+  }
+  return undefined;
+}
