@@ -8,3 +8,5 @@ export * as audit from './audit.js';
 export { sql } from 'slonik';
 export type { CommonQueryMethods, DatabaseTransactionConnection } from 'slonik';
 export * from './settings.js';
+export * as deliveries from './deliveries.js';
+export * as github from './github.js';

@@ -1,0 +1,126 @@
+/**
+ * webhook_deliveries: every GitHub delivery is stored before it is acknowledged (the delivery id is the primary key,
+ * so a redelivery is stored once), then claimed by a worker with SKIP LOCKED, in order per repository.
+ */
+import { sql, type CommonQueryMethods } from 'slonik';
+import { z } from 'zod';
+
+export const DELIVERIES_CHANNEL = 'wharf_webhook_deliveries' as const;
+export const DELIVERY_STATUSES = ['pending', 'processing', 'done', 'ignored', 'failed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export interface NewDelivery {
+  deliveryId: string;
+  event: string;
+  action: string | null;
+  /** The raw JSON text GitHub signed; stored as jsonb. */
+  payload: string;
+  orderingKey: string | null;
+  source?: string;
+}
+
+/** Stores a delivery; `stored: false` means this delivery id was already stored (a redelivery). */
+export async function insertDelivery(db: CommonQueryMethods, d: NewDelivery): Promise<{ stored: boolean }> {
+  const row = await db.maybeOne(sql.type(z.object({ delivery_id: z.string() }))`
+    WITH ins AS (
+      INSERT INTO webhook_deliveries (delivery_id, source, event, action, payload, ordering_key)
+      VALUES (${d.deliveryId}, ${d.source ?? 'github'}, ${d.event}, ${d.action}, ${d.payload}::jsonb, ${d.orderingKey})
+      ON CONFLICT (delivery_id) DO NOTHING
+      RETURNING delivery_id
+    )
+    SELECT delivery_id FROM ins, LATERAL (SELECT pg_notify(${DELIVERIES_CHANNEL}, ins.delivery_id)) n`);
+  return { stored: row !== null };
+}
+
+export const ClaimedDelivery = z.object({
+  delivery_id: z.string(),
+  event: z.string(),
+  action: z.string().nullable(),
+  payload: z.record(z.unknown()),
+  attempts: z.number(),
+  received_at: z.string(),
+});
+export type ClaimedDelivery = z.infer<typeof ClaimedDelivery>;
+
+/**
+ * Claims up to `limit` due deliveries, oldest first, at most one per ordering key, skipping keys that another
+ * worker is processing. A claim is a lease: a worker that dies leaves it to expire and be claimed again.
+ */
+export async function claimDeliveries(
+  db: CommonQueryMethods,
+  input: { limit: number; leaseSeconds: number },
+): Promise<readonly ClaimedDelivery[]> {
+  return db.any(sql.type(ClaimedDelivery)`
+    WITH due AS (
+      SELECT d.delivery_id, d.ordering_key, d.received_at FROM webhook_deliveries d
+      WHERE (d.status = 'pending' OR (d.status = 'processing' AND d.locked_until < now()))
+        AND d.next_attempt_at <= now()
+        AND (d.ordering_key IS NULL OR NOT EXISTS (
+          SELECT 1 FROM webhook_deliveries p
+          WHERE p.ordering_key = d.ordering_key AND p.delivery_id <> d.delivery_id
+            AND ((p.status = 'processing' AND p.locked_until >= now())
+              OR (p.status IN ('pending', 'processing') AND p.received_at < d.received_at))))
+      ORDER BY d.next_attempt_at, d.received_at
+      LIMIT ${input.limit * 4}
+      FOR UPDATE SKIP LOCKED
+    ), one_per_key AS (
+      SELECT DISTINCT ON (coalesce(ordering_key, delivery_id)) delivery_id FROM due
+      ORDER BY coalesce(ordering_key, delivery_id), received_at
+      LIMIT ${input.limit}
+    )
+    UPDATE webhook_deliveries w
+    SET status = 'processing', attempts = w.attempts + 1, locked_until = now() + make_interval(secs => ${input.leaseSeconds})
+    FROM one_per_key c WHERE w.delivery_id = c.delivery_id
+    RETURNING w.delivery_id, w.event, w.action, w.payload, w.attempts, w.received_at`);
+}
+
+export async function finishDelivery(
+  db: CommonQueryMethods,
+  deliveryId: string,
+  input: { status: 'done' | 'ignored' | 'failed'; tenantId?: number | null; error?: string },
+): Promise<void> {
+  await db.query(sql.unsafe`
+    UPDATE webhook_deliveries SET status = ${input.status}, processed_at = now(), locked_until = NULL,
+      tenant_id = coalesce(${input.tenantId ?? null}::bigint, tenant_id), last_error = ${input.error ?? null}
+    WHERE delivery_id = ${deliveryId}`);
+}
+
+/** Puts a delivery back for another attempt after `delaySeconds`. */
+export async function retryDelivery(db: CommonQueryMethods, deliveryId: string, delaySeconds: number, error: string): Promise<void> {
+  await db.query(sql.unsafe`
+    UPDATE webhook_deliveries SET status = 'pending', locked_until = NULL, last_error = ${error},
+      next_attempt_at = now() + make_interval(secs => ${delaySeconds})
+    WHERE delivery_id = ${deliveryId}`);
+}
+
+export const DeliveryRow = z.object({
+  delivery_id: z.string(),
+  event: z.string(),
+  action: z.string().nullable(),
+  status: z.enum(DELIVERY_STATUSES),
+  attempts: z.number(),
+  last_error: z.string().nullable(),
+  tenant_id: z.number().nullable(),
+});
+export type DeliveryRow = z.infer<typeof DeliveryRow>;
+
+export async function getDelivery(db: CommonQueryMethods, deliveryId: string): Promise<DeliveryRow | null> {
+  return db.maybeOne(sql.type(DeliveryRow)`
+    SELECT delivery_id, event, action, status, attempts, last_error, tenant_id FROM webhook_deliveries WHERE delivery_id = ${deliveryId}`);
+}
+
+export async function countDeliveries(db: CommonQueryMethods): Promise<Record<DeliveryStatus, number>> {
+  const rows = await db.any(sql.type(z.object({ status: z.enum(DELIVERY_STATUSES), n: z.number() }))`
+    SELECT status, count(*)::int AS n FROM webhook_deliveries GROUP BY status`);
+  const out = { pending: 0, processing: 0, done: 0, ignored: 0, failed: 0 };
+  for (const r of rows) out[r.status] = r.n;
+  return out;
+}
+
+/** Deletes processed deliveries older than `days`; returns how many. */
+export async function pruneDeliveries(db: CommonQueryMethods, days: number): Promise<number> {
+  const rows = await db.any(sql.type(z.object({ delivery_id: z.string() }))`
+    DELETE FROM webhook_deliveries WHERE status IN ('done', 'ignored', 'failed')
+      AND received_at < now() - make_interval(days => ${days}) RETURNING delivery_id`);
+  return rows.length;
+}
