@@ -10,3 +10,5 @@ export type { CommonQueryMethods, DatabaseTransactionConnection } from 'slonik';
 export * from './settings.js';
 export * as deliveries from './deliveries.js';
 export * as github from './github.js';
+export * as versions from './versions.js';
+export * as desiredState from './desired-state.js';

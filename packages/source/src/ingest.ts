@@ -1,0 +1,133 @@
+/**
+ * Ingest(repository, ref, sha) → version: read the commit from the object store, validate what changed, recognise
+ * rollbacks, and record the version exactly once.
+ */
+import type { Diagnostic } from '@wharf/contracts';
+import { type DatabasePool, type repositories, versions } from '@wharf/store';
+import type { Logger } from 'pino';
+import type { GitReader } from './git/git-reader.js';
+import { type BaseVersion, readVersion } from './read-version.js';
+import type { Manifest } from './validation.js';
+
+export interface IngestResult {
+  version: versions.Version;
+  apps: readonly versions.VersionApp[];
+  /** False when the sha had already been recorded (by this or a concurrent call). */
+  created: boolean;
+  /** Apps whose files were read and validated for this commit (the others were carried forward). */
+  validated: string[];
+}
+
+async function loadBase(db: DatabasePool, reader: GitReader, repositoryId: number, version: versions.Version): Promise<BaseVersion> {
+  const apps = await versions.listVersionApps(db, version.id);
+  const commit = await reader.readCommit(version.sha);
+  return {
+    id: version.id,
+    sha: version.sha,
+    tree: commit.tree,
+    manifest: (version.manifest as Manifest | null) ?? null,
+    diagnostics: (version.diagnostics as Diagnostic[]) ?? [],
+    apps: new Map(
+      apps.map((a) => [
+        a.app,
+        {
+          digest: a.digest,
+          valid: a.valid,
+          diagnostics: a.diagnostics as Diagnostic[],
+          spec: a.spec,
+          carriedFromVersionId: a.carried_from_version_id,
+        },
+      ]),
+    ),
+  };
+}
+
+/**
+ * The version to diff against: the parent's when it was recorded, otherwise the branch's previous head when it is an
+ * ancestor (several commits pushed at once). Without one, every app is read.
+ */
+async function findBase(
+  db: DatabasePool,
+  reader: GitReader,
+  repository: repositories.Repository,
+  ref: string | null,
+  parents: string[],
+  sha: string,
+): Promise<BaseVersion | null> {
+  if (parents[0]) {
+    const parent = await versions.findVersion(db, repository.id, parents[0]);
+    if (parent) return loadBase(db, reader, repository.id, parent);
+  }
+  if (!ref) return null;
+  const previous = (await versions.listRefs(db, repository.id)).find((r) => r.ref === ref);
+  if (!previous || previous.sha === sha || !(await reader.isAncestor(previous.sha, sha))) return null;
+  const version = await versions.findVersion(db, repository.id, previous.sha);
+  return version ? loadBase(db, reader, repository.id, version) : null;
+}
+
+export async function ingestCommit(
+  deps: { pool: DatabasePool; log: Logger },
+  reader: GitReader,
+  repository: repositories.Repository,
+  ref: string | null,
+  sha: string,
+): Promise<IngestResult> {
+  const { pool } = deps;
+  const existing = await versions.findVersion(pool, repository.id, sha);
+  if (existing) return { version: existing, apps: await versions.listVersionApps(pool, existing.id), created: false, validated: [] };
+
+  const commit = await reader.readCommit(sha);
+  const base = await findBase(pool, reader, repository, ref, commit.parents, sha);
+  const content = await readVersion(reader, commit, base);
+
+  // Rollback recognition: a changed app whose digest equals an earlier version's in this commit's history.
+  const rollbacks = new Map<string, number>();
+  for (const app of content.apps) {
+    if (!app.valid || app.carriedFromVersionId !== null) continue;
+    if (base?.apps.get(app.app)?.digest === app.digest) continue;
+    const candidates = await versions.findVersionsWithDigest(pool, {
+      repositoryId: repository.id,
+      app: app.app,
+      digest: app.digest,
+      excludeSha: sha,
+    });
+    for (const c of candidates) {
+      if (await reader.isAncestor(c.sha, sha)) {
+        rollbacks.set(app.app, c.id);
+        break;
+      }
+    }
+  }
+
+  const diagnostics = [...content.manifestDiagnostics, ...content.apps.flatMap((a) => a.diagnostics)];
+  const valid = content.manifest !== null && !diagnostics.some((d) => d.severity === 'error');
+  const { version, created } = await pool.transaction((tx) =>
+    versions.insertVersion(tx, {
+      tenantId: repository.tenant_id,
+      repositoryId: repository.id,
+      sha,
+      parentSha: commit.parents[0] ?? null,
+      ref,
+      author: commit.author,
+      message: commit.message,
+      committedAt: commit.committedAt,
+      valid,
+      diagnostics,
+      manifest: content.manifest,
+      apps: content.apps.map((a) => ({
+        app: a.app,
+        digest: a.digest,
+        valid: a.valid,
+        diagnostics: a.diagnostics,
+        spec: a.spec,
+        carriedFromVersionId: a.carriedFromVersionId,
+        rollbackOfVersionId: rollbacks.get(a.app) ?? null,
+      })),
+    }),
+  );
+  deps.log.info(
+    { repository: repository.full_name, ref, sha, valid, created, validated: content.validated.length, apps: content.apps.length },
+    'version ingested',
+  );
+  return { version, apps: await versions.listVersionApps(pool, version.id), created, validated: created ? content.validated : [] };
+}

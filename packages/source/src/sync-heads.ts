@@ -1,0 +1,86 @@
+/**
+ * One pass over a repository's branch heads: ingest the heads that moved, update their environments, tear down
+ * the environments of deleted branches, and mark versions that no branch reaches any more (force push, deletion).
+ */
+import { type DatabasePool, desiredState, type repositories, versions } from '@wharf/store';
+import type { Logger } from 'pino';
+import { branchSlug } from './branch-slug.js';
+import { applyBranchHead, type DesiredChange, productionBranchOf } from './desired-state.js';
+import type { GitReader } from './git/git-reader.js';
+import { type IngestResult, ingestCommit } from './ingest.js';
+
+export interface SyncResult {
+  ingested: IngestResult[];
+  changes: DesiredChange[];
+  deletedBranches: string[];
+  forcePushed: string[];
+  /** Shas newly marked unreachable. */
+  unreachable: number;
+}
+
+export interface SyncDeps {
+  pool: DatabasePool;
+  log: Logger;
+  now: () => Date;
+}
+
+export async function syncHeads(
+  deps: SyncDeps,
+  reader: GitReader,
+  repository: repositories.Repository,
+  heads: ReadonlyMap<string, string>,
+  options: { branchPreviews: boolean },
+): Promise<SyncResult> {
+  const { pool, log } = deps;
+  const stored = new Map((await versions.listRefs(pool, repository.id)).map((r) => [r.ref, r.sha]));
+  const result: SyncResult = { ingested: [], changes: [], deletedBranches: [], forcePushed: [], unreachable: 0 };
+  // The production branch first: previews of other branches are named after it.
+  const ordered = [...heads].sort(([a], [b]) => Number(b === repository.default_branch) - Number(a === repository.default_branch));
+  for (const [branch, sha] of ordered) {
+    const before = stored.get(branch);
+    if (before === sha) continue;
+    const ingested = await ingestCommit(deps, reader, repository, branch, sha);
+    result.ingested.push(ingested);
+    const production = productionBranchOf(repository, ingested.version);
+    const isProduction = branch === production;
+    if (isProduction || options.branchPreviews) {
+      const changes = await applyBranchHead(pool, {
+        repository,
+        version: ingested.version,
+        apps: ingested.apps,
+        target: {
+          envName: isProduction ? 'production' : branchSlug(branch),
+          kind: isProduction ? 'production' : 'preview',
+          branch,
+          prNumber: null,
+        },
+        now: deps.now(),
+      });
+      result.changes.push(...changes);
+    }
+    if (before && !(await reader.isAncestor(before, sha))) result.forcePushed.push(branch);
+    await versions.saveRef(pool, { tenantId: repository.tenant_id, repositoryId: repository.id, ref: branch, sha });
+  }
+  for (const branch of stored.keys()) {
+    if (heads.has(branch)) continue;
+    result.deletedBranches.push(branch);
+    for (const env of await desiredState.listBranchEnvironments(pool, repository.id, branch)) {
+      if (env.kind !== 'preview') {
+        log.warn({ repository: repository.full_name, branch, environment: env.name }, 'production branch deleted; environment left running');
+        continue;
+      }
+      if (await desiredState.requestDeletion(pool, env.id)) {
+        result.changes.push({ app: env.app, environment: env.name, environmentId: env.id, outcome: 'updated', generation: env.generation + 1 });
+      }
+    }
+    await versions.deleteRef(pool, repository.id, branch);
+  }
+  if (result.forcePushed.length > 0 || result.deletedBranches.length > 0) {
+    const known = new Set(await versions.listVersionShas(pool, repository.id));
+    const reachable = await reader.reachable([...heads.values()], known);
+    const unreachable = [...known].filter((s) => !reachable.has(s));
+    result.unreachable = await versions.setUnreachable(pool, repository.id, unreachable);
+    log.info({ repository: repository.full_name, forcePushed: result.forcePushed, unreachable: unreachable.length }, 'reachability updated');
+  }
+  return result;
+}

@@ -1,0 +1,169 @@
+/**
+ * Versions (one row per commit seen), their per-app results, and the branch heads a repository was last seen at.
+ * Written by @wharf/source; read by the reconciler, the API and the GitHub reporter.
+ */
+import { sql, type CommonQueryMethods, type DatabaseTransactionConnection } from 'slonik';
+import { z } from 'zod';
+
+const json = z.any();
+
+export const Version = z.object({
+  id: z.number(),
+  tenant_id: z.number(),
+  repository_id: z.number(),
+  sha: z.string(),
+  parent_sha: z.string().nullable(),
+  ref: z.string().nullable(),
+  author: z.string().nullable(),
+  message: z.string().nullable(),
+  committed_at: z.string().nullable(),
+  valid: z.boolean(),
+  diagnostics: json,
+  manifest: json,
+  reachable: z.boolean(),
+  created_at: z.string(),
+});
+export type Version = z.infer<typeof Version>;
+
+export const VersionApp = z.object({
+  version_id: z.number(),
+  app: z.string(),
+  digest: z.string(),
+  valid: z.boolean(),
+  diagnostics: json,
+  spec: json,
+  carried_from_version_id: z.number().nullable(),
+  rollback_of_version_id: z.number().nullable(),
+});
+export type VersionApp = z.infer<typeof VersionApp>;
+
+const versionColumns = sql.fragment`id, tenant_id, repository_id, sha, parent_sha, ref, author, message, committed_at, valid,
+  diagnostics, manifest, reachable, created_at`;
+const appColumns = sql.fragment`version_id, app, digest, valid, diagnostics, spec, carried_from_version_id, rollback_of_version_id`;
+
+/** JSON values go through a round trip so that `undefined` members disappear, as jsonb would drop them anyway. */
+const jsonb = (value: unknown) => sql.jsonb(JSON.parse(JSON.stringify(value ?? null)));
+
+export async function findVersion(db: CommonQueryMethods, repositoryId: number, sha: string): Promise<Version | null> {
+  return db.maybeOne(sql.type(Version)`SELECT ${versionColumns} FROM versions WHERE repository_id = ${repositoryId} AND sha = ${sha}`);
+}
+
+export async function getVersion(db: CommonQueryMethods, tenantId: number, id: number): Promise<Version | null> {
+  return db.maybeOne(sql.type(Version)`SELECT ${versionColumns} FROM versions WHERE tenant_id = ${tenantId} AND id = ${id}`);
+}
+
+export async function listVersions(db: CommonQueryMethods, repositoryId: number): Promise<readonly Version[]> {
+  return db.any(sql.type(Version)`SELECT ${versionColumns} FROM versions WHERE repository_id = ${repositoryId} ORDER BY id`);
+}
+
+export async function listVersionApps(db: CommonQueryMethods, versionId: number): Promise<readonly VersionApp[]> {
+  return db.any(sql.type(VersionApp)`SELECT ${appColumns} FROM version_apps WHERE version_id = ${versionId} ORDER BY app`);
+}
+
+export interface NewVersionApp {
+  app: string;
+  digest: string;
+  valid: boolean;
+  diagnostics: unknown[];
+  spec: unknown;
+  carriedFromVersionId: number | null;
+  rollbackOfVersionId: number | null;
+}
+
+export interface NewVersion {
+  tenantId: number;
+  repositoryId: number;
+  sha: string;
+  parentSha: string | null;
+  ref: string | null;
+  author: string | null;
+  message: string | null;
+  committedAt: string | null;
+  valid: boolean;
+  diagnostics: unknown[];
+  manifest: unknown;
+  apps: NewVersionApp[];
+}
+
+/**
+ * Records a version and its apps exactly once per (repository, sha). Concurrent callers with the same sha wait on
+ * the unique index; the loser gets the winner's row and `created: false`. A version seen again as a branch head is
+ * reachable again.
+ */
+export async function insertVersion(
+  tx: DatabaseTransactionConnection,
+  input: NewVersion,
+): Promise<{ version: Version; created: boolean }> {
+  const inserted = await tx.maybeOne(sql.type(Version)`
+    INSERT INTO versions (tenant_id, repository_id, sha, parent_sha, ref, author, message, committed_at, valid, diagnostics, manifest)
+    VALUES (${input.tenantId}, ${input.repositoryId}, ${input.sha}, ${input.parentSha}, ${input.ref}, ${input.author},
+      ${input.message}, ${input.committedAt}, ${input.valid}, ${jsonb(input.diagnostics)}, ${jsonb(input.manifest)})
+    ON CONFLICT (repository_id, sha) DO NOTHING
+    RETURNING ${versionColumns}`);
+  if (!inserted) {
+    const existing = await tx.one(sql.type(Version)`
+      UPDATE versions SET reachable = true WHERE repository_id = ${input.repositoryId} AND sha = ${input.sha}
+      RETURNING ${versionColumns}`);
+    return { version: existing, created: false };
+  }
+  for (const a of input.apps) {
+    await tx.query(sql.unsafe`
+      INSERT INTO version_apps (version_id, tenant_id, app, digest, valid, diagnostics, spec, carried_from_version_id, rollback_of_version_id)
+      VALUES (${inserted.id}, ${input.tenantId}, ${a.app}, ${a.digest}, ${a.valid}, ${jsonb(a.diagnostics)}, ${jsonb(a.spec)},
+        ${a.carriedFromVersionId}, ${a.rollbackOfVersionId})`);
+  }
+  return { version: inserted, created: true };
+}
+
+/** Versions of this repository, newest first, whose app had this digest and was valid: rollback candidates. */
+export async function findVersionsWithDigest(
+  db: CommonQueryMethods,
+  input: { repositoryId: number; app: string; digest: string; excludeSha: string; limit?: number },
+): Promise<readonly { id: number; sha: string }[]> {
+  return db.any(sql.type(z.object({ id: z.number(), sha: z.string() }))`
+    SELECT v.id, v.sha FROM version_apps a JOIN versions v ON v.id = a.version_id
+    WHERE a.app = ${input.app} AND a.digest = ${input.digest} AND a.valid AND v.repository_id = ${input.repositoryId}
+      AND v.sha <> ${input.excludeSha}
+    ORDER BY v.id DESC LIMIT ${input.limit ?? 20}`);
+}
+
+/** The short sha and subject of a version, as "rollback to <short sha> (<subject>)" shows them. */
+export async function describeRollback(db: CommonQueryMethods, versionId: number, app: string): Promise<string | null> {
+  const row = await db.maybeOne(sql.type(z.object({ sha: z.string(), subject: z.string().nullable() }))`
+    SELECT o.sha, split_part(coalesce(o.message, ''), E'\n', 1) AS subject
+    FROM version_apps a JOIN versions o ON o.id = a.rollback_of_version_id
+    WHERE a.version_id = ${versionId} AND a.app = ${app}`);
+  return row ? rollbackText(row.sha, row.subject ?? '') : null;
+}
+
+export const rollbackText = (sha: string, subject: string): string => `rollback to ${sha.slice(0, 7)} (${subject})`;
+
+/** Marks the given versions unreachable (force push, deleted branch); every other version of the repository reachable. */
+export async function setUnreachable(db: CommonQueryMethods, repositoryId: number, unreachableShas: readonly string[]): Promise<number> {
+  const res = await db.query(sql.unsafe`
+    UPDATE versions SET reachable = NOT (sha = ANY(${sql.array([...unreachableShas], 'text')}))
+    WHERE repository_id = ${repositoryId} AND reachable IS DISTINCT FROM NOT (sha = ANY(${sql.array([...unreachableShas], 'text')}))`);
+  return res.rowCount;
+}
+
+export async function listVersionShas(db: CommonQueryMethods, repositoryId: number): Promise<readonly string[]> {
+  return db.anyFirst(sql.type(z.object({ sha: z.string() }))`SELECT sha FROM versions WHERE repository_id = ${repositoryId}`);
+}
+
+export const RepositoryRef = z.object({ ref: z.string(), sha: z.string() });
+export type RepositoryRef = z.infer<typeof RepositoryRef>;
+
+/** Branch heads as Wharf last saw them. */
+export async function listRefs(db: CommonQueryMethods, repositoryId: number): Promise<readonly RepositoryRef[]> {
+  return db.any(sql.type(RepositoryRef)`SELECT ref, sha FROM repository_refs WHERE repository_id = ${repositoryId} ORDER BY ref`);
+}
+
+export async function saveRef(db: CommonQueryMethods, input: { tenantId: number; repositoryId: number; ref: string; sha: string }): Promise<void> {
+  await db.query(sql.unsafe`
+    INSERT INTO repository_refs (repository_id, tenant_id, ref, sha) VALUES (${input.repositoryId}, ${input.tenantId}, ${input.ref}, ${input.sha})
+    ON CONFLICT (repository_id, ref) DO UPDATE SET sha = EXCLUDED.sha, updated_at = now()`);
+}
+
+export async function deleteRef(db: CommonQueryMethods, repositoryId: number, ref: string): Promise<void> {
+  await db.query(sql.unsafe`DELETE FROM repository_refs WHERE repository_id = ${repositoryId} AND ref = ${ref}`);
+}
