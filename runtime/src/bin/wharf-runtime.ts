@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+import { pino } from 'pino';
+import { parseRuntimeArgs } from '../cli-args.js';
+import { ConfigError } from '../config/app-config.js';
+import { createRuntime } from '../runtime.js';
+
+// main: the only place that reads process.env and argv. Logs go to stderr; stdout carries one
+// "listening URL" line for the parent process.
+const env = process.env;
+let args: ReturnType<typeof parseRuntimeArgs>;
+try {
+  args = parseRuntimeArgs(process.argv.slice(2), env);
+} catch (err) {
+  process.stderr.write(`wharf-runtime: ${(err as Error).message}\n`);
+  process.exit(2);
+}
+const log = pino({ level: args.logLevel, base: { service: 'wharf-runtime' }, redact: ['headers.authorization', 'dsn', 'secret'] }, pino.destination(2));
+try {
+  const runtime = await createRuntime({ ...args, env, log });
+  process.stdout.write(`listening ${runtime.url}\n`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    runtime.close().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+} catch (err) {
+  if (err instanceof ConfigError) process.stderr.write(`wharf-runtime: ${err.message}\n`);
+  else process.stderr.write(`wharf-runtime: failed to start: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,165 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ModuleSpec, RouteSpec } from '../config/app-config.js';
+import { parseDuration } from '../config/parse-duration.js';
+import type { ModuleDeps, RuntimeModule } from './module.js';
+
+type User = { id: string; email: string; name: string; passwordHash: string; metadata: Record<string, unknown>; createdAt: string };
+
+export type JwtAuth = RuntimeModule & {
+  /** Verifies a bearer token; resolves to its claims, or null when the token is missing, bad or expired. */
+  authenticate(token: string): Promise<Record<string, unknown> | null>;
+};
+
+export function isJwtAuth(m: RuntimeModule | undefined): m is JwtAuth {
+  return !!m && typeof (m as Partial<JwtAuth>).authenticate === 'function';
+}
+
+const ACTIONS = ['register', 'login', 'profile', 'me'] as const;
+
+/** auth.jwt: register, login and profile handlers over an in-memory user store, HS256 tokens, bcrypt hashes. */
+export async function createJwtAuth(spec: ModuleSpec, deps: ModuleDeps): Promise<JwtAuth> {
+  const cfg = spec.config;
+  const secret = typeof cfg.secret === 'string' ? cfg.secret : '';
+  if (!secret) throw new Error(`module ${spec.name} (auth.jwt): config.secret is required (it may read \${ENV})`);
+  const [{ SignJWT, jwtVerify }, bcryptMod] = await Promise.all([import('jose'), import('bcryptjs')]);
+  const bcrypt = bcryptMod.default;
+  const key = new TextEncoder().encode(secret);
+  const issuer = typeof cfg.issuer === 'string' ? cfg.issuer : 'workflow';
+  const expiryMs = parseDuration(cfg.tokenExpiry ?? '24h') ?? 86_400_000;
+  const allowRegistration = cfg.allowRegistration !== false;
+  const users = new Map<string, User>();
+  let nextId = 1;
+
+  if (typeof cfg.seedFile === 'string') {
+    try {
+      const seeds = JSON.parse(await readFile(resolve(spec.dir, cfg.seedFile), 'utf8')) as { id?: string; data?: Record<string, unknown> }[];
+      for (const seed of seeds) {
+        const data = seed.data ?? {};
+        const email = typeof data.email === 'string' ? data.email : '';
+        if (!email || users.has(email)) continue;
+        const { email: _e, name, password, ...metadata } = data;
+        const id = seed.id ?? String(nextId);
+        users.set(email, {
+          id,
+          email,
+          name: typeof name === 'string' ? name : '',
+          passwordHash: await bcrypt.hash(typeof password === 'string' ? password : 'changeme', 10),
+          metadata,
+          createdAt: new Date().toISOString(),
+        });
+        if (Number(id) >= nextId) nextId = Number(id) + 1;
+      }
+    } catch (err) {
+      deps.log.warn({ err, module: spec.name }, 'auth seed file not loaded');
+    }
+  }
+
+  const publicUser = (u: User) => ({ id: u.id, email: u.email, name: u.name, createdAt: u.createdAt, ...u.metadata });
+
+  const sign = (u: User) => {
+    const claims: Record<string, unknown> = { email: u.email, name: u.name };
+    if (typeof u.metadata.role === 'string') claims.role = u.metadata.role;
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(u.id)
+      .setIssuer(issuer)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor((Date.now() + expiryMs) / 1000))
+      .sign(key);
+  };
+
+  async function authenticate(token: string): Promise<Record<string, unknown> | null> {
+    if (!token) return null;
+    try {
+      const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'] });
+      return payload as Record<string, unknown>;
+    } catch {
+      return null;
+    }
+  }
+
+  const bodyOf = (req: FastifyRequest): Record<string, unknown> | null =>
+    req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? (req.body as Record<string, unknown>) : null;
+
+  async function userFromRequest(req: FastifyRequest): Promise<User | string> {
+    const header = req.headers.authorization ?? '';
+    if (!header) return 'authorization header required';
+    if (!header.startsWith('Bearer ')) return 'bearer token required';
+    const claims = await authenticate(header.slice(7));
+    if (!claims) return 'invalid token';
+    const user = typeof claims.email === 'string' ? users.get(claims.email) : undefined;
+    return user ?? 'user not found';
+  }
+
+  async function handle(action: (typeof ACTIONS)[number], req: FastifyRequest, reply: FastifyReply) {
+    if (action === 'register') {
+      const b = bodyOf(req);
+      if (!b) return reply.code(400).send({ error: 'invalid request body' });
+      const email = typeof b.email === 'string' ? b.email.trim() : '';
+      const password = typeof b.password === 'string' ? b.password : '';
+      if (!email || !password) return reply.code(400).send({ error: 'email and password are required' });
+      if (!allowRegistration) return reply.code(403).send({ error: 'registration is closed' });
+      if (users.has(email)) return reply.code(409).send({ error: 'user already exists' });
+      const user: User = {
+        id: String(nextId++),
+        email,
+        name: typeof b.name === 'string' ? b.name : '',
+        passwordHash: await bcrypt.hash(password, 10),
+        metadata: {},
+        createdAt: new Date().toISOString(),
+      };
+      users.set(email, user);
+      return reply.code(201).send({ token: await sign(user), user: publicUser(user) });
+    }
+    if (action === 'login') {
+      const b = bodyOf(req);
+      if (!b) return reply.code(400).send({ error: 'invalid request body' });
+      const user = typeof b.email === 'string' ? users.get(b.email) : undefined;
+      const ok = user && typeof b.password === 'string' && (await bcrypt.compare(b.password, user.passwordHash));
+      if (!user || !ok) return reply.code(401).send({ error: 'invalid credentials' });
+      return reply.send({ token: await sign(user), user: publicUser(user) });
+    }
+    const user = await userFromRequest(req);
+    if (typeof user === 'string') return reply.code(401).send({ error: user });
+    if (req.method === 'PUT') {
+      const b = bodyOf(req);
+      if (!b) return reply.code(400).send({ error: 'invalid request body' });
+      if (typeof b.name === 'string' && b.name) user.name = b.name;
+    }
+    return reply.send(publicUser(user));
+  }
+
+  function actionFor(method: string, path: string): (typeof ACTIONS)[number] | null {
+    const p = path.replace(/\/+$/, '');
+    if (method === 'POST' && p.endsWith('/register')) return 'register';
+    if (method === 'POST' && p.endsWith('/login')) return 'login';
+    if ((method === 'GET' || method === 'PUT') && (p.endsWith('/profile') || p.endsWith('/me'))) return 'profile';
+    return null;
+  }
+
+  function register(app: FastifyInstance, method: string, path: string) {
+    const action = actionFor(method, path);
+    if (!action) throw new Error(`module ${spec.name} (auth.jwt) has no handler for ${method} ${path} (register, login, profile, me)`);
+    app.route({ method: method as 'GET', url: toFastifyPath(path), handler: (req, reply) => handle(action, req, reply) });
+  }
+
+  return {
+    name: spec.name,
+    type: spec.type,
+    authenticate,
+    registerRoutes(app: FastifyInstance, routes: readonly RouteSpec[]) {
+      const mine = routes.filter((r) => r.handler === spec.name);
+      if (mine.length) for (const r of mine) register(app, r.method, r.path);
+      else
+        for (const [m, p] of [['POST', '/auth/register'], ['POST', '/auth/login'], ['GET', '/auth/profile'], ['PUT', '/auth/profile']] as const)
+          register(app, m, p);
+    },
+  };
+}
+
+/** `/items/{id}` and `/items/:id` both become Fastify's `/items/:id`; a trailing `*` stays a wildcard. */
+export function toFastifyPath(path: string): string {
+  return path.replace(/\{([^}/]+)\}/g, ':$1').replace(/\*[A-Za-z_][\w]*$/, '*');
+}

@@ -1,0 +1,167 @@
+import { pino, type Logger } from 'pino';
+import { ConfigError, type AppConfig, type ModuleSpec } from './config/app-config.js';
+import { checkSupport, MESSAGE_TRIGGERS } from './config/check-support.js';
+import { loadConfig } from './config/load-config.js';
+import { buildServer } from './http/build-server.js';
+import { createMetrics } from './http/metrics.js';
+import { isMessageBroker } from './modules/message-broker.js';
+import type { RuntimeModule } from './modules/module.js';
+import { createModuleSet, isModuleType, MODULE_TYPES } from './modules/registry.js';
+import { buildPipeline, type Pipeline } from './pipeline/build-pipeline.js';
+import { answerForError } from './http/answer-error.js';
+import { checkTemplates, createTemplateEngine } from './template/index.js';
+
+export type RuntimeOptions = {
+  /** Workflow config files, merged in order. */
+  readonly configFiles: readonly string[];
+  /** Port to listen on; 0 picks a free one. Defaults to the http.server module's address, else 8080. */
+  readonly port?: number;
+  /** Interface to bind; defaults to the http.server address host, else 0.0.0.0. */
+  readonly host?: string;
+  /** Where SQLite files without an absolute path live; without it they are in memory. */
+  readonly dataDir?: string | null;
+  /** Reported on /healthz so a target can tell which config version runs. */
+  readonly digest?: string;
+  /** Environment for `${VAR}` in module config and the `env` template function. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly log?: Logger;
+  /** Request body limit in bytes (default 1 MiB); larger bodies get 413. */
+  readonly bodyLimit?: number;
+  /** How long close() waits for in-flight requests (default 10 s). */
+  readonly shutdownTimeoutMs?: number;
+};
+
+export type Runtime = {
+  /** Loopback URL of the listening server, e.g. http://127.0.0.1:43123 */
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting, finishes in-flight requests (up to the deadline), closes databases. */
+  close(): Promise<void>;
+};
+
+function listenAddress(config: AppConfig, opts: RuntimeOptions): { host: string; port: number } {
+  const server = config.modules.find((m) => m.type === 'http.server');
+  let host = '0.0.0.0';
+  let port = 8080;
+  const address = typeof server?.config.address === 'string' ? server.config.address : '';
+  const m = /^(.*):(\d+)$/.exec(address);
+  if (m) {
+    if (m[1] && m[1] !== '0.0.0.0') host = m[1].replace(/^\[|\]$/g, '');
+    port = Number(m[2]);
+  } else if (typeof server?.config.port === 'number') port = server.config.port;
+  return { host: opts.host ?? host, port: opts.port ?? port };
+}
+
+async function startModules(specs: readonly ModuleSpec[], deps: Parameters<(typeof MODULE_TYPES)['http.server']>[1], problems: string[]): Promise<RuntimeModule[]> {
+  const started: RuntimeModule[] = [];
+  for (const spec of specs) {
+    if (!isModuleType(spec.type)) continue;
+    try {
+      started.push(await MODULE_TYPES[spec.type](spec, deps));
+    } catch (err) {
+      problems.push(`module ${spec.name} (${spec.type}): ${(err as Error).message}`);
+    }
+  }
+  return started;
+}
+
+/** Loads configs, starts modules, builds pipelines and listens. Throws ConfigError listing every problem. */
+export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  const env = opts.env ?? {};
+  const log = opts.log ?? pino({ level: 'silent' });
+  const config = await loadConfig(opts.configFiles, env);
+  const problems = checkSupport(config);
+  if (problems.length) throw new ConfigError(problems);
+
+  const started = await startModules(config.modules, { dataDir: opts.dataDir ?? null, env, log }, problems);
+  const closeModules = async () => {
+    for (const m of [...started].reverse()) await Promise.resolve(m.close?.()).catch((err) => log.warn({ err, module: m.name }, 'module close failed'));
+  };
+  const modules = createModuleSet(started);
+  const templates = createTemplateEngine({ env });
+  const metrics = createMetrics();
+  const pipelines: Pipeline[] = [];
+  for (const spec of config.pipelines) {
+    for (const s of spec.steps) checkTemplates(templates, s.config, `pipeline ${spec.name} step ${s.name}`, problems);
+    pipelines.push(buildPipeline(spec, { templates, modules, log, onStep: metrics.step }, problems));
+  }
+  const pipelineNames = new Set(pipelines.map((p) => p.name));
+  for (const r of config.routes) {
+    const m = modules.get(r.handler);
+    if (!pipelineNames.has(r.handler) && !m?.registerRoutes) problems.push(`route ${r.method} ${r.path}: handler ${r.handler} is not a pipeline or a module that serves routes (auth.jwt, static.fileserver)`);
+    for (const mw of r.middlewares) if (modules.get(mw)?.type !== 'auth.jwt') problems.push(`route ${r.method} ${r.path}: middleware ${mw} is not supported (only auth.jwt modules)`);
+  }
+  for (const p of pipelines) {
+    const t = p.spec.trigger;
+    if (!t || !(MESSAGE_TRIGGERS as readonly string[]).includes(t.type)) continue;
+    const topic = t.config.topic ?? t.config.subject;
+    const brokerName = typeof t.config.broker === 'string' ? t.config.broker : undefined;
+    const broker = brokerName ? modules.get(brokerName) : modules.ofType('messaging.broker')[0];
+    if (typeof topic !== 'string' || !isMessageBroker(broker)) {
+      problems.push(`pipeline ${p.name}: ${t.type} trigger needs config.topic and a messaging.broker module`);
+      continue;
+    }
+    broker.subscribe(topic, async (message) => {
+      const meta = { pipeline: p.name, started_at: new Date().toISOString(), topic };
+      try {
+        await p.run({ ...message, body: message }, meta, { pipeline: p.name, log, headers: {} });
+      } catch (err) {
+        answerForError(err, log.child({ pipeline: p.name, topic }));
+      }
+    });
+  }
+  if (problems.length) {
+    await closeModules();
+    throw new ConfigError(problems);
+  }
+
+  let ready = false;
+  const app = buildServer({
+    pipelines,
+    routes: config.routes,
+    modules,
+    metrics,
+    log,
+    digest: opts.digest ?? '',
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    isReady: () => ready,
+  });
+  const { host, port } = listenAddress(config, opts);
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    await closeModules();
+    throw err;
+  }
+  const addr = app.server.address();
+  const actualPort = typeof addr === 'object' && addr ? addr.port : port;
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  ready = true;
+  log.info({ port: actualPort, pipelines: pipelines.length, modules: started.length }, 'runtime listening');
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${urlHost}:${actualPort}`,
+    port: actualPort,
+    close() {
+      closing ??= (async () => {
+        ready = false;
+        const deadline = opts.shutdownTimeoutMs ?? 10_000;
+        let timer: NodeJS.Timeout | undefined;
+        const forced = new Promise<void>((resolve) => {
+          timer = setTimeout(() => {
+            log.warn({ deadlineMs: deadline }, 'shutdown deadline reached, closing open connections');
+            app.server.closeAllConnections();
+            resolve();
+          }, deadline);
+          timer.unref();
+        });
+        await Promise.race([app.close(), forced]);
+        clearTimeout(timer);
+        for (const b of modules.all().filter(isMessageBroker)) await b.drain();
+        await closeModules();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import type { Logger } from 'pino';
+import type { StepSpec } from '../config/app-config.js';
+import type { ModuleSet } from '../modules/module.js';
+import type { Json, PipelineContext } from '../pipeline/pipeline-context.js';
+import type { TemplateEngine } from '../template/index.js';
+
+export type HttpAnswer = { status: number; headers: Record<string, string>; body: unknown };
+
+export type StepResult = {
+  output?: Json;
+  /** Jump to this step next (conditional routing). */
+  next?: string;
+  /** Answer the HTTP request with this and stop the pipeline. */
+  answer?: HttpAnswer;
+};
+
+/** What a step may touch at run time beyond the pipeline context. */
+export type RunScope = { readonly pipeline: string; readonly log: Logger; readonly headers: Readonly<Record<string, string | string[] | undefined>> };
+
+export type Step = {
+  readonly name: string;
+  readonly type: string;
+  run(ctx: PipelineContext, scope: RunScope): StepResult | Promise<StepResult>;
+};
+
+export type StepDeps = {
+  readonly pipeline: string;
+  /** Names of every step in the same pipeline, for routing checks. */
+  readonly stepNames: readonly string[];
+  readonly templates: TemplateEngine;
+  readonly modules: ModuleSet;
+  readonly log: Logger;
+};
+
+/** Builds a step from its YAML; throws with a message naming the problem for bad config. */
+export type StepFactory = (spec: StepSpec, deps: StepDeps) => Step;
