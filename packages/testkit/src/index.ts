@@ -1,2 +1,3 @@
 export * from './test-database.js';
 export * from './processes.js';
+export * from './git-http-server.js';
