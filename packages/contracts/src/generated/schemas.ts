@@ -27,7 +27,8 @@ export const manifestSchema: Record<string, unknown> = {
       "description": "The Workflow apps in this repository. Each is deployed as its own environment per branch or pull request.",
       "items": {
         "$ref": "#/$defs/ManifestApp"
-      }
+      },
+      "x-hint": "list at least one app"
     },
     "previews": {
       "title": "PreviewSettings",
@@ -108,7 +109,8 @@ export const manifestSchema: Record<string, unknown> = {
             "type": "string",
             "minLength": 1
           },
-          "description": "Workflow config files of this app: paths or globs relative to the repository root (e.g. apps/shop/*.yaml)."
+          "description": "Workflow config files of this app: paths or globs relative to the repository root (e.g. apps/shop/*.yaml).",
+          "x-hint": "list at least one path or glob"
         },
         "runtime": {
           "$ref": "workflow-app.schema.json#/$defs/RuntimeSpec",

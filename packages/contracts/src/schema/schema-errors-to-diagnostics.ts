@@ -118,7 +118,9 @@ export function schemaErrorsToDiagnostics(errors: readonly ErrorObject[], ctx: S
         emit(
           CODES.WrongType,
           path,
-          `${label}${where} must be ${describeType(params.type)}, found ${describeValue(e.data)}.`,
+          `${label}${where} must be ${describeType(params.type)}, found ${describeValue(e.data)}.${
+            severityOverride === 'warning' ? ' Quote it if text is meant; the engine may otherwise ignore it.' : ''
+          }`,
           false,
         );
         break;

@@ -52,6 +52,11 @@ export function validateWorkflowFiles(
     for (const file of files) {
       const parsed = parseYamlFile(file.path, file.content, limits);
       diagnostics.push(...parsed.diagnostics);
+      if (parsed.diagnostics.length === 0 && parsed.documents.length === 0) {
+        diagnostics.push(
+          diagnosticAt(file.path, undefined, undefined, CODES.EmptyDocument, 'This file holds no YAML document: add modules or remove the file from the app.'),
+        );
+      }
       parsed.documents.forEach((document, index) => {
         if (!document.ok) return;
         documents.push({ path: file.path, value: document.value });

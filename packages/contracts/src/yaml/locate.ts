@@ -16,8 +16,11 @@ export interface Located {
   exact: boolean;
 }
 
-const keyText = (key: unknown): string | undefined =>
-  isScalar(key) ? String(key.value) : typeof key === 'string' ? key : undefined;
+/** A mapping key as text; merge keys (`<<`, a symbol once parsed) read as "<<". */
+const keyText = (key: unknown): string | undefined => {
+  if (!isScalar(key)) return typeof key === 'string' ? key : undefined;
+  return typeof key.value === 'symbol' ? (key.source ?? '<<') : String(key.value);
+};
 
 function resolve(doc: Document, node: unknown): Node | undefined {
   let current = node;

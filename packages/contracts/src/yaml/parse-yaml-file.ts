@@ -45,6 +45,7 @@ export function parseYamlFile(path: string, text: string, limits: Limits = LIMIT
   const deepAt = findExcessiveNesting(text, limits.maxDepth);
   if (deepAt !== undefined) {
     const counter = new LineCounter();
+    counter.addNewLine(0);
     for (let i = text.indexOf('\n'); i !== -1 && i < deepAt; i = text.indexOf('\n', i + 1)) counter.addNewLine(i + 1);
     result.diagnostics.push(
       diagnosticAt(path, counter, [deepAt, deepAt + 1], CODES.TooDeep, tooDeepMessage(limits.maxDepth)),
@@ -61,7 +62,7 @@ export function parseYamlFile(path: string, text: string, limits: Limits = LIMIT
     return result;
   }
   for (const doc of Array.isArray(docs) ? docs : []) {
-    result.documents.push(readDocument(path, doc, lineCounter, limits, result.diagnostics));
+    result.documents.push(readDocument(path, text, doc, lineCounter, limits, result.diagnostics));
   }
   return result;
 }
@@ -69,8 +70,17 @@ export function parseYamlFile(path: string, text: string, limits: Limits = LIMIT
 const tooDeepMessage = (max: number) =>
   `Nesting is deeper than ${max} levels: flatten the structure (Workflow configs never need this depth).`;
 
+/** Where an unclosed quoted scalar starts: the last unescaped quote before the error. */
+function openingQuote(text: string, end: number, quote: string): number | undefined {
+  for (let i = Math.min(end, text.length) - 1; i >= 0; i--) {
+    if (text[i] === quote && text[i - 1] !== '\\') return i;
+  }
+  return undefined;
+}
+
 function readDocument(
   path: string,
+  text: string,
   doc: Document.Parsed,
   lineCounter: LineCounter,
   limits: Limits,
@@ -78,21 +88,27 @@ function readDocument(
 ): YamlDocument {
   for (const error of doc.errors) {
     const duplicate = error.code === 'DUPLICATE_KEY';
+    let pos: readonly [number, number] = error.pos;
+    const quote = /Missing closing ("|')quote/.exec(error.message)?.[1];
+    if (quote) {
+      const start = openingQuote(text, error.pos[0], quote);
+      if (start !== undefined) pos = [start, start + 1];
+    }
     diagnostics.push(
       diagnosticAt(
         path,
         lineCounter,
-        error.pos,
+        pos,
         duplicate ? CODES.DuplicateKey : CODES.YamlSyntax,
         duplicate
           ? 'This key appears twice in the same mapping: remove or rename one (the engine refuses duplicate keys).'
-          : `YAML syntax error: ${firstLine(error.message)}`,
+          : `YAML syntax error: ${sentence(firstLine(error.message))} Check the indentation and quoting here.`,
       ),
     );
   }
   for (const warning of doc.warnings) {
     diagnostics.push(
-      diagnosticAt(path, lineCounter, warning.pos, CODES.YamlSyntax, `YAML warning: ${firstLine(warning.message)}`, 'warning'),
+      diagnosticAt(path, lineCounter, warning.pos, CODES.YamlSyntax, `YAML warning: ${sentence(firstLine(warning.message))}`, 'warning'),
     );
   }
   if (doc.errors.length > 0) return { doc, value: undefined, ok: false };
@@ -114,7 +130,7 @@ function readDocument(
         isExpansion ? CODES.AliasExpansion : CODES.YamlSyntax,
         isExpansion
           ? `Aliases expand to too much data (over ${limits.maxAliasCount} alias uses): write the values out or use fewer nested aliases.`
-          : `YAML could not be read: ${firstLine(String(err))}`,
+          : `YAML could not be read: ${sentence(firstLine(String(err)))}`,
       ),
     );
     return { doc, value: undefined, ok: false };
@@ -122,6 +138,7 @@ function readDocument(
 }
 
 const firstLine = (message: string): string => message.split('\n')[0] ?? message;
+const sentence = (message: string): string => (/[.?!]$/.test(message) ? message : `${message}.`);
 
 /** Iterative walk: the first node deeper than max, or undefined. Aliases are not followed. */
 function findDeepNode(root: Node | null, max: number): Node | undefined {
