@@ -1,4 +1,5 @@
-import { pino, type Logger } from 'pino';
+import { createRequire } from 'node:module';
+import type { Logger } from 'pino';
 import { ConfigError, type AppConfig, type ModuleSpec } from './config/app-config.js';
 import { checkSupport, MESSAGE_TRIGGERS } from './config/check-support.js';
 import { loadConfig } from './config/load-config.js';
@@ -68,7 +69,7 @@ async function startModules(specs: readonly ModuleSpec[], deps: Parameters<(type
 /** Loads configs, starts modules, builds pipelines and listens. Throws ConfigError listing every problem. */
 export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const env = opts.env ?? {};
-  const log = opts.log ?? pino({ level: 'silent' });
+  const log = opts.log ?? (createRequire(import.meta.url)('pino') as typeof import('pino').default)({ level: 'silent' });
   const config = await loadConfig(opts.configFiles, env);
   const problems = checkSupport(config);
   if (problems.length) throw new ConfigError(problems);

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-import { pino } from 'pino';
+import { createRequire } from 'node:module';
 import { parseRuntimeArgs } from '../cli-args.js';
 import { ConfigError } from '../config/app-config.js';
 import { createRuntime } from '../runtime.js';
 
 // main: the only place that reads process.env and argv. Logs go to stderr; stdout carries one
 // "listening URL" line for the parent process.
+const pino = createRequire(import.meta.url)('pino') as typeof import('pino').default;
 const env = process.env;
 let args: ReturnType<typeof parseRuntimeArgs>;
 try {

@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
 import { type AppConfig, ConfigError, type ModuleSpec, type PipelineSpec, type RouteSpec, type StepSpec } from './app-config.js';
 import { parseDuration } from './parse-duration.js';
+
+const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
 
 type Env = Readonly<Record<string, string | undefined>>;
 

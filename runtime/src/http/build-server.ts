@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { createRequire } from 'node:module';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { RouteSpec } from '../config/app-config.js';
 import { toFastifyPath } from '../modules/auth-jwt.js';
@@ -19,6 +20,10 @@ export type ServerDeps = {
   readonly bodyLimit: number;
   readonly isReady: () => boolean;
 };
+
+// Loaded through require: under the tsx loader a CommonJS graph imported from ESM goes through the
+// loader hooks file by file, which costs more start time than the require path.
+const Fastify = createRequire(import.meta.url)('fastify') as typeof import('fastify').default;
 
 const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 const toJson = (v: unknown) => JSON.stringify(v === undefined ? null : v, (_k, x) => (typeof x === 'bigint' ? Number(x) : x));
@@ -76,7 +81,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
 
   app.addHook('onResponse', (req, reply, done) => {
-    metrics.request(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode);
+    const cfg = req.routeOptions.config as { routePath?: string } | undefined;
+    metrics.request(cfg?.routePath ?? req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode);
     done();
   });
 
@@ -90,10 +96,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   app.get('/healthz', (_req, reply) => sendJson(reply, 200, { status: 'ok', digest: deps.digest }));
   app.get('/readyz', (_req, reply) => (deps.isReady() ? sendJson(reply, 200, { status: 'ready' }) : sendJson(reply, 503, { status: 'not ready' })));
-  app.get('/metrics', async (_req, reply) => {
-    reply.header('content-type', deps.metrics.registry.contentType);
-    return reply.send(await deps.metrics.registry.metrics());
-  });
+  app.get('/metrics', (_req, reply) => reply.header('content-type', metrics.contentType).send(metrics.render()));
 
   const handlerFor = (pipeline: Pipeline, routePath: string, guard: ((req: FastifyRequest) => Promise<boolean>) | null) =>
     async function pipelineHandler(req: FastifyRequest, reply: FastifyReply) {
@@ -136,12 +139,12 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     const cfg = p.spec.trigger.config;
     const method = String(cfg.method ?? 'GET').toUpperCase();
     const path = String(cfg.path);
-    app.route({ method: method as 'GET', url: toFastifyPath(path), handler: handlerFor(p, path, null) });
+    app.route({ method: method as 'GET', url: toFastifyPath(path), config: { routePath: path }, handler: handlerFor(p, path, null) });
   }
   const byName = new Map(deps.pipelines.map((p) => [p.name, p]));
   for (const r of deps.routes) {
     const p = byName.get(r.handler);
-    if (p) app.route({ method: r.method as 'GET', url: toFastifyPath(r.path), handler: handlerFor(p, r.path, authGuard(r.middlewares)) });
+    if (p) app.route({ method: r.method as 'GET', url: toFastifyPath(r.path), config: { routePath: r.path }, handler: handlerFor(p, r.path, authGuard(r.middlewares)) });
   }
   for (const m of deps.modules.all()) m.registerRoutes?.(app, deps.routes);
   return app;
