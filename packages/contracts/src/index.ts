@@ -28,3 +28,4 @@ export {
 export { BUILTIN_TYPES } from './generated/module-catalogue.js';
 export { manifestSchema, workflowAppSchema } from './generated/schemas.js';
 export { validateWorkflowApp } from './workflow-app-validate.js';
+export * from './plan/index.js';

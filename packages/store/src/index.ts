@@ -12,3 +12,6 @@ export * as deliveries from './deliveries.js';
 export * as github from './github.js';
 export * as versions from './versions.js';
 export * as desiredState from './desired-state.js';
+export * as environments from './environments.js';
+export * as history from './history.js';
+export * as outbox from './outbox.js';

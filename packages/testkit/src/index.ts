@@ -1,3 +1,4 @@
 export * from './test-database.js';
 export * from './processes.js';
 export * from './git-http-server.js';
+export * from './tiny-runtime.js';

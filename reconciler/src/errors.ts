@@ -1,0 +1,54 @@
+/**
+ * The error vocabulary that decides retries (Flux's): stalled waits for a new desired state, waiting requeues soon,
+ * anything else backs off exponentially.
+ */
+import { REASONS } from '@wharf/contracts';
+
+export const ERROR_KINDS = ['stalled', 'waiting', 'generic'] as const;
+export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+export abstract class ReconcileError extends Error {
+  abstract readonly kind: ErrorKind;
+  readonly reason: string;
+  constructor(message: string, options: { reason: string; cause?: unknown }) {
+    super(message, { cause: options.cause });
+    this.reason = options.reason;
+  }
+}
+
+/** Needs a change by the user (invalid config, quota exceeded, unknown target): no retry until desired changes. */
+export class StalledError extends ReconcileError {
+  readonly kind = 'stalled' as const;
+  override readonly name = 'StalledError';
+}
+
+/** Not done yet and not failed (runtime not healthy yet, deletion not confirmed): look again soon. */
+export class WaitingError extends ReconcileError {
+  readonly kind = 'waiting' as const;
+  override readonly name = 'WaitingError';
+  readonly retryAfterMs: number;
+  constructor(message: string, options: { reason: string; cause?: unknown; retryAfterMs?: number }) {
+    super(message, options);
+    this.retryAfterMs = options.retryAfterMs ?? 2_000;
+  }
+}
+
+/** Anything else: back off. `reason` says which step failed. */
+export class GenericError extends ReconcileError {
+  readonly kind = 'generic' as const;
+  override readonly name = 'GenericError';
+}
+
+export interface ClassifiedError {
+  kind: ErrorKind;
+  reason: string;
+  message: string;
+  retryAfterMs?: number;
+}
+
+export function classifyError(err: unknown, fallbackReason: string = REASONS.ApplyFailed): ClassifiedError {
+  if (err instanceof WaitingError) return { kind: 'waiting', reason: err.reason, message: err.message, retryAfterMs: err.retryAfterMs };
+  if (err instanceof ReconcileError) return { kind: err.kind, reason: err.reason, message: err.message };
+  const message = err instanceof Error ? err.message : String(err);
+  return { kind: 'generic', reason: fallbackReason, message };
+}

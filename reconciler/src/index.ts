@@ -1,0 +1,10 @@
+export * from './reconciler.js';
+export * from './errors.js';
+export * from './backoff.js';
+export * from './metrics.js';
+export * from './targets/target.js';
+export * from './targets/registry.js';
+export * from './targets/memory/memory-target.js';
+export * from './targets/local/local-target.js';
+export { summarizeOutcome, summarizeStart, parseConditions } from './reconcile/summarize-status.js';
+export type { ReconcileResult } from './reconcile/result.js';

@@ -1,0 +1,28 @@
+/** What one reconcile of one environment came to; summarize-status.ts turns it into status, history and outbox. */
+import type { PlanAction } from '@wharf/contracts';
+
+export type ReconcileResult =
+  /** Nothing to do: runtime matches desired (or nothing to deploy). */
+  | { kind: 'noop'; reason: string; message: string; url: string | null }
+  | { kind: 'no-version'; message: string }
+  | { kind: 'succeeded'; action: PlanAction; url: string | null; message?: string }
+  /** drift_mode warn: drift seen and reported, not corrected. */
+  | { kind: 'drift-detected'; action: PlanAction; url: string | null }
+  | { kind: 'deleted' }
+  | { kind: 'waiting'; reason: string; message: string; retryAfterMs: number; url?: string | null }
+  | { kind: 'stalled'; reason: string; message: string }
+  | { kind: 'failed'; reason: string; message: string };
+
+export type ResultKind = ReconcileResult['kind'];
+
+/** Label values of wharf_reconcile_total{result}. */
+export const RESULT_LABELS = {
+  noop: 'noop',
+  'no-version': 'noop',
+  succeeded: 'success',
+  'drift-detected': 'drift_detected',
+  deleted: 'deleted',
+  waiting: 'waiting',
+  stalled: 'stalled',
+  failed: 'failure',
+} as const satisfies Record<ResultKind, string>;

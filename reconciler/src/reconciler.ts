@@ -1,0 +1,277 @@
+/**
+ * The loop: claim due environments in batches (SKIP LOCKED + lease), reconcile each (observe, plan, apply) with
+ * bounded concurrency, write outcomes in coalesced transactions, renew leases of work in flight. Woken by
+ * NOTIFY on `wharf_environments`, with a fallback tick; survives a lost database connection.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { type DatabasePool, environments as envStore, listen, type Listener } from '@wharf/store';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { createReconcilerMetrics, type ReconcilerMetrics } from './metrics.js';
+import { reconcileEnvironment } from './reconcile/reconcile-environment.js';
+import { RESULT_LABELS, type ReconcileResult } from './reconcile/result.js';
+import { summarizeOutcome, summarizeStart } from './reconcile/summarize-status.js';
+import { createWriteBatcher } from './reconcile/write-batcher.js';
+import type { Target } from './targets/target.js';
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface ReconcilerOptions {
+  pool: DatabasePool;
+  /** For the dedicated LISTEN connection; without it the loop only ticks. */
+  databaseUrl?: string;
+  /** The explicit registry of targets by name (environments.target). */
+  targets: Readonly<Record<string, Target>>;
+  log: Logger;
+  registry?: Registry;
+  replicaId?: string;
+  /** Lease per claim; renewed every third of it while the work runs. Default 30 s. */
+  leaseTtlMs?: number;
+  /** Every environment is observed at least once per resync period (jittered). Default 5 min. */
+  resyncMs?: number;
+  /** Fallback tick when no NOTIFY arrives. Default 1 s. */
+  pollIntervalMs?: number;
+  /** Apply/observe/delete timeout. Default 60 s. */
+  applyTimeoutMs?: number;
+  /** Environments reconciled at once by this replica. Default 64. */
+  concurrency?: number;
+  /** Claim batch size. Default 200. */
+  batchSize?: number;
+  /** How often the environment and queue gauges are refreshed. Default 15 s. */
+  metricsIntervalMs?: number;
+  clock?: Clock;
+  random?: () => number;
+}
+
+export interface Reconciler {
+  readonly replicaId: string;
+  readonly metrics: ReconcilerMetrics;
+  start(): Promise<void>;
+  /** Stops claiming, waits for work in flight, flushes status writes, releases nothing it has not written. */
+  stop(): Promise<void>;
+  /** One claim batch, reconciled and written; returns how many environments it reconciled. For tests and tools. */
+  reconcileOnce(): Promise<number>;
+}
+
+const NOTIFY_CHANNEL = envStore.ENVIRONMENTS_CHANNEL;
+
+export function createReconciler(options: ReconcilerOptions): Reconciler {
+  const { pool, targets } = options;
+  const replicaId = options.replicaId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const log = options.log.child({ component: 'reconciler', replicaId });
+  const leaseMs = options.leaseTtlMs ?? 30_000;
+  const resyncMs = options.resyncMs ?? 5 * 60_000;
+  const pollMs = options.pollIntervalMs ?? 1_000;
+  const applyTimeoutMs = options.applyTimeoutMs ?? 60_000;
+  const concurrency = options.concurrency ?? 64;
+  const batchSize = options.batchSize ?? 200;
+  const clock = options.clock ?? { now: () => new Date() };
+  const random = options.random ?? Math.random;
+  const metrics = createReconcilerMetrics(options.registry ?? new Registry());
+
+  const inFlight = new Map<number, AbortController>();
+  const tasks = new Set<Promise<void>>();
+  let running = false;
+  let loopDone: Promise<void> | undefined;
+  let listener: Listener | undefined;
+  let wakeUp: (() => void) | undefined;
+  let woken = false;
+  const timers: NodeJS.Timeout[] = [];
+
+  const wake = () => {
+    woken = true;
+    wakeUp?.();
+  };
+
+  const starts = createWriteBatcher<envStore.RolloutStart, number | undefined>({
+    name: 'rollout-start',
+    log,
+    maxBatch: 500,
+    maxDelayMs: 5,
+    maxConcurrentFlushes: 2,
+    flush: async (items) => {
+      const ids = await envStore.recordRolloutStarts(pool, replicaId, items);
+      return items.map((i) => ids.get(i.id));
+    },
+  });
+  const outcomes = createWriteBatcher<envStore.ReconcileOutcome, boolean>({
+    name: 'outcome',
+    log,
+    maxBatch: 500,
+    maxDelayMs: 5,
+    maxConcurrentFlushes: 2,
+    flush: async (items) => {
+      const written = new Set(await envStore.recordOutcomes(pool, replicaId, items));
+      return items.map((i) => written.has(i.id));
+    },
+  });
+
+  const reconcileOne = async (env: envStore.ClaimedEnvironment, controller: AbortController) => {
+    const started = performance.now();
+    const envLog = log.child({ envId: env.id, app: env.app, env: env.name, generation: env.generation });
+    let result: ReconcileResult;
+    try {
+      result = await reconcileEnvironment({
+        env,
+        targets,
+        log: envLog,
+        signal: controller.signal,
+        applyTimeoutMs,
+        startRollout: async (message, action, reason, deleting) => {
+          const s = summarizeStart(env, message, deleting, clock.now());
+          const historyId = await starts.write({
+            id: env.id,
+            generation: env.generation,
+            versionId: env.desired_version_id,
+            digest: env.desired_digest,
+            action,
+            reason,
+            message,
+            rollbackOfVersionId: env.rollback_of_version_id,
+            conditions: s.conditions,
+            outbox: s.outbox,
+          });
+          if (historyId === undefined) throw new Error('lease lost before the rollout started');
+        },
+      });
+    } catch (err) {
+      result = { kind: 'failed', reason: 'ApplyFailed', message: (err as Error).message };
+    }
+    if (result.kind === 'succeeded' && result.action.drift) metrics.driftCorrections.inc();
+    const outcome = summarizeOutcome(env, result, { now: clock.now(), resyncMs, random });
+    const written = await outcomes.write(outcome).catch(() => false);
+    const label = RESULT_LABELS[result.kind];
+    metrics.reconcileTotal.inc({ result: label });
+    metrics.reconcileDuration.observe({ result: label }, (performance.now() - started) / 1000);
+    if (!written) envLog.warn({ result: result.kind }, 'lease lost before the outcome was written; another replica owns the environment');
+    else if (result.kind !== 'noop') envLog.info({ result: result.kind, reason: 'reason' in result ? result.reason : undefined }, 'reconciled');
+  };
+
+  const claim = async (limit: number) => {
+    if (limit <= 0) return [];
+    return envStore.claimDueEnvironments(pool, { owner: replicaId, leaseMs, limit, exclude: [...inFlight.keys()] });
+  };
+
+  const launch = (env: envStore.ClaimedEnvironment) => {
+    const controller = new AbortController();
+    inFlight.set(env.id, controller);
+    const task = reconcileOne(env, controller).finally(() => {
+      inFlight.delete(env.id);
+      tasks.delete(task);
+      wake();
+    });
+    tasks.add(task);
+    return task;
+  };
+
+  const renew = async () => {
+    if (inFlight.size === 0) return;
+    try {
+      await envStore.renewLeases(pool, { owner: replicaId, ids: [...inFlight.keys()], leaseMs });
+    } catch (err) {
+      log.warn({ err }, 'lease renewal failed');
+    }
+  };
+
+  const refreshGauges = async () => {
+    try {
+      const c = await envStore.countEnvironments(pool);
+      metrics.queueDepth.set(c.due);
+      metrics.environments.set({ condition: 'Ready' }, c.ready);
+      metrics.environments.set({ condition: 'Progressing' }, c.progressing);
+      metrics.environments.set({ condition: 'Degraded' }, c.degraded);
+      metrics.environments.set({ condition: 'Stalled' }, c.stalled);
+      metrics.environments.set({ condition: 'Suspended' }, c.suspended);
+      metrics.environments.set({ condition: 'total' }, c.total);
+    } catch (err) {
+      log.warn({ err }, 'metrics refresh failed');
+    }
+  };
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (woken || !running) return resolve();
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        wakeUp = undefined;
+        resolve();
+      }
+      wakeUp = done;
+    });
+
+  const loop = async () => {
+    let errorDelay = 250;
+    while (running) {
+      woken = false;
+      let full = false;
+      try {
+        const room = concurrency - inFlight.size;
+        const want = Math.min(batchSize, room);
+        const claimed = await claim(want);
+        for (const env of claimed) launch(env);
+        full = want > 0 && claimed.length === want;
+        errorDelay = 250;
+      } catch (err) {
+        log.warn({ err, retryInMs: errorDelay }, 'claim failed; retrying');
+        await sleep(errorDelay);
+        errorDelay = Math.min(errorDelay * 2, 10_000);
+        continue;
+      }
+      if (!running) break;
+      if (full) continue;
+      await sleep(pollMs);
+      // Coalesce bursts of notifications (a mass change sends one per environment).
+      if (running && woken) await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+
+  const recoverTargets = async () => {
+    for (const [name, target] of Object.entries(targets)) {
+      if (!target.capabilities.needsRecovery || !target.recover) continue;
+      const { adopted } = await target.recover();
+      const requeued = await envStore.requeueTarget(pool, name, adopted);
+      log.info({ target: name, adopted: adopted.length, requeued }, 'target recovered');
+    }
+  };
+
+  return {
+    replicaId,
+    metrics,
+    async start() {
+      if (running) return;
+      running = true;
+      await recoverTargets();
+      if (options.databaseUrl) {
+        listener = listen(options.databaseUrl, [NOTIFY_CHANNEL], () => wake(), log, () => wake());
+      }
+      timers.push(setInterval(() => void renew(), Math.max(100, Math.floor(leaseMs / 3))));
+      timers.push(setInterval(() => void refreshGauges(), options.metricsIntervalMs ?? 15_000));
+      void refreshGauges();
+      loopDone = loop();
+      log.info({ leaseMs, resyncMs, concurrency }, 'reconciler started');
+    },
+    async stop() {
+      if (!running && !loopDone) return;
+      running = false;
+      wake();
+      await loopDone;
+      loopDone = undefined;
+      await Promise.allSettled([...tasks]);
+      await Promise.all([starts.flush(), outcomes.flush()]);
+      for (const t of timers.splice(0)) clearInterval(t);
+      await listener?.close();
+      listener = undefined;
+      log.info('reconciler stopped');
+    },
+    async reconcileOnce() {
+      const claimed = await claim(batchSize);
+      await Promise.all(claimed.map((env) => launch(env)));
+      await Promise.all([starts.flush(), outcomes.flush()]);
+      return claimed.length;
+    },
+  };
+}

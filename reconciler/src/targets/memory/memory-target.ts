@@ -1,0 +1,78 @@
+/**
+ * An in-memory target for tests and benchmarks: apply takes `applyMs`, remembers the digest, and counts applies per
+ * (environment, generation). Faults can be injected per environment.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ApplyResult, DeleteResult, Observation, Target, TargetEnvironment, TargetRef } from '../target.js';
+
+export interface MemoryTargetOptions {
+  applyMs?: number;
+  /** Environments considered running from the start (id → digest), as after a previous converge. */
+  running?: Iterable<[number, string]>;
+}
+
+type Fault = { kind: 'throw'; error: () => Error } | { kind: 'hang' } | { kind: 'progressing'; times: number };
+
+export interface MemoryTarget extends Target {
+  readonly running: Map<number, { digest: string; healthy: boolean }>;
+  /** `${id}:${generation}` → number of applies. */
+  readonly applies: Map<string, number>;
+  readonly deletes: Map<number, number>;
+  setFault(id: number, fault: Fault | null): void;
+  /** Simulate drift: the runtime died or runs something else. */
+  kill(id: number): void;
+  setRunning(id: number, digest: string, healthy?: boolean): void;
+}
+
+export function createMemoryTarget(options: MemoryTargetOptions = {}): MemoryTarget {
+  const applyMs = options.applyMs ?? 0;
+  const running = new Map<number, { digest: string; healthy: boolean }>();
+  for (const [id, digest] of options.running ?? []) running.set(id, { digest, healthy: true });
+  const applies = new Map<string, number>();
+  const deletes = new Map<number, number>();
+  const faults = new Map<number, Fault>();
+
+  const url = (ref: TargetRef) => `memory://${ref.app}/${ref.name}`;
+
+  return {
+    name: 'memory',
+    capabilities: { rollout: 'swap', applyWaitsForHealthy: true, logs: false, urls: true, needsRecovery: false },
+    running,
+    applies,
+    deletes,
+    setFault: (id, fault) => (fault ? faults.set(id, fault) : faults.delete(id)),
+    kill: (id) => running.delete(id),
+    setRunning: (id, digest, healthy = true) => running.set(id, { digest, healthy }),
+
+    async apply(env: TargetEnvironment, ctx): Promise<ApplyResult> {
+      const key = `${env.id}:${env.generation}`;
+      applies.set(key, (applies.get(key) ?? 0) + 1);
+      const fault = faults.get(env.id);
+      if (fault?.kind === 'hang') {
+        await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true }));
+      }
+      if (applyMs > 0) await sleep(applyMs, undefined, { signal: ctx.signal });
+      if (fault?.kind === 'throw') throw fault.error();
+      if (fault?.kind === 'progressing' && fault.times > 0) {
+        fault.times--;
+        return { status: 'progressing', url: url(env), message: 'starting', retryAfterMs: 50 };
+      }
+      running.set(env.id, { digest: env.digest, healthy: true });
+      return { status: 'ready', url: url(env) };
+    },
+
+    async observe(ref): Promise<Observation> {
+      const r = running.get(ref.id);
+      if (!r) return { exists: false, digest: null, healthy: false, url: null };
+      return { exists: true, digest: r.digest, healthy: r.healthy, url: url(ref) };
+    },
+
+    async delete(ref): Promise<DeleteResult> {
+      deletes.set(ref.id, (deletes.get(ref.id) ?? 0) + 1);
+      running.delete(ref.id);
+      return { status: 'deleted' };
+    },
+
+    async close() {},
+  };
+}
