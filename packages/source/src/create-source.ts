@@ -101,15 +101,15 @@ export function createSource(options: SourceOptions): Source {
   // One operation at a time per repository: fetches and syncs of one clone never overlap.
   const queues = new Map<number, Promise<unknown>>();
   const serial = <T>(repository: Repository, fn: () => Promise<T>): Promise<T> => {
-    const previous = queues.get(repository.id) ?? Promise.resolve();
+    const previous = queues.get(Number(repository.id)) ?? Promise.resolve();
     const next = previous.catch(() => undefined).then(fn);
-    queues.set(repository.id, next);
-    void next.finally(() => queues.get(repository.id) === next && queues.delete(repository.id)).catch(() => undefined);
+    queues.set(Number(repository.id), next);
+    void next.finally(() => queues.get(Number(repository.id)) === next && queues.delete(Number(repository.id))).catch(() => undefined);
     return next;
   };
 
   const gitdirFor = (repository: Repository): string => {
-    const known = localPaths.get(repository.id);
+    const known = localPaths.get(Number(repository.id));
     if (known) return resolveGitdir(known);
     if (repository.provider === 'local') return resolveGitdir(localPath(repository));
     return cacheGitdir(options.cacheDir, repository);
@@ -163,7 +163,7 @@ export function createSource(options: SourceOptions): Source {
     ingest: (repository, ref, sha) => ingestCommit(deps, readerFor(gitdirFor(repository)), repository, ref, sha),
 
     syncLocalRepository: (repository, repoPath) => {
-      localPaths.set(repository.id, repoPath);
+      localPaths.set(Number(repository.id), repoPath);
       return serial(repository, async () => {
         const reader = readerFor(resolveGitdir(repoPath));
         return syncHeads(deps, reader, repository, await reader.listHeads(), { branchPreviews: true });
@@ -171,7 +171,7 @@ export function createSource(options: SourceOptions): Source {
     },
 
     async watchLocalRepository({ repository, path: repoPath, debounceMs = 30 }) {
-      localPaths.set(repository.id, repoPath);
+      localPaths.set(Number(repository.id), repoPath);
       const gitdir = resolveGitdir(repoPath);
       const sync = async () => {
         await serial(repository, async () => {
@@ -219,7 +219,7 @@ export function createSource(options: SourceOptions): Source {
 
     async setDesiredFromVersion(input) {
       const version = await versions.getVersion(pool, input.repository.tenant_id, input.versionId);
-      if (!version || version.repository_id !== input.repository.id) {
+      if (!version || version.repository_id !== Number(input.repository.id)) {
         throw new Error(`version ${input.versionId} is not a version of ${input.repository.full_name}`);
       }
       const apps = (await versions.listVersionApps(pool, version.id)).filter((a) => !input.app || a.app === input.app);

@@ -9,23 +9,31 @@
 import { sql, type CommonQueryMethods, type DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
 
+/** int8 columns: numbers whether the pool's type parser gives bigint, string or number. */
+const int8 = z.union([z.number(), z.bigint(), z.string()]).transform(Number);
+
+/** Parses rows with their schema here, whatever result parser the pool has (int8 → number, jsonb as is). */
+const rows = <S extends z.ZodTypeAny>(schema: S) => (r: readonly unknown[]): z.output<S>[] => r.map((x) => schema.parse(x));
+const row = <S extends z.ZodTypeAny>(schema: S) => (r: unknown): z.output<S> => schema.parse(r);
+const maybeRow = <S extends z.ZodTypeAny>(schema: S) => (r: unknown): z.output<S> | null => (r === null ? null : schema.parse(r));
+
 export const ENVIRONMENTS_CHANNEL = 'wharf_environments' as const;
 
 export const DesiredEnvironment = z.object({
-  id: z.number(),
-  tenant_id: z.number(),
-  repository_id: z.number(),
+  id: int8,
+  tenant_id: int8,
+  repository_id: int8,
   app: z.string(),
   name: z.string(),
   kind: z.enum(['production', 'preview']),
   branch: z.string().nullable(),
-  pr_number: z.number().nullable(),
+  pr_number: int8.nullable(),
   target: z.string(),
   drift_mode: z.enum(['correct', 'warn']),
-  desired_version_id: z.number().nullable(),
+  desired_version_id: int8.nullable(),
   desired_digest: z.string().nullable(),
   desired_spec: z.any(),
-  generation: z.number(),
+  generation: int8,
   conditions: z.any(),
   deletion_requested_at: z.string().nullable(),
 });
@@ -37,7 +45,7 @@ const columns = sql.fragment`id, tenant_id, repository_id, app, name, kind, bran
 const jsonb = (value: unknown) => sql.jsonb(JSON.parse(JSON.stringify(value ?? null)));
 
 /** Due now, but never before a live lease runs out: the holder is still working on the previous generation. */
-const dueNow = sql.fragment`GREATEST(now(), CASE WHEN lease_expires_at > now() THEN lease_expires_at END)`;
+const dueNow = sql.fragment`GREATEST(now(), CASE WHEN environments.lease_expires_at > now() THEN environments.lease_expires_at END)`;
 
 /** Locks and returns one environment row for the rest of the transaction. */
 export async function lockEnvironment(
@@ -47,11 +55,11 @@ export async function lockEnvironment(
   name: string,
 ): Promise<DesiredEnvironment | null> {
   return tx.maybeOne(sql.type(DesiredEnvironment)`
-    SELECT ${columns} FROM environments WHERE repository_id = ${repositoryId} AND app = ${app} AND name = ${name} FOR UPDATE`);
+    SELECT ${columns} FROM environments WHERE repository_id = ${repositoryId} AND app = ${app} AND name = ${name} FOR UPDATE`).then(maybeRow(DesiredEnvironment));
 }
 
 export async function listEnvironments(db: CommonQueryMethods, repositoryId: number): Promise<readonly DesiredEnvironment[]> {
-  return db.any(sql.type(DesiredEnvironment)`SELECT ${columns} FROM environments WHERE repository_id = ${repositoryId} ORDER BY app, name`);
+  return db.any(sql.type(DesiredEnvironment)`SELECT ${columns} FROM environments WHERE repository_id = ${repositoryId} ORDER BY app, name`).then(rows(DesiredEnvironment));
 }
 
 export async function listBranchEnvironments(
@@ -60,7 +68,7 @@ export async function listBranchEnvironments(
   branch: string,
 ): Promise<readonly DesiredEnvironment[]> {
   return db.any(sql.type(DesiredEnvironment)`
-    SELECT ${columns} FROM environments WHERE repository_id = ${repositoryId} AND branch = ${branch} AND pr_number IS NULL ORDER BY app, name`);
+    SELECT ${columns} FROM environments WHERE repository_id = ${repositoryId} AND branch = ${branch} AND pr_number IS NULL ORDER BY app, name`).then(rows(DesiredEnvironment));
 }
 
 export interface DesiredInput {
@@ -85,7 +93,7 @@ export interface DesiredInput {
  * deletion and notifies. Returns the new generation.
  */
 export async function writeDesired(tx: DatabaseTransactionConnection, input: DesiredInput): Promise<{ id: number; generation: number }> {
-  return tx.one(sql.type(z.object({ id: z.number(), generation: z.number() }))`
+  return tx.one(sql.type(z.object({ id: int8, generation: int8 }))`
     WITH up AS (
       INSERT INTO environments (tenant_id, repository_id, app, name, kind, branch, pr_number, target, drift_mode,
         desired_version_id, desired_digest, desired_spec, conditions)
@@ -99,7 +107,7 @@ export async function writeDesired(tx: DatabaseTransactionConnection, input: Des
         next_attempt_at = ${dueNow}, updated_at = now()
       RETURNING id, generation
     )
-    SELECT id, generation FROM up, LATERAL (SELECT pg_notify(${ENVIRONMENTS_CHANNEL}, up.id::text)) n`);
+    SELECT id, generation FROM up, LATERAL (SELECT pg_notify(${ENVIRONMENTS_CHANNEL}, up.id::text)) n`).then(row(z.object({ id: int8, generation: int8 })));
 }
 
 /** Replaces the conditions list (the caller changed only the condition it owns, under the row lock). */

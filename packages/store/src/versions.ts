@@ -5,12 +5,20 @@
 import { sql, type CommonQueryMethods, type DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
 
+/** int8 columns: numbers whether the pool's type parser gives bigint, string or number. */
+const int8 = z.union([z.number(), z.bigint(), z.string()]).transform(Number);
+
+/** Parses rows with their schema here, whatever result parser the pool has (int8 → number, jsonb as is). */
+const rows = <S extends z.ZodTypeAny>(schema: S) => (r: readonly unknown[]): z.output<S>[] => r.map((x) => schema.parse(x));
+const row = <S extends z.ZodTypeAny>(schema: S) => (r: unknown): z.output<S> => schema.parse(r);
+const maybeRow = <S extends z.ZodTypeAny>(schema: S) => (r: unknown): z.output<S> | null => (r === null ? null : schema.parse(r));
+
 const json = z.any();
 
 export const Version = z.object({
-  id: z.number(),
-  tenant_id: z.number(),
-  repository_id: z.number(),
+  id: int8,
+  tenant_id: int8,
+  repository_id: int8,
   sha: z.string(),
   parent_sha: z.string().nullable(),
   ref: z.string().nullable(),
@@ -26,14 +34,14 @@ export const Version = z.object({
 export type Version = z.infer<typeof Version>;
 
 export const VersionApp = z.object({
-  version_id: z.number(),
+  version_id: int8,
   app: z.string(),
   digest: z.string(),
   valid: z.boolean(),
   diagnostics: json,
   spec: json,
-  carried_from_version_id: z.number().nullable(),
-  rollback_of_version_id: z.number().nullable(),
+  carried_from_version_id: int8.nullable(),
+  rollback_of_version_id: int8.nullable(),
 });
 export type VersionApp = z.infer<typeof VersionApp>;
 
@@ -45,19 +53,19 @@ const appColumns = sql.fragment`version_id, app, digest, valid, diagnostics, spe
 const jsonb = (value: unknown) => sql.jsonb(JSON.parse(JSON.stringify(value ?? null)));
 
 export async function findVersion(db: CommonQueryMethods, repositoryId: number, sha: string): Promise<Version | null> {
-  return db.maybeOne(sql.type(Version)`SELECT ${versionColumns} FROM versions WHERE repository_id = ${repositoryId} AND sha = ${sha}`);
+  return db.maybeOne(sql.type(Version)`SELECT ${versionColumns} FROM versions WHERE repository_id = ${repositoryId} AND sha = ${sha}`).then(maybeRow(Version));
 }
 
 export async function getVersion(db: CommonQueryMethods, tenantId: number, id: number): Promise<Version | null> {
-  return db.maybeOne(sql.type(Version)`SELECT ${versionColumns} FROM versions WHERE tenant_id = ${tenantId} AND id = ${id}`);
+  return db.maybeOne(sql.type(Version)`SELECT ${versionColumns} FROM versions WHERE tenant_id = ${tenantId} AND id = ${id}`).then(maybeRow(Version));
 }
 
 export async function listVersions(db: CommonQueryMethods, repositoryId: number): Promise<readonly Version[]> {
-  return db.any(sql.type(Version)`SELECT ${versionColumns} FROM versions WHERE repository_id = ${repositoryId} ORDER BY id`);
+  return db.any(sql.type(Version)`SELECT ${versionColumns} FROM versions WHERE repository_id = ${repositoryId} ORDER BY id`).then(rows(Version));
 }
 
 export async function listVersionApps(db: CommonQueryMethods, versionId: number): Promise<readonly VersionApp[]> {
-  return db.any(sql.type(VersionApp)`SELECT ${appColumns} FROM version_apps WHERE version_id = ${versionId} ORDER BY app`);
+  return db.any(sql.type(VersionApp)`SELECT ${appColumns} FROM version_apps WHERE version_id = ${versionId} ORDER BY app`).then(rows(VersionApp));
 }
 
 export interface NewVersionApp {
@@ -99,11 +107,11 @@ export async function insertVersion(
     VALUES (${input.tenantId}, ${input.repositoryId}, ${input.sha}, ${input.parentSha}, ${input.ref}, ${input.author},
       ${input.message}, ${input.committedAt}, ${input.valid}, ${jsonb(input.diagnostics)}, ${jsonb(input.manifest)})
     ON CONFLICT (repository_id, sha) DO NOTHING
-    RETURNING ${versionColumns}`);
+    RETURNING ${versionColumns}`).then(maybeRow(Version));
   if (!inserted) {
     const existing = await tx.one(sql.type(Version)`
       UPDATE versions SET reachable = true WHERE repository_id = ${input.repositoryId} AND sha = ${input.sha}
-      RETURNING ${versionColumns}`);
+      RETURNING ${versionColumns}`).then(row(Version));
     return { version: existing, created: false };
   }
   for (const a of input.apps) {
@@ -120,11 +128,11 @@ export async function findVersionsWithDigest(
   db: CommonQueryMethods,
   input: { repositoryId: number; app: string; digest: string; excludeSha: string; limit?: number },
 ): Promise<readonly { id: number; sha: string }[]> {
-  return db.any(sql.type(z.object({ id: z.number(), sha: z.string() }))`
+  return db.any(sql.type(z.object({ id: int8, sha: z.string() }))`
     SELECT v.id, v.sha FROM version_apps a JOIN versions v ON v.id = a.version_id
     WHERE a.app = ${input.app} AND a.digest = ${input.digest} AND a.valid AND v.repository_id = ${input.repositoryId}
       AND v.sha <> ${input.excludeSha}
-    ORDER BY v.id DESC LIMIT ${input.limit ?? 20}`);
+    ORDER BY v.id DESC LIMIT ${input.limit ?? 20}`).then(rows(z.object({ id: int8, sha: z.string() })));
 }
 
 /** The short sha and subject of a version, as "rollback to <short sha> (<subject>)" shows them. */
@@ -132,7 +140,7 @@ export async function describeRollback(db: CommonQueryMethods, versionId: number
   const row = await db.maybeOne(sql.type(z.object({ sha: z.string(), subject: z.string().nullable() }))`
     SELECT o.sha, split_part(coalesce(o.message, ''), E'\n', 1) AS subject
     FROM version_apps a JOIN versions o ON o.id = a.rollback_of_version_id
-    WHERE a.version_id = ${versionId} AND a.app = ${app}`);
+    WHERE a.version_id = ${versionId} AND a.app = ${app}`).then(maybeRow(z.object({ sha: z.string(), subject: z.string().nullable() })));
   return row ? rollbackText(row.sha, row.subject ?? '') : null;
 }
 
@@ -155,7 +163,7 @@ export type RepositoryRef = z.infer<typeof RepositoryRef>;
 
 /** Branch heads as Wharf last saw them. */
 export async function listRefs(db: CommonQueryMethods, repositoryId: number): Promise<readonly RepositoryRef[]> {
-  return db.any(sql.type(RepositoryRef)`SELECT ref, sha FROM repository_refs WHERE repository_id = ${repositoryId} ORDER BY ref`);
+  return db.any(sql.type(RepositoryRef)`SELECT ref, sha FROM repository_refs WHERE repository_id = ${repositoryId} ORDER BY ref`).then(rows(RepositoryRef));
 }
 
 export async function saveRef(db: CommonQueryMethods, input: { tenantId: number; repositoryId: number; ref: string; sha: string }): Promise<void> {
