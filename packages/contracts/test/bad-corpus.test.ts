@@ -5,7 +5,7 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { type Diagnostic, parseManifest, validateWorkflowFiles } from '../src/index.js';
 
 const dir = join(import.meta.dirname, 'fixtures', 'bad');
@@ -20,7 +20,7 @@ interface Expectation {
 const expectationsIn = (file: string, text: string): Expectation[] =>
   [...text.matchAll(EXPECT)].map((m) => ({ file, code: m[1] as string, line: Number(m[2]) }));
 
-function check(t: Tap.Test, expectations: Expectation[], diagnostics: Diagnostic[]) {
+function check(t: Test, expectations: Expectation[], diagnostics: Diagnostic[]) {
   t.ok(expectations.length > 0, 'the fixture states what it expects');
   for (const e of expectations) {
     const hit = diagnostics.find((d) => d.file === e.file && d.code === e.code && d.line === e.line);

@@ -92,8 +92,9 @@ function stringsIn(value: unknown, path: PathSegment[], out: [PathSegment[], str
   if (budget.left-- <= 0) return;
   if (typeof value === 'string') {
     if (value.includes('{{')) out.push([path, value]);
-  } else if (Array.isArray(value)) value.forEach((v, i) => stringsIn(v, [...path, i], out, budget));
-  else if (isRecord(value)) for (const [k, v] of Object.entries(value)) stringsIn(v, [...path, k], out, budget);
+  } else if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) stringsIn(v, [...path, i], out, budget);
+  } else if (isRecord(value)) for (const [k, v] of Object.entries(value)) stringsIn(v, [...path, k], out, budget);
 }
 
 /** The engine's own switch: engine.validation.templateRefs is off, warn (its default) or error. */

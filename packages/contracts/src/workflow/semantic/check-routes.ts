@@ -45,11 +45,15 @@ export function checkDuplicateRoutes(index: AppIndex): Diagnostic[] {
     if (!isRecord(source.value)) continue;
     const http = isRecord(source.value.workflows) ? source.value.workflows.http : undefined;
     if (isRecord(http) && Array.isArray(http.routes)) {
-      http.routes.forEach((r, i) => add(source, ['workflows', 'http', 'routes', i], r, http.router));
+      http.routes.forEach((r, i) => {
+        add(source, ['workflows', 'http', 'routes', i], r, http.router);
+      });
     }
     const triggerHttp = isRecord(source.value.triggers) ? source.value.triggers.http : undefined;
     if (isRecord(triggerHttp) && Array.isArray(triggerHttp.routes)) {
-      triggerHttp.routes.forEach((r, i) => add(source, ['triggers', 'http', 'routes', i], r, triggerHttp.router));
+      triggerHttp.routes.forEach((r, i) => {
+        add(source, ['triggers', 'http', 'routes', i], r, triggerHttp.router);
+      });
     }
   }
   for (const pipeline of index.pipelines) {
