@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import t from 'tap';
-import { call, startRuntime } from './helpers/start-runtime.js';
+import { call, startRuntime, stderrMatching } from './helpers/start-runtime.js';
 
 t.test('auth.jwt, auth_required, jq, log, static files and env', async (t) => {
   const rt = await startRuntime(['--config', join(import.meta.dirname, 'fixtures', 'notes-auth-app.yaml')], {
@@ -41,8 +41,8 @@ t.test('auth.jwt, auth_required, jq, log, static files and env', async (t) => {
   });
   t.equal(stats.status, 200);
   t.same(stats.body, { total: 43.5, names: ['BOOK', 'LAMP'], greeting: 'hi from env' }, 'jq runs real jq filters; env reads the environment');
-  t.match(rt.stderr(), /"message":"stats for 3 items, request req-77"/, 'step.log writes the rendered message with the pipeline and step');
-  t.match(rt.stderr(), /"pipeline":"stats","step":"log-it"/);
+  t.match(await stderrMatching(rt, /"message":"stats for 3 items, request req-77"/), /"message":"stats for 3 items, request req-77"/, 'step.log writes the rendered message with the pipeline and step');
+  t.match(await stderrMatching(rt, /"pipeline":"stats","step":"log-it"/), /"pipeline":"stats","step":"log-it"/);
 
   const badJq = await call(u('/api/bad-jq'), { body: { items: [] } });
   t.equal(badJq.status, 500, 'a jq runtime error is a 500');
@@ -53,7 +53,7 @@ t.test('auth.jwt, auth_required, jq, log, static files and env', async (t) => {
   const tmplErr = await call(u('/api/template-error'));
   t.equal(tmplErr.status, 500, 'a template error is a 500');
   t.match(tmplErr.body, { error: /template error: .*incompatible types for comparison/, pipeline: 'template-error', step: 'set' });
-  t.match(rt.stderr(), /"msg":"template failed"/, 'and is logged with the pipeline and step');
+  t.match(await stderrMatching(rt, /"msg":"template failed"/), /"msg":"template failed"/, 'and is logged with the pipeline and step');
 
   t.same((await call(u('/api/greet?name=bob'))).body, { greeting: 'hello bob', upper: 'BOB' }, 'conditional if/then and a body written as a JSON template');
   t.same((await call(u('/api/greet'))).body, { greeting: 'hello stranger' }, 'conditional else');

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { call, type RuntimeProcess, startRuntime } from './helpers/start-runtime.js';
+import { call, type RuntimeProcess, startRuntime, stderrMatching } from './helpers/start-runtime.js';
 
 const fixture = (name: string) => join(import.meta.dirname, 'fixtures', name);
 
@@ -63,7 +63,7 @@ t.test('a sqlite-backed todo app served by the runtime process', async (t) => {
   t.equal(broken.status, 500, 'an SQL error is a 500');
   t.same(broken.body, { error: 'database error', pipeline: 'bad-sql', step: 'rows' });
   t.notMatch(broken.text, /secret_column|no_such_table/, 'the SQL is not leaked to the client');
-  t.match(rt.stderr(), /no such table: no_such_table/, 'the SQL error is logged in full');
+  t.match(await stderrMatching(rt, /no such table: no_such_table/), /no such table: no_such_table/, 'the SQL error is logged in full');
 
   const big = await call(u('/todos'), { body: { title: 'x'.repeat(2 * 1024 * 1024) } });
   t.equal(big.status, 413, 'bodies over the limit get 413');

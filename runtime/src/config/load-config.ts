@@ -102,14 +102,29 @@ export async function loadConfig(files: readonly string[], env: Env): Promise<Ap
     }
     const http = isRecord(workflows.http) ? workflows.http : {};
     for (const [i, r] of (Array.isArray(http.routes) ? http.routes : []).entries()) {
-      if (!isRecord(r) || typeof r.path !== 'string' || typeof r.handler !== 'string') {
-        problems.push(`${file}: workflows.http.routes[${i}] needs path and handler`);
+      const handler = isRecord(r) ? (typeof r.handler === 'string' ? r.handler : typeof r.pipeline === 'string' ? r.pipeline : null) : null;
+      const inline = isRecord(r) && isRecord(r.pipeline) ? r.pipeline : null;
+      if (!isRecord(r) || typeof r.path !== 'string' || (!handler && !inline)) {
+        problems.push(`${file}: workflows.http.routes[${i}] needs path and a handler or pipeline`);
+        continue;
+      }
+      const method = typeof r.method === 'string' ? r.method.toUpperCase() : 'GET';
+      if (inline) {
+        // A route with its pipeline written inline is an HTTP-triggered pipeline of its own.
+        const name = `${method} ${r.path}`;
+        pipelines.push({
+          name,
+          trigger: { type: 'http', config: { path: r.path, method } },
+          steps: readSteps(name, inline.steps ?? [], problems),
+          onError: inline.on_error === 'continue' || inline.on_error === 'skip' ? 'continue' : 'stop',
+          timeoutMs: parseDuration(inline.timeout),
+        });
         continue;
       }
       routes.push({
-        method: typeof r.method === 'string' ? r.method.toUpperCase() : 'GET',
+        method,
         path: r.path,
-        handler: r.handler,
+        handler: handler as string,
         middlewares: Array.isArray(r.middlewares) ? r.middlewares.filter((x): x is string => typeof x === 'string') : [],
       });
     }

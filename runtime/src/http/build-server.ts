@@ -25,6 +25,8 @@ export type ServerDeps = {
 // loader hooks file by file, which costs more start time than the require path.
 const Fastify = createRequire(import.meta.url)('fastify') as typeof import('fastify').default;
 
+const REQUEST_KEYS = new Set(['body', 'query', 'headers', 'path_params', 'method', 'path']);
+
 const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 const toJson = (v: unknown) => JSON.stringify(v === undefined ? null : v, (_k, x) => (typeof x === 'bigint' ? Number(x) : x));
 
@@ -116,7 +118,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       try {
         const { answer, ctx } = await pipeline.run(trigger, meta, { pipeline: pipeline.name, log, headers: req.headers });
         if (answer) return sendJson(reply, answer.status, answer.body, answer.headers);
-        const { headers: _h, ...rest } = ctx.current;
+        // No json_response: answer with the final context, minus the request bookkeeping no step changed.
+        const rest: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(ctx.current)) if (!(REQUEST_KEYS.has(k) && trigger[k] === v)) rest[k] = v;
         return sendJson(reply, 200, rest);
       } catch (err) {
         const { status, body: errBody } = answerForError(err, log.child({ request_id: req.id }));

@@ -89,3 +89,9 @@ export async function call(
   }
   return { status: res.status, body: parsed, headers: res.headers, text };
 }
+
+/** Waits (up to 5 s) until the runtime's stderr matches, since log lines may arrive after the HTTP answer. */
+export async function stderrMatching(rt: RuntimeProcess, re: RegExp): Promise<string> {
+  for (let i = 0; i < 100 && !re.test(rt.stderr()); i++) await new Promise((r) => setTimeout(r, 50));
+  return rt.stderr();
+}
