@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --import tsx
 import { createRequire } from 'node:module';
 import { parseRuntimeArgs } from '../cli-args.js';
 import { ConfigError } from '../config/app-config.js';
