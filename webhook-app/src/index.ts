@@ -1,2 +1,3 @@
 export * from './server.js';
 export * from './settings.js';
+export * from './github/index.js';

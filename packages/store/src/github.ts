@@ -181,6 +181,13 @@ export async function countActivePreviews(
       AND NOT (repository_id = ${except?.repositoryId ?? -1} AND pr_number = ${except?.prNumber ?? -1})`);
 }
 
+export async function countActivePreviewsInRepository(db: CommonQueryMethods, repositoryId: number, exceptPrNumber: number): Promise<number> {
+  return db.oneFirst(sql.type(z.object({ n: z.number() }))`
+    SELECT count(DISTINCT pr_number)::int AS n FROM environments
+    WHERE repository_id = ${repositoryId} AND kind = 'preview' AND deletion_requested_at IS NULL AND pr_number IS NOT NULL
+      AND pr_number <> ${exceptPrNumber}`);
+}
+
 export const ReportedEnvironment = z.object({
   id: z.number(),
   tenant_id: z.number(),
@@ -329,6 +336,19 @@ export async function recordDeploymentState(
 
 export async function getDeployment(db: CommonQueryMethods, id: number): Promise<DeploymentRecord | null> {
   return db.maybeOne(sql.type(DeploymentRecord)`SELECT ${deploymentColumns} FROM github_deployments WHERE id = ${id}`);
+}
+
+/** The newest deployment of a commit to a GitHub environment starting with `environmentPrefix`. */
+export async function findDeploymentForSha(
+  db: CommonQueryMethods,
+  repositoryId: number,
+  sha: string,
+  environmentPrefix: string,
+): Promise<DeploymentRecord | null> {
+  return db.maybeOne(sql.type(DeploymentRecord)`
+    SELECT ${deploymentColumns} FROM github_deployments
+    WHERE repository_id = ${repositoryId} AND sha = ${sha} AND github_environment LIKE ${`${environmentPrefix}%`}
+    ORDER BY updated_at DESC LIMIT 1`);
 }
 
 /** Deployments of a pull request's previews that are not inactive yet. */

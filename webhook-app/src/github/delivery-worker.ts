@@ -1,0 +1,118 @@
+/**
+ * Processes stored deliveries: claims due ones from Postgres (SKIP LOCKED, one at a time per repository), runs the
+ * handler for the event, and records the outcome. A failing handler is retried with backoff, then marked failed.
+ * Any number of processes may run workers on the same database.
+ */
+import { deliveries } from '@wharf/store';
+import type { Counter } from 'prom-client';
+import { backoffSeconds } from './backoff.js';
+import type { AppDeps, Handler } from './types.js';
+
+export interface DeliveryWorkerOptions {
+  deps: AppDeps;
+  handlers: Record<string, Handler>;
+  concurrency: number;
+  /** Polling interval when no wake-up arrives (other processes' deliveries, retries coming due). */
+  pollMs?: number;
+  maxAttempts?: number;
+  backoff?: { baseSeconds: number; maxSeconds: number };
+  leaseSeconds?: number;
+  processed: Counter<'event' | 'result'>;
+}
+
+export interface DeliveryWorker {
+  start(): void;
+  wake(): void;
+  /** Resolves when nothing is due right now (tests and benchmarks). */
+  drain(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createDeliveryWorker(o: DeliveryWorkerOptions): DeliveryWorker {
+  const { deps } = o;
+  const maxAttempts = o.maxAttempts ?? 8;
+  const backoff = o.backoff ?? { baseSeconds: 5, maxSeconds: 600 };
+  let running = false;
+  let timer: NodeJS.Timeout | undefined;
+  let loop: Promise<void> | undefined;
+  let again = false;
+
+  const processOne = async (d: deliveries.ClaimedDelivery) => {
+    const log = deps.log.child({ deliveryId: d.delivery_id, event: d.event, action: d.action });
+    const handler = o.handlers[d.event];
+    if (!handler) {
+      await deliveries.finishDelivery(deps.pool, d.delivery_id, { status: 'ignored' });
+      o.processed.inc({ event: d.event, result: 'ignored' });
+      return;
+    }
+    try {
+      const result = await handler({ deliveryId: d.delivery_id, event: d.event, action: d.action, payload: d.payload, log, deps });
+      await deliveries.finishDelivery(deps.pool, d.delivery_id, { status: result });
+      o.processed.inc({ event: d.event, result });
+    } catch (err) {
+      const message = (err as Error).message ?? String(err);
+      if (d.attempts >= maxAttempts) {
+        log.error({ err, attempts: d.attempts }, 'delivery failed; giving up');
+        await deliveries.finishDelivery(deps.pool, d.delivery_id, { status: 'failed', error: message });
+        o.processed.inc({ event: d.event, result: 'failed' });
+      } else {
+        const delay = backoffSeconds(d.attempts, backoff);
+        log.warn({ err, attempts: d.attempts, retryInSeconds: Math.round(delay) }, 'delivery failed; will retry');
+        await deliveries.retryDelivery(deps.pool, d.delivery_id, delay, message);
+        o.processed.inc({ event: d.event, result: 'retry' });
+      }
+    }
+  };
+
+  const runLoop = async () => {
+    do {
+      again = false;
+      for (;;) {
+        const claimed = await deliveries.claimDeliveries(deps.pool, { limit: o.concurrency, leaseSeconds: o.leaseSeconds ?? 300 });
+        if (claimed.length === 0) break;
+        await Promise.all(claimed.map(processOne));
+      }
+    } while (again && running);
+  };
+
+  const kick = () => {
+    if (loop) {
+      again = true;
+      return loop;
+    }
+    loop = runLoop()
+      .catch((err) => deps.log.error({ err }, 'delivery worker loop failed'))
+      .finally(() => {
+        loop = undefined;
+      });
+    return loop;
+  };
+
+  const schedule = () => {
+    if (!running) return;
+    timer = setTimeout(() => {
+      void kick().finally(schedule);
+    }, o.pollMs ?? 1000);
+  };
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      void kick();
+      schedule();
+    },
+    wake() {
+      if (running) void kick();
+    },
+    async drain() {
+      while (loop) await loop;
+      await kick();
+    },
+    async stop() {
+      running = false;
+      if (timer) clearTimeout(timer);
+      while (loop) await loop;
+    },
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Probot as Wharf's GitHub client: it signs the App's JWT, exchanges it for installation tokens (cached 59 min),
+ * verifies webhook signatures, and throttles requests within GitHub's rate limits (@octokit/plugin-throttling:
+ * writes spaced out, primary and secondary limits waited out). Octokit's own 5xx retries are off: failed writes
+ * go back to the outbox, which retries with backoff and keeps order.
+ */
+import Bottleneck from 'bottleneck';
+import type { Logger } from 'pino';
+import { Probot, ProbotOctokit } from 'probot';
+import type { GitHubAppCredentials } from './settings.js';
+
+export type InstallationOctokit = Awaited<ReturnType<Probot['auth']>>;
+
+export interface ThrottleOptions {
+  /** Spacing of write requests per process (GitHub asks for about one per second). Default 1000. */
+  writeIntervalMs?: number;
+  /** A rate-limited request is retried in-process once if the limit resets within this many seconds. Default 60. */
+  maxRateLimitWaitSeconds?: number;
+  /** Milliseconds per second of GitHub's retry-after (tests shorten it). Default 1000. */
+  retryAfterBaseMs?: number;
+}
+
+export interface GitHubClient {
+  probot: Probot;
+  /** An Octokit authenticated as the installation. */
+  installation(installationId: number | string): Promise<InstallationOctokit>;
+  /** A fresh-enough installation token, e.g. for Git over HTTPS. */
+  installationToken(installationId: number | string): Promise<string>;
+  verifySignature(body: string, signature: string): Promise<boolean>;
+}
+
+export function createGitHubClient(credentials: GitHubAppCredentials, log: Logger, throttle: ThrottleOptions = {}): GitHubClient {
+  const maxWait = throttle.maxRateLimitWaitSeconds ?? 60;
+  const retryOnce = (retryAfter: number, options: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
+    log.warn({ method: options.method, url: options.url, retryAfter, retryCount }, 'GitHub rate limit hit');
+    return retryCount < 1 && retryAfter <= maxWait;
+  };
+  const Octokit = ProbotOctokit.defaults({
+    retry: { enabled: false },
+    throttle: {
+      onRateLimit: retryOnce,
+      onSecondaryRateLimit: retryOnce,
+      retryAfterBaseValue: throttle.retryAfterBaseMs ?? 1000,
+      write: new Bottleneck.Group({ maxConcurrent: 1, minTime: throttle.writeIntervalMs ?? 1000 }),
+    },
+  });
+  const probot = new Probot({
+    appId: credentials.appId,
+    privateKey: credentials.privateKey,
+    secret: credentials.webhookSecret,
+    baseUrl: credentials.apiUrl,
+    log: log.child({ component: 'probot' }),
+    Octokit: Octokit as typeof ProbotOctokit,
+  });
+  const installation = (id: number | string) => probot.auth(Number(id));
+  return {
+    probot,
+    installation,
+    async installationToken(id) {
+      const octokit = await installation(id);
+      const auth = (await octokit.auth({ type: 'installation' })) as { token: string };
+      return auth.token;
+    },
+    async verifySignature(body, signature) {
+      await probot.ready();
+      try {
+        return await probot.webhooks.verify(body, signature);
+      } catch {
+        return false;
+      }
+    },
+  };
+}

@@ -1,0 +1,64 @@
+/** pull_request: record the pull request, evaluate its head, approve fork previews by label, tear down on close. */
+import { github } from '@wharf/store';
+import { evaluatePullRequest } from '../evaluate-pull-request.js';
+import { queueReply } from '../reporter.js';
+import { PREVIEW_LABEL, type DeliveryContext, type Handler } from '../types.js';
+import { ensureRepository, hasWriteAccess } from './ensure-repository.js';
+import { tearDownPreview } from './teardown.js';
+
+const HANDLED = new Set(['opened', 'synchronize', 'reopened', 'ready_for_review', 'converted_to_draft', 'closed', 'labeled']);
+
+export async function recordPullRequest(ctx: DeliveryContext, repo: github.GithubRepository): Promise<github.PullRequest> {
+  // biome-ignore lint/suspicious/noExplicitAny: webhook payload
+  const p: any = ctx.payload.pull_request;
+  const merged = p.merged === true;
+  return github.upsertPullRequest(ctx.deps.pool, {
+    repositoryId: repo.id,
+    tenantId: repo.tenant_id,
+    number: p.number,
+    state: p.state === 'closed' ? (merged ? 'merged' : 'closed') : 'open',
+    title: p.title ?? '',
+    headSha: p.head.sha,
+    headRef: p.head.ref,
+    baseRef: p.base.ref,
+    fork: (p.head.repo?.full_name ?? repo.full_name) !== repo.full_name || p.head.repo?.fork === true,
+    draft: p.draft === true,
+    author: p.user?.login ?? null,
+    mergeCommitSha: merged ? (p.merge_commit_sha ?? null) : null,
+  });
+}
+
+export const onPullRequest: Handler = async (ctx) => {
+  if (!ctx.action || !HANDLED.has(ctx.action)) return 'ignored';
+  const repo = await ensureRepository(ctx);
+  if (!repo) return 'ignored';
+  if (ctx.action === 'labeled' && ctx.payload.label?.name !== PREVIEW_LABEL) return 'ignored';
+  const pr = await recordPullRequest(ctx, repo);
+  const log = ctx.log.child({ repo: repo.full_name, pr: pr.number });
+  if (ctx.action === 'closed') {
+    const n = await tearDownPreview(ctx.deps, repo, pr.number, pr.state === 'merged' ? 'merged' : 'closed');
+    log.info({ environments: n, merged: pr.state === 'merged' }, 'pull request closed; previews torn down');
+    return 'done';
+  }
+  if (ctx.action === 'labeled') {
+    const sender = ctx.payload.sender?.login as string;
+    if (!(await hasWriteAccess(ctx, repo, sender))) {
+      await queueReply(ctx.deps.pool, {
+        tenantId: repo.tenant_id,
+        repositoryId: repo.id,
+        issueNumber: pr.number,
+        body: `@${sender} the \`${PREVIEW_LABEL}\` label starts a preview only when added by someone with write access.`,
+        dedupeKey: `label-denied:${ctx.deliveryId}`,
+      });
+      ctx.deps.wakeDrain();
+      return 'done';
+    }
+    await github.approvePreview(ctx.deps.pool, repo.id, pr.number, pr.head_sha, sender);
+    const approved = await github.getPullRequest(ctx.deps.pool, repo.id, pr.number);
+    if (approved) await evaluatePullRequest(ctx.deps, repo, approved, { runKey: 'auto', log });
+    return 'done';
+  }
+  if (ctx.action === 'converted_to_draft') return 'ignored';
+  await evaluatePullRequest(ctx.deps, repo, pr, { runKey: 'auto', log });
+  return 'done';
+};

@@ -1,0 +1,10 @@
+export { createGitHubApp, type GitHubApp, type GitHubAppOptions } from './create-github-app.js';
+export { githubSettings, githubConfigured, resolveGitHubCredentials, type GitHubSettings, type GitHubAppCredentials } from './settings.js';
+export type { SourcePort } from './types.js';
+export type { ThrottleOptions } from './github-client.js';
+export { decidePreview } from './preview-policy.js';
+export { parseCommand } from './handlers/parse-command.js';
+export { renderComment } from './render/render-comment.js';
+export { renderValidateCheck } from './render/render-validate-check.js';
+export { renderPlanCheck } from './render/render-plan-check.js';
+export { githubEnvironmentName } from './outbox/send-deployment-status.js';

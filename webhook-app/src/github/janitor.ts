@@ -1,0 +1,33 @@
+/**
+ * Tears down previews idle for longer than their manifest's `previews.ttlHours` (no new commit, approval or
+ * redeploy). Runs on a cron schedule; it reads only Wharf's own state, so a GitHub outage never tears anything down.
+ */
+import { CronJob } from 'cron';
+import { github } from '@wharf/store';
+import { tearDownPreview } from './handlers/teardown.js';
+import type { AppDeps } from './types.js';
+
+export async function tearDownIdlePreviews(deps: AppDeps): Promise<number> {
+  let n = 0;
+  for (const pr of await github.listIdlePreviews(deps.pool, deps.now())) {
+    const repo = await github.getRepositoryById(deps.pool, pr.repository_id);
+    if (!repo) continue;
+    const ttl = (pr.summary as { ttlHours?: number }).ttlHours;
+    n += await tearDownPreview(deps, repo, pr.number, `idle for more than ${ttl} hours; push a commit or comment \`/wharf preview\` to bring it back`);
+    deps.log.info({ repo: repo.full_name, pr: pr.number, ttlHours: ttl }, 'idle preview torn down');
+  }
+  return n;
+}
+
+export function startJanitor(deps: AppDeps, cronTime: string): CronJob {
+  return CronJob.from({
+    cronTime,
+    timeZone: 'UTC',
+    waitForCompletion: true,
+    start: true,
+    onTick: async () => {
+      await tearDownIdlePreviews(deps);
+    },
+    errorHandler: (err) => deps.log.error({ err }, 'preview janitor failed'),
+  });
+}

@@ -1,0 +1,144 @@
+/**
+ * Posts outbox rows to GitHub: claims due rows (the head of each stream or environment only, so order holds), sends
+ * each through its sender, and marks it delivered. A failure is retried with exponential backoff and never dropped;
+ * only a request GitHub keeps refusing as malformed (4xx other than rate limits) is given up after a few attempts,
+ * with the error kept on the row.
+ */
+import { github } from '@wharf/store';
+import type { Counter } from 'prom-client';
+import { backoffSeconds } from '../backoff.js';
+import { OUTBOX_KINDS } from '../reporter.js';
+import type { AppDeps } from '../types.js';
+import { sendCheckRun } from './send-check-run.js';
+import { sendComment, sendReply } from './send-comment.js';
+import { sendDeploymentInactive, sendDeploymentStatus } from './send-deployment-status.js';
+import { sendRollbackPullRequest } from './send-rollback-pr.js';
+import type { Sender } from './types.js';
+
+export const senders: Record<string, Sender> = {
+  [OUTBOX_KINDS.checkRun]: sendCheckRun,
+  [OUTBOX_KINDS.comment]: sendComment,
+  [OUTBOX_KINDS.reply]: sendReply,
+  [OUTBOX_KINDS.deploymentStatus]: sendDeploymentStatus,
+  [OUTBOX_KINDS.deploymentInactive]: sendDeploymentInactive,
+  [OUTBOX_KINDS.rollbackPullRequest]: sendRollbackPullRequest,
+};
+
+export interface OutboxDrainOptions {
+  deps: AppDeps;
+  batchSize?: number;
+  pollMs?: number;
+  backoff?: { baseSeconds: number; maxSeconds: number };
+  /** Attempts after which a request GitHub rejects as malformed is given up. */
+  maxClientErrorAttempts?: number;
+  sent: Counter<'kind' | 'result'>;
+}
+
+export interface OutboxDrain {
+  start(): void;
+  wake(): void;
+  /** Runs until nothing is due now (tests). */
+  drain(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface HttpError {
+  status?: number;
+  message?: string;
+  response?: { headers?: Record<string, string | undefined> };
+}
+
+function classify(err: unknown): { retry: 'always' | 'limited'; afterSeconds?: number } {
+  const e = err as HttpError;
+  const status = e.status;
+  if (status === undefined || status >= 500 || status === 429) return { retry: 'always' };
+  const headers = e.response?.headers ?? {};
+  if (status === 403 && (headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(e.message ?? ''))) {
+    const reset = Number(headers['x-ratelimit-reset']);
+    const after = Number(headers['retry-after']);
+    return { retry: 'always', afterSeconds: after > 0 ? after : reset > 0 ? Math.max(1, reset - Math.floor(Date.now() / 1000)) : undefined };
+  }
+  return { retry: 'limited' };
+}
+
+export function createOutboxDrain(o: OutboxDrainOptions): OutboxDrain {
+  const { deps } = o;
+  const kinds = Object.keys(senders);
+  const backoff = o.backoff ?? { baseSeconds: 2, maxSeconds: 600 };
+  let running = false;
+  let timer: NodeJS.Timeout | undefined;
+  let loop: Promise<void> | undefined;
+  let again = false;
+
+  const sendOne = async (row: github.ClaimedOutboxRow) => {
+    const log = deps.log.child({ outboxId: row.id, kind: row.kind, attempt: row.attempts });
+    const sender = senders[row.kind];
+    if (!sender) return;
+    try {
+      const result = await sender(deps, row);
+      await github.markDelivered(deps.pool, row.id, result.note);
+      o.sent.inc({ kind: row.kind, result: result.note ? 'skipped' : 'delivered' });
+    } catch (err) {
+      const c = classify(err);
+      const message = `${(err as HttpError).status ?? ''} ${(err as Error).message ?? String(err)}`.trim().slice(0, 2000);
+      if (c.retry === 'limited' && row.attempts >= (o.maxClientErrorAttempts ?? 5)) {
+        log.error({ err, attempts: row.attempts }, 'GitHub keeps refusing this request; giving up');
+        await github.markDelivered(deps.pool, row.id, `gave up: ${message}`);
+        o.sent.inc({ kind: row.kind, result: 'gave_up' });
+        return;
+      }
+      const delay = Math.max(c.afterSeconds ?? 0, backoffSeconds(row.attempts, backoff));
+      log.warn({ err, retryInSeconds: Math.round(delay * 10) / 10 }, 'GitHub request failed; will retry');
+      await github.retryOutbox(deps.pool, row.id, delay, message);
+      o.sent.inc({ kind: row.kind, result: 'retry' });
+    }
+  };
+
+  const runLoop = async () => {
+    do {
+      again = false;
+      for (;;) {
+        const rows = await github.claimOutbox(deps.pool, { kinds, limit: o.batchSize ?? 16, leaseSeconds: 120 });
+        if (rows.length === 0) break;
+        await Promise.all(rows.map(sendOne));
+      }
+    } while (again && running);
+  };
+
+  const kick = () => {
+    if (loop) {
+      again = true;
+      return loop;
+    }
+    loop = runLoop()
+      .catch((err) => deps.log.error({ err }, 'outbox drain loop failed'))
+      .finally(() => {
+        loop = undefined;
+      });
+    return loop;
+  };
+  const schedule = () => {
+    if (!running) return;
+    timer = setTimeout(() => void kick().finally(schedule), o.pollMs ?? 1000);
+  };
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      void kick();
+      schedule();
+    },
+    wake() {
+      if (running) void kick();
+    },
+    async drain() {
+      while (loop) await loop;
+      await kick();
+    },
+    async stop() {
+      running = false;
+      if (timer) clearTimeout(timer);
+      while (loop) await loop;
+    },
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * Whether a pull request's head commit gets a preview. Pure: the handler gathers the facts, this decides, the
+ * wharf/preview check explains. Forks never deploy without a maintainer's approval of this very commit (unless the
+ * manifest says `forkPolicy: always`), and never with secrets.
+ */
+import type { PreviewSettings } from '@wharf/contracts';
+import type { PreviewRefusal } from './render/render-preview-check.js';
+
+export interface PreviewFacts {
+  settings: PreviewSettings;
+  fork: boolean;
+  draft: boolean;
+  headSha: string;
+  /** The head commit a maintainer approved, if any. */
+  approvedSha: string | null;
+  invalidApps: string[];
+  validApps: string[];
+  /** Previews alive in this tenant, other than this pull request's. */
+  activeInTenant: number;
+  tenantLimit: number;
+  activeInRepository: number;
+  suspended: boolean;
+}
+
+export type PreviewDecision = { deploy: true; apps: string[]; withSecrets: boolean } | { deploy: false; refusal: PreviewRefusal };
+
+export function decidePreview(f: PreviewFacts): PreviewDecision {
+  const refuse = (refusal: PreviewRefusal): PreviewDecision => ({ deploy: false, refusal });
+  if (f.suspended) return refuse({ reason: 'suspended' });
+  if (!f.settings.enabled) return refuse({ reason: 'disabled' });
+  if (f.draft && !f.settings.drafts) return refuse({ reason: 'draft' });
+  if (f.fork) {
+    if (f.settings.forkPolicy === 'never') return refuse({ reason: 'fork-never' });
+    if (f.settings.forkPolicy === 'approval' && f.approvedSha !== f.headSha) {
+      return refuse({ reason: 'fork-needs-approval', newCommit: f.approvedSha !== null });
+    }
+  }
+  if (f.validApps.length === 0) return refuse({ reason: 'invalid', apps: f.invalidApps });
+  if (f.activeInTenant >= f.tenantLimit) return refuse({ reason: 'tenant-cap', limit: f.tenantLimit });
+  if (f.activeInRepository >= f.settings.maxConcurrent) return refuse({ reason: 'repository-cap', limit: f.settings.maxConcurrent });
+  return { deploy: true, apps: f.validApps, withSecrets: !f.fork };
+}

@@ -1,0 +1,42 @@
+/** What handlers, the outbox drain and the janitor share. */
+import type { Source } from '@wharf/source';
+import type { DatabasePool } from '@wharf/store';
+import type { Logger } from 'pino';
+import type { GitHubClient } from './github-client.js';
+
+/** The part of @wharf/source the GitHub App uses. `wharf up` passes the real source. */
+export type SourcePort = Pick<Source, 'ingest' | 'fetchRemote' | 'setDesiredFromVersion' | 'syncRemoteRepository'>;
+
+export interface AppDeps {
+  pool: DatabasePool;
+  log: Logger;
+  client: GitHubClient;
+  source: SourcePort;
+  /** Clone URL of a repository (default https://github.com/<owner>/<name>.git; GHES and tests differ). */
+  repositoryUrl: (fullName: string) => string;
+  /** Used in check-run "details" links when set. */
+  publicUrl: string | undefined;
+  now: () => Date;
+  /** Wakes the outbox drain after rows were queued. */
+  wakeDrain: () => void;
+}
+
+export type HandlerResult = 'done' | 'ignored';
+
+export interface DeliveryContext {
+  deliveryId: string;
+  event: string;
+  action: string | null;
+  // GitHub payloads are large and event-specific; handlers read the fields they need.
+  // biome-ignore lint/suspicious/noExplicitAny: webhook payload
+  payload: any;
+  log: Logger;
+  deps: AppDeps;
+}
+
+export type Handler = (ctx: DeliveryContext) => Promise<HandlerResult>;
+
+export const CHECK_NAMES = { validate: 'wharf/validate', plan: 'wharf/plan', preview: 'wharf/preview' } as const;
+export type CheckName = (typeof CHECK_NAMES)[keyof typeof CHECK_NAMES];
+export const PREVIEW_LABEL = 'wharf:preview' as const;
+export const COMMENT_MARKER = '<!-- wharf:pr-comment -->' as const;
