@@ -5,3 +5,19 @@ ALTER TABLE environments
 
 -- `wharf status` and the metrics read environments by lease owner and by target.
 CREATE INDEX environments_lease_owner ON environments (lease_owner) WHERE lease_owner IS NOT NULL;
+
+-- The reconciler computes conditions from the row it claimed; packages/source may meanwhile have set or cleared
+-- the Stalled condition with reason InvalidVersion, which it alone owns. Merging under the row lock keeps theirs.
+CREATE FUNCTION wharf_merge_conditions(current_conditions jsonb, reconciler_conditions jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT COALESCE(jsonb_agg(c ORDER BY ord), '[]'::jsonb) FROM (
+    SELECT c, ord FROM jsonb_array_elements(reconciler_conditions) WITH ORDINALITY AS m(c, ord)
+    WHERE NOT (c->>'type' = 'Stalled' AND (
+      c->>'reason' = 'InvalidVersion'
+      OR EXISTS (SELECT 1 FROM jsonb_array_elements(current_conditions) o
+                 WHERE o->>'type' = 'Stalled' AND o->>'reason' = 'InvalidVersion')))
+    UNION ALL
+    SELECT o, 1000 FROM jsonb_array_elements(current_conditions) o
+    WHERE o->>'type' = 'Stalled' AND o->>'reason' = 'InvalidVersion'
+  ) merged
+$$;

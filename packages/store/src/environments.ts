@@ -8,6 +8,17 @@
  */
 import { sql, type CommonQueryMethods, type DatabasePool } from 'slonik';
 import { z } from 'zod';
+
+/** int8 columns come back as BigInt from slonik 47's type parsers: parse rows to numbers (ids stay far below 2^53). */
+const int8 = z.union([z.number(), z.bigint(), z.string()]).transform(Number);
+const parseRows =
+  <S extends z.ZodTypeAny>(schema: S) =>
+  (rows: readonly unknown[]): z.output<S>[] =>
+    rows.map((r) => schema.parse(r));
+const parseRow =
+  <S extends z.ZodTypeAny>(schema: S) =>
+  (row: unknown): z.output<S> | null =>
+    row === null ? null : schema.parse(row);
 import { type HistoryResult, insertHistoryRows, type NewHistoryRow, updateHistoryRows } from './history.js';
 import { insertOutboxRows, type NewOutboxRow } from './outbox.js';
 
@@ -16,28 +27,28 @@ export const ENVIRONMENTS_CHANNEL = 'wharf_environments';
 const Json = z.custom<unknown>(() => true);
 
 export const ClaimedEnvironment = z.object({
-  id: z.number(),
-  tenant_id: z.number(),
-  repository_id: z.number(),
+  id: int8,
+  tenant_id: int8,
+  repository_id: int8,
   app: z.string(),
   name: z.string(),
   kind: z.enum(['production', 'preview']),
   branch: z.string().nullable(),
-  pr_number: z.number().nullable(),
+  pr_number: int8.nullable(),
   target: z.string(),
-  desired_version_id: z.number().nullable(),
+  desired_version_id: int8.nullable(),
   desired_digest: z.string().nullable(),
   desired_spec: Json,
-  generation: z.number(),
-  observed_generation: z.number(),
+  generation: int8,
+  observed_generation: int8,
   observed_digest: z.string().nullable(),
-  observed_version_id: z.number().nullable(),
+  observed_version_id: int8.nullable(),
   conditions: z.array(z.record(z.unknown())),
   url: z.string().nullable(),
-  failure_count: z.number(),
+  failure_count: int8,
   drift_mode: z.enum(['correct', 'warn']),
   deletion_requested: z.boolean(),
-  rollback_of_version_id: z.number().nullable(),
+  rollback_of_version_id: int8.nullable(),
 });
 export type ClaimedEnvironment = z.infer<typeof ClaimedEnvironment>;
 
@@ -74,7 +85,7 @@ export async function claimDueEnvironments(
            va.rollback_of_version_id
     FROM claimed c
     LEFT JOIN version_apps va ON va.version_id = c.desired_version_id AND va.app = c.app
-    ORDER BY c.id`);
+    ORDER BY c.id`).then(parseRows(ClaimedEnvironment));
 }
 
 /** Extends the leases of environments still being worked on. Returns the ids whose lease this replica still holds. */
@@ -83,29 +94,29 @@ export async function renewLeases(
   input: { owner: string; ids: readonly number[]; leaseMs: number },
 ): Promise<number[]> {
   if (input.ids.length === 0) return [];
-  const rows = await db.any(sql.type(z.object({ id: z.number() }))`
+  const rows = await db.any(sql.type(z.object({ id: int8 }))`
     UPDATE environments
     SET lease_expires_at = now() + ${input.leaseMs} * interval '1 millisecond',
         next_attempt_at = GREATEST(next_attempt_at, now() + ${input.leaseMs} * interval '1 millisecond')
     WHERE id = ANY(${sql.array(input.ids, 'int8')}) AND lease_owner = ${input.owner}
     RETURNING id`);
-  return rows.map((r) => r.id);
+  return rows.map((r) => Number(r.id));
 }
 
 /** Milliseconds until the next environment comes due (0 when one is due now), or null when none is scheduled. */
 export async function msUntilNextDue(db: CommonQueryMethods): Promise<number | null> {
-  const ms = await db.oneFirst(sql.type(z.object({ ms: z.number().nullable() }))`
+  const ms = await db.oneFirst(sql.type(z.object({ ms: int8.nullable() }))`
     SELECT (extract(epoch FROM (min(next_attempt_at) - now())) * 1000)::float8 AS ms
     FROM environments WHERE NOT suspended AND next_attempt_at < 'infinity'`);
   return ms === null ? null : Math.max(0, ms);
 }
 
 const Fenced = z.object({
-  id: z.number(),
-  tenant_id: z.number(),
-  generation: z.number(),
-  rollout_history_id: z.number().nullable(),
-  history_generation: z.number().nullable(),
+  id: int8,
+  tenant_id: int8,
+  generation: int8,
+  rollout_history_id: int8.nullable(),
+  history_generation: int8.nullable(),
   history_result: z.string().nullable(),
 });
 
@@ -115,7 +126,7 @@ async function lockFenced(db: CommonQueryMethods, owner: string, ids: readonly n
     FROM environments e LEFT JOIN environment_history h ON h.id = e.rollout_history_id
     WHERE e.id = ANY(${sql.array(ids, 'int8')}) AND e.lease_owner = ${owner}
     ORDER BY e.id
-    FOR UPDATE OF e`);
+    FOR UPDATE OF e`).then(parseRows(Fenced));
 }
 
 export interface OutboxMessage {
@@ -191,7 +202,7 @@ export async function recordRolloutStarts(
       return s && historyId !== undefined ? [{ id: f.id, historyId, conditions: s.conditions }] : [];
     });
     await tx.query(sql.unsafe`
-      UPDATE environments e SET conditions = x.conditions, rollout_history_id = x."historyId", updated_at = now()
+      UPDATE environments e SET conditions = wharf_merge_conditions(e.conditions, x.conditions), rollout_history_id = x."historyId", updated_at = now()
       FROM jsonb_to_recordset(${sql.jsonb(rows as never)}) AS x(id bigint, "historyId" bigint, conditions jsonb)
       WHERE e.id = x.id`);
     const outbox: NewOutboxRow[] = fenced.flatMap((f) => {
@@ -280,7 +291,7 @@ export async function recordOutcomes(pool: DatabasePool, owner: string, outcomes
     if (rows.length > 0) {
       await tx.query(sql.unsafe`
         UPDATE environments e
-        SET conditions = COALESCE(x.conditions, e.conditions),
+        SET conditions = CASE WHEN x.conditions IS NULL THEN e.conditions ELSE wharf_merge_conditions(e.conditions, x.conditions) END,
             observed_generation = CASE WHEN x."setObserved" THEN x."observedGeneration" ELSE e.observed_generation END,
             observed_digest = CASE WHEN x."setObserved" THEN x."observedDigest" ELSE e.observed_digest END,
             observed_version_id = CASE WHEN x."setObserved" THEN x."observedVersionId" ELSE e.observed_version_id END,
@@ -311,7 +322,7 @@ export async function recordOutcomes(pool: DatabasePool, owner: string, outcomes
 
 /** After a restart of a target that lost runtimes: everything on it that was not adopted is due now. */
 export async function requeueTarget(db: CommonQueryMethods, target: string, exceptIds: readonly number[]): Promise<number> {
-  const rows = await db.any(sql.type(z.object({ id: z.number() }))`
+  const rows = await db.any(sql.type(z.object({ id: int8 }))`
     UPDATE environments SET next_attempt_at = now()
     WHERE target = ${target} AND NOT suspended AND id <> ALL(${sql.array(exceptIds, 'int8')})
       AND next_attempt_at > now() AND lease_owner IS NULL
@@ -320,28 +331,28 @@ export async function requeueTarget(db: CommonQueryMethods, target: string, exce
 }
 
 export const EnvironmentSummary = z.object({
-  id: z.number(),
-  tenant_id: z.number(),
-  repository_id: z.number(),
+  id: int8,
+  tenant_id: int8,
+  repository_id: int8,
   app: z.string(),
   name: z.string(),
   kind: z.enum(['production', 'preview']),
   target: z.string(),
-  generation: z.number(),
-  observed_generation: z.number(),
+  generation: int8,
+  observed_generation: int8,
   desired_digest: z.string().nullable(),
   desired_sha: z.string().nullable(),
   desired_spec: Json,
   observed_digest: z.string().nullable(),
   observed_sha: z.string().nullable(),
-  observed_version_id: z.number().nullable(),
+  observed_version_id: int8.nullable(),
   observed_spec: Json,
   conditions: z.array(z.record(z.unknown())),
   url: z.string().nullable(),
   suspended: z.boolean(),
   drift_mode: z.enum(['correct', 'warn']),
   deletion_requested: z.boolean(),
-  failure_count: z.number(),
+  failure_count: int8,
   lease_owner: z.string().nullable(),
   last_reconciled_at: z.string().nullable(),
   created_at: z.string(),
@@ -365,7 +376,7 @@ export async function listEnvironments(db: CommonQueryMethods, filter: { tenantI
   return db.any(sql.type(EnvironmentSummary)`
     SELECT ${summaryColumns} ${summaryFrom}
     ${filter.tenantId !== undefined ? sql.fragment`WHERE e.tenant_id = ${filter.tenantId}` : sql.fragment``}
-    ORDER BY e.app, e.name`);
+    ORDER BY e.app, e.name`).then(parseRows(EnvironmentSummary));
 }
 
 /** Environments named `name`, of `app` when given (the CLI resolves `ENV`, `APP/ENV` and `ENV--APP`). */
@@ -378,12 +389,12 @@ export async function findEnvironmentsByName(
     WHERE e.name = ${input.name}
       ${input.app !== undefined ? sql.fragment`AND e.app = ${input.app}` : sql.fragment``}
       ${input.tenantId !== undefined ? sql.fragment`AND e.tenant_id = ${input.tenantId}` : sql.fragment``}
-    ORDER BY e.app`);
+    ORDER BY e.app`).then(parseRows(EnvironmentSummary));
 }
 
 /** Suspend stops reconciling (leases in flight finish); resume makes the environment due now and wakes replicas. */
 export async function setSuspended(db: CommonQueryMethods, id: number, suspended: boolean): Promise<boolean> {
-  const row = await db.maybeOne(sql.type(z.object({ id: z.number() }))`
+  const row = await db.maybeOne(sql.type(z.object({ id: int8 }))`
     UPDATE environments
     SET suspended = ${suspended},
         next_attempt_at = CASE WHEN ${suspended} THEN next_attempt_at ELSE GREATEST(now(), COALESCE(lease_expires_at, now())) END,
@@ -396,13 +407,13 @@ export async function setSuspended(db: CommonQueryMethods, id: number, suspended
 }
 
 export const EnvironmentCounts = z.object({
-  total: z.number(),
-  due: z.number(),
-  suspended: z.number(),
-  ready: z.number(),
-  progressing: z.number(),
-  degraded: z.number(),
-  stalled: z.number(),
+  total: int8,
+  due: int8,
+  suspended: int8,
+  ready: int8,
+  progressing: int8,
+  degraded: int8,
+  stalled: int8,
 });
 export type EnvironmentCounts = z.infer<typeof EnvironmentCounts>;
 
@@ -416,7 +427,7 @@ export async function countEnvironments(db: CommonQueryMethods): Promise<Environ
            count(*) FILTER (WHERE e.suspended)::int AS suspended,
            ${isTrue('Ready')} AS ready, ${isTrue('Progressing')} AS progressing,
            ${isTrue('Degraded')} AS degraded, ${isTrue('Stalled')} AS stalled
-    FROM environments e`);
+    FROM environments e`).then((r) => EnvironmentCounts.parse(r));
 }
 
 // ---- Seeding for tests and benchmarks (real desired state is written by packages/source) ----
@@ -451,7 +462,7 @@ export async function seedEnvironments(db: CommonQueryMethods, rows: readonly Se
     converged: r.converged !== undefined,
     dueInMs: r.converged?.dueInMs ?? 0,
   }));
-  const ids = await db.any(sql.type(z.object({ id: z.number(), ord: z.number() }))`
+  const ids = await db.any(sql.type(z.object({ id: int8, ord: int8 }))`
     WITH x AS (
       SELECT * FROM jsonb_to_recordset(${sql.jsonb(input as never)}) AS x(
         ord int, "tenantId" bigint, "repositoryId" bigint, app text, name text, kind text, target text, digest text,
@@ -470,7 +481,7 @@ export async function seedEnvironments(db: CommonQueryMethods, rows: readonly Se
       RETURNING id, app, name, repository_id
     )
     SELECT ins.id, x.ord FROM ins JOIN x ON x.app = ins.app AND x.name = ins.name AND x."repositoryId" = ins.repository_id`);
-  const byOrd = new Map(ids.map((r) => [r.ord, r.id]));
+  const byOrd = new Map(ids.map((r) => [Number(r.ord), Number(r.id)]));
   return input.map((r) => byOrd.get(r.ord) ?? 0);
 }
 
@@ -504,30 +515,30 @@ export async function requestDeletionForTest(db: CommonQueryMethods, id: number)
   await db.query(sql.unsafe`SELECT pg_notify(${ENVIRONMENTS_CHANNEL}, ${String(id)})`);
 }
 
+const EnvironmentState = z.object({
+  id: int8,
+  generation: int8,
+  observed_generation: int8,
+  observed_digest: z.string().nullable(),
+  conditions: z.array(z.record(z.unknown())),
+  url: z.string().nullable(),
+  failure_count: int8,
+  lease_owner: z.string().nullable(),
+  suspended: z.boolean(),
+  next_in_ms: z.number().nullable(),
+});
+
 /** Raw row read for tests and benchmarks. */
 export async function getEnvironmentState(db: CommonQueryMethods, id: number) {
-  return db.maybeOne(sql.type(
-    z.object({
-      id: z.number(),
-      generation: z.number(),
-      observed_generation: z.number(),
-      observed_digest: z.string().nullable(),
-      conditions: z.array(z.record(z.unknown())),
-      url: z.string().nullable(),
-      failure_count: z.number(),
-      lease_owner: z.string().nullable(),
-      suspended: z.boolean(),
-      next_in_ms: z.number().nullable(),
-    }),
-  )`
+  return db.maybeOne(sql.type(EnvironmentState)`
     SELECT id, generation, observed_generation, observed_digest, conditions, url, failure_count, lease_owner, suspended,
            CASE WHEN isfinite(next_attempt_at) THEN (extract(epoch FROM next_attempt_at - now()) * 1000)::float8 END AS next_in_ms
-    FROM environments WHERE id = ${id}`);
+    FROM environments WHERE id = ${id}`).then(parseRow(EnvironmentState));
 }
 
 /** Benchmarks: how many environments have not converged (observed_generation behind generation). */
 export async function countUnconverged(db: CommonQueryMethods, ids?: readonly number[]): Promise<number> {
-  return db.oneFirst(sql.type(z.object({ n: z.number() }))`
+  return db.oneFirst(sql.type(z.object({ n: int8 }))`
     SELECT count(*)::int AS n FROM environments WHERE observed_generation <> generation
     ${ids ? sql.fragment`AND id = ANY(${sql.array(ids, 'int8')})` : sql.fragment``}`);
 }

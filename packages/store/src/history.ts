@@ -2,20 +2,31 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 
+/** int8 columns come back as BigInt from slonik 47's type parsers: parse rows to numbers (ids stay far below 2^53). */
+const int8 = z.union([z.number(), z.bigint(), z.string()]).transform(Number);
+const parseRows =
+  <S extends z.ZodTypeAny>(schema: S) =>
+  (rows: readonly unknown[]): z.output<S>[] =>
+    rows.map((r) => schema.parse(r));
+const parseRow =
+  <S extends z.ZodTypeAny>(schema: S) =>
+  (row: unknown): z.output<S> | null =>
+    row === null ? null : schema.parse(row);
+
 export const HISTORY_RESULTS = ['in_progress', 'succeeded', 'failed', 'superseded'] as const;
 export type HistoryResult = (typeof HISTORY_RESULTS)[number];
 
 export const HistoryEntry = z.object({
-  id: z.number(),
-  environment_id: z.number(),
-  generation: z.number(),
-  version_id: z.number().nullable(),
+  id: int8,
+  environment_id: int8,
+  generation: int8,
+  version_id: int8.nullable(),
   digest: z.string().nullable(),
   action: z.string(),
   result: z.enum(HISTORY_RESULTS),
   reason: z.string().nullable(),
   message: z.string().nullable(),
-  rollback_of_version_id: z.number().nullable(),
+  rollback_of_version_id: int8.nullable(),
   started_at: z.string(),
   finished_at: z.string().nullable(),
 });
@@ -36,7 +47,7 @@ export interface NewHistoryRow {
 /** Inserts rows in one statement; returns environment id → new row id. */
 export async function insertHistoryRows(db: CommonQueryMethods, rows: readonly NewHistoryRow[]): Promise<Map<number, number>> {
   if (rows.length === 0) return new Map();
-  const result = await db.any(sql.type(z.object({ id: z.number(), environment_id: z.number() }))`
+  const result = await db.any(sql.type(z.object({ id: int8, environment_id: int8 }))`
     INSERT INTO environment_history
       (tenant_id, environment_id, generation, version_id, digest, action, result, reason, message, rollback_of_version_id)
     SELECT x."tenantId", x."environmentId", x.generation, x."versionId", x.digest, x.action, 'in_progress', x.reason, x.message,
@@ -45,7 +56,7 @@ export async function insertHistoryRows(db: CommonQueryMethods, rows: readonly N
       "tenantId" bigint, "environmentId" bigint, generation bigint, "versionId" bigint, digest text, action text,
       reason text, message text, "rollbackOfVersionId" bigint)
     RETURNING id, environment_id`);
-  return new Map(result.map((r) => [r.environment_id, r.id]));
+  return new Map(result.map((r) => [Number(r.environment_id), Number(r.id)]));
 }
 
 export interface HistoryUpdate {
@@ -72,5 +83,5 @@ export async function listHistory(db: CommonQueryMethods, environmentId: number,
   return db.any(sql.type(HistoryEntry)`
     SELECT id, environment_id, generation, version_id, digest, action, result, reason, message, rollback_of_version_id,
            started_at, finished_at
-    FROM environment_history WHERE environment_id = ${environmentId} ORDER BY id DESC LIMIT ${limit}`);
+    FROM environment_history WHERE environment_id = ${environmentId} ORDER BY id DESC LIMIT ${limit}`).then(parseRows(HistoryEntry));
 }

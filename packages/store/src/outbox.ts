@@ -2,6 +2,17 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 
+/** int8 columns come back as BigInt from slonik 47's type parsers: parse rows to numbers (ids stay far below 2^53). */
+const int8 = z.union([z.number(), z.bigint(), z.string()]).transform(Number);
+const parseRows =
+  <S extends z.ZodTypeAny>(schema: S) =>
+  (rows: readonly unknown[]): z.output<S>[] =>
+    rows.map((r) => schema.parse(r));
+const parseRow =
+  <S extends z.ZodTypeAny>(schema: S) =>
+  (row: unknown): z.output<S> | null =>
+    row === null ? null : schema.parse(row);
+
 export interface NewOutboxRow {
   tenantId: number;
   environmentId: number | null;
@@ -20,9 +31,9 @@ export async function insertOutboxRows(db: CommonQueryMethods, rows: readonly Ne
 }
 
 export const OutboxRow = z.object({
-  id: z.number(),
-  tenant_id: z.number(),
-  environment_id: z.number().nullable(),
+  id: int8,
+  tenant_id: int8,
+  environment_id: int8.nullable(),
   kind: z.string(),
   payload: z.record(z.unknown()),
   dedupe_key: z.string().nullable(),
@@ -34,5 +45,5 @@ export type OutboxRow = z.infer<typeof OutboxRow>;
 export async function listOutboxForEnvironment(db: CommonQueryMethods, environmentId: number): Promise<readonly OutboxRow[]> {
   return db.any(sql.type(OutboxRow)`
     SELECT id, tenant_id, environment_id, kind, payload, dedupe_key, created_at
-    FROM outbox WHERE environment_id = ${environmentId} ORDER BY id`);
+    FROM outbox WHERE environment_id = ${environmentId} ORDER BY id`).then(parseRows(OutboxRow));
 }

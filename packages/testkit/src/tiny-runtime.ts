@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 export const TINY_RUNTIME_BIN = fileURLToPath(import.meta.url);
 
 /** argv prefix that starts the tiny runtime; the local target appends --config/--port/--data-dir/--digest. */
-export const tinyRuntimeCommand = (): string[] => [process.execPath, '--import', 'tsx', TINY_RUNTIME_BIN];
+export const tinyRuntimeCommand = (): string[] => [process.execPath, '--import', import.meta.resolve('tsx'), TINY_RUNTIME_BIN];
 
 interface Args {
   configs: string[];
