@@ -117,24 +117,38 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   }
 
   let ready = false;
-  const app = buildServer({
-    pipelines,
-    routes: config.routes,
-    modules,
-    metrics,
-    log,
-    digest: opts.digest ?? '',
-    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
-    isReady: () => ready,
-  });
+  let closingNow = false;
+  let server: ReturnType<typeof buildServer>;
+  try {
+    server = buildServer({
+      pipelines,
+      routes: config.routes,
+      modules,
+      metrics,
+      log,
+      digest: opts.digest ?? '',
+      bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+      isReady: () => ready,
+      isClosing: () => closingNow,
+    });
+  } catch (err) {
+    await closeModules();
+    throw new ConfigError([(err as Error).message]);
+  }
   const { host, port } = listenAddress(config, opts);
   try {
-    await app.listen({ host, port });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
   } catch (err) {
     await closeModules();
     throw err;
   }
-  const addr = app.server.address();
+  const addr = server.address();
   const actualPort = typeof addr === 'object' && addr ? addr.port : port;
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   ready = true;
@@ -147,18 +161,23 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     close() {
       closing ??= (async () => {
         ready = false;
+        closingNow = true;
         const deadline = opts.shutdownTimeoutMs ?? 10_000;
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Idle keep-alive connections go now; busy ones get "connection: close" on their answer and then go.
+        server.closeIdleConnections();
+        const sweeper = setInterval(() => server.closeIdleConnections(), 50);
         let timer: NodeJS.Timeout | undefined;
         const forced = new Promise<void>((resolve) => {
           timer = setTimeout(() => {
             log.warn({ deadlineMs: deadline }, 'shutdown deadline reached, closing open connections');
-            app.server.closeAllConnections();
+            server.closeAllConnections();
             resolve();
           }, deadline);
-          timer.unref();
         });
-        await Promise.race([app.close(), forced]);
+        await Promise.race([closed, forced]);
         clearTimeout(timer);
+        clearInterval(sweeper);
         for (const b of modules.all().filter(isMessageBroker)) await b.drain();
         await closeModules();
       })();

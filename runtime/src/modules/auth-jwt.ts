@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModuleSpec, RouteSpec } from '../config/app-config.js';
+import type { HttpAnswer, HttpRequest, RouteTable } from '../http/http-types.js';
 import { parseDuration } from '../config/parse-duration.js';
 import type { ModuleDeps, RuntimeModule } from './module.js';
 
@@ -80,10 +80,10 @@ export async function createJwtAuth(spec: ModuleSpec, deps: ModuleDeps): Promise
     }
   }
 
-  const bodyOf = (req: FastifyRequest): Record<string, unknown> | null =>
+  const bodyOf = (req: HttpRequest): Record<string, unknown> | null =>
     req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? (req.body as Record<string, unknown>) : null;
 
-  async function userFromRequest(req: FastifyRequest): Promise<User | string> {
+  async function userFromRequest(req: HttpRequest): Promise<User | string> {
     const header = req.headers.authorization ?? '';
     if (!header) return 'authorization header required';
     if (!header.startsWith('Bearer ')) return 'bearer token required';
@@ -93,15 +93,15 @@ export async function createJwtAuth(spec: ModuleSpec, deps: ModuleDeps): Promise
     return user ?? 'user not found';
   }
 
-  async function handle(action: (typeof ACTIONS)[number], req: FastifyRequest, reply: FastifyReply) {
+  async function handle(action: (typeof ACTIONS)[number], req: HttpRequest): Promise<HttpAnswer> {
     if (action === 'register') {
       const b = bodyOf(req);
-      if (!b) return reply.code(400).send({ error: 'invalid request body' });
+      if (!b) return { status: 400, body: { error: 'invalid request body' } };
       const email = typeof b.email === 'string' ? b.email.trim() : '';
       const password = typeof b.password === 'string' ? b.password : '';
-      if (!email || !password) return reply.code(400).send({ error: 'email and password are required' });
-      if (!allowRegistration) return reply.code(403).send({ error: 'registration is closed' });
-      if (users.has(email)) return reply.code(409).send({ error: 'user already exists' });
+      if (!email || !password) return { status: 400, body: { error: 'email and password are required' } };
+      if (!allowRegistration) return { status: 403, body: { error: 'registration is closed' } };
+      if (users.has(email)) return { status: 409, body: { error: 'user already exists' } };
       const user: User = {
         id: String(nextId++),
         email,
@@ -111,24 +111,24 @@ export async function createJwtAuth(spec: ModuleSpec, deps: ModuleDeps): Promise
         createdAt: new Date().toISOString(),
       };
       users.set(email, user);
-      return reply.code(201).send({ token: await sign(user), user: publicUser(user) });
+      return { status: 201, body: { token: await sign(user), user: publicUser(user) } };
     }
     if (action === 'login') {
       const b = bodyOf(req);
-      if (!b) return reply.code(400).send({ error: 'invalid request body' });
+      if (!b) return { status: 400, body: { error: 'invalid request body' } };
       const user = typeof b.email === 'string' ? users.get(b.email) : undefined;
       const ok = user && typeof b.password === 'string' && (await bcrypt.compare(b.password, user.passwordHash));
-      if (!user || !ok) return reply.code(401).send({ error: 'invalid credentials' });
-      return reply.send({ token: await sign(user), user: publicUser(user) });
+      if (!user || !ok) return { status: 401, body: { error: 'invalid credentials' } };
+      return { status: 200, body: { token: await sign(user), user: publicUser(user) } };
     }
     const user = await userFromRequest(req);
-    if (typeof user === 'string') return reply.code(401).send({ error: user });
+    if (typeof user === 'string') return { status: 401, body: { error: user } };
     if (req.method === 'PUT') {
       const b = bodyOf(req);
-      if (!b) return reply.code(400).send({ error: 'invalid request body' });
+      if (!b) return { status: 400, body: { error: 'invalid request body' } };
       if (typeof b.name === 'string' && b.name) user.name = b.name;
     }
-    return reply.send(publicUser(user));
+    return { status: 200, body: publicUser(user) };
   }
 
   function actionFor(method: string, path: string): (typeof ACTIONS)[number] | null {
@@ -139,27 +139,22 @@ export async function createJwtAuth(spec: ModuleSpec, deps: ModuleDeps): Promise
     return null;
   }
 
-  function register(app: FastifyInstance, method: string, path: string) {
+  function register(table: RouteTable, method: string, path: string) {
     const action = actionFor(method, path);
     if (!action) throw new Error(`module ${spec.name} (auth.jwt) has no handler for ${method} ${path} (register, login, profile, me)`);
-    app.route({ method: method as 'GET', url: toFastifyPath(path), handler: (req, reply) => handle(action, req, reply) });
+    table.add(method, path, (req) => handle(action, req));
   }
 
   return {
     name: spec.name,
     type: spec.type,
     authenticate,
-    registerRoutes(app: FastifyInstance, routes: readonly RouteSpec[]) {
+    registerRoutes(table: RouteTable, routes: readonly RouteSpec[]) {
       const mine = routes.filter((r) => r.handler === spec.name);
-      if (mine.length) for (const r of mine) register(app, r.method, r.path);
+      if (mine.length) for (const r of mine) register(table, r.method, r.path);
       else
         for (const [m, p] of [['POST', '/auth/register'], ['POST', '/auth/login'], ['GET', '/auth/profile'], ['PUT', '/auth/profile']] as const)
-          register(app, m, p);
+          register(table, m, p);
     },
   };
-}
-
-/** `/items/{id}` and `/items/:id` both become Fastify's `/items/:id`; a trailing `*` stays a wildcard. */
-export function toFastifyPath(path: string): string {
-  return path.replace(/\{([^}/]+)\}/g, ':$1').replace(/\*[A-Za-z_][\w]*$/, '*');
 }

@@ -1,13 +1,13 @@
-import type { FastifyInstance } from 'fastify';
 import type { ModuleSpec, RouteSpec } from '../config/app-config.js';
 import type { Logger } from 'pino';
+import type { RouteTable } from '../http/http-types.js';
 
 /** A started module instance; services are found by module name. */
 export type RuntimeModule = {
   readonly name: string;
   readonly type: string;
   /** Registers HTTP routes the module answers by itself (auth handlers, static files). */
-  registerRoutes?(app: FastifyInstance, routes: readonly RouteSpec[]): void;
+  registerRoutes?(table: RouteTable, routes: readonly RouteSpec[]): void;
   close?(): Promise<void> | void;
 };
 

@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import type { FastifyReply } from 'fastify';
 import type { ModuleSpec } from '../config/app-config.js';
+import type { HttpAnswer, HttpRequest } from '../http/http-types.js';
 import type { RuntimeModule } from './module.js';
 
 const TYPES: Record<string, string> = {
@@ -33,31 +33,43 @@ export function createStaticFileserver(spec: ModuleSpec): RuntimeModule {
   const spaFallback = cfg.spaFallback !== false;
   const maxAge = typeof cfg.cacheMaxAge === 'number' ? cfg.cacheMaxAge : 3600;
 
-  async function send(reply: FastifyReply, file: string, isFallback: boolean): Promise<boolean> {
-    const st = await stat(file).catch(() => null);
-    if (!st?.isFile()) return false;
-    reply.header('content-type', TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream');
-    reply.header('content-length', st.size);
-    reply.header('cache-control', isFallback || file.endsWith('.html') ? 'no-cache' : `public, max-age=${maxAge}`);
-    await reply.send(createReadStream(file));
-    return true;
+  async function file(path: string, isFallback: boolean): Promise<HttpAnswer | null> {
+    const st = await stat(path).catch(() => null);
+    if (!st?.isFile()) return null;
+    return {
+      status: 200,
+      headers: {
+        'content-type': TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream',
+        'content-length': st.size,
+        'cache-control': isFallback || path.endsWith('.html') ? 'no-cache' : `public, max-age=${maxAge}`,
+      },
+      stream: createReadStream(path),
+    };
   }
 
   return {
     name: spec.name,
     type: spec.type,
-    registerRoutes(app) {
-      const handler = async (req: { url: string }, reply: FastifyReply) => {
-        const urlPath = decodeURIComponent(req.url.split('?')[0]).slice(prefix.length) || '/';
-        const target = normalize(join(root, urlPath));
-        if (target !== root && !target.startsWith(root + sep)) return reply.code(403).send({ error: 'forbidden' });
-        if (await send(reply, target, false)) return reply;
-        if (await send(reply, join(target, 'index.html'), false)) return reply;
-        if (spaFallback && !extname(urlPath) && (await send(reply, join(root, 'index.html'), true))) return reply;
-        return reply.code(404).send({ error: 'not found' });
+    registerRoutes(table) {
+      const handler = async (req: HttpRequest): Promise<HttpAnswer> => {
+        const urlPath = req.path.slice(prefix.length) || '/';
+        let decoded: string;
+        try {
+          decoded = decodeURIComponent(urlPath);
+        } catch {
+          return { status: 400, body: { error: 'bad path' } };
+        }
+        const target = normalize(join(root, decoded));
+        if (target !== root && !target.startsWith(root + sep)) return { status: 403, body: { error: 'forbidden' } };
+        const found =
+          (await file(target, false)) ??
+          (await file(join(target, 'index.html'), false)) ??
+          (spaFallback && !extname(decoded) ? await file(join(root, 'index.html'), true) : null);
+        return found ?? { status: 404, body: { error: 'not found' } };
       };
-      app.get(`${prefix}/*`, handler);
-      if (prefix) app.get(prefix, handler);
+      table.add('GET', `${prefix}/*`, handler);
+      if (prefix) table.add('GET', prefix, handler);
+      else table.add('GET', '/', handler);
     },
   };
 }
