@@ -5,6 +5,12 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 
+/** int8 columns: numbers whatever the pool's type parser gives (bigint, string or number). */
+const int8 = z.union([z.number(), z.bigint(), z.string()]).transform(Number);
+const parseOne = <S extends z.ZodTypeAny>(schema: S) => (r: unknown): z.output<S> => schema.parse(r);
+const parseMaybe = <S extends z.ZodTypeAny>(schema: S) => (r: unknown): z.output<S> | null => (r === null ? null : schema.parse(r));
+const parseAll = <S extends z.ZodTypeAny>(schema: S) => (rs: readonly unknown[]): z.output<S>[] => rs.map((r) => schema.parse(r));
+
 export const DELIVERIES_CHANNEL = 'wharf_webhook_deliveries' as const;
 export const DELIVERY_STATUSES = ['pending', 'processing', 'done', 'ignored', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -28,7 +34,7 @@ export async function insertDelivery(db: CommonQueryMethods, d: NewDelivery): Pr
       ON CONFLICT (delivery_id) DO NOTHING
       RETURNING delivery_id
     )
-    SELECT delivery_id FROM ins, LATERAL (SELECT pg_notify(${DELIVERIES_CHANNEL}, ins.delivery_id)) n`);
+    SELECT delivery_id FROM ins, LATERAL (SELECT pg_notify(${DELIVERIES_CHANNEL}, ins.delivery_id)) n`).then(parseMaybe(z.object({ delivery_id: z.string() })));
   return { stored: row !== null };
 }
 
@@ -37,7 +43,7 @@ export const ClaimedDelivery = z.object({
   event: z.string(),
   action: z.string().nullable(),
   payload: z.record(z.unknown()),
-  attempts: z.number(),
+  attempts: int8,
   received_at: z.string(),
 });
 export type ClaimedDelivery = z.infer<typeof ClaimedDelivery>;
@@ -71,7 +77,7 @@ export async function claimDeliveries(
     UPDATE webhook_deliveries w
     SET status = 'processing', attempts = w.attempts + 1, locked_until = now() + make_interval(secs => ${input.leaseSeconds})
     FROM one_per_key c WHERE w.delivery_id = c.delivery_id
-    RETURNING w.delivery_id, w.event, w.action, w.payload, w.attempts, w.received_at`);
+    RETURNING w.delivery_id, w.event, w.action, w.payload, w.attempts, w.received_at`).then(parseAll(ClaimedDelivery));
 }
 
 export async function finishDelivery(
@@ -98,20 +104,20 @@ export const DeliveryRow = z.object({
   event: z.string(),
   action: z.string().nullable(),
   status: z.enum(DELIVERY_STATUSES),
-  attempts: z.number(),
+  attempts: int8,
   last_error: z.string().nullable(),
-  tenant_id: z.number().nullable(),
+  tenant_id: int8.nullable(),
 });
 export type DeliveryRow = z.infer<typeof DeliveryRow>;
 
 export async function getDelivery(db: CommonQueryMethods, deliveryId: string): Promise<DeliveryRow | null> {
   return db.maybeOne(sql.type(DeliveryRow)`
-    SELECT delivery_id, event, action, status, attempts, last_error, tenant_id FROM webhook_deliveries WHERE delivery_id = ${deliveryId}`);
+    SELECT delivery_id, event, action, status, attempts, last_error, tenant_id FROM webhook_deliveries WHERE delivery_id = ${deliveryId}`).then(parseMaybe(DeliveryRow));
 }
 
 export async function countDeliveries(db: CommonQueryMethods): Promise<Record<DeliveryStatus, number>> {
-  const rows = await db.any(sql.type(z.object({ status: z.enum(DELIVERY_STATUSES), n: z.number() }))`
-    SELECT status, count(*)::int AS n FROM webhook_deliveries GROUP BY status`);
+  const rows = await db.any(sql.type(z.object({ status: z.enum(DELIVERY_STATUSES), n: int8 }))`
+    SELECT status, count(*)::int AS n FROM webhook_deliveries GROUP BY status`).then(parseAll(z.object({ status: z.enum(DELIVERY_STATUSES), n: int8 })));
   const out = { pending: 0, processing: 0, done: 0, ignored: 0, failed: 0 };
   for (const r of rows) out[r.status] = r.n;
   return out;
@@ -121,6 +127,6 @@ export async function countDeliveries(db: CommonQueryMethods): Promise<Record<De
 export async function pruneDeliveries(db: CommonQueryMethods, days: number): Promise<number> {
   const rows = await db.any(sql.type(z.object({ delivery_id: z.string() }))`
     DELETE FROM webhook_deliveries WHERE status IN ('done', 'ignored', 'failed')
-      AND received_at < now() - make_interval(days => ${days}) RETURNING delivery_id`);
+      AND received_at < now() - make_interval(days => ${days}) RETURNING delivery_id`).then(parseAll(z.object({ delivery_id: z.string() })));
   return rows.length;
 }

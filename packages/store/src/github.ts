@@ -5,17 +5,23 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 
+/** int8 columns: numbers whatever the pool's type parser gives (bigint, string or number). */
+const int8 = z.union([z.number(), z.bigint(), z.string()]).transform(Number);
+const parseOne = <S extends z.ZodTypeAny>(schema: S) => (r: unknown): z.output<S> => schema.parse(r);
+const parseMaybe = <S extends z.ZodTypeAny>(schema: S) => (r: unknown): z.output<S> | null => (r === null ? null : schema.parse(r));
+const parseAll = <S extends z.ZodTypeAny>(schema: S) => (rs: readonly unknown[]): z.output<S>[] => rs.map((r) => schema.parse(r));
+
 const jsonb = (value: unknown) => sql.jsonb(JSON.parse(JSON.stringify(value ?? null)));
 
 // ---- tenants and repositories -------------------------------------------------------------------------------
 
 export const GithubRepository = z.object({
-  id: z.number(),
-  tenant_id: z.number(),
+  id: int8,
+  tenant_id: int8,
   full_name: z.string(),
   default_branch: z.string(),
   installation_id: z.string(),
-  max_previews: z.number(),
+  max_previews: int8,
   suspended: z.boolean(),
 });
 export type GithubRepository = z.infer<typeof GithubRepository>;
@@ -26,12 +32,12 @@ const repoColumns = sql.fragment`r.id, r.tenant_id, r.full_name, r.default_branc
 export async function findRepository(db: CommonQueryMethods, installationId: string, fullName: string): Promise<GithubRepository | null> {
   return db.maybeOne(sql.type(GithubRepository)`
     SELECT ${repoColumns} FROM repositories r JOIN tenants t ON t.id = r.tenant_id
-    WHERE t.kind = 'github' AND t.external_id = ${installationId} AND r.provider = 'github' AND r.full_name = ${fullName}`);
+    WHERE t.kind = 'github' AND t.external_id = ${installationId} AND r.provider = 'github' AND r.full_name = ${fullName}`).then(parseMaybe(GithubRepository));
 }
 
 export async function getRepositoryById(db: CommonQueryMethods, repositoryId: number): Promise<GithubRepository | null> {
   return db.maybeOne(sql.type(GithubRepository)`
-    SELECT ${repoColumns} FROM repositories r JOIN tenants t ON t.id = r.tenant_id WHERE r.id = ${repositoryId} AND t.kind = 'github'`);
+    SELECT ${repoColumns} FROM repositories r JOIN tenants t ON t.id = r.tenant_id WHERE r.id = ${repositoryId} AND t.kind = 'github'`).then(parseMaybe(GithubRepository));
 }
 
 export async function setTenantSuspended(db: CommonQueryMethods, tenantId: number, suspended: boolean): Promise<void> {
@@ -48,9 +54,9 @@ export async function setDefaultBranch(db: CommonQueryMethods, repositoryId: num
 export const PULL_REQUEST_STATES = ['open', 'closed', 'merged'] as const;
 
 export const PullRequest = z.object({
-  repository_id: z.number(),
-  tenant_id: z.number(),
-  number: z.number(),
+  repository_id: int8,
+  tenant_id: int8,
+  number: int8,
   state: z.enum(PULL_REQUEST_STATES),
   title: z.string(),
   head_sha: z.string(),
@@ -61,7 +67,7 @@ export const PullRequest = z.object({
   author: z.string().nullable(),
   approved_sha: z.string().nullable(),
   approved_by: z.string().nullable(),
-  comment_id: z.number().nullable(),
+  comment_id: int8.nullable(),
   merge_commit_sha: z.string().nullable(),
   summary: z.record(z.unknown()),
   last_push_at: z.string(),
@@ -99,24 +105,24 @@ export async function upsertPullRequest(db: CommonQueryMethods, pr: PullRequestI
       merge_commit_sha = coalesce(EXCLUDED.merge_commit_sha, github_pull_requests.merge_commit_sha),
       last_push_at = CASE WHEN github_pull_requests.head_sha <> EXCLUDED.head_sha THEN now() ELSE github_pull_requests.last_push_at END,
       updated_at = now()
-    RETURNING ${prColumns}`);
+    RETURNING ${prColumns}`).then(parseOne(PullRequest));
 }
 
 export async function getPullRequest(db: CommonQueryMethods, repositoryId: number, number: number): Promise<PullRequest | null> {
   return db.maybeOne(sql.type(PullRequest)`
-    SELECT ${prColumns} FROM github_pull_requests WHERE repository_id = ${repositoryId} AND number = ${number}`);
+    SELECT ${prColumns} FROM github_pull_requests WHERE repository_id = ${repositoryId} AND number = ${number}`).then(parseMaybe(PullRequest));
 }
 
 export async function findPullRequestByMergeSha(db: CommonQueryMethods, repositoryId: number, sha: string): Promise<PullRequest | null> {
   return db.maybeOne(sql.type(PullRequest)`
     SELECT ${prColumns} FROM github_pull_requests WHERE repository_id = ${repositoryId} AND merge_commit_sha = ${sha}
-    ORDER BY number DESC LIMIT 1`);
+    ORDER BY number DESC LIMIT 1`).then(parseMaybe(PullRequest));
 }
 
 export async function listOpenPullRequestsForSha(db: CommonQueryMethods, repositoryId: number, sha: string): Promise<readonly PullRequest[]> {
   return db.any(sql.type(PullRequest)`
     SELECT ${prColumns} FROM github_pull_requests WHERE repository_id = ${repositoryId} AND head_sha = ${sha} AND state = 'open'
-    ORDER BY number`);
+    ORDER BY number`).then(parseAll(PullRequest));
 }
 
 export async function approvePreview(db: CommonQueryMethods, repositoryId: number, number: number, sha: string, by: string): Promise<void> {
@@ -148,17 +154,17 @@ export async function listIdlePreviews(db: CommonQueryMethods, now: Date): Promi
       AND p.last_push_at < ${now.toISOString()}::timestamptz - make_interval(hours => (p.summary->>'ttlHours')::int)
       AND EXISTS (SELECT 1 FROM environments e WHERE e.repository_id = p.repository_id AND e.pr_number = p.number
         AND e.kind = 'preview' AND e.deletion_requested_at IS NULL)
-    ORDER BY p.last_push_at`);
+    ORDER BY p.last_push_at`).then(parseAll(PullRequest));
 }
 
 // ---- preview environments ---------------------------------------------------------------------------------------
 
 export const PreviewEnvironment = z.object({
-  id: z.number(),
+  id: int8,
   app: z.string(),
   name: z.string(),
   url: z.string().nullable(),
-  desired_version_id: z.number().nullable(),
+  desired_version_id: int8.nullable(),
   deletion_requested_at: z.string().nullable(),
 });
 export type PreviewEnvironment = z.infer<typeof PreviewEnvironment>;
@@ -166,7 +172,7 @@ export type PreviewEnvironment = z.infer<typeof PreviewEnvironment>;
 export async function listPreviewEnvironments(db: CommonQueryMethods, repositoryId: number, prNumber: number): Promise<readonly PreviewEnvironment[]> {
   return db.any(sql.type(PreviewEnvironment)`
     SELECT id, app, name, url, desired_version_id, deletion_requested_at FROM environments
-    WHERE repository_id = ${repositoryId} AND pr_number = ${prNumber} AND kind = 'preview' ORDER BY app`);
+    WHERE repository_id = ${repositoryId} AND pr_number = ${prNumber} AND kind = 'preview' ORDER BY app`).then(parseAll(PreviewEnvironment));
 }
 
 /** Pull requests of this tenant with at least one live preview environment, other than `except`. */
@@ -175,27 +181,27 @@ export async function countActivePreviews(
   tenantId: number,
   except?: { repositoryId: number; prNumber: number },
 ): Promise<number> {
-  return db.oneFirst(sql.type(z.object({ n: z.number() }))`
+  return db.oneFirst(sql.type(z.object({ n: int8 }))`
     SELECT count(DISTINCT (repository_id, pr_number))::int AS n FROM environments
     WHERE tenant_id = ${tenantId} AND kind = 'preview' AND deletion_requested_at IS NULL AND pr_number IS NOT NULL
       AND NOT (repository_id = ${except?.repositoryId ?? -1} AND pr_number = ${except?.prNumber ?? -1})`);
 }
 
 export async function countActivePreviewsInRepository(db: CommonQueryMethods, repositoryId: number, exceptPrNumber: number): Promise<number> {
-  return db.oneFirst(sql.type(z.object({ n: z.number() }))`
+  return db.oneFirst(sql.type(z.object({ n: int8 }))`
     SELECT count(DISTINCT pr_number)::int AS n FROM environments
     WHERE repository_id = ${repositoryId} AND kind = 'preview' AND deletion_requested_at IS NULL AND pr_number IS NOT NULL
       AND pr_number <> ${exceptPrNumber}`);
 }
 
 export const ReportedEnvironment = z.object({
-  id: z.number(),
-  tenant_id: z.number(),
-  repository_id: z.number(),
+  id: int8,
+  tenant_id: int8,
+  repository_id: int8,
   app: z.string(),
   name: z.string(),
   kind: z.enum(['production', 'preview']),
-  pr_number: z.number().nullable(),
+  pr_number: int8.nullable(),
   url: z.string().nullable(),
   desired_sha: z.string().nullable(),
   observed_sha: z.string().nullable(),
@@ -215,7 +221,7 @@ export async function getReportedEnvironment(db: CommonQueryMethods, environment
     LEFT JOIN versions ov ON ov.id = e.observed_version_id
     LEFT JOIN version_apps va ON va.version_id = e.desired_version_id AND va.app = e.app
     LEFT JOIN versions rv ON rv.id = va.rollback_of_version_id
-    WHERE e.id = ${environmentId}`);
+    WHERE e.id = ${environmentId}`).then(parseMaybe(ReportedEnvironment));
 }
 
 export async function findEnvironmentByName(
@@ -224,9 +230,9 @@ export async function findEnvironmentByName(
   app: string,
   name: string,
 ): Promise<ReportedEnvironment | null> {
-  const id = await db.maybeOneFirst(sql.type(z.object({ id: z.number() }))`
+  const id = await db.maybeOneFirst(sql.type(z.object({ id: int8 }))`
     SELECT id FROM environments WHERE repository_id = ${repositoryId} AND app = ${app} AND name = ${name}`);
-  return id === null ? null : getReportedEnvironment(db, id);
+  return id === null ? null : getReportedEnvironment(db, Number(id));
 }
 
 /** The sha and subject of a version, by sha prefix (at least 7 characters) within one repository. */
@@ -235,17 +241,17 @@ export async function findVersionBySha(
   repositoryId: number,
   shaPrefix: string,
 ): Promise<{ id: number; sha: string; valid: boolean } | null> {
-  return db.maybeOne(sql.type(z.object({ id: z.number(), sha: z.string(), valid: z.boolean() }))`
+  return db.maybeOne(sql.type(z.object({ id: int8, sha: z.string(), valid: z.boolean() }))`
     SELECT id, sha, valid FROM versions WHERE repository_id = ${repositoryId} AND sha LIKE ${`${shaPrefix.toLowerCase()}%`}
-    ORDER BY id DESC LIMIT 1`);
+    ORDER BY id DESC LIMIT 1`).then(parseMaybe(z.object({ id: int8, sha: z.string(), valid: z.boolean() })));
 }
 
 // ---- check runs -------------------------------------------------------------------------------------------------
 
 export const CheckRunRecord = z.object({
-  check_run_id: z.number(),
+  check_run_id: int8,
   output_key: z.string().nullable(),
-  batches_sent: z.number(),
+  batches_sent: int8,
   status: z.string().nullable(),
   conclusion: z.string().nullable(),
 });
@@ -261,7 +267,7 @@ export interface CheckRunKey {
 export async function getCheckRun(db: CommonQueryMethods, k: CheckRunKey): Promise<CheckRunRecord | null> {
   return db.maybeOne(sql.type(CheckRunRecord)`
     SELECT check_run_id, output_key, batches_sent, status, conclusion FROM github_check_runs
-    WHERE repository_id = ${k.repositoryId} AND head_sha = ${k.headSha} AND name = ${k.name} AND run_key = ${k.runKey}`);
+    WHERE repository_id = ${k.repositoryId} AND head_sha = ${k.headSha} AND name = ${k.name} AND run_key = ${k.runKey}`).then(parseMaybe(CheckRunRecord));
 }
 
 export async function saveCheckRun(
@@ -286,13 +292,13 @@ export async function latestRunKey(db: CommonQueryMethods, repositoryId: number,
 // ---- deployments ------------------------------------------------------------------------------------------------
 
 export const DeploymentRecord = z.object({
-  id: z.number(),
-  repository_id: z.number(),
-  environment_id: z.number().nullable(),
-  pr_number: z.number().nullable(),
+  id: int8,
+  repository_id: int8,
+  environment_id: int8.nullable(),
+  pr_number: int8.nullable(),
   github_environment: z.string(),
   sha: z.string(),
-  deployment_id: z.number(),
+  deployment_id: int8,
   last_state: z.string().nullable(),
   last_url: z.string().nullable(),
   last_description: z.string().nullable(),
@@ -310,7 +316,7 @@ export async function findDeployment(
 ): Promise<DeploymentRecord | null> {
   return db.maybeOne(sql.type(DeploymentRecord)`
     SELECT ${deploymentColumns} FROM github_deployments
-    WHERE repository_id = ${repositoryId} AND github_environment = ${githubEnvironment} AND sha = ${sha}`);
+    WHERE repository_id = ${repositoryId} AND github_environment = ${githubEnvironment} AND sha = ${sha}`).then(parseMaybe(DeploymentRecord));
 }
 
 export async function saveDeployment(
@@ -321,7 +327,7 @@ export async function saveDeployment(
     INSERT INTO github_deployments (repository_id, environment_id, pr_number, github_environment, sha, deployment_id)
     VALUES (${d.repositoryId}, ${d.environmentId}, ${d.prNumber}, ${d.githubEnvironment}, ${d.sha}, ${d.deploymentId})
     ON CONFLICT (repository_id, github_environment, sha) DO UPDATE SET environment_id = coalesce(EXCLUDED.environment_id, github_deployments.environment_id)
-    RETURNING ${deploymentColumns}`);
+    RETURNING ${deploymentColumns}`).then(parseOne(DeploymentRecord));
 }
 
 export async function recordDeploymentState(
@@ -335,7 +341,7 @@ export async function recordDeploymentState(
 }
 
 export async function getDeployment(db: CommonQueryMethods, id: number): Promise<DeploymentRecord | null> {
-  return db.maybeOne(sql.type(DeploymentRecord)`SELECT ${deploymentColumns} FROM github_deployments WHERE id = ${id}`);
+  return db.maybeOne(sql.type(DeploymentRecord)`SELECT ${deploymentColumns} FROM github_deployments WHERE id = ${id}`).then(parseMaybe(DeploymentRecord));
 }
 
 /** The newest deployment of a commit to a GitHub environment starting with `environmentPrefix`. */
@@ -348,21 +354,21 @@ export async function findDeploymentForSha(
   return db.maybeOne(sql.type(DeploymentRecord)`
     SELECT ${deploymentColumns} FROM github_deployments
     WHERE repository_id = ${repositoryId} AND sha = ${sha} AND github_environment LIKE ${`${environmentPrefix}%`}
-    ORDER BY updated_at DESC LIMIT 1`);
+    ORDER BY updated_at DESC LIMIT 1`).then(parseMaybe(DeploymentRecord));
 }
 
 /** Deployments of a pull request's previews that are not inactive yet. */
 export async function listLiveDeploymentsForPullRequest(db: CommonQueryMethods, repositoryId: number, prNumber: number): Promise<readonly DeploymentRecord[]> {
   return db.any(sql.type(DeploymentRecord)`
     SELECT ${deploymentColumns} FROM github_deployments
-    WHERE repository_id = ${repositoryId} AND pr_number = ${prNumber} AND coalesce(last_state, '') <> 'inactive' ORDER BY id`);
+    WHERE repository_id = ${repositoryId} AND pr_number = ${prNumber} AND coalesce(last_state, '') <> 'inactive' ORDER BY id`).then(parseAll(DeploymentRecord));
 }
 
 /** The newest deployment of each GitHub environment of a pull request, for the comment. */
 export async function listLatestDeploymentsForPullRequest(db: CommonQueryMethods, repositoryId: number, prNumber: number): Promise<readonly DeploymentRecord[]> {
   return db.any(sql.type(DeploymentRecord)`
     SELECT DISTINCT ON (github_environment) ${deploymentColumns} FROM github_deployments
-    WHERE repository_id = ${repositoryId} AND pr_number = ${prNumber} ORDER BY github_environment, id DESC`);
+    WHERE repository_id = ${repositoryId} AND pr_number = ${prNumber} ORDER BY github_environment, id DESC`).then(parseAll(DeploymentRecord));
 }
 
 // ---- outbox drain -----------------------------------------------------------------------------------------------
@@ -385,23 +391,23 @@ export async function enqueue(db: CommonQueryMethods, item: OutboxItem): Promise
     ? sql.fragment`WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE stream = ${item.stream} AND kind = ${item.kind}
         AND delivered_at IS NULL AND attempts = 0 AND locked_until IS NULL)`
     : sql.fragment``;
-  const row = await db.maybeOne(sql.type(z.object({ id: z.number() }))`
+  const row = await db.maybeOne(sql.type(z.object({ id: int8 }))`
     INSERT INTO outbox (tenant_id, environment_id, kind, payload, dedupe_key, stream)
     SELECT ${item.tenantId}, ${item.environmentId ?? null}, ${item.kind}, ${jsonb(item.payload)}, ${item.dedupeKey ?? null}, ${item.stream}
     ${guard}
     ON CONFLICT (dedupe_key) DO NOTHING
-    RETURNING id`);
+    RETURNING id`).then(parseMaybe(z.object({ id: int8 })));
   return row !== null;
 }
 
 export const ClaimedOutboxRow = z.object({
-  id: z.number(),
-  tenant_id: z.number(),
-  environment_id: z.number().nullable(),
+  id: int8,
+  tenant_id: int8,
+  environment_id: int8.nullable(),
   kind: z.string(),
   payload: z.record(z.unknown()),
   stream: z.string().nullable(),
-  attempts: z.number(),
+  attempts: int8,
   created_at: z.string(),
 });
 export type ClaimedOutboxRow = z.infer<typeof ClaimedOutboxRow>;
@@ -430,7 +436,7 @@ export async function claimOutbox(
     UPDATE outbox SET locked_until = now() + make_interval(secs => ${input.leaseSeconds}), attempts = outbox.attempts + 1
     FROM c WHERE outbox.id = c.id
     RETURNING outbox.id, outbox.tenant_id, outbox.environment_id, outbox.kind, outbox.payload, outbox.stream, outbox.attempts,
-      outbox.created_at`);
+      outbox.created_at`).then(parseAll(ClaimedOutboxRow));
 }
 
 export async function markDelivered(db: CommonQueryMethods, id: number, note?: string): Promise<void> {
@@ -451,20 +457,20 @@ export async function hasLaterRowForEnvironment(db: CommonQueryMethods, id: numb
 }
 
 export const OutboxStatusRow = z.object({
-  id: z.number(),
+  id: int8,
   kind: z.string(),
   stream: z.string().nullable(),
-  attempts: z.number(),
+  attempts: int8,
   delivered_at: z.string().nullable(),
   last_error: z.string().nullable(),
 });
 
 export async function countPendingOutbox(db: CommonQueryMethods, kinds: readonly string[]): Promise<number> {
-  return db.oneFirst(sql.type(z.object({ n: z.number() }))`
+  return db.oneFirst(sql.type(z.object({ n: int8 }))`
     SELECT count(*)::int AS n FROM outbox WHERE delivered_at IS NULL AND kind = ANY(${sql.array([...kinds], 'text')})`);
 }
 
 export async function listOutbox(db: CommonQueryMethods, tenantId: number): Promise<readonly z.infer<typeof OutboxStatusRow>[]> {
   return db.any(sql.type(OutboxStatusRow)`
-    SELECT id, kind, stream, attempts, delivered_at, last_error FROM outbox WHERE tenant_id = ${tenantId} ORDER BY id`);
+    SELECT id, kind, stream, attempts, delivered_at, last_error FROM outbox WHERE tenant_id = ${tenantId} ORDER BY id`).then(parseAll(OutboxStatusRow));
 }

@@ -29,6 +29,22 @@ export interface GitHubClient {
   verifySignature(body: string, signature: string): Promise<boolean>;
 }
 
+const DEFAULT_API = 'https://api.github.com';
+
+/**
+ * @octokit/auth-app mints installation tokens through a request without the Octokit's baseUrl when asked
+ * explicitly (`octokit.auth({ type: 'installation' })`), so that call would always go to api.github.com. Sending
+ * every request through this fetch points all of them at the configured API (GitHub Enterprise Server, the fake).
+ */
+function apiFetch(apiUrl: string): typeof fetch {
+  if (apiUrl === DEFAULT_API) return fetch;
+  return (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.toString() : input.url;
+    const target = url.startsWith(DEFAULT_API) ? apiUrl + url.slice(DEFAULT_API.length) : url;
+    return fetch(target, init);
+  };
+}
+
 export function createGitHubClient(credentials: GitHubAppCredentials, log: Logger, throttle: ThrottleOptions = {}): GitHubClient {
   const maxWait = throttle.maxRateLimitWaitSeconds ?? 60;
   const retryOnce = (retryAfter: number, options: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
@@ -45,6 +61,7 @@ export function createGitHubClient(credentials: GitHubAppCredentials, log: Logge
     },
   });
   const probot = new Probot({
+    request: { fetch: apiFetch(credentials.apiUrl) },
     appId: credentials.appId,
     privateKey: credentials.privateKey,
     secret: credentials.webhookSecret,

@@ -1,0 +1,172 @@
+/**
+ * A whole GitHub App on loopback for scenario tests: real Postgres, a real Git remote (smart HTTP), the real source
+ * and reconciler (memory target), the strict fake GitHub, and the Fastify server receiving signed deliveries.
+ */
+import { execFile } from 'node:child_process';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { createMemoryTarget, createReconciler, type MemoryTarget, type Reconciler } from '@wharf/reconciler';
+import { createSource } from '@wharf/source';
+import { createTestDatabase, type FakeGitHub, type RepoRef, signedDelivery, startFakeGitHub, startGitHttpServer, type TestDatabase } from '@wharf/testkit';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { buildServer, createGitHubApp, type GitHubApp } from '../../src/index.js';
+
+const run = promisify(execFile);
+const GIT_ENV = {
+  ...process.env,
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_AUTHOR_NAME: 'Ada',
+  GIT_AUTHOR_EMAIL: 'ada@example.com',
+  GIT_COMMITTER_NAME: 'Ada',
+  GIT_COMMITTER_EMAIL: 'ada@example.com',
+};
+export const git = async (cwd: string, ...args: string[]) => (await run('git', args, { cwd, env: GIT_ENV })).stdout.trim();
+
+export const WEBHOOK_SECRET = 'test-webhook-secret';
+export const APP_ID = 123456;
+export const INSTALLATION_ID = 4242;
+export const REPO: RepoRef = { fullName: 'acme/shop', installationId: INSTALLATION_ID, defaultBranch: 'main' };
+
+export const workflow = (port = 8080, extra = ''): string => `modules:
+  - name: server
+    type: http.server
+    config:
+      address: ":${port}"
+  - name: router
+    type: http.router
+    dependsOn: [server]
+${extra}`;
+
+export const manifest = (extra = ''): string => `apps:\n  - name: shop\n    files: ["apps/shop/*.yaml"]\n${extra}`;
+
+export interface Harness {
+  db: TestDatabase;
+  fake: FakeGitHub;
+  app: GitHubApp;
+  server: FastifyInstance;
+  reconciler: Reconciler;
+  target: MemoryTarget;
+  /** Commits files on a branch of the working copy and pushes it; returns the sha. */
+  commit(branch: string, message: string, files: Record<string, string | null>): Promise<string>;
+  /** Pushes a commit that exists only in a fork (served under a hidden ref so the fetch can see it). */
+  forkCommit(prNumber: number, message: string, files: Record<string, string | null>, base?: string): Promise<string>;
+  /** Sends a signed delivery the way GitHub does; returns the HTTP status. */
+  deliver(event: string, payload: unknown, id?: string): Promise<{ status: number; id: string; body: unknown }>;
+  /** Processes deliveries, reconciles environments and drains the outbox until nothing moves. */
+  settle(): Promise<void>;
+  silentLog: pino.Logger;
+}
+
+export async function startHarness(t: { teardown(fn: () => unknown): void; fail(m: string): unknown }, options: { maxPreviews?: number } = {}): Promise<Harness> {
+  const db = await createTestDatabase(t);
+  const silentLog = pino({ level: process.env.WHARF_TEST_LOG ?? 'silent' });
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  const fake = await startFakeGitHub({ appId: APP_ID, publicKey, installations: [{ id: INSTALLATION_ID, account: 'acme', repositories: [REPO.fullName] }] });
+  t.teardown(() => fake.close());
+
+  const root = await mkdtemp(path.join(tmpdir(), 'wharf-gh-remote-'));
+  const work = await mkdtemp(path.join(tmpdir(), 'wharf-gh-work-'));
+  const cache = await mkdtemp(path.join(tmpdir(), 'wharf-gh-cache-'));
+  t.teardown(() => Promise.all([root, work, cache].map((d) => rm(d, { recursive: true, force: true }))));
+  await mkdir(path.join(root, 'acme'), { recursive: true });
+  await git(path.join(root, 'acme'), 'init', '-q', '--bare', '-b', 'main', 'shop.git');
+  await git(work, 'clone', '-q', path.join(root, 'acme', 'shop.git'), '.');
+  await git(work, 'checkout', '-q', '-b', 'main');
+  const gitServer = await startGitHttpServer(root);
+  t.teardown(() => gitServer.close());
+
+  let app!: GitHubApp;
+  const source = createSource({ pool: db.pool, cacheDir: cache, log: silentLog, auth: (r) => app.remoteAuth(r), retry: { attempts: 1 } });
+  const registry = new Registry();
+  app = createGitHubApp({
+    pool: db.pool,
+    log: silentLog,
+    registry,
+    credentials: { appId: APP_ID, privateKey, webhookSecret: WEBHOOK_SECRET, apiUrl: fake.url, webhookPath: '/api/github/webhooks', publicUrl: 'https://wharf.example.com' },
+    source,
+    repositoryUrl: (fullName) => `${gitServer.url}/${fullName}.git`,
+    janitorCron: null,
+    throttle: { writeIntervalMs: 0, retryAfterBaseMs: 5 },
+    backoff: { baseSeconds: 0.02, maxSeconds: 0.1 },
+    pollMs: 20,
+  });
+  t.teardown(() => app.stop());
+  const server = await buildServer({ log: silentLog, pool: db.pool, registry, version: 'test', plugins: [app.plugin] });
+  t.teardown(() => server.close());
+  const target = createMemoryTarget();
+  const reconciler = createReconciler({ pool: db.pool, targets: { local: target, memory: target }, log: silentLog, resyncMs: 3_600_000 });
+  t.teardown(() => reconciler.stop());
+  if (options.maxPreviews !== undefined) {
+    // Plans set the cap; tests set it through the tenant created by the installation event.
+  }
+
+  const branchesSeen = new Set<string>(['main']);
+  const h: Harness = {
+    db,
+    fake,
+    app,
+    server,
+    reconciler,
+    target,
+    silentLog,
+    async commit(branch, message, files) {
+      const current = await git(work, 'rev-parse', '--abbrev-ref', 'HEAD').catch(() => 'main');
+      if (current !== branch) {
+        if (branchesSeen.has(branch)) await git(work, 'checkout', '-q', branch);
+        else await git(work, 'checkout', '-q', '-b', branch);
+      }
+      branchesSeen.add(branch);
+      for (const [p, content] of Object.entries(files)) {
+        const full = path.join(work, p);
+        if (content === null) await rm(full, { force: true });
+        else {
+          await mkdir(path.dirname(full), { recursive: true });
+          await writeFile(full, content);
+        }
+      }
+      await git(work, 'add', '-A');
+      await git(work, 'commit', '-q', '--allow-empty', '-m', message);
+      await git(work, 'push', '-q', '--force', 'origin', branch);
+      const sha = await git(work, 'rev-parse', 'HEAD');
+      fake.state.refs.set(`${REPO.fullName}:refs/heads/${branch}`, sha);
+      const tree = await git(work, 'rev-parse', 'HEAD^{tree}');
+      const parents = (await git(work, 'rev-list', '--parents', '-n', '1', 'HEAD')).split(' ').slice(1);
+      fake.state.addCommit(REPO.fullName, { sha, tree, parents, message });
+      return sha;
+    },
+    async forkCommit(prNumber, message, files, base = 'main') {
+      await git(work, 'checkout', '-q', base);
+      const sha = await h.commit(`fork-pr-${prNumber}`, message, files);
+      await git(work, 'checkout', '-q', base);
+      return sha;
+    },
+    async deliver(event, payload, id = randomUUID()) {
+      const d = signedDelivery(WEBHOOK_SECRET, event, payload, id);
+      const res = await server.inject({ method: 'POST', url: '/api/github/webhooks', headers: d.headers, payload: d.body });
+      return { status: res.statusCode, id, body: res.json() };
+    },
+    async settle() {
+      for (let i = 0; i < 20; i++) {
+        await app.settle();
+        const n = await reconciler.reconcileOnce();
+        await app.settle();
+        if (n === 0) return;
+      }
+    },
+  };
+  // The installation exists before anything else, as on GitHub.
+  const { installationPayload } = await import('@wharf/testkit');
+  await h.deliver('installation', installationPayload({ action: 'created', installationId: INSTALLATION_ID, account: 'acme', repositories: [REPO.fullName] }));
+  await h.settle();
+  return h;
+}
