@@ -4,7 +4,7 @@
  * with Stalled/InvalidVersion naming the sha and the first error.
  */
 import { type Condition, type Diagnostic, REASONS, setCondition, type WorkflowAppSpec } from '@wharf/contracts';
-import { type DatabasePool, type DatabaseTransactionConnection, desiredState, type repositories, versions } from '@wharf/store';
+import { type DatabasePool, type DatabaseTransactionConnection, desiredState, type repositories, type versions } from '@wharf/store';
 import { describeDiagnostic, firstError } from './diagnostics.js';
 import type { Manifest } from './validation.js';
 

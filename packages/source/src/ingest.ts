@@ -18,7 +18,7 @@ export interface IngestResult {
   validated: string[];
 }
 
-async function loadBase(db: DatabasePool, reader: GitReader, repositoryId: number, version: versions.Version): Promise<BaseVersion> {
+async function loadBase(db: DatabasePool, reader: GitReader, version: versions.Version): Promise<BaseVersion> {
   const apps = await versions.listVersionApps(db, version.id);
   const commit = await reader.readCommit(version.sha);
   return {
@@ -56,13 +56,13 @@ async function findBase(
 ): Promise<BaseVersion | null> {
   if (parents[0]) {
     const parent = await versions.findVersion(db, repository.id, parents[0]);
-    if (parent) return loadBase(db, reader, repository.id, parent);
+    if (parent) return loadBase(db, reader, parent);
   }
   if (!ref) return null;
   const previous = (await versions.listRefs(db, repository.id)).find((r) => r.ref === ref);
   if (!previous || previous.sha === sha || !(await reader.isAncestor(previous.sha, sha))) return null;
   const version = await versions.findVersion(db, repository.id, previous.sha);
-  return version ? loadBase(db, reader, repository.id, version) : null;
+  return version ? loadBase(db, reader, version) : null;
 }
 
 export async function ingestCommit(

@@ -56,6 +56,8 @@ export async function fetchIntoCache(
     if (!fs.existsSync(path.join(gitdir, 'config'))) {
       await git.init({ fs, dir: gitdir, bare: true, defaultBranch: repository.default_branch });
     }
+    const configured = await git.getConfig({ fs, gitdir, path: 'remote.origin.url' });
+    if (configured !== repository.url) await git.addRemote({ fs, gitdir, remote: 'origin', url: repository.url, force: true });
     await withRetry(
       async () =>
         git.fetch({
