@@ -4,7 +4,8 @@ import { createRequire } from 'node:module';
 import { type AppConfig, ConfigError, type ModuleSpec, type PipelineSpec, type RouteSpec, type StepSpec } from './app-config.js';
 import { parseDuration } from './parse-duration.js';
 
-const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+// js-yaml (YAML 1.2 core schema, like the engine's parser) parses a 50-pipeline file several times faster than `yaml`.
+const { load: parse } = createRequire(import.meta.url)('js-yaml') as typeof import('js-yaml');
 
 type Env = Readonly<Record<string, string | undefined>>;
 
