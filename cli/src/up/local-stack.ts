@@ -1,0 +1,67 @@
+import path from 'node:path';
+import { createLocalTarget, createReconciler, type LocalTarget, type Reconciler } from '@wharf/reconciler';
+import { createSource, type LocalWatcher } from '@wharf/source';
+import { type DatabasePool, repositories, tenants } from '@wharf/store';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+
+export interface LocalStack {
+  tenantId: number;
+  target: LocalTarget;
+  reconciler: Reconciler;
+  stop(): Promise<void>;
+}
+
+/**
+ * The local GitOps loop of `wharf up`: the local owner as tenant, the working copy as repository, the source
+ * watching its refs, the local target (runtimes behind the router) and the reconciler between them.
+ */
+export async function startLocalStack(options: {
+  pool: DatabasePool;
+  databaseUrl: string;
+  log: Logger;
+  registry: Registry;
+  repoPath: string;
+  dataDir: string;
+  routerPort: number;
+  runtimeCommand?: string[];
+}): Promise<LocalStack> {
+  const { pool, log } = options;
+  const tenant = await tenants.upsertTenant(pool, { kind: 'local', externalId: 'local', name: 'local' });
+  const repository = await repositories.upsertRepository(pool, {
+    tenantId: tenant.id,
+    provider: 'local',
+    fullName: path.basename(options.repoPath),
+    url: options.repoPath,
+    defaultBranch: 'main',
+  });
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const fn of stops.reverse()) await fn().catch((err) => log.warn({ err }, 'stop step failed'));
+  };
+  try {
+    const target = await createLocalTarget({
+      stateDir: path.join(options.dataDir, 'local'),
+      routerPort: options.routerPort,
+      log: log.child({ component: 'local-target' }),
+      ...(options.runtimeCommand ? { runtimeCommand: options.runtimeCommand } : {}),
+    });
+    stops.push(() => target.close());
+    const reconciler = createReconciler({
+      pool,
+      databaseUrl: options.databaseUrl,
+      targets: { local: target },
+      log: log.child({ component: 'reconciler' }),
+      registry: options.registry,
+    });
+    await reconciler.start();
+    stops.push(() => reconciler.stop());
+    const source = createSource({ pool, cacheDir: path.join(options.dataDir, 'cache'), log: log.child({ component: 'source' }) });
+    const watcher: LocalWatcher = await source.watchLocalRepository({ repository, path: options.repoPath });
+    stops.push(() => watcher.close());
+    return { tenantId: tenant.id, target, reconciler, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
