@@ -72,15 +72,16 @@ export async function startInstance(o: StartInstanceOptions): Promise<RuntimeIns
   if (!bin) throw new Error('empty runtime command');
   const args = [...baseArgs, ...configs.flatMap((c) => ['--config', c]), '--port', String(o.port), '--data-dir', dataDir, '--digest', o.digest];
   const child = spawn(bin, args, { cwd: o.workDir, env: o.env, detached: true, stdio: ['ignore', out.fd, err.fd] });
-  await out.close();
-  await err.close();
-  const pid = await new Promise<number>((resolve, reject) => {
+  const spawned = new Promise<number>((resolve, reject) => {
     child.once('spawn', () => resolve(child.pid ?? 0));
     child.once('error', reject);
   });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await out.close();
+  await err.close();
+  const pid = await spawned;
   child.unref();
   o.ring.push('system', `started pid ${pid} port ${o.port} digest ${o.digest}`);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const record: InstanceRecord = {
     envId: o.envId,
     tenantId: o.tenantId,
