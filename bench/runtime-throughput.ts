@@ -5,17 +5,19 @@
  *    inprocess_start_ms: createRuntime() (load config, open SQLite, build 50 pipelines, listen) inside an already-booted process.
  *  - json_rps: a json_response route with a templated body; sqlite_rps: a db_query single-row route on SQLite.
  *    autocannon on loopback, 50 connections, 1 s warm-up then 8 s measured each, runtime in its own process.
+ * The machine may be shared: start_cpu_ms and *_rps_per_core (requests per CPU-second the runtime process used) do not
+ * depend on other load; loadavg_1m says how busy the machine was.
  * Bounded: about 40 s in all. Last line: one JSON object.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRuntime, RUNTIME_BIN } from '@wharf/runtime';
 
-type AutocannonResult = { requests: { average: number }; non2xx: number; errors: number; timeouts: number; latency: { p99: number } };
+type AutocannonResult = { requests: { average: number; total: number }; non2xx: number; errors: number; timeouts: number; latency: { p99: number } };
 const autocannon = createRequire(import.meta.url)('autocannon') as (o: Record<string, unknown>) => Promise<AutocannonResult>;
 
 const PIPELINES = 50;
@@ -64,7 +66,14 @@ function appYaml(): string {
   return `${lines.join('\n')}\n`;
 }
 
-type Proc = { child: ChildProcess; url: string; ms: number };
+type Proc = { child: ChildProcess; url: string; ms: number; cpuMs: number };
+
+/** CPU time (user + system, all threads) a process has used so far, from /proc: robust to other load on the machine. */
+async function cpuMsOf(pid: number | undefined): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
 
 async function spawnUntilListening(args: string[]): Promise<Proc> {
   const started = performance.now();
@@ -86,7 +95,8 @@ async function spawnUntilListening(args: string[]): Promise<Proc> {
     });
     child.on('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
   });
-  return { child, url, ms: performance.now() - started };
+  const ms = performance.now() - started;
+  return { child, url, ms, cpuMs: await cpuMsOf(child.pid).catch(() => Number.NaN) };
 }
 
 async function stop(p: Proc) {
@@ -107,12 +117,14 @@ try {
 
   const boot: number[] = [];
   const starts: number[] = [];
+  const startCpu: number[] = [];
   for (let i = 0; i < 5; i++) {
     const b = await spawnUntilListening([noop]);
     boot.push(b.ms);
     await once(b.child, 'exit');
     const p = await spawnUntilListening([RUNTIME_BIN, '--config', config, '--port', '0', '--data-dir', path.join(dir, `start-${i}`)]);
     starts.push(p.ms);
+    startCpu.push(p.cpuMs);
     await stop(p);
   }
   const inproc: number[] = [];
@@ -122,7 +134,7 @@ try {
     inproc.push(performance.now() - t0);
     await rt.close();
   }
-  console.log(`start: spawn→listening ${starts.map(round).join(', ')} ms; loader boot alone ${boot.map(round).join(', ')} ms; createRuntime ${inproc.map(round).join(', ')} ms`);
+  console.log(`start: spawn→listening ${starts.map(round).join(', ')} ms (CPU ${startCpu.map(round).join(', ')} ms); loader boot alone ${boot.map(round).join(', ')} ms; createRuntime ${inproc.map(round).join(', ')} ms`);
 
   const rt = await spawnUntilListening([RUNTIME_BIN, '--config', config, '--port', '0', '--data-dir', path.join(dir, 'load')]);
   const seeded = await fetch(`${rt.url}/seed`, { method: 'POST' });
@@ -130,12 +142,16 @@ try {
   const check = await (await fetch(`${rt.url}/items/42`)).json();
   if (check.id !== 42) throw new Error(`unexpected item: ${JSON.stringify(check)}`);
 
-  async function load(pathName: string): Promise<AutocannonResult> {
+  async function load(pathName: string): Promise<AutocannonResult & { perCore: number }> {
     await autocannon({ url: `${rt.url}${pathName}`, connections: 50, duration: 1 });
+    const cpu0 = await cpuMsOf(rt.child.pid);
     const r = await autocannon({ url: `${rt.url}${pathName}`, connections: 50, duration: MEASURE_S });
+    const cpuS = ((await cpuMsOf(rt.child.pid)) - cpu0) / 1000;
     if (r.non2xx || r.errors || r.timeouts) throw new Error(`${pathName}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
-    console.log(`${pathName}: ${round(r.requests.average)} req/s, p99 ${r.latency.p99} ms`);
-    return r;
+    // Requests per CPU-second of the runtime process: what one dedicated core would serve.
+    const perCore = r.requests.total / cpuS;
+    console.log(`${pathName}: ${round(r.requests.average)} req/s, p99 ${r.latency.p99} ms; runtime used ${cpuS.toFixed(1)} CPU-s → ${round(perCore)} req per CPU-second`);
+    return { ...r, perCore };
   }
   const json = await load('/hello?name=bench');
   const sqlite = await load('/items/42');
@@ -146,10 +162,14 @@ try {
       bench: 'runtime-throughput',
       pipelines: PIPELINES,
       start_ms: round(median(starts)),
+      start_cpu_ms: round(median(startCpu)),
       boot_ms: round(median(boot)),
       inprocess_start_ms: round(median(inproc)),
       json_rps: round(json.requests.average),
       sqlite_rps: round(sqlite.requests.average),
+      json_rps_per_core: round(json.perCore),
+      sqlite_rps_per_core: round(sqlite.perCore),
+      loadavg_1m: Number(loadavg()[0].toFixed(2)),
       json_p99_ms: json.latency.p99,
       sqlite_p99_ms: sqlite.latency.p99,
       measure_s: MEASURE_S,
