@@ -4,9 +4,9 @@
  */
 type Labels = readonly string[];
 
-const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 const labelText = (names: Labels, values: Labels, extra = '') => {
-  const parts = names.map((n, i) => `${n}="${escape(values[i])}"`);
+  const parts = names.map((n, i) => `${n}="${escapeLabel(values[i])}"`);
   if (extra) parts.unshift(extra);
   return parts.length ? `{${parts.join(',')}}` : '';
 };
@@ -45,7 +45,7 @@ export function createMetrics() {
       for (const r of requests.values()) lines.push(`wharf_runtime_http_requests_total${labelText(requestNames, r.labels)} ${r.value}`);
       lines.push('# HELP wharf_runtime_step_duration_seconds Pipeline step run time', '# TYPE wharf_runtime_step_duration_seconds histogram');
       for (const s of steps.values()) {
-        BUCKETS.forEach((b, i) => lines.push(`wharf_runtime_step_duration_seconds_bucket${labelText(stepNames, s.labels, `le="${b}"`)} ${s.counts[i]}`));
+        for (const [i, b] of BUCKETS.entries()) lines.push(`wharf_runtime_step_duration_seconds_bucket${labelText(stepNames, s.labels, `le="${b}"`)} ${s.counts[i]}`);
         lines.push(`wharf_runtime_step_duration_seconds_bucket${labelText(stepNames, s.labels, 'le="+Inf"')} ${s.count}`);
         lines.push(`wharf_runtime_step_duration_seconds_sum${labelText(stepNames, s.labels)} ${s.sum}`);
         lines.push(`wharf_runtime_step_duration_seconds_count${labelText(stepNames, s.labels)} ${s.count}`);

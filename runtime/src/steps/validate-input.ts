@@ -39,7 +39,7 @@ export function checkSchema(value: unknown, schema: Schema, at: string, problems
   if (Array.isArray(value)) {
     if (typeof schema.minItems === 'number' && value.length < schema.minItems) problems.push(`${label}: must have at least ${schema.minItems} items`);
     if (typeof schema.maxItems === 'number' && value.length > schema.maxItems) problems.push(`${label}: must have at most ${schema.maxItems} items`);
-    if (isRecord(schema.items)) value.forEach((item, i) => checkSchema(item, schema.items as Schema, `${label}[${i}]`, problems, missing));
+    if (isRecord(schema.items)) for (const [i, item] of value.entries()) checkSchema(item, schema.items, `${label}[${i}]`, problems, missing);
   }
   if (isRecord(value)) {
     for (const field of stringList(schema.required)) {

@@ -65,7 +65,7 @@ export function checkTemplates(engine: TemplateEngine, value: unknown, where: st
     } catch (err) {
       errors.push(`${where}: template error: ${(err as Error).message}`);
     }
-  } else if (Array.isArray(value)) value.forEach((v, i) => checkTemplates(engine, v, `${where}[${i}]`, errors));
+  } else if (Array.isArray(value)) for (const [i, v] of value.entries()) checkTemplates(engine, v, `${where}[${i}]`, errors);
   else if (value && typeof value === 'object')
     for (const [k, v] of Object.entries(value)) checkTemplates(engine, v, `${where}.${k}`, errors);
 }

@@ -67,11 +67,15 @@ export async function runRefusing(args: readonly string[]): Promise<{ code: numb
   return { code, stderr, stdout };
 }
 
+/** A parsed JSON answer, loosely typed for assertions. */
+// biome-ignore lint/suspicious/noExplicitAny: test answers are asserted field by field
+export type Json = any;
+
 /** fetch + JSON body. */
 export async function call(
   url: string,
   init: { method?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {},
-): Promise<{ status: number; body: any; headers: Headers; text: string }> {
+): Promise<{ status: number; body: Json; headers: Headers; text: string }> {
   const headers: Record<string, string> = { ...init.headers };
   let body: string | undefined;
   if (init.raw !== undefined) body = init.raw;
