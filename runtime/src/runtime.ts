@@ -10,6 +10,7 @@ import type { RuntimeModule } from './modules/module.js';
 import { createModuleSet, isModuleType, MODULE_TYPES } from './modules/registry.js';
 import { buildPipeline, type Pipeline } from './pipeline/build-pipeline.js';
 import { answerForError } from './http/answer-error.js';
+import { createJqRunner } from './steps/jq-runner.js';
 import { checkTemplates, createTemplateEngine } from './template/index.js';
 
 export type RuntimeOptions = {
@@ -81,11 +82,19 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const modules = createModuleSet(started);
   const templates = createTemplateEngine({ env });
   const metrics = createMetrics();
+  const jq = createJqRunner();
   const pipelines: Pipeline[] = [];
   for (const spec of config.pipelines) {
     for (const s of spec.steps) checkTemplates(templates, s.config, `pipeline ${spec.name} step ${s.name}`, problems);
-    pipelines.push(buildPipeline(spec, { templates, modules, log, onStep: metrics.step }, problems));
+    pipelines.push(buildPipeline(spec, { templates, modules, log, onStep: metrics.step, jq }, problems));
   }
+  for (const spec of config.pipelines)
+    for (const s of spec.steps) {
+      const expression = s.type === 'step.jq' ? (s.config.expression ?? s.config.query ?? s.config.filter) : undefined;
+      if (typeof expression !== 'string') continue;
+      const error = await jq.check(expression);
+      if (error) problems.push(`pipeline ${spec.name} step ${s.name}: invalid jq expression: ${error}`);
+    }
   const pipelineNames = new Set(pipelines.map((p) => p.name));
   for (const r of config.routes) {
     const m = modules.get(r.handler);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { PipelineSpec } from '../config/app-config.js';
 import type { ModuleSet } from '../modules/module.js';
+import type { JqRunner } from '../steps/jq-runner.js';
 import { STEP_TYPES, isStepType } from '../steps/registry.js';
 import type { HttpAnswer, RunScope, Step, StepResult } from '../steps/step.js';
 import { isTruthy, type TemplateEngine } from '../template/index.js';
@@ -25,7 +26,7 @@ const MAX_STEP_RUNS = 10_000;
 /** Builds a pipeline's steps (collecting config problems) and returns its runner. */
 export function buildPipeline(
   spec: PipelineSpec,
-  deps: { templates: TemplateEngine; modules: ModuleSet; log: Logger; onStep: StepTimer },
+  deps: { templates: TemplateEngine; modules: ModuleSet; log: Logger; onStep: StepTimer; jq: JqRunner },
   problems: string[],
 ): Pipeline {
   const stepNames = spec.steps.map((s) => s.name);
@@ -34,7 +35,7 @@ export function buildPipeline(
   for (const s of spec.steps) {
     if (!isStepType(s.type)) continue;
     try {
-      steps.push(STEP_TYPES[s.type](s, { pipeline: spec.name, stepNames, templates: deps.templates, modules: deps.modules, log: deps.log }));
+      steps.push(STEP_TYPES[s.type](s, { pipeline: spec.name, stepNames, templates: deps.templates, modules: deps.modules, log: deps.log, jq: deps.jq }));
       if (s.skipIf) skipIf.set(s.name, deps.templates.compile(s.skipIf.includes('{{') ? s.skipIf : `{{ ${s.skipIf} }}`));
     } catch (err) {
       problems.push(`pipeline ${spec.name}: ${(err as Error).message}`);

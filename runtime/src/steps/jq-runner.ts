@@ -26,7 +26,8 @@ export function createJqRunner() {
       text = await jq.raw(JSON.stringify(input ?? null), filter, ['-c']);
     } catch (err) {
       instance = null;
-      throw new Error(`jq: ${String((err as Error).message ?? err).replace(/\s+/g, ' ').trim()}`);
+      const message = String((err as Error).message ?? err).replace(/\s+/g, ' ').trim();
+      throw new Error(message.startsWith('jq:') ? message : `jq: ${message}`);
     }
     return text
       .split('\n')
@@ -35,6 +36,16 @@ export function createJqRunner() {
   }
 
   return {
+    /** A compile error message for `filter`, or null when jq accepts it (run errors on null input are ignored). */
+    async check(filter: string): Promise<string | null> {
+      try {
+        await this.run(null, filter);
+        return null;
+      } catch (err) {
+        const message = (err as Error).message;
+        return /compile error|syntax error/.test(message) ? message : null;
+      }
+    },
     /** Every output of `filter` applied to `input`, in order; runs are serialized. */
     run(input: unknown, filter: string): Promise<unknown[]> {
       const p = queue.then(() => runOnce(input, filter));

@@ -1,6 +1,5 @@
 import type { PipelineContext } from '../pipeline/pipeline-context.js';
 import type { TemplateEngine } from '../template/index.js';
-import { checkTemplates } from '../template/index.js';
 import { isRecord, optionalString } from './config-values.js';
 import type { HttpAnswer, StepFactory } from './step.js';
 
@@ -47,9 +46,6 @@ export function buildAnswer(config: Record<string, unknown>, ctx: PipelineContex
 
 /** step.json_response: answers the request and stops the pipeline. */
 export const jsonResponse: StepFactory = (spec, deps) => {
-  const errors: string[] = [];
-  checkTemplates(deps.templates, { body: spec.config.body, headers: spec.config.headers }, `step ${spec.name}`, errors);
-  if (errors.length) throw new Error(errors.join('; '));
   return {
     name: spec.name,
     type: spec.type,

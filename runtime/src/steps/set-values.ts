@@ -1,5 +1,4 @@
 import type { Json } from '../pipeline/pipeline-context.js';
-import { checkTemplates } from '../template/index.js';
 import { isRecord } from './config-values.js';
 import type { StepFactory } from './step.js';
 
@@ -7,9 +6,6 @@ import type { StepFactory } from './step.js';
 export const setValues: StepFactory = (spec, deps) => {
   const values = spec.config.values;
   if (!isRecord(values)) throw new Error(`step ${spec.name} (step.set): config.values must be a map`);
-  const errors: string[] = [];
-  checkTemplates(deps.templates, values, `step ${spec.name}`, errors);
-  if (errors.length) throw new Error(errors.join('; '));
   return {
     name: spec.name,
     type: spec.type,

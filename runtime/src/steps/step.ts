@@ -3,6 +3,7 @@ import type { StepSpec } from '../config/app-config.js';
 import type { ModuleSet } from '../modules/module.js';
 import type { Json, PipelineContext } from '../pipeline/pipeline-context.js';
 import type { TemplateEngine } from '../template/index.js';
+import type { JqRunner } from './jq-runner.js';
 
 export type HttpAnswer = { status: number; headers: Record<string, string>; body: unknown };
 
@@ -30,6 +31,8 @@ export type StepDeps = {
   readonly templates: TemplateEngine;
   readonly modules: ModuleSet;
   readonly log: Logger;
+  /** One jq engine per runtime, loaded on first use. */
+  readonly jq: JqRunner;
 };
 
 /** Builds a step from its YAML; throws with a message naming the problem for bad config. */
