@@ -6,7 +6,7 @@ t.test('a broken config is refused before listening, with every problem listed',
   const res = await runRefusing(['--config', join(import.meta.dirname, 'fixtures', 'broken-app.yaml')]);
   t.equal(res.code, 1, 'exits 1');
   t.equal(res.stdout, '', 'never prints a listening line');
-  t.match(res.stderr, /pipeline p step e: \$\{ \} expressions are not supported/, '${ } expressions are refused');
+  t.match(res.stderr, /pipeline p step e: \$\{ \} expressions are not supported/, 'dollar-brace expressions are refused');
 });
 
 t.test('template, jq, routing and database problems are all reported together', async (t) => {
