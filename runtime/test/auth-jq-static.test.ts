@@ -62,6 +62,15 @@ t.test('auth.jwt, auth_required, jq, log, static files and env', async (t) => {
   t.equal(none.status, 200, 'a pipeline without json_response answers 200');
   t.match(none.body, { status: 'accepted', echo: 'ping', message: 'ping' }, 'with its final context');
 
+  await call(u('/api/visits/home'), { method: 'POST' });
+  const home = await call(u('/api/visits/home'), { method: 'POST' });
+  t.same(
+    home.body,
+    { page: 'home', visits: 2, note: '-', continued_after: 'sqlite: no such tabl' },
+    'database.workflow with the sqlite driver; on_error: continue records the error and goes on; skip_if skips',
+  );
+  t.same((await call(u('/api/visits/about'), { method: 'POST' })).body.note, 'not home');
+
   const page = await fetch(u('/ui/'));
   t.equal(page.status, 200);
   t.match(await page.text(), /Notes app/, 'static.fileserver serves index.html');
