@@ -130,9 +130,16 @@ export function createSource(options: SourceOptions): Source {
   };
 
   const syncRemoteUnlocked = async (repository: Repository, branchPreviews: boolean): Promise<SyncResult> => {
+    const started = performance.now();
     const fetched = await fetchRemote(repository);
+    const fetchedAt = performance.now();
     try {
-      return await syncHeads(deps, readerFor(fetched.gitdir), repository, fetched.heads, { branchPreviews });
+      const result = await syncHeads(deps, readerFor(fetched.gitdir), repository, fetched.heads, { branchPreviews });
+      log.debug(
+        { repository: repository.full_name, fetchMs: Math.round(fetchedAt - started), syncMs: Math.round(performance.now() - fetchedAt) },
+        'remote synced',
+      );
+      return result;
     } catch (err) {
       // Objects missing or damaged in the cache: clone again once and retry. Database and remote errors propagate.
       if (fetched.recloned || isRemoteError(err) || err instanceof SlonikError) {
@@ -150,7 +157,9 @@ export function createSource(options: SourceOptions): Source {
 
   const checkRemote: Source['checkRemote'] = (repository, opts = {}) =>
     serial(repository, async () => {
+      const started = performance.now();
       const advertised = await listRemoteHeads(remote, repository);
+      log.debug({ repository: repository.full_name, lsRemoteMs: Math.round(performance.now() - started) }, 'remote heads listed');
       const stored = new Map((await versions.listRefs(pool, repository.id)).map((r) => [r.ref, r.sha]));
       const moved =
         advertised.size !== stored.size || [...advertised].some(([ref, sha]) => stored.get(ref) !== sha);

@@ -58,10 +58,13 @@ export async function applyAppVersion(
     target: EnvironmentTarget;
     manifestApp?: { target?: string; driftMode?: 'correct' | 'warn' };
     now: Date;
+    /** The environment row, already locked by the caller (undefined: lock it here; null: there is none). */
+    locked?: desiredState.DesiredEnvironment | null;
   },
 ): Promise<DesiredChange> {
   const { repository, version, app, target, now } = input;
-  const env = await desiredState.lockEnvironment(tx, repository.id, app.app, target.envName);
+  const env =
+    input.locked !== undefined ? input.locked : await desiredState.lockEnvironment(tx, repository.id, app.app, target.envName);
   const conditions = (env?.conditions as Condition[] | undefined) ?? [];
   const base = {
     tenantId: repository.tenant_id,
@@ -123,19 +126,20 @@ export async function applyBranchHead(
   const manifest = version.manifest as Manifest | null;
   return pool.transaction(async (tx) => {
     const changes: DesiredChange[] = [];
+    // One query locks every app's environment of this branch.
+    const existing = await desiredState.lockEnvironmentsNamed(tx, repository.id, target.envName);
+    const byApp = new Map(existing.map((e) => [e.app, e]));
     for (const app of apps) {
       const manifestApp = manifest?.apps.find((a) => a.name === app.app);
-      changes.push(await applyAppVersion(tx, { repository, version, app, target, manifestApp, now }));
+      const locked = byApp.get(app.app) ?? null;
+      changes.push(await applyAppVersion(tx, { repository, version, app, target, manifestApp, now, locked }));
     }
-    const existing = (await desiredState.listBranchEnvironments(tx, repository.id, target.branch ?? '')).filter(
-      (e) => e.name === target.envName,
-    );
     const names = new Set(apps.map((a) => a.app));
     for (const env of existing) {
-      if (names.has(env.app)) continue;
+      if (names.has(env.app) || env.branch !== target.branch) continue;
       if (!manifest) {
         const stalled = { app: env.app, digest: null, valid: false as const, diagnostics: version.diagnostics as Diagnostic[], spec: null };
-        changes.push(await applyAppVersion(tx, { repository, version, app: stalled, target, now }));
+        changes.push(await applyAppVersion(tx, { repository, version, app: stalled, target, now, locked: env }));
       } else if (await desiredState.requestDeletion(tx, env.id)) {
         changes.push({ app: env.app, environment: env.name, environmentId: env.id, outcome: 'updated', generation: env.generation + 1 });
       }

@@ -76,9 +76,12 @@ export async function ingestCommit(
   const existing = await versions.findVersion(pool, repository.id, sha);
   if (existing) return { version: existing, apps: await versions.listVersionApps(pool, existing.id), created: false, validated: [] };
 
+  const t0 = performance.now();
   const commit = await reader.readCommit(sha);
   const base = await findBase(pool, reader, repository, ref, commit.parents, sha);
+  const t1 = performance.now();
   const content = await readVersion(reader, commit, base);
+  const t2 = performance.now();
 
   // Rollback recognition: a changed app whose digest equals an earlier version's in this commit's history.
   const rollbacks = new Map<string, number>();
@@ -125,8 +128,9 @@ export async function ingestCommit(
       })),
     }),
   );
+  const timings = { baseMs: Math.round(t1 - t0), readMs: Math.round(t2 - t1), writeMs: Math.round(performance.now() - t2) };
   deps.log.info(
-    { repository: repository.full_name, ref, sha, valid, created, validated: content.validated.length, apps: content.apps.length },
+    { repository: repository.full_name, ref, sha, valid, created, validated: content.validated.length, apps: content.apps.length, ...timings },
     'version ingested',
   );
   return { version, apps: await versions.listVersionApps(pool, version.id), created, validated: created ? content.validated : [] };

@@ -58,6 +58,18 @@ export async function lockEnvironment(
     SELECT ${columns} FROM environments WHERE repository_id = ${repositoryId} AND app = ${app} AND name = ${name} FOR UPDATE`).then(maybeRow(DesiredEnvironment));
 }
 
+/** Locks and returns every app's environment of one name in a repository (one branch's or pull request's). */
+export async function lockEnvironmentsNamed(
+  tx: DatabaseTransactionConnection,
+  repositoryId: number,
+  name: string,
+): Promise<readonly DesiredEnvironment[]> {
+  return tx
+    .any(sql.type(DesiredEnvironment)`
+    SELECT ${columns} FROM environments WHERE repository_id = ${repositoryId} AND name = ${name} ORDER BY app FOR UPDATE`)
+    .then(rows(DesiredEnvironment));
+}
+
 export async function listEnvironments(db: CommonQueryMethods, repositoryId: number): Promise<readonly DesiredEnvironment[]> {
   return db.any(sql.type(DesiredEnvironment)`SELECT ${columns} FROM environments WHERE repository_id = ${repositoryId} ORDER BY app, name`).then(rows(DesiredEnvironment));
 }

@@ -114,11 +114,22 @@ export async function insertVersion(
       RETURNING ${versionColumns}`).then(row(Version));
     return { version: existing, created: false };
   }
-  for (const a of input.apps) {
+  if (input.apps.length > 0) {
+    // One statement for every app: a monorepo commit is one round trip, not one per app.
     await tx.query(sql.unsafe`
       INSERT INTO version_apps (version_id, tenant_id, app, digest, valid, diagnostics, spec, carried_from_version_id, rollback_of_version_id)
-      VALUES (${inserted.id}, ${input.tenantId}, ${a.app}, ${a.digest}, ${a.valid}, ${jsonb(a.diagnostics)}, ${jsonb(a.spec)},
-        ${a.carriedFromVersionId}, ${a.rollbackOfVersionId})`);
+      SELECT ${inserted.id}, ${input.tenantId}, x.app, x.digest, x.valid, x.diagnostics, x.spec, x.carried, x.rollback
+      FROM jsonb_to_recordset(${jsonb(
+        input.apps.map((a) => ({
+          app: a.app,
+          digest: a.digest,
+          valid: a.valid,
+          diagnostics: a.diagnostics,
+          spec: a.spec ?? null,
+          carried: a.carriedFromVersionId,
+          rollback: a.rollbackOfVersionId,
+        })),
+      )}) AS x(app text, digest text, valid boolean, diagnostics jsonb, spec jsonb, carried bigint, rollback bigint)`);
   }
   return { version: inserted, created: true };
 }

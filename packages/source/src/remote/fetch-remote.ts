@@ -36,7 +36,14 @@ export async function authHeaders(deps: RemoteDeps, repository: repositories.Rep
 export async function listRemoteHeads(deps: RemoteDeps, repository: repositories.Repository): Promise<Map<string, string>> {
   const refs = await withRetry(
     async () =>
-      git.listServerRefs({ http: deps.http, url: repository.url, prefix: 'refs/heads/', headers: await authHeaders(deps, repository) }),
+      // Protocol v1: one GET of the ref advertisement (v2 needs a second request for ls-refs).
+      git.listServerRefs({
+        http: deps.http,
+        url: repository.url,
+        prefix: 'refs/heads/',
+        protocolVersion: 1,
+        headers: await authHeaders(deps, repository),
+      }),
     deps.retry,
     deps.log,
     { repository: repository.full_name, op: 'ls-remote' },
