@@ -57,6 +57,7 @@ t.test('auth.jwt, auth_required, jq, log, static files and env', async (t) => {
 
   t.same((await call(u('/api/greet?name=bob'))).body, { greeting: 'hello bob', upper: 'BOB' }, 'conditional if/then and a body written as a JSON template');
   t.same((await call(u('/api/greet'))).body, { greeting: 'hello stranger' }, 'conditional else');
+  t.equal((await call(u('/api/greet?teapot=1'))).status, 418, 'json_response status can be a template');
 
   const none = await call(u('/api/no-response'), { body: { message: 'ping' } });
   t.equal(none.status, 200, 'a pipeline without json_response answers 200');

@@ -19,7 +19,9 @@ export function renderBody(value: unknown, ctx: PipelineContext, templates: Temp
 
 /** Builds an HTTP answer from `status`/`status_from`, `headers`, `body`/`body_from` config. */
 export function buildAnswer(config: Record<string, unknown>, ctx: PipelineContext, templates: TemplateEngine): HttpAnswer {
-  let status = typeof config.status === 'number' ? config.status : Number.parseInt(String(config.status ?? '200'), 10) || 200;
+  const rawStatus = typeof config.status === 'string' ? templates.render(config.status, ctx.data()) : config.status;
+  let status = typeof rawStatus === 'number' ? rawStatus : Number.parseInt(String(rawStatus ?? '200'), 10);
+  if (!Number.isInteger(status) || status < 100 || status > 599) status = 200;
   const statusFrom = optionalString(config, 'status_from');
   if (statusFrom) {
     const v = Number(ctx.resolvePath(statusFrom));
