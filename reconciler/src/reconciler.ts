@@ -36,9 +36,15 @@ export interface ReconcilerOptions {
   pollIntervalMs?: number;
   /** Apply/observe/delete timeout. Default 60 s. */
   applyTimeoutMs?: number;
-  /** Environments reconciled at once by this replica. Default 64. */
+  /**
+   * Rollouts still running after this long are recorded as started (Progressing, history in progress, in_progress
+   * deployment status) while they run; quicker ones are recorded once, when done. 0: always record the start first.
+   * Default 1 s.
+   */
+  progressAfterMs?: number;
+  /** Environments reconciled at once by this replica (targets bound their own parallelism). Default 512. */
   concurrency?: number;
-  /** Claim batch size. Default 200. */
+  /** Claim batch size. Default 256. */
   batchSize?: number;
   /** How often the environment and queue gauges are refreshed. Default 15 s. */
   metricsIntervalMs?: number;
@@ -66,8 +72,9 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   const resyncMs = options.resyncMs ?? 5 * 60_000;
   const pollMs = options.pollIntervalMs ?? 1_000;
   const applyTimeoutMs = options.applyTimeoutMs ?? 60_000;
-  const concurrency = options.concurrency ?? 64;
-  const batchSize = options.batchSize ?? 200;
+  const progressAfterMs = options.progressAfterMs ?? 1_000;
+  const concurrency = options.concurrency ?? 512;
+  const batchSize = options.batchSize ?? 256;
   const clock = options.clock ?? { now: () => new Date() };
   const random = options.random ?? Math.random;
   const metrics = createReconcilerMetrics(options.registry ?? new Registry());
@@ -109,9 +116,16 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     },
   });
 
+  /**
+   * A rollout that takes longer than progressAfterMs gets its start recorded while it runs (Progressing, history row
+   * in progress, in_progress status); a quicker one is recorded once, with its outcome, in one transaction.
+   */
   const reconcileOne = async (env: envStore.ClaimedEnvironment, controller: AbortController) => {
     const started = performance.now();
     const envLog = log.child({ envId: env.id, app: env.app, env: env.name, generation: env.generation });
+    let start: envStore.RolloutStart | undefined;
+    let startWrite: Promise<number | undefined> | undefined;
+    let startTimer: NodeJS.Timeout | undefined;
     let result: ReconcileResult;
     try {
       result = await reconcileEnvironment({
@@ -122,7 +136,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         applyTimeoutMs,
         startRollout: async (message, action, reason, deleting) => {
           const s = summarizeStart(env, message, deleting, clock.now());
-          const historyId = await starts.write({
+          const pending: envStore.RolloutStart = {
             id: env.id,
             generation: env.generation,
             versionId: env.desired_version_id,
@@ -133,16 +147,28 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
             rollbackOfVersionId: env.rollback_of_version_id,
             conditions: s.conditions,
             outbox: s.outbox,
-          });
-          if (historyId === undefined) throw new Error('lease lost before the rollout started');
+            startedAt: clock.now().toISOString(),
+          };
+          start = pending;
+          const write = () => {
+            startWrite = starts.write(pending);
+            return startWrite;
+          };
+          if (progressAfterMs > 0) {
+            startTimer = setTimeout(() => void write().catch(() => undefined), progressAfterMs);
+            return;
+          }
+          if ((await write()) === undefined) throw new Error('lease lost before the rollout started');
         },
       });
     } catch (err) {
       result = { kind: 'failed', reason: 'ApplyFailed', message: (err as Error).message };
     }
+    clearTimeout(startTimer);
+    if (startWrite) await startWrite.catch(() => undefined);
     if (result.kind === 'succeeded' && result.action.drift) metrics.driftCorrections.inc();
     const outcome = summarizeOutcome(env, result, { now: clock.now(), resyncMs, random });
-    const written = await outcomes.write(outcome).catch(() => false);
+    const written = await outcomes.write(start && !startWrite ? { ...outcome, start } : outcome).catch(() => false);
     const label = RESULT_LABELS[result.kind];
     metrics.reconcileTotal.inc({ result: label });
     metrics.reconcileDuration.observe({ result: label }, (performance.now() - started) / 1000);

@@ -238,3 +238,22 @@ t.test('the loop wakes on NOTIFY, survives losing its database connections, and 
   await environments.setDesiredForTest(db.pool, { ids: [ids[0] ?? 0], digest: 'sha256:v3', spec: specFor('shop', 'a', 'v3') });
   await waitFor('woken by NOTIFY after reconnect', async () => (await environments.countUnconverged(db.pool, ids)) === 0, 10_000);
 });
+
+t.test('a rollout that takes a while shows Progressing and an in-progress history row while it runs', async (t) => {
+  const db = await createTestDatabase(t);
+  const target = createMemoryTarget({ applyMs: 1_500 });
+  const rec = make({ pool: db.pool, targets: { memory: target }, progressAfterMs: 100 });
+  const { ids } = await seedEnvs(db.pool, ['slow']);
+  const id = ids[0] ?? 0;
+  const done = rec.reconcileOnce();
+  const during = await waitFor('progressing', async () => {
+    const e = await environments.getEnvironmentState(db.pool, id);
+    return e && cond(e.conditions, 'Progressing')?.status === 'True' ? e : undefined;
+  });
+  t.match(cond(during.conditions, 'Progressing'), { reason: 'Progressing', message: /deploy/ });
+  t.same((await history.listHistory(db.pool, id)).map((h) => h.result), ['in_progress']);
+  t.same((await outbox.listOutboxForEnvironment(db.pool, id)).map((o) => o.payload.state), ['in_progress']);
+  await done;
+  t.same((await history.listHistory(db.pool, id)).map((h) => h.result), ['succeeded']);
+  t.same((await outbox.listOutboxForEnvironment(db.pool, id)).map((o) => o.payload.state), ['in_progress', 'success']);
+});

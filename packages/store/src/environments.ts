@@ -118,11 +118,26 @@ const Fenced = z.object({
   rollout_history_id: int8.nullable(),
   history_generation: int8.nullable(),
   history_result: z.string().nullable(),
+  conditions: z.array(z.record(z.unknown())),
 });
+
+const isInvalidVersion = (c: unknown) =>
+  typeof c === 'object' && c !== null && (c as { type?: unknown }).type === 'Stalled' && (c as { reason?: unknown }).reason === 'InvalidVersion';
+
+/**
+ * The reconciler computes conditions from the row it claimed; packages/source may meanwhile have set or cleared the
+ * Stalled condition with reason InvalidVersion, which it alone owns. Merged here under the row lock: theirs is kept.
+ */
+export function mergeConditions(current: readonly object[], mine: readonly object[]): object[] {
+  const theirs = current.filter(isInvalidVersion);
+  const kept = mine.filter((c) => !isInvalidVersion(c) && !(theirs.length > 0 && (c as { type?: unknown }).type === 'Stalled'));
+  return [...kept, ...theirs];
+}
 
 async function lockFenced(db: CommonQueryMethods, owner: string, ids: readonly number[]) {
   return db.any(sql.type(Fenced)`
-    SELECT e.id, e.tenant_id, e.generation, e.rollout_history_id, h.generation AS history_generation, h.result AS history_result
+    SELECT e.id, e.tenant_id, e.generation, e.rollout_history_id, h.generation AS history_generation, h.result AS history_result,
+           e.conditions
     FROM environments e LEFT JOIN environment_history h ON h.id = e.rollout_history_id
     WHERE e.id = ANY(${sql.array(ids, 'int8')}) AND e.lease_owner = ${owner}
     ORDER BY e.id
@@ -147,15 +162,77 @@ export interface RolloutStart {
   rollbackOfVersionId: number | null;
   conditions: readonly object[];
   outbox: readonly OutboxMessage[];
+  /** When the rollout began (defaults to the time of the write). */
+  startedAt?: string;
 }
 
 const dedupeKey = (m: OutboxMessage, envId: number, historyId: number | null, generation: number) =>
   historyId !== null ? `${m.kind}:h${historyId}:${m.state}` : `${m.kind}:e${envId}:g${generation}:${m.state}`;
 
+type FencedRow = z.output<typeof Fenced>;
+
 /**
- * Records that rollouts start: the Progressing conditions, one in-progress history row per rollout (a retried
- * rollout of the same generation reuses its row; an unfinished row of an older generation is superseded) and the
- * outbox messages. Returns environment id → history row id for the environments this replica still holds.
+ * Opens the history rows of rollouts that start: a retried rollout of the same generation reuses its open row; an
+ * unfinished row of an older generation is superseded. Returns environment id → history row id.
+ */
+async function openRollouts(
+  tx: CommonQueryMethods,
+  fenced: readonly FencedRow[],
+  starts: ReadonlyMap<number, RolloutStart>,
+): Promise<Map<number, number>> {
+  const reuse = new Map<number, number>();
+  const inserts: NewHistoryRow[] = [];
+  const updates: { id: number; result: HistoryResult; reason: string | null; message: string | null }[] = [];
+  for (const f of fenced) {
+    const s = starts.get(f.id);
+    if (!s) continue;
+    const open = f.history_result === 'in_progress' || f.history_result === 'failed';
+    if (f.rollout_history_id !== null && open && f.history_generation === s.generation) {
+      reuse.set(f.id, f.rollout_history_id);
+      updates.push({ id: f.rollout_history_id, result: 'in_progress', reason: s.reason, message: s.message });
+      continue;
+    }
+    if (f.rollout_history_id !== null && open) {
+      updates.push({ id: f.rollout_history_id, result: 'superseded', reason: 'Superseded', message: `superseded by generation ${s.generation}` });
+    }
+    inserts.push({
+      environmentId: f.id,
+      tenantId: f.tenant_id,
+      generation: s.generation,
+      versionId: s.versionId,
+      digest: s.digest,
+      action: s.action,
+      reason: s.reason,
+      message: s.message,
+      rollbackOfVersionId: s.rollbackOfVersionId,
+      startedAt: s.startedAt ?? null,
+    });
+  }
+  await updateHistoryRows(tx, updates);
+  const inserted = await insertHistoryRows(tx, inserts);
+  return new Map([...reuse, ...inserted]);
+}
+
+function outboxRows(
+  f: FencedRow,
+  messages: readonly OutboxMessage[],
+  historyId: number | null,
+  generation: number,
+  environmentId: number | null,
+): NewOutboxRow[] {
+  return messages.map((m) => ({
+    tenantId: f.tenant_id,
+    environmentId,
+    kind: m.kind,
+    payload: { ...m.payload, historyId },
+    dedupeKey: dedupeKey(m, f.id, historyId, generation),
+  }));
+}
+
+/**
+ * Records that rollouts start (for rollouts that take a while, so that Progressing shows while they run): the
+ * conditions, the history rows (openRollouts) and the outbox messages. Returns environment id → history row id for
+ * the environments this replica still holds.
  */
 export async function recordRolloutStarts(
   pool: DatabasePool,
@@ -166,57 +243,23 @@ export async function recordRolloutStarts(
   return pool.transaction(async (tx) => {
     const fenced = await lockFenced(tx, owner, starts.map((s) => s.id));
     const byId = new Map(starts.map((s) => [s.id, s]));
-    const reuse = new Map<number, number>();
-    const inserts: NewHistoryRow[] = [];
-    const updates: { id: number; result: HistoryResult; reason: string | null; message: string | null }[] = [];
-    for (const f of fenced) {
-      const s = byId.get(f.id);
-      if (!s) continue;
-      const open = f.history_result === 'in_progress' || f.history_result === 'failed';
-      if (f.rollout_history_id !== null && open && f.history_generation === s.generation) {
-        reuse.set(f.id, f.rollout_history_id);
-        updates.push({ id: f.rollout_history_id, result: 'in_progress', reason: s.reason, message: s.message });
-        continue;
-      }
-      if (f.rollout_history_id !== null && open) {
-        updates.push({ id: f.rollout_history_id, result: 'superseded', reason: 'Superseded', message: `superseded by generation ${s.generation}` });
-      }
-      inserts.push({
-        environmentId: f.id,
-        tenantId: f.tenant_id,
-        generation: s.generation,
-        versionId: s.versionId,
-        digest: s.digest,
-        action: s.action,
-        reason: s.reason,
-        message: s.message,
-        rollbackOfVersionId: s.rollbackOfVersionId,
-      });
-    }
-    await updateHistoryRows(tx, updates);
-    const inserted = await insertHistoryRows(tx, inserts);
-    const historyIds = new Map([...reuse, ...inserted]);
+    const historyIds = await openRollouts(tx, fenced, byId);
     const rows = fenced.flatMap((f) => {
       const s = byId.get(f.id);
       const historyId = historyIds.get(f.id);
-      return s && historyId !== undefined ? [{ id: f.id, historyId, conditions: s.conditions }] : [];
+      return s && historyId !== undefined ? [{ id: f.id, historyId, conditions: mergeConditions(f.conditions, s.conditions) }] : [];
     });
     await tx.query(sql.unsafe`
-      UPDATE environments e SET conditions = wharf_merge_conditions(e.conditions, x.conditions), rollout_history_id = x."historyId", updated_at = now()
+      UPDATE environments e SET conditions = x.conditions, rollout_history_id = x."historyId", updated_at = now()
       FROM jsonb_to_recordset(${sql.jsonb(rows as never)}) AS x(id bigint, "historyId" bigint, conditions jsonb)
       WHERE e.id = x.id`);
-    const outbox: NewOutboxRow[] = fenced.flatMap((f) => {
-      const s = byId.get(f.id);
-      const historyId = historyIds.get(f.id) ?? null;
-      return (s?.outbox ?? []).map((m) => ({
-        tenantId: f.tenant_id,
-        environmentId: f.id,
-        kind: m.kind,
-        payload: { ...m.payload, historyId },
-        dedupeKey: dedupeKey(m, f.id, historyId, s?.generation ?? f.generation),
-      }));
-    });
-    await insertOutboxRows(tx, outbox);
+    await insertOutboxRows(
+      tx,
+      fenced.flatMap((f) => {
+        const s = byId.get(f.id);
+        return s ? outboxRows(f, s.outbox, historyIds.get(f.id) ?? null, s.generation, f.id) : [];
+      }),
+    );
     return historyIds;
   });
 }
@@ -236,6 +279,8 @@ export interface ReconcileOutcome {
   outbox?: readonly OutboxMessage[];
   /** The target confirmed deletion: remove the row. */
   deleted?: boolean;
+  /** A rollout that finished before its start was recorded: open its history row and send its start messages here. */
+  start?: RolloutStart;
 }
 
 /**
@@ -252,25 +297,22 @@ export async function recordOutcomes(pool: DatabasePool, owner: string, outcomes
       const o = byId.get(f.id);
       return o ? [{ f, o }] : [];
     });
+    const starts = new Map(held.flatMap(({ o }) => (o.start ? [[o.id, o.start] as const] : [])));
+    const opened = await openRollouts(tx, fenced, starts);
+    const historyOf = (f: FencedRow) => opened.get(f.id) ?? f.rollout_history_id;
     await updateHistoryRows(
       tx,
-      held.flatMap(({ f, o }) =>
-        o.history && f.rollout_history_id !== null
-          ? [{ id: f.rollout_history_id, result: o.history.result, reason: o.history.reason, message: o.history.message }]
-          : [],
-      ),
+      held.flatMap(({ f, o }) => {
+        const h = historyOf(f);
+        return o.history && h !== null ? [{ id: h, result: o.history.result, reason: o.history.reason, message: o.history.message }] : [];
+      }),
     );
     await insertOutboxRows(
       tx,
-      held.flatMap(({ f, o }) =>
-        (o.outbox ?? []).map((m) => ({
-          tenantId: f.tenant_id,
-          environmentId: o.deleted ? null : f.id,
-          kind: m.kind,
-          payload: { ...m.payload, historyId: f.rollout_history_id },
-          dedupeKey: dedupeKey(m, f.id, f.rollout_history_id, o.generation),
-        })),
-      ),
+      held.flatMap(({ f, o }) => [
+        ...outboxRows(f, o.start?.outbox ?? [], historyOf(f), o.generation, o.deleted ? null : f.id),
+        ...outboxRows(f, o.outbox ?? [], historyOf(f), o.generation, o.deleted ? null : f.id),
+      ]),
     );
     const rows = held
       .filter(({ o }) => !o.deleted)
@@ -278,7 +320,7 @@ export async function recordOutcomes(pool: DatabasePool, owner: string, outcomes
         id: f.id,
         generation: o.generation,
         delayMs: o.nextAttemptInMs,
-        conditions: o.conditions ?? null,
+        conditions: o.conditions ? mergeConditions(f.conditions, o.conditions) : null,
         setObserved: o.observed !== undefined,
         observedGeneration: o.observed?.generation ?? null,
         observedDigest: o.observed?.digest ?? null,
@@ -286,18 +328,18 @@ export async function recordOutcomes(pool: DatabasePool, owner: string, outcomes
         setUrl: o.url !== undefined,
         url: o.url ?? null,
         failureCount: o.failureCount ?? null,
-        closeRollout: o.history !== undefined && o.history.result !== 'failed',
+        historyId: o.history !== undefined && o.history.result !== 'failed' ? null : historyOf(f),
       }));
     if (rows.length > 0) {
       await tx.query(sql.unsafe`
         UPDATE environments e
-        SET conditions = CASE WHEN x.conditions IS NULL THEN e.conditions ELSE wharf_merge_conditions(e.conditions, x.conditions) END,
+        SET conditions = COALESCE(x.conditions, e.conditions),
             observed_generation = CASE WHEN x."setObserved" THEN x."observedGeneration" ELSE e.observed_generation END,
             observed_digest = CASE WHEN x."setObserved" THEN x."observedDigest" ELSE e.observed_digest END,
             observed_version_id = CASE WHEN x."setObserved" THEN x."observedVersionId" ELSE e.observed_version_id END,
             url = CASE WHEN x."setUrl" THEN x.url ELSE e.url END,
             failure_count = COALESCE(x."failureCount", e.failure_count),
-            rollout_history_id = CASE WHEN x."closeRollout" THEN NULL ELSE e.rollout_history_id END,
+            rollout_history_id = x."historyId",
             next_attempt_at = CASE
               WHEN e.generation <> x.generation THEN now()
               WHEN x."delayMs" IS NULL THEN 'infinity'
@@ -309,7 +351,7 @@ export async function recordOutcomes(pool: DatabasePool, owner: string, outcomes
         FROM jsonb_to_recordset(${sql.jsonb(rows as never)}) AS x(
           id bigint, generation bigint, "delayMs" float8, conditions jsonb, "setObserved" boolean,
           "observedGeneration" bigint, "observedDigest" text, "observedVersionId" bigint, "setUrl" boolean, url text,
-          "failureCount" integer, "closeRollout" boolean)
+          "failureCount" integer, "historyId" bigint)
         WHERE e.id = x.id`);
     }
     const deletions = held.filter(({ o }) => o.deleted).map(({ f }) => f.id);

@@ -42,6 +42,8 @@ export interface NewHistoryRow {
   reason: string;
   message: string;
   rollbackOfVersionId: number | null;
+  /** ISO time the rollout began; null: now. */
+  startedAt: string | null;
 }
 
 /** Inserts rows in one statement; returns environment id → new row id. */
@@ -49,12 +51,12 @@ export async function insertHistoryRows(db: CommonQueryMethods, rows: readonly N
   if (rows.length === 0) return new Map();
   const result = await db.any(sql.type(z.object({ id: int8, environment_id: int8 }))`
     INSERT INTO environment_history
-      (tenant_id, environment_id, generation, version_id, digest, action, result, reason, message, rollback_of_version_id)
+      (tenant_id, environment_id, generation, version_id, digest, action, result, reason, message, rollback_of_version_id, started_at)
     SELECT x."tenantId", x."environmentId", x.generation, x."versionId", x.digest, x.action, 'in_progress', x.reason, x.message,
-           x."rollbackOfVersionId"
+           x."rollbackOfVersionId", COALESCE(x."startedAt", now())
     FROM jsonb_to_recordset(${sql.jsonb(rows as never)}) AS x(
       "tenantId" bigint, "environmentId" bigint, generation bigint, "versionId" bigint, digest text, action text,
-      reason text, message text, "rollbackOfVersionId" bigint)
+      reason text, message text, "rollbackOfVersionId" bigint, "startedAt" timestamptz)
     RETURNING id, environment_id`);
   return new Map(result.map((r) => [Number(r.environment_id), Number(r.id)]));
 }
