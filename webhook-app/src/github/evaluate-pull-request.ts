@@ -3,7 +3,7 @@
  * wharf/plan, decide the preview (and point `pr-<n>` at the version), and refresh the comment. Everything GitHub
  * must hear is queued in the outbox; a failure to fetch throws, so the delivery is retried and nothing is torn down.
  */
-import { type Diagnostic, diffConfig, type Manifest, type WorkflowAppSpec } from '@wharf/contracts';
+import { CODES, type Diagnostic, diffConfig, type Manifest, type WorkflowAppSpec } from '@wharf/contracts';
 import { desiredState, github, repositories, versions } from '@wharf/store';
 import { decidePreview } from './preview-policy.js';
 import { renderPlanCheck, summarizeChanges, type AppPlan } from './render/render-plan-check.js';
@@ -70,7 +70,7 @@ export async function validateAndPlan(
   existing = result.version;
   const manifest = existing.manifest as Manifest | null;
   const manifestDiagnostics = (existing.diagnostics as Diagnostic[]) ?? [];
-  if (!manifest && manifestDiagnostics.length === 0) {
+  if (!manifest && manifestDiagnostics.every((d) => d.code === CODES.NoManifest)) {
     await pool.transaction(async (tx) => {
       if (wants('validate')) await queueCheckRun(tx, target(CHECK_NAMES.validate), renderNoManifestCheck(input.sha));
       if (wants('plan')) {

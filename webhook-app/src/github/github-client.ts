@@ -16,6 +16,8 @@ export interface ThrottleOptions {
   writeIntervalMs?: number;
   /** A rate-limited request is retried in-process once if the limit resets within this many seconds. Default 60. */
   maxRateLimitWaitSeconds?: number;
+  /** Spacing of requests that notify people (comments, pull requests). Default 3000, as @octokit/plugin-throttling. */
+  notificationIntervalMs?: number;
   /** Milliseconds per second of GitHub's retry-after (tests shorten it). Default 1000. */
   retryAfterBaseMs?: number;
 }
@@ -51,15 +53,21 @@ export function createGitHubClient(credentials: GitHubAppCredentials, log: Logge
     log.warn({ method: options.method, url: options.url, retryAfter, retryCount }, 'GitHub rate limit hit');
     return retryCount < 1 && retryAfter <= maxWait;
   };
-  const Octokit = ProbotOctokit.defaults({
-    retry: { enabled: false },
-    throttle: {
-      onRateLimit: retryOnce,
-      onSecondaryRateLimit: retryOnce,
-      retryAfterBaseValue: throttle.retryAfterBaseMs ?? 1000,
-      write: new Bottleneck.Group({ maxConcurrent: 1, minTime: throttle.writeIntervalMs ?? 1000 }),
-    },
-  });
+  const throttleOptions = {
+    enabled: true,
+    onRateLimit: retryOnce,
+    onSecondaryRateLimit: retryOnce,
+    retryAfterBaseValue: throttle.retryAfterBaseMs ?? 1000,
+    write: new Bottleneck.Group({ maxConcurrent: 1, minTime: throttle.writeIntervalMs ?? 1000 }),
+    notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: throttle.notificationIntervalMs ?? 3000 }),
+  };
+  // Probot replaces throttle options on the way to installation clients; a subclass keeps Wharf's on every instance.
+  class WharfOctokit extends ProbotOctokit {
+    constructor(...args: unknown[]) {
+      const options = (args[0] ?? {}) as Record<string, unknown>;
+      super({ ...options, retry: { enabled: false }, throttle: { ...(options.throttle as object), ...throttleOptions } });
+    }
+  }
   const probot = new Probot({
     request: { fetch: apiFetch(credentials.apiUrl) },
     appId: credentials.appId,
@@ -67,7 +75,7 @@ export function createGitHubClient(credentials: GitHubAppCredentials, log: Logge
     secret: credentials.webhookSecret,
     baseUrl: credentials.apiUrl,
     log: log.child({ component: 'probot' }),
-    Octokit: Octokit as typeof ProbotOctokit,
+    Octokit: WharfOctokit as typeof ProbotOctokit,
   });
   const installation = (id: number | string) => probot.auth(Number(id));
   return {

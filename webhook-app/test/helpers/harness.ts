@@ -96,7 +96,7 @@ export async function startHarness(t: { teardown(fn: () => unknown): void; fail(
     source,
     repositoryUrl: (fullName) => `${gitServer.url}/${fullName}.git`,
     janitorCron: null,
-    throttle: { writeIntervalMs: 0, retryAfterBaseMs: 5 },
+    throttle: { writeIntervalMs: 0, notificationIntervalMs: 0, retryAfterBaseMs: 5 },
     backoff: { baseSeconds: 0.02, maxSeconds: 0.1 },
     pollMs: 20,
   });
@@ -156,14 +156,20 @@ export async function startHarness(t: { teardown(fn: () => unknown): void; fail(
       return { status: res.statusCode, id, body: res.json() };
     },
     async settle() {
+      const started = Date.now();
+      t.teardown(() => undefined);
+      if (process.env.WHARF_TEST_TIMING) process.stderr.write(`settle start\n`);
+      try { await settleLoop(); } finally { if (process.env.WHARF_TEST_TIMING) process.stderr.write(`settle ${Date.now() - started} ms\n`); }
+    },
+  };
+  async function settleLoop() {
       for (let i = 0; i < 20; i++) {
         await app.settle();
         const n = await reconciler.reconcileOnce();
         await app.settle();
         if (n === 0) return;
       }
-    },
-  };
+  }
   // The installation exists before anything else, as on GitHub.
   const { installationPayload } = await import('@wharf/testkit');
   await h.deliver('installation', installationPayload({ action: 'created', installationId: INSTALLATION_ID, account: 'acme', repositories: [REPO.fullName] }));

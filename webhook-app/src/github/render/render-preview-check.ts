@@ -60,7 +60,7 @@ export function renderPreviewRefusal(r: PreviewRefusal): CheckRunOutput {
         `This pull request comes from a fork, so it was validated and planned but not deployed${r.newCommit ? ' (an earlier approval covered an older commit)' : ''}. ` +
           `A maintainer (write access or more) can start a preview by commenting \`/wharf preview\` or adding the label \`${PREVIEW_LABEL}\`. ` +
           'Fork previews never receive secrets.',
-        { actions: [{ label: 'Approve preview', description: 'Deploy this commit to a preview (no secrets)', identifier: 'approve-preview' }] },
+        { actions: [{ label: 'Approve preview', description: 'Deploy this commit, without secrets', identifier: 'approve-preview' }] },
       );
     case 'fork-never':
       return neutral('Fork: no preview', 'This repository’s `wharf.yaml` sets `previews.forkPolicy: never`.');
