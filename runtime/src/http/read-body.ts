@@ -31,6 +31,10 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<unk
     req.on('data', onData);
     req.once('end', resolve);
     req.once('error', reject);
+    // A client that goes away mid-body never sends 'end'.
+    req.once('close', () => {
+      if (!req.complete) reject(new BodyError(400, 'request aborted'));
+    });
   });
   if (size === 0) return undefined;
   const text = Buffer.concat(chunks, size).toString('utf8');
