@@ -53,13 +53,19 @@ export function parseYamlFile(path: string, text: string, limits: Limits = LIMIT
     return result;
   }
   let docs: Document.Parsed[];
+  // The parser reports syntax errors as Error objects; their stack traces are never shown and cost more
+  // than the parse itself on broken input.
+  const stackTraceLimit = Error.stackTraceLimit;
   try {
-    docs = parseAllDocuments(text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: false }) as Document.Parsed[];
+    Error.stackTraceLimit = 0;
+    docs = parseAllDocuments(text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: false, logLevel: 'error' }) as Document.Parsed[];
   } catch (err) {
     result.diagnostics.push(
       diagnosticAt(path, undefined, undefined, CODES.YamlSyntax, `YAML could not be parsed: ${String(err)}`),
     );
     return result;
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
   }
   for (const doc of Array.isArray(docs) ? docs : []) {
     result.documents.push(readDocument(path, text, doc, lineCounter, limits, result.diagnostics));

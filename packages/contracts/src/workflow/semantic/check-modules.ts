@@ -1,7 +1,7 @@
 /** Module names are unique across the app; dependsOn names existing modules and has no cycle. */
 import { CODES } from '../../codes.js';
 import type { Diagnostic } from '../../diagnostic.js';
-import { didYouMean } from '../../suggest.js';
+import { memoDidYouMean } from '../../suggest.js';
 import { type AppIndex, type ModuleEntry, report, where } from './app-index.js';
 
 export function checkDuplicateModules(index: AppIndex): Diagnostic[] {
@@ -26,7 +26,7 @@ const dependsOnOf = (module: ModuleEntry): unknown[] =>
 
 export function checkDependencies(index: AppIndex): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const names = [...index.moduleByName.keys()];
+  const hint = memoDidYouMean([...index.moduleByName.keys()]);
   for (const module of index.modules) {
     dependsOnOf(module).forEach((dep, i) => {
       if (typeof dep !== 'string' || index.moduleByName.has(dep)) return;
@@ -35,7 +35,7 @@ export function checkDependencies(index: AppIndex): Diagnostic[] {
           module.source,
           [...module.path, 'dependsOn', i],
           CODES.MissingDependency,
-          `Module "${module.name}" depends on "${dep}", which is not a module of this app.${didYouMean(dep, names)}`,
+          `Module "${module.name}" depends on "${dep}", which is not a module of this app.${hint(dep)}`,
         ),
       );
     });

@@ -6,7 +6,7 @@
 import { CODES } from '../../codes.js';
 import type { Diagnostic, Severity } from '../../diagnostic.js';
 import { MODULE_REFERENCE_KEYS } from '../../generated/module-catalogue.js';
-import { didYouMean } from '../../suggest.js';
+import { memoDidYouMean } from '../../suggest.js';
 import type { PathSegment } from '../../yaml/locate.js';
 import { isDynamic } from '../check-config-schema.js';
 import { isRecord } from '../config-document.js';
@@ -34,7 +34,7 @@ export function walkPattern(root: unknown, pattern: readonly string[], base: Pat
 
 export function checkModuleReferences(index: AppIndex): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const names = [...index.moduleByName.keys()];
+  const hint = memoDidYouMean([...index.moduleByName.keys()]);
   const check = (source: AppIndex['documents'][number], path: PathSegment[], value: unknown, whose: string, severity: Severity) => {
     if (typeof value !== 'string' || value === '' || isDynamic(value) || index.moduleByName.has(value)) return;
     const consequence = severity === 'error' ? 'the engine will not start' : 'unless a plugin provides it, it fails when used';
@@ -43,7 +43,7 @@ export function checkModuleReferences(index: AppIndex): Diagnostic[] {
         source,
         path,
         CODES.MissingModuleReference,
-        `${whose} names module "${value}", which is not a module of this app: ${consequence}.${didYouMean(value, names)}`,
+        `${whose} names module "${value}", which is not a module of this app: ${consequence}.${hint(value)}`,
         { severity },
       ),
     );
