@@ -35,7 +35,7 @@ const random = prng(SEED);
 const int = (n: number) => Math.floor(random() * n);
 const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
 
-const PUNCTUATION = [':', '-', '[', ']', '{', '}', ',', '&a', '*a', '!', '!!str', '|', '>', "'", '"', '#', '%', '@', '`', '?', '\t', '\n', ' ', '<<: *a', '---', '...', '\\', '{{', '}}', '${X}'];
+const PUNCTUATION = [':', '-', '[', ']', '{', '}', ',', '&a', '*a', '!', '!!str', '|', '>', "'", '"', '#', '%', '@', '`', '?', '\t', '\n', ' ', '<<: *a', '---', '...', '\\', '{{', '}}', '$' + '{X}'];
 const SCALARS = ['', 'null', '~', 'true', 'no', '0', '-1', '3.5', '1e400', '0x1F', '"text"', "'it''s'", '[]', '{}', '[a, b]', '{a: 1}', '*a', '&a x', 'x'.repeat(300), '"\\u0000"', '2026-11-22', '.inf'];
 const KEYS = ['name', 'type', 'config', 'dependsOn', 'modules', 'pipelines', 'steps', 'routes', 'handler', 'router', 'server', 'database', 'broker', 'trigger', 'method', 'path', '<<'];
 const TYPES = ['http.server', 'http.router', 'step.set', 'step.log', 'actor.pool', 'plugin.thing', 'step.conditional', 'persistence.store', ''];

@@ -4,7 +4,7 @@
  */
 import { CODES } from '../../codes.js';
 import type { Diagnostic, Severity } from '../../diagnostic.js';
-import { didYouMean, memoDidYouMean } from '../../suggest.js';
+import { didYouMean } from '../../suggest.js';
 import type { PathSegment } from '../../yaml/locate.js';
 import { isRecord } from '../config-document.js';
 import { type AppIndex, type PipelineEntry, report, where } from './app-index.js';
