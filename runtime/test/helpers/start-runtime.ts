@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { RUNTIME_BIN } from '../../src/index.js';
+import { runtimeCommand } from '../../src/index.js';
 
 export type RuntimeProcess = {
   readonly url: string;
@@ -12,7 +12,8 @@ export type RuntimeProcess = {
 
 /** Spawns `wharf-runtime` as a real process and waits for its "listening URL" line. */
 export async function startRuntime(args: readonly string[], env: Record<string, string> = {}): Promise<RuntimeProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', RUNTIME_BIN, '--port', '0', ...args], {
+  const { command, args: base } = runtimeCommand({ configFiles: [] });
+  const proc = spawn(command, [...base, ...args], {
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -52,7 +53,8 @@ export async function startRuntime(args: readonly string[], env: Record<string, 
 
 /** Runs the runtime expecting it to refuse to start; resolves with its exit code and stderr. */
 export async function runRefusing(args: readonly string[]): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', RUNTIME_BIN, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const { command, args: base } = runtimeCommand({ configFiles: [] });
+  const proc = spawn(command, [...base, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let stdout = '';
   proc.stderr.on('data', (d) => {
