@@ -1,15 +1,17 @@
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import { ConfigError, type AppConfig, type ModuleSpec } from './config/app-config.js';
-import { checkSupport, MESSAGE_TRIGGERS } from './config/check-support.js';
+import { checkJqExpressions, checkRoutes } from './config/check-references.js';
+import { checkSupport } from './config/check-support.js';
 import { loadConfig } from './config/load-config.js';
 import { buildServer } from './http/build-server.js';
+import { closeGracefully, listen } from './http/listen.js';
 import { createMetrics } from './http/metrics.js';
 import { isMessageBroker } from './modules/message-broker.js';
 import type { RuntimeModule } from './modules/module.js';
 import { createModuleSet, isModuleType, MODULE_TYPES } from './modules/registry.js';
 import { buildPipeline, type Pipeline } from './pipeline/build-pipeline.js';
-import { answerForError } from './http/answer-error.js';
+import { subscribeMessagePipelines } from './pipeline/subscribe-message-pipelines.js';
 import { createJqRunner } from './steps/jq-runner.js';
 import { checkTemplates, createTemplateEngine } from './template/index.js';
 
@@ -88,38 +90,9 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     for (const s of spec.steps) checkTemplates(templates, s.config, `pipeline ${spec.name} step ${s.name}`, problems);
     pipelines.push(buildPipeline(spec, { templates, modules, log, onStep: metrics.step, jq }, problems));
   }
-  for (const spec of config.pipelines)
-    for (const s of spec.steps) {
-      const expression = s.type === 'step.jq' ? (s.config.expression ?? s.config.query ?? s.config.filter) : undefined;
-      if (typeof expression !== 'string') continue;
-      const error = await jq.check(expression);
-      if (error) problems.push(`pipeline ${spec.name} step ${s.name}: invalid jq expression: ${error}`);
-    }
-  const pipelineNames = new Set(pipelines.map((p) => p.name));
-  for (const r of config.routes) {
-    const m = modules.get(r.handler);
-    if (!pipelineNames.has(r.handler) && !m?.registerRoutes) problems.push(`route ${r.method} ${r.path}: handler ${r.handler} is not a pipeline or a module that serves routes (auth.jwt, static.fileserver)`);
-    for (const mw of r.middlewares) if (modules.get(mw)?.type !== 'auth.jwt') problems.push(`route ${r.method} ${r.path}: middleware ${mw} is not supported (only auth.jwt modules)`);
-  }
-  for (const p of pipelines) {
-    const t = p.spec.trigger;
-    if (!t || !(MESSAGE_TRIGGERS as readonly string[]).includes(t.type)) continue;
-    const topic = t.config.topic ?? t.config.subject;
-    const brokerName = typeof t.config.broker === 'string' ? t.config.broker : undefined;
-    const broker = brokerName ? modules.get(brokerName) : modules.ofType('messaging.broker')[0];
-    if (typeof topic !== 'string' || !isMessageBroker(broker)) {
-      problems.push(`pipeline ${p.name}: ${t.type} trigger needs config.topic and a messaging.broker module`);
-      continue;
-    }
-    broker.subscribe(topic, async (message) => {
-      const meta = { pipeline: p.name, started_at: new Date().toISOString(), topic };
-      try {
-        await p.run({ ...message, body: message }, meta, { pipeline: p.name, log, headers: {} });
-      } catch (err) {
-        answerForError(err, log.child({ pipeline: p.name, topic }));
-      }
-    });
-  }
+  problems.push(...(await checkJqExpressions(config, jq)));
+  problems.push(...checkRoutes(config, new Set(pipelines.map((p) => p.name)), modules));
+  problems.push(...subscribeMessagePipelines(pipelines, modules, log));
   if (problems.length) {
     await closeModules();
     throw new ConfigError(problems);
@@ -145,20 +118,13 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     throw new ConfigError([(err as Error).message]);
   }
   const { host, port } = listenAddress(config, opts);
+  let actualPort: number;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    actualPort = await listen(server, host, port);
   } catch (err) {
     await closeModules();
     throw err;
   }
-  const addr = server.address();
-  const actualPort = typeof addr === 'object' && addr ? addr.port : port;
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   ready = true;
   log.info({ port: actualPort, pipelines: pipelines.length, modules: started.length }, 'runtime listening');
@@ -171,22 +137,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
       closing ??= (async () => {
         ready = false;
         closingNow = true;
-        const deadline = opts.shutdownTimeoutMs ?? 10_000;
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        // Idle keep-alive connections go now; busy ones get "connection: close" on their answer and then go.
-        server.closeIdleConnections();
-        const sweeper = setInterval(() => server.closeIdleConnections(), 50);
-        let timer: NodeJS.Timeout | undefined;
-        const forced = new Promise<void>((resolve) => {
-          timer = setTimeout(() => {
-            log.warn({ deadlineMs: deadline }, 'shutdown deadline reached, closing open connections');
-            server.closeAllConnections();
-            resolve();
-          }, deadline);
-        });
-        await Promise.race([closed, forced]);
-        clearTimeout(timer);
-        clearInterval(sweeper);
+        await closeGracefully(server, opts.shutdownTimeoutMs ?? 10_000, log);
         for (const b of modules.all().filter(isMessageBroker)) await b.drain();
         await closeModules();
       })();
