@@ -59,7 +59,7 @@ export const CODE_SEVERITY: Record<Code, Severity> = {
   WHARF133: 'error',
   WHARF134: 'error',
   WHARF135: 'error',
-  WHARF136: 'error',
+  WHARF136: 'warning',
   WHARF137: 'warning',
   WHARF138: 'error',
   WHARF140: 'error',
