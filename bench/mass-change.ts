@@ -13,11 +13,14 @@ import { argValue, benchDatabase, benchSpec, type ReplicaReport, seedConverged, 
 const ENVS = argValue('envs', 10_000);
 const APPLY_MS = argValue('apply-ms', 5);
 const CONCURRENCY = argValue('concurrency', 0) || undefined;
-const db = await benchDatabase(process.env.DATABASE_URL);
 const work = await mkdtemp(path.join(tmpdir(), 'wharf-bench-mass-'));
+/** `${phase}:${environment}:${generation}` → applies, summed over the phase's replicas. */
 const applies = new Map<string, number>();
 
+/** Each phase gets a fresh database, so the second does not pay for the first one's dead tuples. */
 async function phase(replicas: number, version: string): Promise<number> {
+  const db = await benchDatabase(process.env.DATABASE_URL);
+  await seedConverged(db.pool, ENVS);
   const started = Array.from({ length: replicas }, (_, i) =>
     startReplica({
       databaseUrl: db.url,
@@ -35,13 +38,13 @@ async function phase(replicas: number, version: string): Promise<number> {
   await waitUntil('converged', async () => (await environments.countUnconverged(db.pool)) === 0, 120_000, 100);
   const seconds = (performance.now() - t0) / 1000;
   const reports: ReplicaReport[] = await Promise.all(started.map((r) => r.stop()));
-  for (const r of reports) for (const [k, n] of Object.entries(r.applies)) applies.set(k, (applies.get(k) ?? 0) + n);
+  for (const r of reports) for (const [k, n] of Object.entries(r.applies)) applies.set(`${replicas}:${k}`, (applies.get(`${replicas}:${k}`) ?? 0) + n);
   console.log(`${replicas} replica(s): ${ENVS} environments converged in ${seconds.toFixed(2)} s; applies per replica ${reports.map((r) => Object.keys(r.applies).length).join(', ')}`);
+  await db.close();
   return seconds;
 }
 
 try {
-  await seedConverged(db.pool, ENVS);
   const one = await phase(1, 'v2');
   const three = await phase(3, 'v3');
   const perGeneration = [...applies.values()];
@@ -54,11 +57,9 @@ try {
     max_applies_per_generation: Math.max(...perGeneration),
     applies_counted: perGeneration.reduce((a, b) => a + b, 0),
   };
-  await db.close();
   await rm(work, { recursive: true, force: true });
   console.log(JSON.stringify(result));
 } catch (err) {
-  await db.close().catch(() => undefined);
   console.error(err);
   process.exit(1);
 }

@@ -75,6 +75,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   const progressAfterMs = options.progressAfterMs ?? 1_000;
   const concurrency = options.concurrency ?? 512;
   const batchSize = options.batchSize ?? 256;
+  const refillAt = Math.max(1, Math.floor(Math.min(batchSize, concurrency) / 2));
   const clock = options.clock ?? { now: () => new Date() };
   const random = options.random ?? Math.random;
   const metrics = createReconcilerMetrics(options.registry ?? new Registry());
@@ -187,7 +188,8 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     const task = reconcileOne(env, controller).finally(() => {
       inFlight.delete(env.id);
       tasks.delete(task);
-      wake();
+      // Claim again once there is room for a good batch, not after every single environment.
+      if (concurrency - inFlight.size >= refillAt) wake();
     });
     tasks.add(task);
     return task;
