@@ -214,9 +214,9 @@ export function buildCatalogue(source: Json): { schema: Json; typescript: string
     entries
       .filter((e) => e.type.startsWith('step.') === (kind === 'step'))
       .map((e) => ({
-        if: { properties: { type: { const: e.type } }, required: ['type'] },
+        if: { type: 'object', properties: { type: { const: e.type } }, required: ['type'] },
         // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a thenable
-        then: { properties: { config: { $ref: `#/$defs/config/${e.type}` } } },
+        then: { type: 'object', properties: { config: { $ref: `#/$defs/config/${e.type}` } } },
       }));
   const defs = coreDefinitions() as Record<string, Json>;
   const editorDefs: Json = {

@@ -105,3 +105,23 @@ t.test('app files: paths and globs, sorted, without duplicates', async (t) => {
   t.match(appFileDiagnostics('wharf.yaml', app, ['a', 'b', 'c'], 2), [{ code: 'WHARF104' }]);
   t.same(appFileDiagnostics('wharf.yaml', app, ['a'], 2), []);
 });
+
+t.test('the Manifest type is the shape other workspaces code against', async (t) => {
+  type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+  type Expected = {
+    productionBranch: string;
+    apps: {
+      name: string;
+      files: string[];
+      runtime: { command?: string[]; image?: string };
+      replicas: number;
+      env: { name: string; value?: string; secretRef?: { name: string; key: string } }[];
+      target: string;
+      driftMode: 'correct' | 'warn';
+    }[];
+    previews: { enabled: boolean; ttlHours: number; forkPolicy: 'never' | 'approval' | 'always'; maxConcurrent: number; drafts: boolean };
+    comments: { enabled: boolean };
+  };
+  const same: Same<import('../src/index.js').Manifest, Expected> = true;
+  t.ok(same);
+});
