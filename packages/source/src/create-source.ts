@@ -7,12 +7,11 @@ import path from 'node:path';
 import type { Diagnostic } from '@wharf/contracts';
 import { type DatabasePool, type repositories, versions } from '@wharf/store';
 import type { Logger } from 'pino';
-import { SlonikError } from 'slonik';
 import { applyAppVersion, type DesiredChange, type EnvironmentKind } from './desired-state.js';
 import { createGitReader, type GitReader } from './git/git-reader.js';
 import { type IngestResult, ingestCommit } from './ingest.js';
 import { createHttpClient } from './remote/http-client.js';
-import { cacheGitdir, dropCache, fetchIntoCache, isRemoteError, listRemoteHeads, type RemoteAuth, type RemoteDeps } from './remote/fetch-remote.js';
+import { cacheGitdir, dropCache, fetchIntoCache, listRemoteHeads, type RemoteAuth, type RemoteDeps } from './remote/fetch-remote.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './remote/retry.js';
 import { type SyncResult, syncHeads } from './sync-heads.js';
 import { type LocalWatcher, watchRefs } from './watch-local.js';
@@ -54,8 +53,16 @@ export interface Source {
   syncLocalRepository(repository: Repository, repoPath: string): Promise<SyncResult>;
   /** Syncs once, then again after every change of the working copy's refs (debounced). */
   watchLocalRepository(options: { repository: Repository; path: string; debounceMs?: number }): Promise<LocalWatcher>;
-  /** Fetches all branches into the cache clone (cloning it first, or again when it is unreadable). */
-  fetchRemote(repository: Repository): Promise<{ gitdir: string; heads: Map<string, string>; recloned: boolean }>;
+  /**
+   * Fetches all branches into the cache clone (cloning it first, or again when it is unreadable); `ref` also fetches
+   * one more ref, such as `refs/pull/7/head`.
+   */
+  fetchRemote(repository: Repository, options?: { ref?: string }): Promise<{ gitdir: string; heads: Map<string, string>; recloned: boolean }>;
+  /**
+   * ingest() for a remote repository: fetches `ref` into the cache first when the commit is not there yet
+   * (webhook deliveries: push and pull_request events).
+   */
+  ingestRemote(repository: Repository, ref: string, sha: string): Promise<IngestResult>;
   /** Fetches, then syncs every branch head as syncLocalRepository does. */
   syncRemoteRepository(repository: Repository, options?: { branchPreviews?: boolean }): Promise<SyncResult>;
   /** Asks the remote for its heads; fetches and syncs only when one moved, appeared or disappeared. */
@@ -123,8 +130,8 @@ export function createSource(options: SourceOptions): Source {
     return reader;
   };
 
-  const fetchRemote = async (repository: Repository) => {
-    const { gitdir, recloned } = await fetchIntoCache(remote, repository);
+  const fetchRemote = async (repository: Repository, opts: { ref?: string } = {}) => {
+    const { gitdir, recloned } = await fetchIntoCache(remote, repository, opts);
     if (recloned) readers.delete(gitdir);
     return { gitdir, heads: await readerFor(gitdir).listHeads('origin'), recloned };
   };
@@ -133,24 +140,26 @@ export function createSource(options: SourceOptions): Source {
     const started = performance.now();
     const fetched = await fetchRemote(repository);
     const fetchedAt = performance.now();
-    try {
-      const result = await syncHeads(deps, readerFor(fetched.gitdir), repository, fetched.heads, { branchPreviews });
-      log.debug(
-        { repository: repository.full_name, fetchMs: Math.round(fetchedAt - started), syncMs: Math.round(performance.now() - fetchedAt) },
-        'remote synced',
-      );
-      return result;
-    } catch (err) {
-      // Objects missing or damaged in the cache: clone again once and retry. Database and remote errors propagate.
-      if (fetched.recloned || isRemoteError(err) || err instanceof SlonikError) {
-        throw err;
-      }
-      log.warn({ err, repository: repository.full_name }, 'cache clone unreadable; cloning again');
-      await dropCache(remote, repository);
-      readers.delete(fetched.gitdir);
-      const again = await fetchRemote(repository);
-      return syncHeads(deps, readerFor(again.gitdir), repository, again.heads, { branchPreviews });
-    }
+    const result = await syncHeads(deps, readerFor(fetched.gitdir), repository, fetched.heads, { branchPreviews });
+    log.debug(
+      { repository: repository.full_name, fetchMs: Math.round(fetchedAt - started), syncMs: Math.round(performance.now() - fetchedAt) },
+      'remote synced',
+    );
+    if (result.failed.length === 0 || fetched.recloned) return result;
+    // Objects missing or damaged in the cache clone: clone again once and retry the branches that failed.
+    log.warn({ repository: repository.full_name, branches: result.failed.map((f) => f.branch) }, 'cache clone unreadable; cloning again');
+    await dropCache(remote, repository);
+    readers.delete(fetched.gitdir);
+    const again = await fetchRemote(repository);
+    const retried = await syncHeads(deps, readerFor(again.gitdir), repository, again.heads, { branchPreviews });
+    return {
+      ingested: [...result.ingested, ...retried.ingested],
+      changes: [...result.changes, ...retried.changes],
+      deletedBranches: [...result.deletedBranches, ...retried.deletedBranches],
+      forcePushed: [...result.forcePushed, ...retried.forcePushed],
+      failed: retried.failed,
+      unreachable: result.unreachable + retried.unreachable,
+    };
   };
 
   const defaultPreviews = (repository: Repository) => repository.provider !== 'github';
@@ -193,7 +202,19 @@ export function createSource(options: SourceOptions): Source {
       return watcher;
     },
 
-    fetchRemote: (repository) => serial(repository, () => fetchRemote(repository)),
+    fetchRemote: (repository, opts = {}) => serial(repository, () => fetchRemote(repository, opts)),
+    ingestRemote: (repository, ref, sha) =>
+      serial(repository, async () => {
+        const gitdir = cacheGitdir(options.cacheDir, repository);
+        const present = existsSync(gitdir) && (await readerFor(gitdir).hasCommit(sha));
+        if (!present) {
+          const fetched = await fetchRemote(repository, { ref });
+          if (!(await readerFor(fetched.gitdir).hasCommit(sha))) {
+            throw new Error(`commit ${sha} is not on ${ref} of ${repository.full_name} (force-pushed since?)`);
+          }
+        }
+        return ingestCommit(deps, readerFor(gitdir), repository, ref, sha);
+      }),
     syncRemoteRepository: (repository, opts = {}) =>
       serial(repository, () => syncRemoteUnlocked(repository, opts.branchPreviews ?? defaultPreviews(repository))),
     checkRemote,

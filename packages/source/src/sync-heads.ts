@@ -4,6 +4,7 @@
  */
 import { type DatabasePool, desiredState, type repositories, versions } from '@wharf/store';
 import type { Logger } from 'pino';
+import { SlonikError } from 'slonik';
 import { branchSlug } from './branch-slug.js';
 import { applyBranchHead, type DesiredChange, productionBranchOf } from './desired-state.js';
 import type { GitReader } from './git/git-reader.js';
@@ -14,7 +15,9 @@ export interface SyncResult {
   changes: DesiredChange[];
   deletedBranches: string[];
   forcePushed: string[];
-  /** Shas newly marked unreachable. */
+  /** Branches whose head could not be ingested (retried on the next sync: their ref is not recorded). */
+  failed: { branch: string; sha: string; error: unknown }[];
+  /** Versions whose reachability changed. */
   unreachable: number;
 }
 
@@ -33,32 +36,40 @@ export async function syncHeads(
 ): Promise<SyncResult> {
   const { pool, log } = deps;
   const stored = new Map((await versions.listRefs(pool, repository.id)).map((r) => [r.ref, r.sha]));
-  const result: SyncResult = { ingested: [], changes: [], deletedBranches: [], forcePushed: [], unreachable: 0 };
+  const result: SyncResult = { ingested: [], changes: [], deletedBranches: [], forcePushed: [], failed: [], unreachable: 0 };
   // The production branch first: previews of other branches are named after it.
   const ordered = [...heads].sort(([a], [b]) => Number(b === repository.default_branch) - Number(a === repository.default_branch));
   for (const [branch, sha] of ordered) {
     const before = stored.get(branch);
     if (before === sha) continue;
-    const ingested = await ingestCommit(deps, reader, repository, branch, sha);
-    result.ingested.push(ingested);
-    const production = productionBranchOf(repository, ingested.version);
-    const isProduction = branch === production;
-    if (isProduction || options.branchPreviews) {
-      const changes = await applyBranchHead(pool, {
-        repository,
-        version: ingested.version,
-        apps: ingested.apps,
-        target: {
-          envName: isProduction ? 'production' : branchSlug(branch),
-          kind: isProduction ? 'production' : 'preview',
-          branch,
-          prNumber: null,
-        },
-        now: deps.now(),
-      });
-      result.changes.push(...changes);
+    try {
+      const ingested = await ingestCommit(deps, reader, repository, branch, sha);
+      result.ingested.push(ingested);
+      const production = productionBranchOf(repository, ingested.version);
+      const isProduction = branch === production;
+      if (isProduction || options.branchPreviews) {
+        const changes = await applyBranchHead(pool, {
+          repository,
+          version: ingested.version,
+          apps: ingested.apps,
+          target: {
+            envName: isProduction ? 'production' : branchSlug(branch),
+            kind: isProduction ? 'production' : 'preview',
+            branch,
+            prNumber: null,
+          },
+          now: deps.now(),
+        });
+        result.changes.push(...changes);
+      }
+      if (before && !(await reader.isAncestor(before, sha))) result.forcePushed.push(branch);
+    } catch (error) {
+      // The database being down stops the sync; a commit that cannot be read only skips its branch.
+      if (error instanceof SlonikError) throw error;
+      log.error({ err: error, repository: repository.full_name, branch, sha }, 'branch head not ingested');
+      result.failed.push({ branch, sha, error });
+      continue;
     }
-    if (before && !(await reader.isAncestor(before, sha))) result.forcePushed.push(branch);
     await versions.saveRef(pool, { tenantId: repository.tenant_id, repositoryId: repository.id, ref: branch, sha });
   }
   for (const branch of stored.keys()) {

@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { desiredState, listen, sql, versions } from '@wharf/store';
 import pino from 'pino';
 import t from 'tap';
@@ -182,4 +184,16 @@ t.test('setDesiredFromVersion points a pull request environment at a version', a
   t.match(await env(f, repository.id, 'pr-7'), { kind: 'preview', pr_number: 7, desired_version_id: version.id });
   const again = await f.source.setDesiredFromVersion({ repository, versionId: version.id, envName: 'pr-7', kind: 'preview', branch: 'feature', prNumber: 7 });
   t.match(again, [{ outcome: 'unchanged', generation: 1 }], 'the same version again changes nothing');
+});
+
+t.test('a branch whose head cannot be read is skipped and retried; the other branches still sync', async (t) => {
+  const f = await setup(t);
+  const repo = await createRepo(t);
+  const repository = await f.repository({ url: repo.dir });
+  const good = await repo.commit('good', { 'wharf.yaml': shop, 'apps/shop/main.yaml': workflow() });
+  await writeFile(path.join(repo.dir, '.git', 'refs', 'heads', 'broken'), `${'e'.repeat(40)}\n`);
+  const result = await f.source.syncLocalRepository(repository, repo.dir);
+  t.same(result.failed.map((x) => x.branch), ['broken']);
+  t.equal((await env(f, repository.id, 'production'))?.desired_spec.version.sha, good);
+  t.same((await versions.listRefs(f.db.pool, repository.id)).map((r) => r.ref), ['main'], 'the broken head is not recorded, so it is retried');
 });

@@ -155,3 +155,25 @@ t.test('pollRemote notices a push within a few intervals', async (t) => {
   await poller.close();
   t.ok(results.length >= 1);
 });
+
+t.test('ingestRemote fetches a pull request head that is on no branch, incrementally, and the PR environment follows it', async (t) => {
+  const f = await setup(t);
+  const remote = await remoteRepo(t);
+  await remote.repo.commit('first', { 'wharf.yaml': shop, 'apps/shop/main.yaml': workflow() });
+  await remote.push();
+  const repository = await f.repository({ url: remote.url, provider: 'github', name: 'acme/app' });
+  await f.source.syncRemoteRepository(repository);
+
+  const pr = await remote.repo.commit('pr change', { 'apps/shop/main.yaml': workflow(4242) });
+  await remote.repo.git('push', '-q', 'origin', `${pr}:refs/pull/7/head`);
+  await remote.repo.git('reset', '-q', '--hard', 'HEAD~1');
+  const { version, validated } = await f.source.ingestRemote(repository, 'refs/pull/7/head', pr);
+  t.equal(version.sha, pr);
+  t.same(validated, ['shop'], 'diffed against its parent on main: only the changed app read');
+  const changes = await f.source.setDesiredFromVersion({ repository, versionId: version.id, envName: 'pr-7', kind: 'preview', branch: 'feature', prNumber: 7 });
+  t.match(changes, [{ environment: 'pr-7', outcome: 'updated' }]);
+  const again = await f.source.ingestRemote(repository, 'refs/pull/7/head', pr);
+  t.equal(again.created, false, 'a redelivered event changes nothing');
+  await t.rejects(f.source.ingestRemote(repository, 'refs/pull/8/head', 'a'.repeat(40)), /refs\/pull\/8\/head is not on the remote/);
+  t.notOk(f.logs.some((l) => /cloning again/.test(l.msg)), 'a missing ref is not mistaken for a damaged cache');
+});

@@ -38,6 +38,8 @@ export interface GitReader {
   /** A blob as text, refused unread when over `maxBytes`, refused when binary or not UTF-8. */
   readText(oid: string, maxBytes: number): Promise<BlobRead>;
   isAncestor(ancestor: string, sha: string): Promise<boolean>;
+  /** Whether the commit is in the object store. */
+  hasCommit(sha: string): Promise<boolean>;
   /** Local branches (refs/heads/*), or a remote's branches as fetched (refs/remotes/<remote>/*). */
   listHeads(remote?: string): Promise<Map<string, string>>;
   /** Commits reachable from `heads`, stopping early once every sha in `wanted` is seen. */
@@ -128,6 +130,12 @@ export function createGitReader(gitdir: string): GitReader {
     async isAncestor(ancestor, sha) {
       if (ancestor === sha) return true;
       return git.isDescendent({ fs, gitdir, oid: sha, ancestor, depth: -1, cache }).catch(() => false);
+    },
+    async hasCommit(sha) {
+      return git
+        .readCommit({ fs, gitdir, oid: sha, cache })
+        .then(() => true)
+        .catch(() => false);
     },
     async listHeads(remote) {
       const names = await git.listBranches({ fs, gitdir, remote });

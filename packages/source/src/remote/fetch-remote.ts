@@ -54,9 +54,14 @@ export async function listRemoteHeads(deps: RemoteDeps, repository: repositories
 const isRemoteError = (err: unknown) =>
   err instanceof RemoteUnavailableError || (err as { code?: string })?.code === 'HttpError';
 
+/**
+ * Fetches every branch into the cache clone. `ref` adds one more ref to fetch (e.g. `refs/pull/7/head`, whose
+ * commits may be on no branch); its objects are fetched, incrementally, without creating a local ref.
+ */
 export async function fetchIntoCache(
   deps: RemoteDeps,
   repository: repositories.Repository,
+  options: { ref?: string } = {},
 ): Promise<{ gitdir: string; recloned: boolean }> {
   const gitdir = cacheGitdir(deps.cacheDir, repository);
   const once = async () => {
@@ -74,6 +79,7 @@ export async function fetchIntoCache(
           url: repository.url,
           remote: 'origin',
           singleBranch: false,
+          ...(options.ref ? { ref: options.ref, remoteRef: options.ref } : {}),
           tags: false,
           prune: true,
           headers: await authHeaders(deps, repository),
@@ -88,6 +94,9 @@ export async function fetchIntoCache(
     return { gitdir, recloned: false };
   } catch (err) {
     if (isRemoteError(err)) throw err;
+    if (options.ref && (err as { code?: string; data?: { what?: string } })?.code === 'NotFoundError' && (err as { data?: { what?: string } }).data?.what === options.ref) {
+      throw new Error(`${options.ref} is not on the remote of ${repository.full_name}`, { cause: err });
+    }
     deps.log.warn({ err, repository: repository.full_name, gitdir }, 'cache clone unreadable; cloning again');
     await rm(gitdir, { recursive: true, force: true });
     await once();
