@@ -1,14 +1,40 @@
 /** Module names are unique across the app; dependsOn names existing modules and has no cycle. */
+import { posix } from 'node:path';
 import { CODES } from '../../codes.js';
 import type { Diagnostic } from '../../diagnostic.js';
 import { memoDidYouMean } from '../../suggest.js';
+import { isRecord } from '../config-document.js';
 import { type AppIndex, type ModuleEntry, report, where } from './app-index.js';
+
+/** Files of the app that another file pulls in with `imports:` (paths relative to the importing file). */
+export function importedFiles(index: AppIndex): Set<string> {
+  const imported = new Set<string>();
+  for (const source of index.documents) {
+    const imports = isRecord(source.value) && Array.isArray(source.value.imports) ? source.value.imports : [];
+    const dir = posix.dirname(source.file);
+    for (const entry of imports) if (typeof entry === 'string') imported.add(posix.normalize(posix.join(dir, entry)));
+  }
+  return imported;
+}
 
 export function checkDuplicateModules(index: AppIndex): Diagnostic[] {
   const out: Diagnostic[] = [];
+  const imported = importedFiles(index);
   for (const module of index.modules) {
     const first = index.moduleByName.get(module.name);
     if (!first || first === module) continue;
+    if (first.source.file !== module.source.file && (imported.has(module.source.file) || imported.has(first.source.file))) {
+      // The engine merges imported files and keeps the importing file's module: allowed, but worth knowing.
+      out.push(
+        report(
+          module.source,
+          [...module.path, 'name'],
+          CODES.RedefinedAcrossFiles,
+          `Module "${module.name}" is also defined at ${where(first.source, [...first.path, 'name'])}: with imports the importing file's definition wins. Rename one if both are meant.`,
+        ),
+      );
+      continue;
+    }
     out.push(
       report(
         module.source,
