@@ -45,6 +45,11 @@ export async function setTenantSuspended(db: CommonQueryMethods, tenantId: numbe
     UPDATE tenants SET suspended_at = CASE WHEN ${suspended} THEN coalesce(suspended_at, now()) ELSE NULL END WHERE id = ${tenantId}`);
 }
 
+/** The plan's cap on concurrent previews of a tenant. */
+export async function setMaxPreviews(db: CommonQueryMethods, tenantId: number, maxPreviews: number): Promise<void> {
+  await db.query(sql.unsafe`UPDATE tenants SET max_previews = ${maxPreviews} WHERE id = ${tenantId}`);
+}
+
 export async function setDefaultBranch(db: CommonQueryMethods, repositoryId: number, branch: string): Promise<void> {
   await db.query(sql.unsafe`UPDATE repositories SET default_branch = ${branch} WHERE id = ${repositoryId} AND default_branch <> ${branch}`);
 }

@@ -69,7 +69,10 @@ export async function validateAndPlan(
   }
   existing = result.version;
   const manifest = existing.manifest as Manifest | null;
-  const manifestDiagnostics = (existing.diagnostics as Diagnostic[]) ?? [];
+  // The version's diagnostics repeat its apps'; the manifest's own are the rest.
+  const key = (d: Diagnostic) => `${d.file}:${d.line}:${d.column}:${d.code}:${d.message}`;
+  const appKeys = new Set(result.apps.flatMap((a) => (a.diagnostics as Diagnostic[]).map(key)));
+  const manifestDiagnostics = ((existing.diagnostics as Diagnostic[]) ?? []).filter((d) => !appKeys.has(key(d)));
   if (!manifest && manifestDiagnostics.every((d) => d.code === CODES.NoManifest)) {
     await pool.transaction(async (tx) => {
       if (wants('validate')) await queueCheckRun(tx, target(CHECK_NAMES.validate), renderNoManifestCheck(input.sha));

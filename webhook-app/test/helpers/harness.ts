@@ -10,6 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { createMemoryTarget, createReconciler, type MemoryTarget, type Reconciler } from '@wharf/reconciler';
 import { createSource } from '@wharf/source';
+import { github, tenants } from '@wharf/store';
 import { createTestDatabase, type FakeGitHub, type RepoRef, signedDelivery, startFakeGitHub, startGitHttpServer, type TestDatabase } from '@wharf/testkit';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
@@ -61,6 +62,8 @@ export interface Harness {
   /** Processes deliveries, reconciles environments and drains the outbox until nothing moves. */
   settle(): Promise<void>;
   silentLog: pino.Logger;
+  /** Moves the App's clock forward (the janitor's idea of now). */
+  advance(ms: number): void;
 }
 
 export async function startHarness(t: { teardown(fn: () => unknown): void; fail(m: string): unknown }, options: { maxPreviews?: number } = {}): Promise<Harness> {
@@ -86,6 +89,7 @@ export async function startHarness(t: { teardown(fn: () => unknown): void; fail(
   t.teardown(() => gitServer.close());
 
   let app!: GitHubApp;
+  let offset = 0;
   const source = createSource({ pool: db.pool, cacheDir: cache, log: silentLog, auth: (r) => app.remoteAuth(r), retry: { attempts: 1 } });
   const registry = new Registry();
   app = createGitHubApp({
@@ -99,6 +103,7 @@ export async function startHarness(t: { teardown(fn: () => unknown): void; fail(
     throttle: { writeIntervalMs: 0, notificationIntervalMs: 0, retryAfterBaseMs: 5 },
     backoff: { baseSeconds: 0.02, maxSeconds: 0.1 },
     pollMs: 20,
+    now: () => new Date(Date.now() + offset),
   });
   t.teardown(() => app.stop());
   const server = await buildServer({ log: silentLog, pool: db.pool, registry, version: 'test', plugins: [app.plugin] });
@@ -106,9 +111,6 @@ export async function startHarness(t: { teardown(fn: () => unknown): void; fail(
   const target = createMemoryTarget();
   const reconciler = createReconciler({ pool: db.pool, targets: { local: target, memory: target }, log: silentLog, resyncMs: 3_600_000 });
   t.teardown(() => reconciler.stop());
-  if (options.maxPreviews !== undefined) {
-    // Plans set the cap; tests set it through the tenant created by the installation event.
-  }
 
   const branchesSeen = new Set<string>(['main']);
   const h: Harness = {
@@ -119,6 +121,9 @@ export async function startHarness(t: { teardown(fn: () => unknown): void; fail(
     reconciler,
     target,
     silentLog,
+    advance: (ms) => {
+      offset += ms;
+    },
     async commit(branch, message, files) {
       const current = await git(work, 'rev-parse', '--abbrev-ref', 'HEAD').catch(() => 'main');
       if (current !== branch) {
@@ -174,5 +179,9 @@ export async function startHarness(t: { teardown(fn: () => unknown): void; fail(
   const { installationPayload } = await import('@wharf/testkit');
   await h.deliver('installation', installationPayload({ action: 'created', installationId: INSTALLATION_ID, account: 'acme', repositories: [REPO.fullName] }));
   await h.settle();
+  if (options.maxPreviews !== undefined) {
+    const tenant = await tenants.findTenant(db.pool, 'github', String(INSTALLATION_ID));
+    if (tenant) await github.setMaxPreviews(db.pool, tenant.id, options.maxPreviews);
+  }
   return h;
 }

@@ -88,7 +88,7 @@ export const onIssueComment: Handler = async (ctx) => {
       if (!pr || pr.state !== 'open') return finish('confused', 'There is no open preview to redeploy.');
       const n = await redeploy(ctx, repo, pr.number);
       if (n === 0) return finish('confused', 'This pull request has no preview yet. Use `/wharf preview` first.');
-      return finish('rocket', `Redeploying ${n} preview environment${n === 1 ? '' : 's'} at the same version.`);
+      return finish('rocket', `Reconciling ${n} preview environment${n === 1 ? '' : 's'} again at the same version: a runtime that is missing, unhealthy or drifted is redeployed.`);
     }
     case 'rollback': {
       const target = await github.findVersionBySha(ctx.deps.pool, repo.id, command.sha);

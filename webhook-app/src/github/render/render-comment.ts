@@ -58,7 +58,7 @@ export function renderComment(c: CommentInput): string {
   lines.push('| App | Preview | Version | Status | Plan |', '| --- | --- | --- | --- | --- |');
   for (const app of s.apps) {
     const d = c.previews.find((p) => p.app === app.app);
-    const closed = c.state !== 'open';
+    const closed = c.state !== 'open' || Boolean(c.teardownReason);
     const preview = d?.url && d.state === 'success' && !closed ? `[Visit preview](${d.url})` : '—';
     let status: string;
     if (!app.valid) status = `❌ Invalid (${app.errors} error${app.errors === 1 ? '' : 's'})`;
@@ -70,7 +70,7 @@ export function renderComment(c: CommentInput): string {
   }
   const failing = c.previews.filter((p) => (p.state === 'failure' || p.state === 'error') && p.description);
   for (const f of failing) lines.push('', `**${f.app}**: ${f.description}`);
-  if (c.state !== 'open') {
+  if (c.state !== 'open' || c.teardownReason) {
     lines.push('', `Preview torn down${c.teardownReason ? ` (${c.teardownReason})` : ''}.`);
   }
   if (c.production) {
