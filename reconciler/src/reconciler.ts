@@ -87,6 +87,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   let listener: Listener | undefined;
   let wakeUp: (() => void) | undefined;
   let woken = false;
+  let backlog = false;
   const timers: NodeJS.Timeout[] = [];
 
   const wake = () => {
@@ -188,8 +189,9 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     const task = reconcileOne(env, controller).finally(() => {
       inFlight.delete(env.id);
       tasks.delete(task);
-      // Claim again once there is room for a good batch, not after every single environment.
-      if (concurrency - inFlight.size >= refillAt) wake();
+      // With a backlog, claim again once there is room for a good batch (not after every single environment);
+      // without one, the next NOTIFY or tick will do.
+      if (backlog && concurrency - inFlight.size >= refillAt) wake();
     });
     tasks.add(task);
     return task;
@@ -242,6 +244,8 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         const claimed = await claim(want);
         for (const env of claimed) launch(env);
         full = want > 0 && claimed.length === want;
+        // More may be due than this claim took: because the batch was full, or because there was no room.
+        backlog = full || want < batchSize;
         errorDelay = 250;
       } catch (err) {
         log.warn({ err, retryInMs: errorDelay }, 'claim failed; retrying');

@@ -10,7 +10,7 @@ import { sql, type CommonQueryMethods, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 
 /** int8 columns come back as BigInt from slonik 47's type parsers: parse rows to numbers (ids stay far below 2^53). */
-const int8 = z.union([z.number(), z.bigint(), z.string()]).transform(Number);
+const int8 = z.union([z.bigint(), z.number(), z.string()]).transform(Number);
 const parseRows =
   <S extends z.ZodTypeAny>(schema: S) =>
   (rows: readonly unknown[]): z.output<S>[] =>

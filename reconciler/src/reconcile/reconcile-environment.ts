@@ -90,6 +90,7 @@ const makePlan: Step = async (ctx) => {
       spec: null,
       runtime: ctx.observation ?? null,
     },
+    { diff: false },
   );
   const action = primaryAction(ctx.plan);
   if (action.type !== 'noop') return undefined;

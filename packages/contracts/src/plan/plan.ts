@@ -2,7 +2,7 @@
  * plan(desired, observed) → actions with reasons. Pure: the reconciler applies it, `wharf diff` prints it and
  * the pull request's `wharf/plan` check renders it.
  */
-import { type ConfigDiff, diffConfig } from './config-diff.js';
+import { type ConfigDiff, diffConfig as diffFiles } from './config-diff.js';
 import type { WorkflowAppSpec } from '../workflow-app.js';
 
 export const PLAN_ACTIONS = ['create', 'update', 'restart', 'delete', 'noop'] as const;
@@ -73,9 +73,16 @@ function one(type: PlanActionType, reason: PlanReason, message: string, drift = 
   return [{ type, reason, message, drift }];
 }
 
-export function plan(desired: DesiredState, observed: ObservedState): Plan {
+export interface PlanOptions {
+  /** Compute the config-level diff (default true). The reconciler skips it: only `wharf diff` and the check show it. */
+  diff?: boolean;
+}
+
+export function plan(desired: DesiredState, observed: ObservedState, options: PlanOptions = {}): Plan {
   const app = desired.spec?.app ?? observed.spec?.app ?? '';
   const noDiff: ConfigDiff = { app, changes: [] };
+  const withDiff = options.diff ?? true;
+  const diffConfig: typeof diffFiles = (a, b, c) => (withDiff ? diffFiles(a, b, c) : noDiff);
   const runtime = observed.runtime;
 
   if (desired.deletionRequested) {
