@@ -9,6 +9,9 @@ import type { GitReader } from './git/git-reader.js';
 import { type BaseVersion, readVersion } from './read-version.js';
 import type { Manifest } from './validation.js';
 
+/** How far back (in commits) a rollback target is looked for. */
+const ROLLBACK_HISTORY_LIMIT = 10_000;
+
 export interface IngestResult {
   version: versions.Version;
   apps: readonly versions.VersionApp[];
@@ -83,22 +86,22 @@ export async function ingestCommit(
   const content = await readVersion(reader, commit, base);
   const t2 = performance.now();
 
-  // Rollback recognition: a changed app whose digest equals an earlier version's in this commit's history.
+  // Rollback recognition: a changed app whose digest equals an earlier version's in this commit's history. One
+  // bounded walk of the history answers for every candidate.
   const rollbacks = new Map<string, number>();
+  const candidates = new Map<string, readonly { id: number; sha: string }[]>();
   for (const app of content.apps) {
     if (!app.valid || app.carriedFromVersionId !== null) continue;
     if (base?.apps.get(app.app)?.digest === app.digest) continue;
-    const candidates = await versions.findVersionsWithDigest(pool, {
-      repositoryId: repository.id,
-      app: app.app,
-      digest: app.digest,
-      excludeSha: sha,
-    });
-    for (const c of candidates) {
-      if (await reader.isAncestor(c.sha, sha)) {
-        rollbacks.set(app.app, c.id);
-        break;
-      }
+    const found = await versions.findVersionsWithDigest(pool, { repositoryId: repository.id, app: app.app, digest: app.digest, excludeSha: sha });
+    if (found.length > 0) candidates.set(app.app, found);
+  }
+  if (candidates.size > 0) {
+    const wanted = new Set([...candidates.values()].flat().map((c) => c.sha));
+    const history = await reader.reachable(commit.parents, wanted, ROLLBACK_HISTORY_LIMIT);
+    for (const [app, found] of candidates) {
+      const match = found.find((c) => history.has(c.sha));
+      if (match) rollbacks.set(app, match.id);
     }
   }
 

@@ -197,3 +197,31 @@ t.test('a branch whose head cannot be read is skipped and retried; the other bra
   t.equal((await env(f, repository.id, 'production'))?.desired_spec.version.sha, good);
   t.same((await versions.listRefs(f.db.pool, repository.id)).map((r) => r.ref), ['main'], 'the broken head is not recorded, so it is retried');
 });
+
+t.test('a broken manifest stalls the branch’s environments; an app removed from the manifest is torn down', async (t) => {
+  const f = await setup(t);
+  const repo = await createRepo(t);
+  const repository = await f.repository({ url: repo.dir });
+  const two = manifest([
+    { name: 'shop', files: ['apps/shop/*.yaml'] },
+    { name: 'blog', files: ['apps/blog/*.yaml'] },
+  ]);
+  const good = await repo.commit('two apps', { 'wharf.yaml': two, 'apps/shop/main.yaml': workflow(1), 'apps/blog/main.yaml': workflow(2) });
+  await f.source.syncLocalRepository(repository, repo.dir);
+  const broken = await repo.commit('typo', { 'wharf.yaml': `${two}  - nme: oops\n` });
+  await f.source.syncLocalRepository(repository, repo.dir);
+  for (const app of ['shop', 'blog']) {
+    const e = await env(f, repository.id, 'production', app);
+    t.equal(e?.desired_spec.version.sha, good, `${app} stays on the last good version`);
+    t.match(
+      e?.conditions.find((c: { type: string }) => c.type === 'Stalled'),
+      { status: 'True', reason: 'InvalidVersion', message: new RegExp(`^version ${broken.slice(0, 7)} is invalid: wharf\\.yaml:\\d+:\\d+ `) },
+    );
+  }
+  await repo.commit('drop blog', { 'wharf.yaml': manifest([{ name: 'shop', files: ['apps/shop/*.yaml'] }]) });
+  await f.source.syncLocalRepository(repository, repo.dir);
+  t.ok((await env(f, repository.id, 'production', 'blog'))?.deletion_requested_at, 'blog is torn down');
+  const shopEnv = await env(f, repository.id, 'production', 'shop');
+  t.notOk(shopEnv?.deletion_requested_at);
+  t.match(shopEnv?.conditions.find((c: { type: string }) => c.type === 'Stalled'), { status: 'False' }, 'shop recovered');
+});

@@ -42,8 +42,8 @@ export interface GitReader {
   hasCommit(sha: string): Promise<boolean>;
   /** Local branches (refs/heads/*), or a remote's branches as fetched (refs/remotes/<remote>/*). */
   listHeads(remote?: string): Promise<Map<string, string>>;
-  /** Commits reachable from `heads`, stopping early once every sha in `wanted` is seen. */
-  reachable(heads: string[], wanted: ReadonlySet<string>): Promise<Set<string>>;
+  /** Commits reachable from `heads`, stopping early once every sha in `wanted` is seen (or after `limit` commits). */
+  reachable(heads: string[], wanted: ReadonlySet<string>, limit?: number): Promise<Set<string>>;
 }
 
 const FILE_MODES = new Set(['100644', '100755']);
@@ -147,12 +147,12 @@ export function createGitReader(gitdir: string): GitReader {
       }
       return heads;
     },
-    async reachable(heads, wanted) {
+    async reachable(heads, wanted, limit = Number.POSITIVE_INFINITY) {
       const seen = new Set<string>();
       const queue = [...heads];
       let found = 0;
-      while (queue.length > 0 && found < wanted.size) {
-        const oid = queue.pop() as string;
+      while (queue.length > 0 && found < wanted.size && seen.size < limit) {
+        const oid = queue.shift() as string;
         if (seen.has(oid)) continue;
         seen.add(oid);
         if (wanted.has(oid)) found++;
