@@ -584,3 +584,9 @@ export async function countUnconverged(db: CommonQueryMethods, ids?: readonly nu
     SELECT count(*)::int AS n FROM environments WHERE observed_generation <> generation
     ${ids ? sql.fragment`AND id = ANY(${sql.array(ids, 'int8')})` : sql.fragment``}`);
 }
+
+/** Benchmarks: how many environments hold a live lease of `owner`. */
+export async function countLeasedBy(db: CommonQueryMethods, owner: string): Promise<number> {
+  return db.oneFirst(sql.type(z.object({ n: z.number() }))`
+    SELECT count(*)::int AS n FROM environments WHERE lease_owner = ${owner} AND lease_expires_at > now()`);
+}
