@@ -26,7 +26,14 @@ export type ServerDeps = {
 const REQUEST_KEYS = new Set(['body', 'query', 'headers', 'path_params', 'method', 'path']);
 const BODYLESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
 const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
-const toJson = (v: unknown) => JSON.stringify(v === undefined ? null : v, (_k, x) => (typeof x === 'bigint' ? Number(x) : x));
+/** JSON without a replacer (much faster); only a value holding a bigint takes the slow path. */
+function toJson(v: unknown): string {
+  try {
+    return JSON.stringify(v === undefined ? null : v);
+  } catch {
+    return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? Number(x) : x));
+  }
+}
 
 function parseQuery(search: string): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
