@@ -3,7 +3,6 @@ import type { Diagnostic } from '@wharf/contracts';
 /** Codes from docs/diagnostics.md for problems found before a file reaches the validator. */
 export const SOURCE_CODES = {
   FileTooLarge: 'WHARF101',
-  NoAppFiles: 'WHARF142',
   NoManifest: 'WHARF143',
   UnreadableFile: 'WHARF150',
 } as const;

@@ -8,6 +8,7 @@ import { canonicalJson, sha256Digest } from './canonical-json.js';
 import { fileDiagnostic, SOURCE_CODES } from './diagnostics.js';
 import type { CommitInfo, GitReader, TreeFile } from './git/git-reader.js';
 import {
+  appFileDiagnostics,
   appFilePaths,
   defaultManifest,
   LIMITS,
@@ -120,18 +121,10 @@ async function readApp(
 ): Promise<AppResult> {
   const byPath = new Map(allFiles.map((f) => [f.path, f]));
   const paths = appFilePaths(app, [...byPath.keys()]);
-  const diagnostics: Diagnostic[] = [];
   const files: { path: string; content: string }[] = [];
-  if (paths.length === 0) {
-    diagnostics.push(
-      fileDiagnostic(
-        manifestFile,
-        SOURCE_CODES.NoAppFiles,
-        `App "${app.name}": no file in the repository matches ${app.files.map((f) => JSON.stringify(f)).join(', ')}: fix the paths or add the files.`,
-      ),
-    );
-  }
-  for (const p of paths) {
+  // No file, or more files than an app may have: said against the manifest, and nothing is read.
+  const diagnostics: Diagnostic[] = appFileDiagnostics(manifestFile, app, paths, LIMITS.maxFilesPerApp);
+  for (const p of diagnostics.length > 0 ? [] : paths) {
     const read = await readFileText(reader, byPath.get(p) as TreeFile);
     if (read.diagnostic) diagnostics.push(read.diagnostic);
     else files.push({ path: p, content: read.content ?? '' });
@@ -164,7 +157,8 @@ export async function readVersion(reader: GitReader, commit: CommitInfo, base: B
   } else {
     ({ manifest, diagnostics: manifestDiagnostics } = await readManifest(reader, commit));
   }
-  const manifestFile = MANIFEST_FILENAMES[0];
+  const root = new Set((await reader.listRoot(commit.tree)).map((e) => e.path));
+  const manifestFile = MANIFEST_FILENAMES.find((n) => root.has(n)) ?? MANIFEST_FILENAMES[0];
   const apps: AppResult[] = [];
   const validated: string[] = [];
   let allFiles: TreeFile[] | undefined;

@@ -3,6 +3,7 @@
  * reads files, refuses what cannot be read, and hands the rest to these functions.
  */
 export {
+  appFileDiagnostics,
   appFilePaths,
   defaultManifest,
   LIMITS,

@@ -167,6 +167,18 @@ t.test('bad input becomes diagnostics on the version', async (t) => {
   t.equal(app.get('good')?.valid, true, 'one broken app does not spoil the others');
   t.equal(app.get('big')?.spec, null, 'an invalid app has no spec to deploy');
 
+  const many: Record<string, string> = {
+    'wharf.yaml': manifest([
+      { name: 'many', files: ['many/*.yaml'] },
+      { name: 'none', files: ['nothing/*.yaml'] },
+    ]),
+  };
+  for (let i = 0; i < 65; i++) many[`many/f${i}.yaml`] = workflow(1000 + i);
+  const counted = await f.source.ingest(repository, 'main', await repo.commit('too many files', many));
+  const byName = new Map(counted.apps.map((a) => [a.app, a]));
+  t.match(byName.get('many')?.diagnostics, [{ code: 'WHARF104', file: 'wharf.yaml', message: /65 files/ }], 'too many files per app');
+  t.match(byName.get('none')?.diagnostics, [{ code: 'WHARF142', file: 'wharf.yaml' }], 'globs matching nothing');
+
   // Packed objects (after gc) are sized from the pack without inflating them.
   await repo.git('gc', '-q', '--aggressive');
   const repacked = await f.repository({ url: repo.dir, name: 'repacked' });
