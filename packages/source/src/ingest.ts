@@ -72,10 +72,12 @@ export async function ingestCommit(
   deps: { pool: DatabasePool; log: Logger },
   reader: GitReader,
   repository: repositories.Repository,
-  ref: string | null,
+  fullRef: string | null,
   sha: string,
 ): Promise<IngestResult> {
   const { pool } = deps;
+  // Branches are recorded by name (`main`), as syncs see them; other refs (`refs/pull/7/head`) in full.
+  const ref = fullRef?.startsWith('refs/heads/') ? fullRef.slice('refs/heads/'.length) : fullRef;
   const existing = await versions.findVersion(pool, repository.id, sha);
   if (existing) return { version: existing, apps: await versions.listVersionApps(pool, existing.id), created: false, validated: [] };
 
