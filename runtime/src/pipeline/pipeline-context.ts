@@ -7,13 +7,15 @@ export type Json = Record<string, unknown>;
 export class PipelineContext {
   readonly current: Json;
   readonly steps: Record<string, Json> = {};
-  private cached: Json | null = null;
+  /** Kept up to date on each merge rather than rebuilt per template: it is on every request's hot path. */
+  private readonly view: Json;
 
   constructor(
     readonly trigger: Json,
     readonly meta: Json,
   ) {
     this.current = { ...trigger };
+    this.view = { ...trigger, steps: this.steps, trigger, meta };
   }
 
   /** Records a step's output under steps.<name> and merges it into the current values. */
@@ -21,13 +23,17 @@ export class PipelineContext {
     if (!output) return;
     this.steps[stepName] = output;
     Object.assign(this.current, output);
-    this.cached = null;
+    Object.assign(this.view, output);
+    if ('steps' in output || 'trigger' in output || 'meta' in output) {
+      this.view.steps = this.steps;
+      this.view.trigger = this.trigger;
+      this.view.meta = this.meta;
+    }
   }
 
   /** The data object templates are evaluated against. */
   data(): Json {
-    if (!this.cached) this.cached = { ...this.current, steps: this.steps, trigger: this.trigger, meta: this.meta };
-    return this.cached;
+    return this.view;
   }
 
   /** Resolves a dotted path such as `steps.get-item.row` or `body.title`; `.` is the whole current map. */
