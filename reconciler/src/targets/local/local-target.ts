@@ -159,7 +159,7 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
       if (probe.ok && probe.digest === env.digest) return;
       last = probe.ok ? `reports digest ${probe.digest}` : probe.message;
       await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 250);
+      delay = Math.min(delay * 2, 50);
     }
     throw new GenericError(unhealthyMessage(s, env, `did not become healthy within ${Math.round(healthTimeoutMs / 1000)}s (${last})`), {
       reason: REASONS.RuntimeUnhealthy,

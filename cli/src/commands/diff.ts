@@ -1,0 +1,55 @@
+/** `wharf diff ENV`: the plan for an environment, desired against what is rolled out, as the PR's plan check shows it. */
+import { parseArgs } from 'node:util';
+import { plan, renderPlan, type WorkflowAppSpec } from '@wharf/contracts';
+import { type EnvironmentCommandIO, resolveEnvironment } from './status.js';
+
+export const diffSummary = 'show what a rollout of an environment would change';
+export const diffHelp = `Usage: wharf diff ENV [--app APP] [--json]
+
+Prints the plan for environment ENV (ENV, APP/ENV or ENV--APP): the action (create, update, restart, delete, noop)
+with its reason, and the workflow configuration that changes: files, modules, pipelines, workflows, routes and
+triggers added, removed or changed, by name. It compares the desired version with the one last rolled out; it does
+not touch the running environment.`;
+
+export async function runDiff(argv: string[], io: EnvironmentCommandIO): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { help: { type: 'boolean', short: 'h' }, app: { type: 'string' }, json: { type: 'boolean' } },
+  });
+  if (values.help) {
+    io.stdout(`${diffHelp}\n`);
+    return 0;
+  }
+  const [ref] = positionals;
+  if (!ref || positionals.length > 1) {
+    io.stderr(`${diffHelp}\n`);
+    return 2;
+  }
+  const found = await resolveEnvironment(io.pool, ref, values.app);
+  if ('error' in found) {
+    io.stderr(`${found.error}\n`);
+    return 1;
+  }
+  const e = found.env;
+  const p = plan(
+    {
+      generation: e.generation,
+      digest: e.desired_digest,
+      spec: (e.desired_spec ?? null) as WorkflowAppSpec | null,
+      deletionRequested: e.deletion_requested,
+    },
+    {
+      generation: e.observed_generation,
+      digest: e.observed_digest,
+      spec: (e.observed_spec ?? null) as WorkflowAppSpec | null,
+      runtime: null,
+    },
+  );
+  if (values.json) {
+    io.stdout(`${JSON.stringify({ app: e.app, environment: e.name, ...p }, null, 2)}\n`);
+    return 0;
+  }
+  io.stdout(`${renderPlan(p, { title: `${e.app}/${e.name}` })}\n`);
+  return 0;
+}

@@ -1,0 +1,135 @@
+/**
+ * `wharf status`: every environment with its app, the version running, Ready, age and URL; `--json` for scripts.
+ * Also home of the environment lookup shared by diff, logs, suspend and resume.
+ */
+import { parseArgs } from 'node:util';
+import { environments, type DatabasePool } from '@wharf/store';
+
+export interface EnvironmentCommandIO {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  cwd: string;
+  pool: DatabasePool;
+  /** Ends `wharf logs --follow`. */
+  signal?: AbortSignal;
+}
+
+export const statusSummary = 'list environments: app, version, Ready, age, URL';
+export const statusHelp = `Usage: wharf status [--app APP] [--json]
+
+Lists every environment: its app, the commit it runs (and the one it is moving to), whether it is Ready (with the
+reason when not), how old it is and its URL.`;
+
+type Summary = environments.EnvironmentSummary;
+
+interface ConditionLike {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+}
+
+export const conditionOf = (e: Summary, type: string): ConditionLike | undefined =>
+  e.conditions.find((c) => c.type === type) as ConditionLike | undefined;
+
+/** `ENV`, `APP/ENV` or `ENV--APP` (the router host label), plus `--app`. */
+export async function resolveEnvironment(
+  pool: DatabasePool,
+  ref: string,
+  app: string | undefined,
+): Promise<{ env: Summary } | { error: string }> {
+  const candidates: { name: string; app?: string }[] = [{ name: ref, app }];
+  const slash = ref.indexOf('/');
+  if (slash > 0) candidates.unshift({ app: ref.slice(0, slash), name: ref.slice(slash + 1) });
+  const dashes = ref.lastIndexOf('--');
+  if (dashes > 0) candidates.push({ name: ref.slice(0, dashes), app: ref.slice(dashes + 2) });
+  for (const c of candidates) {
+    const found = await environments.findEnvironmentsByName(pool, { name: c.name, ...(c.app ? { app: c.app } : {}) });
+    if (found.length === 1 && found[0]) return { env: found[0] };
+    if (found.length > 1) {
+      return { error: `${ref} is ambiguous: it exists in apps ${found.map((f) => f.app).join(', ')}; add --app APP or write APP/${c.name}` };
+    }
+  }
+  return { error: `no environment named ${ref}` };
+}
+
+const short = (sha: string | null) => (sha ? sha.slice(0, 7) : '-');
+
+export function age(fromIso: string, now: Date): string {
+  const s = Math.max(0, Math.floor((now.getTime() - new Date(fromIso).getTime()) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7_200) return `${Math.floor(s / 60)}m`;
+  if (s < 172_800) return `${Math.floor(s / 3_600)}h`;
+  return `${Math.floor(s / 86_400)}d`;
+}
+
+export function readyText(e: Summary): string {
+  if (e.deletion_requested) return 'Deleting';
+  if (e.suspended) return 'Suspended';
+  const ready = conditionOf(e, 'Ready');
+  const stalled = conditionOf(e, 'Stalled');
+  if (stalled?.status === 'True') return `Stalled (${stalled.reason})`;
+  if (!ready) return e.observed_generation < e.generation ? 'Progressing' : 'Unknown';
+  if (ready.status === 'True') return e.observed_generation < e.generation ? 'True (updating)' : 'True';
+  return `${ready.status} (${ready.reason})`;
+}
+
+export function versionText(e: Summary): string {
+  const running = short(e.observed_sha ?? (e.observed_digest ? e.observed_digest.replace(/^sha256:/, '') : null));
+  const desired = short(e.desired_sha);
+  if (e.observed_digest === e.desired_digest || !e.desired_digest) return running;
+  return `${running} → ${desired}`;
+}
+
+export async function runStatus(argv: string[], io: EnvironmentCommandIO): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { help: { type: 'boolean', short: 'h' }, app: { type: 'string' }, json: { type: 'boolean' } },
+  });
+  if (values.help) {
+    io.stdout(`${statusHelp}\n`);
+    return 0;
+  }
+  const all = await environments.listEnvironments(io.pool);
+  const rows = values.app ? all.filter((e) => e.app === values.app) : all;
+  if (values.json) {
+    io.stdout(
+      `${JSON.stringify(
+        rows.map((e) => ({
+          app: e.app,
+          environment: e.name,
+          kind: e.kind,
+          target: e.target,
+          ready: readyText(e),
+          version: { running: e.observed_sha, runningDigest: e.observed_digest, desired: e.desired_sha, desiredDigest: e.desired_digest },
+          generation: e.generation,
+          observedGeneration: e.observed_generation,
+          url: e.url,
+          suspended: e.suspended,
+          driftMode: e.drift_mode,
+          conditions: e.conditions,
+          createdAt: e.created_at,
+          lastReconciledAt: e.last_reconciled_at,
+        })),
+        null,
+        2,
+      )}\n`,
+    );
+    return 0;
+  }
+  if (rows.length === 0) {
+    io.stdout('no environments yet\n');
+    return 0;
+  }
+  const now = new Date();
+  const table = [
+    ['APP', 'ENV', 'VERSION', 'READY', 'AGE', 'URL'],
+    ...rows.map((e) => [e.app, e.name, versionText(e), readyText(e), age(e.created_at, now), e.url ?? '-']),
+  ];
+  const widths = table[0]?.map((_, i) => Math.max(...table.map((r) => (r[i] ?? '').length))) ?? [];
+  for (const r of table) io.stdout(`${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')}\n`);
+  const failing = rows.filter((e) => conditionOf(e, 'Degraded')?.status === 'True');
+  for (const e of failing) io.stdout(`\n${e.app}/${e.name}: ${conditionOf(e, 'Degraded')?.message ?? ''}\n`);
+  return 0;
+}

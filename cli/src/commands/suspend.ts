@@ -1,0 +1,45 @@
+/** `wharf suspend ENV` and `wharf resume ENV`: stop and restart reconciling one environment. */
+import { parseArgs } from 'node:util';
+import { environments } from '@wharf/store';
+import { type EnvironmentCommandIO, resolveEnvironment } from './status.js';
+
+export const suspendSummary = 'stop reconciling an environment (it keeps running as it is)';
+export const resumeSummary = 'reconcile a suspended environment again, at once';
+export const suspendHelp = `Usage: wharf suspend ENV [--app APP]
+       wharf resume ENV [--app APP]
+
+suspend: Wharf stops reconciling ENV: new commits, drift and retries wait. What runs keeps running.
+resume: reconciles ENV again, right away.`;
+
+async function setSuspended(argv: string[], io: EnvironmentCommandIO, suspended: boolean): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { help: { type: 'boolean', short: 'h' }, app: { type: 'string' } },
+  });
+  if (values.help) {
+    io.stdout(`${suspendHelp}\n`);
+    return 0;
+  }
+  const [ref] = positionals;
+  if (!ref || positionals.length > 1) {
+    io.stderr(`${suspendHelp}\n`);
+    return 2;
+  }
+  const found = await resolveEnvironment(io.pool, ref, values.app);
+  if ('error' in found) {
+    io.stderr(`${found.error}\n`);
+    return 1;
+  }
+  const e = found.env;
+  if (e.suspended === suspended) {
+    io.stdout(`${e.app}/${e.name} is already ${suspended ? 'suspended' : 'reconciled'}\n`);
+    return 0;
+  }
+  await environments.setSuspended(io.pool, e.id, suspended);
+  io.stdout(suspended ? `${e.app}/${e.name} suspended: Wharf leaves it as it is until \`wharf resume ${ref}\`\n` : `${e.app}/${e.name} resumed\n`);
+  return 0;
+}
+
+export const runSuspend = (argv: string[], io: EnvironmentCommandIO): Promise<number> => setSuspended(argv, io, true);
+export const runResume = (argv: string[], io: EnvironmentCommandIO): Promise<number> => setSuspended(argv, io, false);

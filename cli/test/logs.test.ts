@@ -1,0 +1,52 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { environments, repositories, tenants } from '@wharf/store';
+import { createTestDatabase, tinyRuntimeCommand } from '@wharf/testkit';
+import { createLocalTarget, createReconciler } from '@wharf/reconciler';
+import pino from 'pino';
+import t from 'tap';
+import { runLogs } from '../src/commands/logs.js';
+
+t.test('wharf logs prints the runtime output and follows it', async (t) => {
+  const db = await createTestDatabase(t);
+  const stateDir = await mkdtemp(path.join(tmpdir(), 'wharf-cli-logs-'));
+  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const local = await createLocalTarget({ stateDir, runtimeCommand: tinyRuntimeCommand(), log: pino({ level: 'silent' }), stopGraceMs: 1_000 });
+  t.teardown(() => local.close());
+  const tenant = await tenants.upsertTenant(db.pool, { kind: 'local', externalId: 'me', name: 'me' });
+  const repo = await repositories.upsertRepository(db.pool, { tenantId: tenant.id, provider: 'local', fullName: 'me/r', url: 'file:///r', defaultBranch: 'main' });
+  await environments.seedEnvironments(db.pool, [
+    {
+      tenantId: tenant.id,
+      repositoryId: repo.id,
+      app: 'shop',
+      name: 'production',
+      target: 'local',
+      digest: 'sha256:abc',
+      spec: { app: 'shop', environment: 'production', version: { sha: 'a'.repeat(40), digest: 'sha256:abc' }, files: [{ path: 'app.yaml', content: '# echo: hi\n' }], runtime: {}, replicas: 1, env: [] },
+    },
+  ]);
+  await createReconciler({ pool: db.pool, targets: { local }, log: pino({ level: 'silent' }) }).reconcileOnce();
+  let out = '';
+  let err = '';
+  const io = { stdout: (s: string) => (out += s), stderr: (s: string) => (err += s), cwd: '/', pool: db.pool };
+  t.equal(await runLogs(['production'], io), 0, err);
+  t.match(out, /wharf  started pid \d+/);
+  t.match(out, /stderr tiny runtime starting: 1 config file\(s\), digest sha256:abc/);
+  t.match(out, /stdout listening http:\/\/127\.0\.0\.1:\d+/);
+  out = '';
+  t.equal(await runLogs(['production', '--lines', '1'], io), 0);
+  t.equal(out.trim().split('\n').length, 1, '--lines limits the output');
+
+  out = '';
+  const controller = new AbortController();
+  const following = runLogs(['production', '--follow'], { ...io, signal: controller.signal });
+  await new Promise((r) => setTimeout(r, 300));
+  process.kill(local.pidOf(1) ?? 0, 'SIGKILL');
+  const deadline = Date.now() + 15_000;
+  while (!/runtime exited/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  controller.abort();
+  t.equal(await following, 0);
+  t.match(out, /wharf  runtime exited with code null; restarting in \d+ ms/, 'follow shows new lines as they come');
+});
