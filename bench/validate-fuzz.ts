@@ -1,7 +1,8 @@
 /**
  * Fuzzing the validator: random mutations of the engine's upstream examples (lines deleted, duplicated,
  * swapped, re-indented, YAML punctuation and anchors inserted, scalars replaced, files truncated).
- * Every result must be a list of well-formed diagnostics; no exception may escape.
+ * Every result must be a list of well-formed diagnostics; no exception may escape. Inputs (up to 1,000
+ * lines) over 50 ms are timed three more times: `over_50ms_on_rerun` counts those still slow at their best.
  * Bounded: WHARF_FUZZ_COUNT or argv[2] mutations (default 100,000), stopping early after 10 minutes.
  * Usage: npm run bench -- validate-fuzz [count] [seed]
  */
@@ -131,6 +132,7 @@ let maxMs = 0;
 let maxLines = 0;
 let slowFirst = 0;
 let slowConfirmed = 0;
+let maxRerunMs = 0;
 let withErrors = 0;
 let done = 0;
 const samples: string[] = [];
@@ -157,8 +159,10 @@ for (; done < COUNT && performance.now() - started < BUDGET_MS; done++) {
     }
     if (ms > SLOW_MS && lines <= 1000) {
       slowFirst++;
-      // a second measurement separates a slow input from a garbage-collection or scheduling pause
-      if (time().ms > SLOW_MS) slowConfirmed++;
+      // the best of three more runs separates a slow input from a garbage-collection or scheduling pause
+      const best = Math.min(time().ms, time().ms, time().ms);
+      if (best > SLOW_MS) slowConfirmed++;
+      if (best > maxRerunMs) maxRerunMs = best;
     }
   } catch (err) {
     escaped++;
@@ -180,6 +184,7 @@ console.log(
     max_ms_lines: maxLines,
     over_50ms: slowFirst,
     over_50ms_on_rerun: slowConfirmed,
+    max_rerun_ms: Math.round(maxRerunMs * 10) / 10,
     mean_ms: Math.round((totalMs / Math.max(1, done)) * 100) / 100,
     total_s: Math.round(totalMs / 100) / 10,
   }),
