@@ -54,6 +54,7 @@ t.test('a working copy is watched live: commits, new branches, pack-refs and bra
     (await envs(f, repository.id)).find((e) => e.branch === 'feature/x' && e.deletion_requested_at),
   );
   t.ok(torn);
+  await watcher.idle();
   t.equal((await versions.listRefs(f.db.pool, repository.id)).length, 1, 'only main is left');
   t.notOk((await envs(f, repository.id)).find((e) => e.name === 'production')?.deletion_requested_at);
 });
