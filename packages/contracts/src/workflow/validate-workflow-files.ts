@@ -7,6 +7,7 @@ import { CODES } from '../codes.js';
 import type { Diagnostic } from '../diagnostic.js';
 import { LIMITS, type Limits } from '../limits.js';
 import { compareDiagnostics, diagnosticAt } from '../yaml/diagnostic-at.js';
+import { headRange } from '../yaml/locate.js';
 import { parseYamlFile } from '../yaml/parse-yaml-file.js';
 import { checkConfigSchema } from './check-config-schema.js';
 import { runSemanticChecks } from './semantic/run-semantic-checks.js';
@@ -58,6 +59,17 @@ export function validateWorkflowFiles(
         );
       }
       parsed.documents.forEach((document, index) => {
+        if (index === 1) {
+          diagnostics.push(
+            diagnosticAt(
+              file.path,
+              parsed.lineCounter,
+              headRange(document.doc.contents ?? undefined),
+              CODES.ExtraDocument,
+              'The Workflow engine reads only the first YAML document of a file and ignores this one: move it into a file of its own and list that file in wharf.yaml.',
+            ),
+          );
+        }
         if (!document.ok) return;
         documents.push({ path: file.path, value: document.value });
         const config: ConfigDocument = {
