@@ -129,7 +129,13 @@ export async function runStatus(argv: string[], io: EnvironmentCommandIO): Promi
   ];
   const widths = table[0]?.map((_, i) => Math.max(...table.map((r) => (r[i] ?? '').length))) ?? [];
   for (const r of table) io.stdout(`${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')}\n`);
-  const failing = rows.filter((e) => conditionOf(e, 'Degraded')?.status === 'True');
-  for (const e of failing) io.stdout(`\n${e.app}/${e.name}: ${conditionOf(e, 'Degraded')?.message ?? ''}\n`);
+  // Why an environment is not serving its desired version: an invalid version (Stalled, with file:line:col) or a
+  // failing rollout (Degraded, with the runtime's last lines).
+  for (const e of rows) {
+    for (const type of ['Stalled', 'Degraded'] as const) {
+      const c = conditionOf(e, type);
+      if (c?.status === 'True') io.stdout(`\n${e.app}/${e.name} ${type} (${c.reason}): ${c.message ?? ''}\n`);
+    }
+  }
   return 0;
 }

@@ -71,7 +71,7 @@ export async function freePort(): Promise<number> {
  * A directory below a private parent (mode 700 temp dirs, /root) is unreachable: fall back to a directory under
  * the system temp dir keyed by the requested path, and say so.
  */
-async function reachableDataDir(requested: string, log: Logger): Promise<string> {
+export async function reachableDataDir(requested: string, log?: Logger): Promise<string> {
   if (userInfo().uid !== 0) return requested;
   let dir = path.dirname(path.resolve(requested));
   for (;;) {
@@ -79,7 +79,7 @@ async function reachableDataDir(requested: string, log: Logger): Promise<string>
     if (info && (info.mode & 0o001) === 0) {
       const key = createHash('sha256').update(path.resolve(requested)).digest('hex').slice(0, 12);
       const fallback = path.join(tmpdir(), `wharf-pg-${key}`);
-      log.warn({ requested, fallback, blockedBy: dir }, 'data directory not reachable by the postgres user; using fallback');
+      log?.warn({ requested, fallback, blockedBy: dir }, 'data directory not reachable by the postgres user; using fallback');
       return fallback;
     }
     const parent = path.dirname(dir);
@@ -181,6 +181,21 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       await pg.stop();
     },
   };
+}
+
+/**
+ * The connection string of an embedded server started by another process (a running `wharf up`), read from
+ * its postmaster.pid and password file; undefined when no server runs there.
+ */
+export async function runningEmbeddedUrl(requestedDataDir: string): Promise<string | undefined> {
+  const dataDir = await reachableDataDir(requestedDataDir);
+  const pidFile = await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
+  if (!pidFile) return undefined;
+  const [pidLine, , , portLine] = pidFile.split('\n');
+  const pid = Number.parseInt(pidLine ?? '', 10);
+  if (!Number.isInteger(pid) || !(await pidAlive(pid))) return undefined;
+  const password = await readFile(path.join(path.dirname(dataDir), PASSWORD_FILE), 'utf8').catch(() => '');
+  return `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${portLine?.trim()}/postgres`;
 }
 
 /** Used by tests that need to know whether a server process is still running. */

@@ -1,0 +1,48 @@
+import { parseArgs } from 'node:util';
+import { historyView } from '@wharf/store';
+import { openStore } from '../connect.js';
+import type { CommandIO } from './io.js';
+
+export const historySummary = 'list the rollouts of an environment, rollbacks named as such';
+export const historyHelp = `Usage: wharf history ENV [--app APP] [--limit N] [--json]
+
+Lists the latest rollouts of environment ENV (e.g. production), newest first: the commit deployed, and for a
+rollback the commit it returned to ("rollback to 4eb6b0e (First version)").`;
+
+export async function runHistory(argv: string[], io: CommandIO): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { help: { type: 'boolean', short: 'h' }, app: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
+  });
+  if (values.help) {
+    io.stdout(`${historyHelp}\n`);
+    return 0;
+  }
+  const [name] = positionals;
+  if (!name || positionals.length > 1) {
+    io.stderr(`${historyHelp}\n`);
+    return 2;
+  }
+  const pool = await openStore(io.env, io.cwd);
+  try {
+    const rows = await historyView.listRollouts(pool, { name, app: values.app, limit: Number(values.limit ?? 20) });
+    if (values.json) {
+      io.stdout(`${JSON.stringify(rows.map((r) => ({ ...r, description: historyView.describeRollout(r) })), null, 2)}\n`);
+      return 0;
+    }
+    if (rows.length === 0) {
+      io.stdout(`no rollouts of ${name} yet\n`);
+      return 0;
+    }
+    io.stdout(`${'APP'.padEnd(12)} ${'ENV'.padEnd(14)} ${'GEN'.padEnd(4)} ${'RESULT'.padEnd(11)} ${'STARTED'.padEnd(20)} WHAT\n`);
+    for (const r of rows) {
+      io.stdout(
+        `${r.app.padEnd(12)} ${r.environment.padEnd(14)} ${String(r.generation).padEnd(4)} ${r.result.padEnd(11)} ${r.started_at.slice(0, 19).replace('T', ' ').padEnd(20)} ${historyView.describeRollout(r)}${r.result === 'failed' && r.message ? `: ${r.message.split('\n')[0]}` : ''}\n`,
+      );
+    }
+    return 0;
+  } finally {
+    await pool.end();
+  }
+}
