@@ -32,7 +32,7 @@ t.test('wharf logs prints the runtime output and follows it', async (t) => {
   let err = '';
   const io = { stdout: (s: string) => (out += s), stderr: (s: string) => (err += s), cwd: '/', pool: db.pool };
   t.equal(await runLogs(['production'], io), 0, err);
-  t.match(out, /wharf  started pid \d+/);
+  t.match(out, /wharf {2}started pid \d+/);
   t.match(out, /stderr tiny runtime starting: 1 config file\(s\), digest sha256:abc/);
   t.match(out, /stdout listening http:\/\/127\.0\.0\.1:\d+/);
   out = '';
@@ -48,5 +48,5 @@ t.test('wharf logs prints the runtime output and follows it', async (t) => {
   while (!/runtime exited/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   controller.abort();
   t.equal(await following, 0);
-  t.match(out, /wharf  runtime exited with code null; restarting in \d+ ms/, 'follow shows new lines as they come');
+  t.match(out, /wharf {2}runtime exited with code null; restarting in \d+ ms/, 'follow shows new lines as they come');
 });

@@ -38,7 +38,7 @@ t.test('wharf status: table and --json with what a user needs to see', async (t)
   t.match(lines[0], /^APP\s+ENV\s+VERSION\s+READY\s+AGE\s+URL$/);
   t.match(out, /shop\s+pr-4\s+-\s+→ 2222222\s+False \(ApplyFailed\)\s+\d+s\s+-/);
   t.match(out, /shop\s+production\s+1111111\s+True\s+\d+s\s+memory:\/\/shop\/production/);
-  t.match(out, /shop\/pr-4: port 8080 already in use/, 'the failure says why');
+  t.match(out, /shop\/pr-4 Degraded \(ApplyFailed\): port 8080 already in use/, 'the failure says why');
   out = '';
   t.equal(await runStatus(['--json'], io), 0);
   const json = JSON.parse(out) as Record<string, unknown>[];

@@ -8,10 +8,6 @@ const parseRows =
   <S extends z.ZodTypeAny>(schema: S) =>
   (rows: readonly unknown[]): z.output<S>[] =>
     rows.map((r) => schema.parse(r));
-const parseRow =
-  <S extends z.ZodTypeAny>(schema: S) =>
-  (row: unknown): z.output<S> | null =>
-    row === null ? null : schema.parse(row);
 
 export const HISTORY_RESULTS = ['in_progress', 'succeeded', 'failed', 'superseded'] as const;
 export type HistoryResult = (typeof HISTORY_RESULTS)[number];

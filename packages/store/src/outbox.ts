@@ -8,10 +8,6 @@ const parseRows =
   <S extends z.ZodTypeAny>(schema: S) =>
   (rows: readonly unknown[]): z.output<S>[] =>
     rows.map((r) => schema.parse(r));
-const parseRow =
-  <S extends z.ZodTypeAny>(schema: S) =>
-  (row: unknown): z.output<S> | null =>
-    row === null ? null : schema.parse(row);
 
 export interface NewOutboxRow {
   tenantId: number;

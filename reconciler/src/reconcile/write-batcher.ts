@@ -22,7 +22,7 @@ export function createWriteBatcher<I, R>(options: {
   flush(items: I[]): Promise<R[]>;
 }): WriteBatcher<I, R> {
   type Pending = { item: I; resolve(r: R): void; reject(e: unknown): void };
-  let queue: Pending[] = [];
+  const queue: Pending[] = [];
   let timer: NodeJS.Timeout | undefined;
   let active = 0;
   let closed = false;
@@ -39,7 +39,7 @@ export function createWriteBatcher<I, R>(options: {
       for (;;) {
         try {
           const results = await options.flush(batch.map((p) => p.item));
-          batch.forEach((p, i) => p.resolve(results[i] as R));
+          for (const [i, p] of batch.entries()) p.resolve(results[i] as R);
           return;
         } catch (err) {
           if (closed) {

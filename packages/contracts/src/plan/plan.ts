@@ -98,10 +98,10 @@ export function plan(desired: DesiredState, observed: ObservedState, options: Pl
 
   const diff = diffConfig(app, observed.spec?.files ?? null, desired.spec.files);
   if (observed.digest !== desired.digest) {
-    if (observed.digest === null && (!runtime || !runtime.exists)) {
+    if (observed.digest === null && !runtime?.exists) {
       return { actions: one('create', PLAN_REASONS.NewEnvironment, `deploy ${short(desired.digest)}`), diff };
     }
-    if (runtime && runtime.exists && runtime.healthy && runtime.digest === desired.digest) {
+    if (runtime?.exists && runtime.healthy && runtime.digest === desired.digest) {
       return {
         actions: one('noop', PLAN_REASONS.GenerationOnly, `${short(desired.digest)} is already running`),
         diff: noDiff,
