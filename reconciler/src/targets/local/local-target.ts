@@ -68,7 +68,9 @@ const DESIRED = 'desired.json';
 
 async function defaultRuntimeCommand(): Promise<string[]> {
   const specifier = '@wharf/runtime';
-  const mod = (await import(specifier).catch(() => ({}))) as { RUNTIME_BIN?: string };
+  const mod = (await import(specifier).catch(() => ({}))) as { RUNTIME_BIN?: string; runtimeLaunchCommand?: () => Promise<string[]> };
+  // The bundled runtime starts with plain node, a second faster than through the TypeScript loader.
+  if (mod.runtimeLaunchCommand) return mod.runtimeLaunchCommand();
   if (!mod.RUNTIME_BIN) {
     throw new StalledError('no runtime command configured and @wharf/runtime does not export RUNTIME_BIN', { reason: REASONS.ApplyFailed });
   }
