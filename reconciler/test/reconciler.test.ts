@@ -257,3 +257,20 @@ t.test('a rollout that takes a while shows Progressing and an in-progress histor
   t.same((await history.listHistory(db.pool, id)).map((h) => h.result), ['succeeded']);
   t.same((await outbox.listOutboxForEnvironment(db.pool, id)).map((o) => o.payload.state), ['in_progress', 'success']);
 });
+
+t.test('gauges: environments by condition and queue depth', async (t) => {
+  const db = await createTestDatabase(t);
+  const registry = new Registry();
+  const rec = make({ pool: db.pool, databaseUrl: db.url, targets: { memory: createMemoryTarget() }, registry, metricsIntervalMs: 100 });
+  await seedEnvs(db.pool, ['a', 'b']);
+  await seedEnvs(db.pool, ['c'], { target: 'nowhere', app: 'other' });
+  await rec.start();
+  t.teardown(() => rec.stop());
+  const text = await waitFor('gauges', async () => {
+    const m = await registry.metrics();
+    return /wharf_environments\{condition="Ready"\} 2/.test(m) && /wharf_environments\{condition="Stalled"\} 1/.test(m) ? m : undefined;
+  });
+  t.match(text, /wharf_queue_depth 0/);
+  t.match(text, /wharf_reconcile_duration_seconds_count\{result="success"\} 2/);
+  t.match(text, /wharf_reconcile_total\{result="stalled"\} 1/);
+});
