@@ -148,7 +148,7 @@ export async function applyBranchHead(
   });
 }
 
-/** Which environment a branch head drives: production for the production branch, a slug-named preview otherwise. */
-export function productionBranchOf(repository: repositories.Repository, version: versions.Version | null): string {
-  return (version?.manifest as Manifest | null)?.productionBranch ?? repository.default_branch;
+/** The production branch a manifest names; the repository's default branch without a readable manifest. */
+export function productionBranchOf(repository: repositories.Repository, manifest: Manifest | null): string {
+  return manifest?.productionBranch ?? repository.default_branch;
 }

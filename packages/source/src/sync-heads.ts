@@ -8,6 +8,7 @@ import { SlonikError } from 'slonik';
 import { branchSlug } from './branch-slug.js';
 import { applyBranchHead, type DesiredChange, productionBranchOf } from './desired-state.js';
 import type { GitReader } from './git/git-reader.js';
+import type { Manifest } from './validation.js';
 import { type IngestResult, ingestCommit } from './ingest.js';
 
 export interface SyncResult {
@@ -37,15 +38,27 @@ export async function syncHeads(
   const { pool, log } = deps;
   const stored = new Map((await versions.listRefs(pool, repository.id)).map((r) => [r.ref, r.sha]));
   const result: SyncResult = { ingested: [], changes: [], deletedBranches: [], forcePushed: [], failed: [], unreachable: 0 };
-  // The production branch first: previews of other branches are named after it.
+  // The default branch first: its manifest says which branch is production (the last readable one while it is broken).
   const ordered = [...heads].sort(([a], [b]) => Number(b === repository.default_branch) - Number(a === repository.default_branch));
+  const productionOf = async () =>
+    productionBranchOf(repository, (await versions.latestManifest(pool, repository.id, repository.default_branch)) as Manifest | null);
+  let production: string | undefined;
   for (const [branch, sha] of ordered) {
     const before = stored.get(branch);
     if (before === sha) continue;
+    production ??= await productionOf();
+    // Without branch previews (GitHub: pull requests get previews instead) only production's head is ingested.
+    if (!options.branchPreviews && branch !== production && branch !== repository.default_branch) {
+      await versions.saveRef(pool, { tenantId: repository.tenant_id, repositoryId: repository.id, ref: branch, sha });
+      continue;
+    }
     try {
       const ingested = await ingestCommit(deps, reader, repository, branch, sha);
       result.ingested.push(ingested);
-      const production = productionBranchOf(repository, ingested.version);
+      if (branch === repository.default_branch) {
+        const manifest = ingested.version.manifest as Manifest | null;
+        production = manifest ? productionBranchOf(repository, manifest) : await productionOf();
+      }
       const isProduction = branch === production;
       if (isProduction || options.branchPreviews) {
         const changes = await applyBranchHead(pool, {

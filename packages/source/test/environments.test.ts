@@ -109,6 +109,33 @@ t.test('the production branch comes from the manifest; every other branch is a p
   for (const s of slugs) t.match(s, /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, `${s} is a DNS label`);
   t.not(byBranch.get('production')?.name, 'production', 'a branch called production does not take over production');
   t.same(slugs, names.map(branchSlug), 'the slug is a pure function of the branch name (stable)');
+
+  // main's manifest breaks, then release moves: release is still production (the last readable manifest says so).
+  await repo.commit('break the manifest on main', { 'wharf.yaml': 'apps: [\n' });
+  await repo.git('checkout', '-q', 'release');
+  const rel = await repo.commit('release change', { 'apps/shop/main.yaml': workflow(6060) });
+  await f.source.syncLocalRepository(repository, repo.dir);
+  const after = await desiredState.listEnvironments(f.db.pool, repository.id);
+  t.equal(after.find((e) => e.name === 'production')?.desired_spec.version.sha, rel);
+  t.notOk(after.find((e) => e.name === 'release'), 'no preview for the production branch');
+});
+
+t.test('GitHub repositories: only the production branch head is ingested on sync', async (t) => {
+  const f = await setup(t);
+  const repo = await createRepo(t);
+  const repository = await f.repository({ url: repo.dir });
+  await repo.commit('init', { 'wharf.yaml': shop, 'apps/shop/main.yaml': workflow() });
+  await repo.git('checkout', '-q', '-b', 'topic');
+  await repo.commit('topic', { 'apps/shop/main.yaml': workflow(5) });
+  const { syncHeads } = await import('../src/sync-heads.js');
+  const { createGitReader } = await import('../src/git/git-reader.js');
+  const reader = createGitReader(path.join(repo.dir, '.git'));
+  const result = await syncHeads({ pool: f.db.pool, log: f.log, now: () => new Date() }, reader, repository, await reader.listHeads(), {
+    branchPreviews: false,
+  });
+  t.same(result.ingested.map((i) => i.version.ref), ['main']);
+  t.same((await versions.listRefs(f.db.pool, repository.id)).map((r) => r.ref), ['main', 'topic'], 'but every head is remembered');
+  t.same((await desiredState.listEnvironments(f.db.pool, repository.id)).map((e) => e.name), ['production']);
 });
 
 t.test('deleting a branch asks for its preview to be torn down; pack-refs does not', async (t) => {

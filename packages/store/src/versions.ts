@@ -169,6 +169,14 @@ export async function listVersionShas(db: CommonQueryMethods, repositoryId: numb
   return db.anyFirst(sql.type(z.object({ sha: z.string() }))`SELECT sha FROM versions WHERE repository_id = ${repositoryId}`);
 }
 
+/** The manifest of the newest version seen on a branch that had a readable one. */
+export async function latestManifest(db: CommonQueryMethods, repositoryId: number, ref: string): Promise<unknown | null> {
+  const found = await db.maybeOne(sql.unsafe`
+    SELECT manifest FROM versions WHERE repository_id = ${repositoryId} AND ref = ${ref} AND manifest IS NOT NULL AND manifest <> 'null'::jsonb
+    ORDER BY id DESC LIMIT 1`);
+  return (found?.manifest as unknown) ?? null;
+}
+
 export const RepositoryRef = z.object({ ref: z.string(), sha: z.string() });
 export type RepositoryRef = z.infer<typeof RepositoryRef>;
 
