@@ -37,7 +37,7 @@ export function startLiveSummary(options: {
         return `  ${e.app.padEnd(12)} ${e.name.padEnd(22)} ${sha.padEnd(8)} ${state.padEnd(12)} ${e.url ?? pathUrl}${e.url ? `  (or ${pathUrl})` : ''}${detail}`;
       });
       const text = lines.length
-        ? `${'  APP'.padEnd(15)} ${'ENV'.padEnd(22)} ${'VERSION'.padEnd(8)} ${'STATE'.padEnd(12)} URL\n${lines.join('\n')}`
+        ? `  ${'APP'.padEnd(12)} ${'ENV'.padEnd(22)} ${'VERSION'.padEnd(8)} ${'STATE'.padEnd(12)} URL\n${lines.join('\n')}`
         : '  (no environments yet: waiting for the first version)';
       if (text === last) return;
       last = text;
