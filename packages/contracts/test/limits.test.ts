@@ -75,3 +75,22 @@ t.test('garbage never throws', async (t) => {
     t.ok(Array.isArray(result.diagnostics), JSON.stringify(content));
   }
 });
+
+t.test('wide mappings stay fast: duplicate keys are found in one pass', async (t) => {
+  const wide = `platform:\n${Array.from({ length: 40_000 }, (_, i) => `  k${i}: ${i}`).join('\n')}\n`;
+  const [clean, ms] = timed(() => validateWorkflowFiles([{ path: 'wide.yaml', content: wide }]));
+  t.same(clean.diagnostics, []);
+  t.ok(ms < 10_000, `40,000 keys in ${ms.toFixed(0)} ms (the parser's pairwise check took minutes)`);
+  const dup = `platform:\n${Array.from({ length: 5_000 }, (_, i) => `  k${i % 10}: ${i}`).join('\n')}\n`;
+  const result = validateWorkflowFiles([{ path: 'dup.yaml', content: dup }]);
+  t.equal(result.diagnostics.filter((d) => d.code === 'WHARF106').length, 200, 'the first 200 duplicates are listed');
+  t.match(result.diagnostics.filter((d) => d.code === 'WHARF109'), [{ severity: 'info', message: /^4790 more YAML problems/ }]);
+  t.match(result.diagnostics.find((d) => d.code === 'WHARF106'), { line: 12, message: /"k0" appears twice/ });
+});
+
+t.test('many unknown keys: the first 200 are listed, the rest summed up', async (t) => {
+  const content = `modules:\n  - name: s\n    type: http.server\n    config:\n${Array.from({ length: 1000 }, (_, i) => `      k${i}: ${i}`).join('\n')}\n`;
+  const result = validateWorkflowFiles([{ path: 'keys.yaml', content }]);
+  t.equal(result.diagnostics.filter((d) => d.code === 'WHARF113').length, 200);
+  t.match(result.diagnostics.filter((d) => d.code === 'WHARF109'), [{ severity: 'info', message: /^800 more problems in the config of module "s"/ }]);
+});

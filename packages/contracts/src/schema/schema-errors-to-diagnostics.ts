@@ -11,6 +11,9 @@ import { didYouMean } from '../suggest.js';
 import { diagnosticAt } from '../yaml/diagnostic-at.js';
 import { type PathSegment, entryRange, valueRange } from '../yaml/locate.js';
 
+/** Schema errors turned into diagnostics per validated value; the rest are summed up in one WHARF109. */
+export const MAX_ERRORS = 200;
+
 export interface SchemaErrorContext {
   file: string;
   doc: Document;
@@ -81,7 +84,7 @@ export function schemaErrorsToDiagnostics(errors: readonly ErrorObject[], ctx: S
       out.push(d);
     }
   };
-  for (const e of errors) {
+  for (const e of errors.slice(0, MAX_ERRORS)) {
     if (isInsideFolded(e)) continue;
     const decision = ctx.classify?.(e);
     if (decision === 'skip') continue;
@@ -150,6 +153,15 @@ export function schemaErrorsToDiagnostics(errors: readonly ErrorObject[], ctx: S
         );
       }
     }
+  }
+  if (errors.length > MAX_ERRORS) {
+    severityOverride = undefined;
+    emit(
+      CODES.MoreProblems,
+      [],
+      `${errors.length - MAX_ERRORS} more problems${where} are not shown: fix the ones above and validate again.`,
+      true,
+    );
   }
   return out;
 }

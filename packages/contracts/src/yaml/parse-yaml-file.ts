@@ -26,6 +26,9 @@ export interface ParsedYamlFile {
 
 export const utf8Length = (text: string): number => Buffer.byteLength(text, 'utf8');
 
+/** YAML errors and duplicate keys listed per document; more are summed up in one WHARF109. */
+const MAX_REPORTED = 200;
+
 export function parseYamlFile(path: string, text: string, limits: Limits = LIMITS): ParsedYamlFile {
   const lineCounter = new LineCounter();
   const result: ParsedYamlFile = { path, lineCounter, documents: [], diagnostics: [] };
@@ -58,7 +61,7 @@ export function parseYamlFile(path: string, text: string, limits: Limits = LIMIT
   const stackTraceLimit = Error.stackTraceLimit;
   try {
     Error.stackTraceLimit = 0;
-    docs = parseAllDocuments(text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: false, logLevel: 'error' }) as Document.Parsed[];
+    docs = parseAllDocuments(text, { lineCounter, merge: true, uniqueKeys: false, prettyErrors: false, logLevel: 'error' }) as Document.Parsed[];
   } catch (err) {
     result.diagnostics.push(
       diagnosticAt(path, undefined, undefined, CODES.YamlSyntax, `YAML could not be parsed: ${String(err)}`),
@@ -92,7 +95,7 @@ function readDocument(
   limits: Limits,
   diagnostics: Diagnostic[],
 ): YamlDocument {
-  for (const error of doc.errors) {
+  for (const error of doc.errors.slice(0, MAX_REPORTED)) {
     const duplicate = error.code === 'DUPLICATE_KEY';
     let pos: readonly [number, number] = error.pos;
     const quote = /Missing closing ("|')quote/.exec(error.message)?.[1];
@@ -117,7 +120,31 @@ function readDocument(
       diagnosticAt(path, lineCounter, warning.pos, CODES.YamlSyntax, `YAML warning: ${sentence(firstLine(warning.message))}`, 'warning'),
     );
   }
-  if (doc.errors.length > 0) return { doc, value: undefined, ok: false };
+  const duplicates = findDuplicateKeys(doc.contents);
+  for (const key of duplicates.slice(0, MAX_REPORTED)) {
+    diagnostics.push(
+      diagnosticAt(
+        path,
+        lineCounter,
+        key.range ?? undefined,
+        CODES.DuplicateKey,
+        `The key "${keyString(key)}" appears twice in the same mapping: remove or rename one (the engine refuses duplicate keys).`,
+      ),
+    );
+  }
+  const unreported = Math.max(0, doc.errors.length - MAX_REPORTED) + Math.max(0, duplicates.length - MAX_REPORTED);
+  if (unreported > 0) {
+    diagnostics.push(
+      diagnosticAt(
+        path,
+        lineCounter,
+        doc.contents?.range ?? undefined,
+        CODES.MoreProblems,
+        `${unreported} more YAML problems in this document are not shown: fix the ones above and validate again.`,
+      ),
+    );
+  }
+  if (doc.errors.length > 0 || duplicates.length > 0) return { doc, value: undefined, ok: false };
   const deep = findDeepNode(doc.contents, limits.maxDepth);
   if (deep) {
     diagnostics.push(diagnosticAt(path, lineCounter, deep.range ?? undefined, CODES.TooDeep, tooDeepMessage(limits.maxDepth)));
@@ -145,6 +172,37 @@ function readDocument(
 
 const firstLine = (message: string): string => message.split('\n')[0] ?? message;
 const sentence = (message: string): string => (/[.?!]$/.test(message) ? message : `${message}.`);
+
+const keyString = (key: Node): string => (isScalar(key) ? String(key.value) : '?');
+
+/**
+ * Keys repeated within one mapping, in one pass with a set per mapping (the parser's own check compares
+ * every pair of keys, which takes minutes on a mapping with 60,000 keys). Merge keys may repeat.
+ */
+function findDuplicateKeys(root: Node | null): Node[] {
+  const found: Node[] = [];
+  if (!root) return found;
+  const stack: Node[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop() as Node;
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const key = pair.key as Node | null;
+        if (isScalar(key) && typeof key.value !== 'symbol') {
+          const text = `${typeof key.value}:${String(key.value)}`;
+          if (seen.has(text)) found.push(key);
+          else seen.add(text);
+        } else if (key && !isScalar(key)) stack.push(key);
+        if (pair.value && !isScalar(pair.value)) stack.push(pair.value as Node);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) if (item && !isScalar(item)) stack.push(item as Node);
+    }
+  }
+  return found;
+}
 
 /** Iterative walk: the first node deeper than max, or undefined. Aliases are not followed. */
 function findDeepNode(root: Node | null, max: number): Node | undefined {
