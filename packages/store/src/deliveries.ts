@@ -38,6 +38,25 @@ export async function insertDelivery(db: CommonQueryMethods, d: NewDelivery): Pr
   return { stored: row !== null };
 }
 
+/**
+ * Stores several deliveries in one statement (one commit): the webhook route batches concurrent requests so that
+ * ingest is not bound by one commit per delivery. Returns the ids that were new.
+ */
+export async function insertDeliveries(db: CommonQueryMethods, ds: readonly NewDelivery[]): Promise<Set<string>> {
+  if (ds.length === 0) return new Set();
+  const rows = ds.map((d) => ({ id: d.deliveryId, source: d.source ?? 'github', event: d.event, action: d.action, payload: d.payload, key: d.orderingKey }));
+  const stored = await db.any(sql.type(z.object({ delivery_id: z.string() }))`
+    WITH ins AS (
+      INSERT INTO webhook_deliveries (delivery_id, source, event, action, payload, ordering_key)
+      SELECT x.id, x.source, x.event, x.action, x.payload::jsonb, x.key
+      FROM jsonb_to_recordset(${sql.jsonb(rows)}) AS x(id text, source text, event text, action text, payload text, key text)
+      ON CONFLICT (delivery_id) DO NOTHING
+      RETURNING delivery_id
+    ), n AS (SELECT pg_notify(${DELIVERIES_CHANNEL}, count(*)::text) FROM ins HAVING count(*) > 0)
+    SELECT delivery_id FROM ins LEFT JOIN n ON true`).then(parseAll(z.object({ delivery_id: z.string() })));
+  return new Set(stored.map((r) => r.delivery_id));
+}
+
 export const ClaimedDelivery = z.object({
   delivery_id: z.string(),
   event: z.string(),

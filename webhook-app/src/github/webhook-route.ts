@@ -25,9 +25,51 @@ export function orderingKey(payload: Record<string, unknown>): string | null {
   return repo ? `${installation}:${repo}` : String(installation);
 }
 
+interface Pending {
+  delivery: deliveries.NewDelivery;
+  resolve: (stored: boolean) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit: deliveries that arrive while a batch is being stored go into the next one, so one commit (one
+ * fsync) stores many. Each request still waits until its own delivery is committed before it is answered.
+ */
+export function createDeliveryBatcher(pool: DatabasePool, options: { maxBatch?: number; maxInFlight?: number } = {}) {
+  const queue: Pending[] = [];
+  let inFlight = 0;
+  const maxBatch = options.maxBatch ?? 200;
+  const maxInFlight = options.maxInFlight ?? 4;
+  const flush = async (): Promise<void> => {
+    if (inFlight >= maxInFlight || queue.length === 0) return;
+    inFlight += 1;
+    const batch = queue.splice(0, maxBatch);
+    try {
+      const stored = await deliveries.insertDeliveries(pool, batch.map((b) => b.delivery));
+      const seen = new Set<string>();
+      for (const b of batch) {
+        const first = !seen.has(b.delivery.deliveryId);
+        seen.add(b.delivery.deliveryId);
+        b.resolve(first && stored.has(b.delivery.deliveryId));
+      }
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+    } finally {
+      inFlight -= 1;
+      void flush();
+    }
+  };
+  return (delivery: deliveries.NewDelivery): Promise<boolean> =>
+    new Promise((resolve, reject) => {
+      queue.push({ delivery, resolve, reject });
+      void flush();
+    });
+}
+
 const header = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
 export function webhookRoute(options: WebhookRouteOptions): FastifyPluginAsync {
+  const store = createDeliveryBatcher(options.pool);
   return async (app) => {
     // Keep the exact bytes GitHub signed; Fastify's JSON parser would re-serialize them.
     app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
@@ -56,13 +98,13 @@ export function webhookRoute(options: WebhookRouteOptions): FastifyPluginAsync {
       const stop = options.metrics.storeSeconds.startTimer();
       let stored: boolean;
       try {
-        ({ stored } = await deliveries.insertDelivery(options.pool, {
+        stored = await store({
           deliveryId,
           event,
           action: typeof payload.action === 'string' ? payload.action : null,
           payload: body,
           orderingKey: orderingKey(payload),
-        }));
+        });
       } catch (err) {
         received.inc({ event, result: 'store_failed' });
         request.log.error({ err, deliveryId, event }, 'webhook delivery could not be stored');

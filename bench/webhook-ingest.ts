@@ -1,0 +1,161 @@
+/**
+ * Webhook received → stored and answered. Starts Postgres (DATABASE_URL, or an embedded one in a temp dir), the
+ * Fastify server with the GitHub App's route on loopback, and sends signed deliveries built from GitHub's example
+ * payloads:
+ *   1. paced: RATE deliveries/s (default 200) for SECONDS (default 10); p50/p99 of received → 2xx;
+ *   2. burst: BURST deliveries (default 5000, 10% of them redeliveries of an earlier id) from 32 connections;
+ * then the delivery worker processes everything, and the bench checks none was lost and each id was stored once.
+ * Usage: npm run bench -- webhook-ingest [RATE] [SECONDS] [BURST]
+ */
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createStorePool, deliveries, migrate, startEmbeddedPostgres } from '@wharf/store';
+import { examplePayload, signedDelivery } from '@wharf/testkit';
+import { buildServer, createGitHubApp } from '@wharf/webhook-app';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+
+const RATE = Number(process.argv[2] ?? 200);
+const SECONDS = Number(process.argv[3] ?? 10);
+const BURST = Number(process.argv[4] ?? 5000);
+const SECRET = 'bench-secret';
+const log = pino({ level: 'warn' });
+
+let stopPg = async () => {};
+let url = process.env.DATABASE_URL;
+if (!url) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'wharf-bench-ingest-'));
+  const pg = await startEmbeddedPostgres({ dataDir: path.join(dir, 'data'), ephemeral: true, log });
+  url = pg.url;
+  stopPg = async () => {
+    await pg.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+} else {
+  // A database of its own on the given server.
+  const u = new URL(url);
+  const name = `wharf_bench_ingest_${Date.now()}`;
+  const { default: pgmod } = await import('pg');
+  const admin = new pgmod.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  u.pathname = `/${name}`;
+  url = u.toString();
+  const base = process.env.DATABASE_URL as string;
+  stopPg = async () => {
+    const a = new pgmod.Client({ connectionString: base });
+    await a.connect();
+    await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await a.end();
+  };
+}
+await migrate(url, log);
+const pool = await createStorePool(url, { maximumPoolSize: 20 });
+const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+const registry = new Registry();
+const app = createGitHubApp({
+  pool,
+  log,
+  registry,
+  credentials: { appId: 1, privateKey, webhookSecret: SECRET, apiUrl: 'http://127.0.0.1:9', webhookPath: '/api/github/webhooks', publicUrl: undefined },
+  // Nothing in this bench reaches the source: the events are ones Wharf stores and ignores.
+  source: {} as never,
+  janitorCron: null,
+});
+const server = await buildServer({ log, pool, registry, version: 'bench', plugins: [app.plugin] });
+await server.listen({ host: '127.0.0.1', port: 0 });
+const address = server.server.address();
+const endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/api/github/webhooks`;
+
+// Real payloads of events the App stores but does not act on (star, watch, fork): ingest is what is measured.
+const templates = ['star', 'watch', 'fork'].map((e) => ({ event: e, payload: examplePayload(e) }));
+const send = async (id: string, i: number): Promise<{ ms: number; status: number }> => {
+  const tpl = templates[i % templates.length] as { event: string; payload: Record<string, unknown> };
+  const d = signedDelivery(SECRET, tpl.event, { ...tpl.payload, installation: { id: 1000 + (i % 50) } }, id);
+  const started = performance.now();
+  const res = await fetch(endpoint, { method: 'POST', headers: d.headers, body: d.body });
+  await res.arrayBuffer();
+  return { ms: performance.now() - started, status: res.status };
+};
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? Number.NaN;
+};
+
+const ids = new Set<string>();
+let failures = 0;
+try {
+  // 1. Paced load.
+  const paced: Promise<{ ms: number; status: number }>[] = [];
+  const total = RATE * SECONDS;
+  const t0 = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = t0 + (i * 1000) / RATE;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const id = randomUUID();
+    ids.add(id);
+    paced.push(send(id, i));
+  }
+  const pacedResults = await Promise.all(paced);
+  failures += pacedResults.filter((r) => r.status !== 202).length;
+  const latencies = pacedResults.map((r) => r.ms);
+  console.log(`paced: ${total} deliveries at ${RATE}/s: p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms`);
+
+  // 2. Burst, with redeliveries.
+  const burstIds: string[] = [];
+  for (let i = 0; i < BURST; i++) {
+    const again = i % 10 === 9 && burstIds.length > 0;
+    const id = again ? (burstIds[Math.floor(Math.random() * burstIds.length)] as string) : randomUUID();
+    if (!again) ids.add(id);
+    burstIds.push(id);
+  }
+  let next = 0;
+  const burstStatuses: number[] = [];
+  const b0 = performance.now();
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= burstIds.length) return;
+        burstStatuses.push((await send(burstIds[i] as string, i)).status);
+      }
+    }),
+  );
+  const burstSeconds = (performance.now() - b0) / 1000;
+  failures += burstStatuses.filter((s) => s !== 202 && s !== 200).length;
+  const perSecond = BURST / burstSeconds;
+  console.log(`burst: ${BURST} deliveries (${burstStatuses.filter((s) => s === 200).length} redeliveries) in ${burstSeconds.toFixed(2)} s: ${perSecond.toFixed(0)}/s`);
+
+  // 3. Process everything; every id stored exactly once, processed once.
+  const p0 = performance.now();
+  await app.settle();
+  const counts = await deliveries.countDeliveries(pool);
+  const stored = Object.values(counts).reduce((a, b) => a + b, 0);
+  const lost = ids.size - stored;
+  console.log((await registry.getSingleMetricAsString("wharf_github_webhook_store_seconds")).split("\n").filter((l) => /_sum|_count/.test(l)).join(" "));
+  console.log(`processed: ${JSON.stringify(counts)} in ${((performance.now() - p0) / 1000).toFixed(2)} s; unique ids sent ${ids.size}`);
+  console.log(
+    JSON.stringify({
+      bench: 'webhook-ingest',
+      rate_per_s: RATE,
+      paced_deliveries: total,
+      p50_ms: Number(pct(latencies, 50).toFixed(2)),
+      p99_ms: Number(pct(latencies, 99).toFixed(2)),
+      deliveries_per_s: Math.round(perSecond),
+      burst_deliveries: BURST,
+      lost,
+      stored_twice: Math.max(0, stored - ids.size),
+      processed_once: counts.ignored === ids.size,
+      non_2xx: failures,
+    }),
+  );
+} finally {
+  await app.stop();
+  await server.close();
+  await pool.end();
+  await stopPg();
+}
