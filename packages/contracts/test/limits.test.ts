@@ -94,3 +94,11 @@ t.test('many unknown keys: the first 200 are listed, the rest summed up', async 
   t.equal(result.diagnostics.filter((d) => d.code === 'WHARF113').length, 200);
   t.match(result.diagnostics.filter((d) => d.code === 'WHARF109'), [{ severity: 'info', message: /^800 more problems in the config of module "s"/ }]);
 });
+
+t.test('templates are scanned in one pass', async (t) => {
+  const message = '{{ '.repeat(250_000);
+  const content = `pipelines:\n  p:\n    steps:\n      - name: a\n        type: step.log\n        config:\n          message: "${message}"\n`;
+  const [result, ms] = timed(() => validateWorkflowFiles([{ path: 't.yaml', content }]));
+  t.same(result.diagnostics.filter((d) => d.severity === 'error'), []);
+  t.ok(ms < 10_000, `750 kB of unclosed "{{" in ${ms.toFixed(0)} ms`);
+});

@@ -81,7 +81,8 @@ const tooDeepMessage = (max: number) =>
 
 /** Where an unclosed quoted scalar starts: the last unescaped quote before the error. */
 function openingQuote(text: string, end: number, quote: string): number | undefined {
-  for (let i = Math.min(end, text.length) - 1; i >= 0; i--) {
+  const stop = Math.max(0, end - 100_000);
+  for (let i = Math.min(end, text.length) - 1; i >= stop; i--) {
     if (text[i] === quote && text[i - 1] !== '\\') return i;
   }
   return undefined;
@@ -115,7 +116,7 @@ function readDocument(
       ),
     );
   }
-  for (const warning of doc.warnings) {
+  for (const warning of doc.warnings.slice(0, MAX_REPORTED)) {
     diagnostics.push(
       diagnosticAt(path, lineCounter, warning.pos, CODES.YamlSyntax, `YAML warning: ${sentence(firstLine(warning.message))}`, 'warning'),
     );

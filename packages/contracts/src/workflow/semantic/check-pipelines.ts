@@ -75,14 +75,27 @@ export function checkStepRoutes(index: AppIndex): Diagnostic[] {
   return out;
 }
 
-const TEMPLATE = /\{\{(.*?)\}\}/gs;
 const STEP_READS = [/\.steps\.([A-Za-z0-9_]+)/g, /index\s+\.steps\s+"([^"]+)"/g, /\bstep\s+"([^"]+)"/g];
+
+/** The bodies of the `{{ … }}` actions in a text, in one left-to-right pass. */
+function templateActions(text: string): string[] {
+  const bodies: string[] = [];
+  let from = 0;
+  for (;;) {
+    const open = text.indexOf('{{', from);
+    if (open === -1) break;
+    const close = text.indexOf('}}', open + 2);
+    if (close === -1) break;
+    bodies.push(text.slice(open + 2, close));
+    from = close + 2;
+  }
+  return bodies;
+}
 
 /** Step names a template string reads. */
 export function stepsReadBy(text: string): string[] {
   const found: string[] = [];
-  for (const block of text.matchAll(TEMPLATE)) {
-    const body = block[1] ?? '';
+  for (const body of templateActions(text)) {
     for (const pattern of STEP_READS) for (const m of body.matchAll(pattern)) if (m[1]) found.push(m[1]);
   }
   return found;
