@@ -92,6 +92,8 @@ export function resolveGitdir(repoPath: string): string {
 const localPath = (repository: Repository): string =>
   repository.url.startsWith('file://') ? new URL(repository.url).pathname : repository.url;
 
+const RECLONE_INTERVAL_MS = 10 * 60_000;
+
 export function createSource(options: SourceOptions): Source {
   const { pool, log } = options;
   const now = options.clock ?? (() => new Date());
@@ -104,6 +106,7 @@ export function createSource(options: SourceOptions): Source {
     retry: { ...DEFAULT_RETRY, ...options.retry },
   };
   const localPaths = new Map<number, string>();
+  const lastReclone = new Map<number, number>();
   const readers = new Map<string, GitReader>();
   // One operation at a time per repository: fetches and syncs of one clone never overlap.
   const queues = new Map<number, Promise<unknown>>();
@@ -146,7 +149,11 @@ export function createSource(options: SourceOptions): Source {
       'remote synced',
     );
     if (result.failed.length === 0 || fetched.recloned) return result;
-    // Objects missing or damaged in the cache clone: clone again once and retry the branches that failed.
+    // Objects missing or damaged in the cache clone: clone again and retry the branches that failed. At most once per
+    // RECLONE_INTERVAL_MS, so that a commit that can never be read does not make every poll clone again.
+    const last = lastReclone.get(Number(repository.id)) ?? Number.NEGATIVE_INFINITY;
+    if (performance.now() - last < RECLONE_INTERVAL_MS) return result;
+    lastReclone.set(Number(repository.id), performance.now());
     log.warn({ repository: repository.full_name, branches: result.failed.map((f) => f.branch) }, 'cache clone unreadable; cloning again');
     await dropCache(remote, repository);
     readers.delete(fetched.gitdir);
