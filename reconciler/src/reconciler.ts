@@ -48,6 +48,8 @@ export interface ReconcilerOptions {
   batchSize?: number;
   /** How often the environment and queue gauges are refreshed. Default 15 s. */
   metricsIntervalMs?: number;
+  /** How long stop() waits for work in flight. Default 30 s. */
+  stopTimeoutMs?: number;
   clock?: Clock;
   random?: () => number;
 }
@@ -73,6 +75,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   const pollMs = options.pollIntervalMs ?? 1_000;
   const applyTimeoutMs = options.applyTimeoutMs ?? 60_000;
   const progressAfterMs = options.progressAfterMs ?? 1_000;
+  const stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
   const concurrency = options.concurrency ?? 512;
   const batchSize = options.batchSize ?? 256;
   const refillAt = Math.max(1, Math.floor(Math.min(batchSize, concurrency) / 2));
@@ -292,8 +295,26 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       wake();
       await loopDone;
       loopDone = undefined;
-      await Promise.allSettled([...tasks]);
-      await Promise.all([starts.flush(), outcomes.flush()]);
+      // Work in flight finishes and is written; past stopTimeoutMs (a hung target, no database) it is abandoned:
+      // applies are aborted, unwritten outcomes dropped, and the leases expire for another replica to take over.
+      const settled = Promise.allSettled([...tasks]);
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        settled.then(() => false),
+        new Promise<boolean>((r) => {
+          timer = setTimeout(() => r(true), stopTimeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        log.warn({ inFlight: inFlight.size }, 'stop timed out; abandoning work in flight');
+        for (const c of inFlight.values()) c.abort(new Error('reconciler stopping'));
+        starts.close();
+        outcomes.close();
+        await settled;
+      } else {
+        await Promise.all([starts.flush(), outcomes.flush()]);
+      }
       for (const t of timers.splice(0)) clearInterval(t);
       await listener?.close();
       listener = undefined;

@@ -274,3 +274,16 @@ t.test('gauges: environments by condition and queue depth', async (t) => {
   t.match(text, /wharf_reconcile_duration_seconds_count\{result="success"\} 2/);
   t.match(text, /wharf_reconcile_total\{result="stalled"\} 1/);
 });
+
+t.test('stop does not hang on a target that hangs', async (t) => {
+  const db = await createTestDatabase(t);
+  const target = createMemoryTarget();
+  const rec = make({ pool: db.pool, databaseUrl: db.url, targets: { memory: target }, stopTimeoutMs: 300 });
+  const { ids } = await seedEnvs(db.pool, ['stuck']);
+  target.setFault(ids[0] ?? 0, { kind: 'hang' });
+  await rec.start();
+  await waitFor('apply started', async () => target.applies.size > 0);
+  const started = Date.now();
+  await rec.stop();
+  t.ok(Date.now() - started < 10_000, 'stopped');
+});
