@@ -1,4 +1,4 @@
-import { desiredState, environments, history, outbox, sql } from '@wharf/store';
+import { desiredState, environments, history, outbox, sql, versions } from '@wharf/store';
 import { createTestDatabase } from '@wharf/testkit';
 import { Registry } from 'prom-client';
 import t from 'tap';
@@ -286,4 +286,35 @@ t.test('stop does not hang on a target that hangs', async (t) => {
   const started = Date.now();
   await rec.stop();
   t.ok(Date.now() - started < 10_000, 'stopped');
+});
+
+t.test('a rollout of a rollback commit records what it rolls back to', async (t) => {
+  const db = await createTestDatabase(t);
+  const { seedRepo } = await import('./helpers.js');
+  const { tenantId, repositoryId } = await seedRepo(db.pool);
+  const insert = (sha: string, digest: string, rollbackOf: number | null) =>
+    db.pool.transaction((tx) =>
+      versions.insertVersion(tx, {
+        tenantId,
+        repositoryId,
+        sha: sha.repeat(40),
+        parentSha: null,
+        ref: 'refs/heads/main',
+        author: 'me',
+        message: sha,
+        committedAt: null,
+        valid: true,
+        diagnostics: [],
+        manifest: null,
+        apps: [{ app: 'shop', digest, valid: true, diagnostics: [], spec: specFor('shop', 'production', digest), carriedFromVersionId: null, rollbackOfVersionId: rollbackOf }],
+      }),
+    );
+  const first = (await insert('a', 'sha256:one', null)).version;
+  const revert = (await insert('c', 'sha256:one', first.id)).version;
+  const [id = 0] = await environments.seedEnvironments(db.pool, [
+    { tenantId, repositoryId, app: 'shop', name: 'production', target: 'memory', digest: 'sha256:one', spec: specFor('shop', 'production', 'one'), versionId: revert.id },
+  ]);
+  await make({ pool: db.pool, targets: { memory: createMemoryTarget() } }).reconcileOnce();
+  const [h] = await history.listHistory(db.pool, id);
+  t.match(h, { version_id: revert.id, rollback_of_version_id: first.id, result: 'succeeded' });
 });
