@@ -158,15 +158,23 @@ export async function describeRollback(db: CommonQueryMethods, versionId: number
 export const rollbackText = (sha: string, subject: string): string => `rollback to ${sha.slice(0, 7)} (${subject})`;
 
 /** Marks the given versions unreachable (force push, deleted branch); every other version of the repository reachable. */
+/**
+ * Marks the given versions unreachable (force push, deleted branch) and every other branch version of the repository
+ * reachable. Versions first seen on other refs (`refs/pull/7/head`) are left as they are: branches do not reach them.
+ */
 export async function setUnreachable(db: CommonQueryMethods, repositoryId: number, unreachableShas: readonly string[]): Promise<number> {
+  const shas = sql.array([...unreachableShas], 'text');
   const res = await db.query(sql.unsafe`
-    UPDATE versions SET reachable = NOT (sha = ANY(${sql.array([...unreachableShas], 'text')}))
-    WHERE repository_id = ${repositoryId} AND reachable IS DISTINCT FROM NOT (sha = ANY(${sql.array([...unreachableShas], 'text')}))`);
+    UPDATE versions SET reachable = NOT (sha = ANY(${shas}))
+    WHERE repository_id = ${repositoryId} AND coalesce(ref, '') NOT LIKE 'refs/%'
+      AND reachable IS DISTINCT FROM NOT (sha = ANY(${shas}))`);
   return res.rowCount;
 }
 
+/** Shas of the versions first seen on a branch (not on a pull-request or other full ref). */
 export async function listVersionShas(db: CommonQueryMethods, repositoryId: number): Promise<readonly string[]> {
-  return db.anyFirst(sql.type(z.object({ sha: z.string() }))`SELECT sha FROM versions WHERE repository_id = ${repositoryId}`);
+  return db.anyFirst(sql.type(z.object({ sha: z.string() }))`
+    SELECT sha FROM versions WHERE repository_id = ${repositoryId} AND coalesce(ref, '') NOT LIKE 'refs/%'`);
 }
 
 /** The manifest of the newest version seen on a branch that had a readable one. */
