@@ -17,7 +17,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { createLocalTarget, createReconciler } from '@wharf/reconciler';
 import { createSource } from '@wharf/source';
-import { createStorePool, migrate, startEmbeddedPostgres } from '@wharf/store';
+import { createStorePool, deliveries, github, migrate, startEmbeddedPostgres } from '@wharf/store';
 import { installationPayload, pullRequestPayload, pushPayload, REPO_ROOT, signedDelivery, startFakeGitHub, startGitHttpServer } from '@wharf/testkit';
 import { buildServer, createGitHubApp, type GitHubApp } from '@wharf/webhook-app';
 import pg from 'pg';
@@ -148,12 +148,22 @@ try {
   await waitFor('production', t0, () => fake.state.deploymentsFor(REPO.fullName, 'production').at(-1)?.statuses.some((s) => s.state === 'success'));
   console.log(`production live in ${(performance.now() - t0).toFixed(0)} ms`);
 
+  let idle = false;
+  const watchIdle = setInterval(() => {
+    void Promise.all([github.countPendingOutbox(pool, ['github.check_run', 'github.pr_comment', 'github.reply', 'deployment_status', 'github.deployment_inactive']), deliveries.countDeliveries(pool)])
+      .then(([outbox, d]) => {
+        idle = outbox === 0 && d.pending === 0 && d.processing === 0;
+      })
+      .catch(() => undefined);
+  }, 50);
+  cleanups.unshift(async () => clearInterval(watchIdle));
   const validate: number[] = [];
   const preview: number[] = [];
   for (let i = 1; i <= RUNS; i++) {
     await git(work, 'checkout', '-q', '-B', `pr-${i}`, base);
     const head = await commit(`pr-${i}`, `change ${i}`, (s) => s.replace('Hello from Wharf', `Hello from PR ${i}`));
     const sent = performance.now();
+    idle = false;
     await deliver('pull_request', pullRequestPayload(REPO, { action: 'opened', number: i, headSha: head, headRef: `pr-${i}` }));
     validate.push(await waitFor('wharf/validate', sent, () => fake.state.latestCheckRun(REPO.fullName, head, 'wharf/validate')?.status === 'completed'));
     preview.push(
@@ -168,6 +178,10 @@ try {
     if (!answer.includes(`Hello from PR ${i}`)) throw new Error(`the preview does not serve the pull request's version: ${answer.slice(0, 200)}`);
     console.log(`run ${i}: validate ${validate.at(-1)?.toFixed(0)} ms, preview ${preview.at(-1)?.toFixed(0)} ms, ${previewUrl} answers ${JSON.stringify(answer.slice(0, 60))}`);
     await deliver('pull_request', pullRequestPayload(REPO, { action: 'closed', number: i, headSha: head, headRef: `pr-${i}` }));
+    // Each run starts from an idle App: the previous teardown's GitHub writes are out.
+    idle = false;
+    await new Promise((r) => setTimeout(r, 200));
+    await waitFor('idle', performance.now(), () => idle);
   }
   if (fake.problems.length) console.log(`fake GitHub problems: ${fake.problems.join('; ')}`);
   console.log(

@@ -455,6 +455,12 @@ export async function retryOutbox(db: CommonQueryMethods, id: number, delaySecon
       next_attempt_at = now() + make_interval(secs => ${delaySeconds}) WHERE id = ${id}`);
 }
 
+/** True when a later row of the same stream waits: an intermediate state may then be skipped. */
+export async function hasLaterRowInStream(db: CommonQueryMethods, id: number, stream: string): Promise<boolean> {
+  return db.oneFirst(sql.type(z.object({ x: z.boolean() }))`
+    SELECT EXISTS (SELECT 1 FROM outbox WHERE stream = ${stream} AND id > ${id} AND delivered_at IS NULL) AS x`);
+}
+
 /** True when a later row for the same environment waits: an intermediate status may then be skipped. */
 export async function hasLaterRowForEnvironment(db: CommonQueryMethods, id: number, environmentId: number, kind: string): Promise<boolean> {
   return db.oneFirst(sql.type(z.object({ x: z.boolean() }))`

@@ -10,6 +10,11 @@ import { ownerRepo, type Sender } from './types.js';
 
 export const sendCheckRun: Sender = async (deps, row) => {
   const { output, ...target } = row.payload as unknown as CheckRunTarget & { output: CheckRunOutput };
+  // "Queued" or "in progress" adds nothing when a later state of the same run is already waiting (GitHub's write
+  // budget is about one request per second).
+  if (output.status !== 'completed' && row.stream && (await github.hasLaterRowInStream(deps.pool, row.id, row.stream))) {
+    return { delivered: true, note: 'superseded' };
+  }
   const repo = await github.getRepositoryById(deps.pool, target.repositoryId);
   if (!repo) return { delivered: true, note: 'repository gone' };
   const octokit = await deps.client.installation(repo.installation_id);
