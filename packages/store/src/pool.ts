@@ -33,7 +33,8 @@ export async function createStorePool(connectionString: string, options: PoolOpt
     idleInTransactionSessionTimeout: 60_000,
     connectionTimeout: 5_000,
     typeParsers: [
-      ...createTypeParserPreset().filter((p) => p.name !== 'timestamptz' && p.name !== 'timestamp'),
+      ...createTypeParserPreset().filter((p) => !['int8', 'timestamptz', 'timestamp'].includes(p.name)),
+      { name: 'int8', parse: (value: string) => Number.parseInt(value, 10) },
       { name: 'timestamptz', parse: (value: string) => new Date(value).toISOString() },
     ],
   });

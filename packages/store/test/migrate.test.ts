@@ -55,3 +55,10 @@ t.test('claiming due environments is an index scan, not a table scan, with 20,00
   t.match(plan.join('\n'), /Index Scan using environments_due/);
   t.notMatch(plan.join('\n'), /Seq Scan/);
 });
+
+t.test('the pool returns int8 as numbers and timestamps as ISO strings', async (t) => {
+  const db = await createTestDatabase(t);
+  const row = await db.pool.one(sql.unsafe`SELECT 9007199254740991::int8 AS big, '2026-11-22T03:00:00Z'::timestamptz AS at`);
+  t.equal(row.big, 9_007_199_254_740_991);
+  t.equal(row.at, '2026-11-22T03:00:00.000Z');
+});
