@@ -1,7 +1,7 @@
 import { issueCommentPayload, pullRequestPayload, pushPayload } from '@wharf/testkit';
 import { desiredState } from '@wharf/store';
 import t from 'tap';
-import { manifest, REPO, startHarness, workflow } from './helpers/harness.js';
+import { REPO, startHarness, workflow } from './helpers/harness.js';
 
 const withSecret = `apps:\n  - name: shop\n    files: ["apps/shop/*.yaml"]\n    env:\n      - name: GREETING\n        value: hello\n      - name: API_KEY\n        secretRef: { name: shop, key: api-key }\n`;
 
@@ -40,9 +40,9 @@ t.test('a fork pull request is validated and planned, and previewed only after a
   t.equal(h.fake.state.latestCheckRun(REPO.fullName, head, 'wharf/preview')?.conclusion, 'success', 'preview deployed after approval');
   const envs = await desiredState.listEnvironments(h.db.pool, 1);
   const preview = envs.find((e) => e.name === 'pr-9');
-  const env = (preview?.desired_spec as { env: { name: string; secretRef?: unknown }[] }).env;
+  const env = ((preview?.desired_spec ?? { env: [] }) as { env: { name: string; secretRef?: unknown }[] }).env;
   t.same(env.map((e) => e.name), ['GREETING'], 'the fork preview gets plain variables and no secret reference');
-  const prodEnv = (envs.find((e) => e.name === 'production')?.desired_spec as { env: { name: string }[] }).env;
+  const prodEnv = ((envs.find((e) => e.name === 'production')?.desired_spec ?? { env: [] }) as { env: { name: string }[] }).env;
   t.same(prodEnv.map((e) => e.name), ['GREETING', 'API_KEY'], 'production keeps its secrets');
 
   // A new commit from the fork needs a new approval; the running preview stays as approved.

@@ -7,7 +7,6 @@ import { z } from 'zod';
 
 /** int8 columns: numbers whatever the pool's type parser gives (bigint, string or number). */
 const int8 = z.union([z.number(), z.bigint(), z.string()]).transform(Number);
-const parseOne = <S extends z.ZodTypeAny>(schema: S) => (r: unknown): z.output<S> => schema.parse(r);
 const parseMaybe = <S extends z.ZodTypeAny>(schema: S) => (r: unknown): z.output<S> | null => (r === null ? null : schema.parse(r));
 const parseAll = <S extends z.ZodTypeAny>(schema: S) => (rs: readonly unknown[]): z.output<S>[] => rs.map((r) => schema.parse(r));
 

@@ -6,6 +6,9 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
+// biome-ignore lint/suspicious/noExplicitAny: webhook payloads are deep, event-specific JSON that tests edit freely
+export type WebhookPayload = Record<string, any>;
+
 interface ExampleGroup {
   name: string;
   actions: string[];
@@ -23,12 +26,12 @@ function loadExamples(): ExampleGroup[] {
 }
 
 /** A deep copy of a real example payload of this event (and action, when given). */
-export function examplePayload(event: string, action?: string): Record<string, any> {
+export function examplePayload(event: string, action?: string): WebhookPayload {
   const group = loadExamples().find((g) => g.name === event);
   if (!group) throw new Error(`no webhook example for event ${event}`);
   const found = group.examples.find((e) => action === undefined || e.action === action) ?? (action ? undefined : group.examples[0]);
   if (!found) throw new Error(`no webhook example for ${event}.${action}`);
-  return structuredClone(found) as Record<string, any>;
+  return structuredClone(found) as WebhookPayload;
 }
 
 export interface SignedDelivery {
@@ -68,7 +71,7 @@ export interface RepoRef {
   defaultBranch?: string;
 }
 
-function applyRepo(p: Record<string, any>, r: RepoRef): void {
+function applyRepo(p: WebhookPayload, r: RepoRef): void {
   const [owner, name] = r.fullName.split('/');
   p.installation = { id: r.installationId, node_id: `MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u${r.installationId}` };
   if (p.repository) {
@@ -81,7 +84,7 @@ function applyRepo(p: Record<string, any>, r: RepoRef): void {
   }
 }
 
-const setSender = (p: Record<string, any>, login: string) => {
+const setSender = (p: WebhookPayload, login: string) => {
   p.sender = { ...(p.sender ?? {}), login, type: login.endsWith('[bot]') ? 'Bot' : 'User' };
 };
 
@@ -101,7 +104,7 @@ export interface PullRequestInput {
   title?: string;
 }
 
-export function pullRequestPayload(repo: RepoRef, input: PullRequestInput): Record<string, any> {
+export function pullRequestPayload(repo: RepoRef, input: PullRequestInput): WebhookPayload {
   const p = examplePayload('pull_request', input.action === 'edited' ? 'edited' : input.action);
   applyRepo(p, repo);
   p.action = input.action;
@@ -137,7 +140,7 @@ export interface PushInput {
   sender?: string;
 }
 
-export function pushPayload(repo: RepoRef, input: PushInput): Record<string, any> {
+export function pushPayload(repo: RepoRef, input: PushInput): WebhookPayload {
   const p = examplePayload('push');
   applyRepo(p, repo);
   p.ref = input.ref;
@@ -152,7 +155,7 @@ export function pushPayload(repo: RepoRef, input: PushInput): Record<string, any
   return p;
 }
 
-export function issueCommentPayload(repo: RepoRef, input: { issueNumber: number; body: string; commentId: number; sender: string; onPullRequest?: boolean }): Record<string, any> {
+export function issueCommentPayload(repo: RepoRef, input: { issueNumber: number; body: string; commentId: number; sender: string; onPullRequest?: boolean }): WebhookPayload {
   const p = examplePayload('issue_comment', 'created');
   applyRepo(p, repo);
   p.issue.number = input.issueNumber;
@@ -163,7 +166,7 @@ export function issueCommentPayload(repo: RepoRef, input: { issueNumber: number;
   return p;
 }
 
-export function checkRunPayload(repo: RepoRef, input: { action: 'rerequested' | 'requested_action'; name: string; headSha: string; checkRunId: number; identifier?: string; sender?: string; pullRequests?: number[] }): Record<string, any> {
+export function checkRunPayload(repo: RepoRef, input: { action: 'rerequested' | 'requested_action'; name: string; headSha: string; checkRunId: number; identifier?: string; sender?: string; pullRequests?: number[] }): WebhookPayload {
   const p = examplePayload('check_run', input.action);
   applyRepo(p, repo);
   p.check_run = { ...p.check_run, id: input.checkRunId, name: input.name, head_sha: input.headSha, pull_requests: (input.pullRequests ?? []).map((n) => ({ number: n })) };
@@ -172,7 +175,7 @@ export function checkRunPayload(repo: RepoRef, input: { action: 'rerequested' | 
   return p;
 }
 
-export function checkSuitePayload(repo: RepoRef, input: { action: 'requested' | 'rerequested'; headSha: string; headBranch?: string; sender?: string }): Record<string, any> {
+export function checkSuitePayload(repo: RepoRef, input: { action: 'requested' | 'rerequested'; headSha: string; headBranch?: string; sender?: string }): WebhookPayload {
   const p = examplePayload('check_suite', input.action);
   applyRepo(p, repo);
   p.check_suite = { ...p.check_suite, head_sha: input.headSha, head_branch: input.headBranch ?? 'main', pull_requests: [] };
@@ -180,7 +183,7 @@ export function checkSuitePayload(repo: RepoRef, input: { action: 'requested' | 
   return p;
 }
 
-export function installationPayload(input: { action: 'created' | 'deleted' | 'suspend' | 'unsuspend'; installationId: number; account: string; repositories: string[] }): Record<string, any> {
+export function installationPayload(input: { action: 'created' | 'deleted' | 'suspend' | 'unsuspend'; installationId: number; account: string; repositories: string[] }): WebhookPayload {
   const p = examplePayload('installation', input.action);
   p.action = input.action;
   p.installation = { ...p.installation, id: input.installationId, account: { ...(p.installation?.account ?? {}), login: input.account } };
@@ -189,7 +192,7 @@ export function installationPayload(input: { action: 'created' | 'deleted' | 'su
   return p;
 }
 
-export function installationRepositoriesPayload(input: { action: 'added' | 'removed'; installationId: number; account: string; added?: string[]; removed?: string[] }): Record<string, any> {
+export function installationRepositoriesPayload(input: { action: 'added' | 'removed'; installationId: number; account: string; added?: string[]; removed?: string[] }): WebhookPayload {
   const p = examplePayload('installation_repositories', input.action);
   p.installation = { ...p.installation, id: input.installationId, account: { ...(p.installation?.account ?? {}), login: input.account } };
   const repos = (names: string[] = []) => names.map((full_name, i) => ({ id: 200 + i, name: full_name.split('/')[1], full_name, private: true }));

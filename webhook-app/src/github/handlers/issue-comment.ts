@@ -78,14 +78,14 @@ export const onIssueComment: Handler = async (ctx) => {
   const pr = onPullRequest ? await github.getPullRequest(ctx.deps.pool, repo.id, issueNumber) : null;
   switch (command.name) {
     case 'preview': {
-      if (!pr || pr.state !== 'open') return finish('confused', 'Wharf has not seen this pull request open yet; push a commit or reopen it.');
+      if (pr?.state !== 'open') return finish('confused', 'Wharf has not seen this pull request open yet; push a commit or reopen it.');
       await github.approvePreview(ctx.deps.pool, repo.id, pr.number, pr.head_sha, sender);
       const approved = await github.getPullRequest(ctx.deps.pool, repo.id, pr.number);
       if (approved) await evaluatePullRequest(ctx.deps, repo, approved, { runKey: 'auto', log });
       return finish('rocket', `Preview of \`${pr.head_sha.slice(0, 7)}\` requested by @${sender}${pr.fork ? ' (fork: no secrets)' : ''}. The **wharf/preview** check and this pull request's Wharf comment show its progress.`);
     }
     case 'redeploy': {
-      if (!pr || pr.state !== 'open') return finish('confused', 'There is no open preview to redeploy.');
+      if (pr?.state !== 'open') return finish('confused', 'There is no open preview to redeploy.');
       const n = await redeploy(ctx, repo, pr.number);
       if (n === 0) return finish('confused', 'This pull request has no preview yet. Use `/wharf preview` first.');
       return finish('rocket', `Reconciling ${n} preview environment${n === 1 ? '' : 's'} again at the same version: a runtime that is missing, unhealthy or drifted is redeployed.`);
