@@ -1,7 +1,8 @@
 /**
  * The reference runtime under load. Generates a 50-pipeline SQLite app, then measures:
- *  - start_ms: spawn of `node --import tsx wharf-runtime` to its "listening" line (median of 5 starts);
- *    boot_ms is the same for a script that does nothing under the same loader, so start_ms − boot_ms is the runtime's own share;
+ *  - start_ms: spawn of the runtime as targets start it (`node` on the esbuild bundle, runtimeLaunchCommand) to its
+ *    "listening" line (median of 5 starts); boot_ms is plain `node` running a script that does nothing, so
+ *    start_ms − boot_ms is the runtime's own share;
  *    inprocess_start_ms: createRuntime() (load config, open SQLite, build 50 pipelines, listen) inside an already-booted process.
  *  - json_rps: a json_response route with a templated body; sqlite_rps: a db_query single-row route on SQLite.
  *    autocannon on loopback, 50 connections, 1 s warm-up then 8 s measured each, runtime in its own process.
@@ -15,7 +16,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { createRuntime, RUNTIME_BIN } from '@wharf/runtime';
+import { createRuntime, runtimeLaunchCommand } from '@wharf/runtime';
 
 type AutocannonResult = { requests: { average: number; total: number }; non2xx: number; errors: number; timeouts: number; latency: { p99: number } };
 const autocannon = createRequire(import.meta.url)('autocannon') as (o: Record<string, unknown>) => Promise<AutocannonResult>;
@@ -75,9 +76,10 @@ async function cpuMsOf(pid: number | undefined): Promise<number> {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
-async function spawnUntilListening(args: string[]): Promise<Proc> {
+async function spawnUntilListening(argv: string[]): Promise<Proc> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } });
+  const [command = process.execPath, ...args] = argv;
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } });
   let out = '';
   let err = '';
   child.stderr?.on('data', (d) => {
@@ -112,17 +114,18 @@ const dir = await mkdtemp(path.join(tmpdir(), 'wharf-bench-runtime-'));
 try {
   const config = path.join(dir, 'app.yaml');
   await writeFile(config, appYaml());
-  const noop = path.join(dir, 'noop.ts');
+  const launch = await runtimeLaunchCommand();
+  const noop = path.join(dir, 'noop.mjs');
   await writeFile(noop, "process.stdout.write('listening http://none\\n');\n");
 
   const boot: number[] = [];
   const starts: number[] = [];
   const startCpu: number[] = [];
   for (let i = 0; i < 5; i++) {
-    const b = await spawnUntilListening([noop]);
+    const b = await spawnUntilListening([process.execPath, noop]);
     boot.push(b.ms);
-    await once(b.child, 'exit');
-    const p = await spawnUntilListening([RUNTIME_BIN, '--config', config, '--port', '0', '--data-dir', path.join(dir, `start-${i}`)]);
+    if (b.child.exitCode === null && b.child.signalCode === null) await once(b.child, 'exit');
+    const p = await spawnUntilListening([...launch, '--config', config, '--port', '0', '--data-dir', path.join(dir, `start-${i}`)]);
     starts.push(p.ms);
     startCpu.push(p.cpuMs);
     await stop(p);
@@ -136,10 +139,10 @@ try {
   }
   console.log(`start: spawn→listening ${starts.map(round).join(', ')} ms (CPU ${startCpu.map(round).join(', ')} ms); loader boot alone ${boot.map(round).join(', ')} ms; createRuntime ${inproc.map(round).join(', ')} ms`);
 
-  const rt = await spawnUntilListening([RUNTIME_BIN, '--config', config, '--port', '0', '--data-dir', path.join(dir, 'load')]);
+  const rt = await spawnUntilListening([...launch, '--config', config, '--port', '0', '--data-dir', path.join(dir, 'load')]);
   const seeded = await fetch(`${rt.url}/seed`, { method: 'POST' });
   if (seeded.status !== 201) throw new Error(`seed failed: ${seeded.status} ${await seeded.text()}`);
-  const check = await (await fetch(`${rt.url}/items/42`)).json();
+  const check = (await (await fetch(`${rt.url}/items/42`)).json()) as { id?: number };
   if (check.id !== 42) throw new Error(`unexpected item: ${JSON.stringify(check)}`);
 
   async function load(pathName: string): Promise<AutocannonResult & { perCore: number }> {
