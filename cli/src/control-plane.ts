@@ -2,7 +2,7 @@ import path from 'node:path';
 import { redactSecrets } from '@wharf/contracts';
 import { createStorePool, type DatabasePool, migrate, startEmbeddedPostgres } from '@wharf/store';
 import { buildServer } from '@wharf/webhook-app';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -25,11 +25,19 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
+/** A unit mounted on the server before it listens (the GitHub App): its routes, and how to start and stop it. */
+export interface ControlPlaneExtension {
+  plugins?: FastifyPluginAsync[];
+  start?: () => void;
+  stop?: () => Promise<void>;
+}
+
 export interface ControlPlaneDeps {
   settings: SettingsOf<typeof upSettings>;
   log: Logger;
   cwd: string;
   progress: (message: string) => void;
+  extend?: (ctx: { pool: DatabasePool; registry: Registry; databaseUrl: string }) => Promise<ControlPlaneExtension>;
 }
 
 /** Connects once before anything else, so an unreachable server is reported as such. */
@@ -46,7 +54,7 @@ async function checkReachable(url: string, fromSetting: boolean): Promise<void> 
 }
 
 /** Starts the store (embedded Postgres unless DATABASE_URL is set), migrates, and serves HTTP. */
-export async function startControlPlane({ settings, log, cwd, progress }: ControlPlaneDeps): Promise<ControlPlane> {
+export async function startControlPlane({ settings, log, cwd, progress, extend }: ControlPlaneDeps): Promise<ControlPlane> {
   const cleanups: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const fn of cleanups.reverse()) await fn().catch((err) => log.warn({ err }, 'shutdown step failed'));
@@ -69,7 +77,9 @@ export async function startControlPlane({ settings, log, cwd, progress }: Contro
     cleanups.push(() => pool.end());
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
-    const server = await buildServer({ log, pool, registry, version: WHARF_VERSION });
+    const extension = (await extend?.({ pool, registry, databaseUrl })) ?? {};
+    if (extension.stop) cleanups.push(extension.stop);
+    const server = await buildServer({ log, pool, registry, version: WHARF_VERSION, plugins: extension.plugins });
     cleanups.push(() => server.close());
     try {
       await server.listen({ host: settings.WHARF_HOST, port: settings.WHARF_PORT });
@@ -81,6 +91,7 @@ export async function startControlPlane({ settings, log, cwd, progress }: Contro
       }
       throw err;
     }
+    extension.start?.();
     const address = server.server.address();
     const port = typeof address === 'object' && address ? address.port : settings.WHARF_PORT;
     const host = settings.WHARF_HOST === '0.0.0.0' || settings.WHARF_HOST === '::' ? '127.0.0.1' : settings.WHARF_HOST;

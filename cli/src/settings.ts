@@ -1,6 +1,6 @@
 import type { SettingsSchema } from '@wharf/contracts';
 import { storeSettings } from '@wharf/store';
-import { serverSettings } from '@wharf/webhook-app';
+import { githubSettings, serverSettings } from '@wharf/webhook-app';
 
 export const processSettings = {
   WHARF_DATA_DIR: {
@@ -39,7 +39,13 @@ export const processSettings = {
     description:
       'Runtime the local target starts for each environment, as a command line (e.g. the upstream engine). Wharf appends `--config FILE… --port N --data-dir DIR --digest D`. Default: the reference runtime.',
   },
+  GITHUB_GIT_URL: {
+    type: 'string',
+    description:
+      'Base URL that repositories are cloned from over HTTPS, as `<base>/<owner>/<repo>.git`. Default: https://github.com, or the GitHub Enterprise host of GITHUB_API_URL.',
+    pattern: '^https?://',
+  },
 } as const satisfies SettingsSchema;
 
 /** Everything `wharf up` reads. The README's settings table is generated from this. */
-export const upSettings = { ...processSettings, ...serverSettings, ...storeSettings } as const satisfies SettingsSchema;
+export const upSettings = { ...processSettings, ...serverSettings, ...storeSettings, ...githubSettings } as const satisfies SettingsSchema;

@@ -4,6 +4,7 @@ import { loadSettings } from '@wharf/contracts';
 import { StartupError, startControlPlane } from '../control-plane.js';
 import { createLogger } from '../logger.js';
 import { upSettings } from '../settings.js';
+import { githubExtension } from '../up/github.js';
 import { startLiveSummary } from '../up/live-summary.js';
 import { startLocalStack } from '../up/local-stack.js';
 import { prepareRepository } from '../up/prepare-repository.js';
@@ -46,7 +47,7 @@ export async function runUp(argv: string[], io: CommandIO): Promise<number> {
   }).catch((err: Error) => {
     throw new StartupError(err.message);
   });
-  const cp = await startControlPlane({ settings, log, cwd: io.cwd, progress });
+  const cp = await startControlPlane({ settings, log, cwd: io.cwd, progress, extend: githubExtension(settings, dataDir, log) });
   let stack: Awaited<ReturnType<typeof startLocalStack>>;
   try {
     stack = await startLocalStack({
@@ -73,6 +74,9 @@ export async function runUp(argv: string[], io: CommandIO): Promise<number> {
   io.stdout(`  router   ${routerUrl}  (every environment: ${routerUrl}/<app>/<env>/)\n`);
   io.stdout(`  watching ${path.relative(io.cwd, repo.path) || '.'}\n`);
   io.stdout(`  health   ${cp.url}/healthz   ready ${cp.url}/readyz   metrics ${cp.url}/metrics\n`);
+  if (settings.GITHUB_APP_ID !== undefined) {
+    io.stdout(`  github   App ${settings.GITHUB_APP_ID}: webhooks at ${settings.WHARF_PUBLIC_URL ?? cp.url}${settings.GITHUB_WEBHOOK_PATH}\n`);
+  }
   io.stdout(`  logs     ${logFile === '-' ? 'standard error' : path.relative(io.cwd, logFile)}\n`);
   io.stdout('Press Ctrl-C to stop.\n');
   const summary = startLiveSummary({
