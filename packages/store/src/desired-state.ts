@@ -8,12 +8,10 @@
  */
 import { sql, type CommonQueryMethods, type DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
+import { int8, parseRows } from './rows.js';
 
 /** int8 columns: numbers whether the pool's type parser gives bigint, string or number. */
-const int8 = z.union([z.number(), z.bigint(), z.string()]).transform(Number);
 
-/** Parses rows with their schema here, whatever result parser the pool has (int8 → number, jsonb as is). */
-const rows = <S extends z.ZodTypeAny>(schema: S) => (r: readonly unknown[]): z.output<S>[] => r.map((x) => schema.parse(x));
 const row = <S extends z.ZodTypeAny>(schema: S) => (r: unknown): z.output<S> => schema.parse(r);
 const maybeRow = <S extends z.ZodTypeAny>(schema: S) => (r: unknown): z.output<S> | null => (r === null ? null : schema.parse(r));
 
@@ -67,11 +65,11 @@ export async function lockEnvironmentsNamed(
   return tx
     .any(sql.type(DesiredEnvironment)`
     SELECT ${columns} FROM environments WHERE repository_id = ${repositoryId} AND name = ${name} ORDER BY app FOR UPDATE`)
-    .then(rows(DesiredEnvironment));
+    .then(parseRows(DesiredEnvironment));
 }
 
 export async function listEnvironments(db: CommonQueryMethods, repositoryId: number): Promise<readonly DesiredEnvironment[]> {
-  return db.any(sql.type(DesiredEnvironment)`SELECT ${columns} FROM environments WHERE repository_id = ${repositoryId} ORDER BY app, name`).then(rows(DesiredEnvironment));
+  return db.any(sql.type(DesiredEnvironment)`SELECT ${columns} FROM environments WHERE repository_id = ${repositoryId} ORDER BY app, name`).then(parseRows(DesiredEnvironment));
 }
 
 export async function listBranchEnvironments(
@@ -80,7 +78,7 @@ export async function listBranchEnvironments(
   branch: string,
 ): Promise<readonly DesiredEnvironment[]> {
   return db.any(sql.type(DesiredEnvironment)`
-    SELECT ${columns} FROM environments WHERE repository_id = ${repositoryId} AND branch = ${branch} AND pr_number IS NULL ORDER BY app, name`).then(rows(DesiredEnvironment));
+    SELECT ${columns} FROM environments WHERE repository_id = ${repositoryId} AND branch = ${branch} AND pr_number IS NULL ORDER BY app, name`).then(parseRows(DesiredEnvironment));
 }
 
 export interface DesiredInput {

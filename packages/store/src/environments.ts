@@ -10,21 +10,12 @@ import { sql, type CommonQueryMethods, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 
 /** int8 columns come back as BigInt from slonik 47's type parsers: parse rows to numbers (ids stay far below 2^53). */
-const int8 = z.union([z.bigint(), z.number(), z.string()]).transform(Number);
-const parseRows =
-  <S extends z.ZodTypeAny>(schema: S) =>
-  (rows: readonly unknown[]): z.output<S>[] =>
-    rows.map((r) => schema.parse(r));
-const parseRow =
-  <S extends z.ZodTypeAny>(schema: S) =>
-  (row: unknown): z.output<S> | null =>
-    row === null ? null : schema.parse(row);
 import { type HistoryResult, insertHistoryRows, type NewHistoryRow, updateHistoryRows } from './history.js';
 import { insertOutboxRows, type NewOutboxRow } from './outbox.js';
+import { Json, int8, parseRow, parseRows } from './rows.js';
 
 export const ENVIRONMENTS_CHANNEL = 'wharf_environments';
 
-const Json = z.custom<unknown>(() => true);
 
 export const ClaimedEnvironment = z.object({
   id: int8,

@@ -1,8 +1,8 @@
 /** History as people read it: each rollout with its commit, and the commit it rolled back to. */
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
+import { int8 } from './rows.js';
 
-const int8 = z.union([z.number(), z.bigint(), z.string()]).transform(Number);
 
 export const RolloutView = z.object({
   id: int8,

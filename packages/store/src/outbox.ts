@@ -1,13 +1,9 @@
 /** outbox: what GitHub must hear about, inserted in the transaction that decided it; the dedupe key makes a retried write a no-op. */
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
+import { int8, parseRows } from './rows.js';
 
 /** int8 columns come back as BigInt from slonik 47's type parsers: parse rows to numbers (ids stay far below 2^53). */
-const int8 = z.union([z.bigint(), z.number(), z.string()]).transform(Number);
-const parseRows =
-  <S extends z.ZodTypeAny>(schema: S) =>
-  (rows: readonly unknown[]): z.output<S>[] =>
-    rows.map((r) => schema.parse(r));
 
 export interface NewOutboxRow {
   tenantId: number;

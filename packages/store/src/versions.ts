@@ -4,12 +4,10 @@
  */
 import { sql, type CommonQueryMethods, type DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
+import { int8, parseRows } from './rows.js';
 
 /** int8 columns: numbers whether the pool's type parser gives bigint, string or number. */
-const int8 = z.union([z.number(), z.bigint(), z.string()]).transform(Number);
 
-/** Parses rows with their schema here, whatever result parser the pool has (int8 → number, jsonb as is). */
-const rows = <S extends z.ZodTypeAny>(schema: S) => (r: readonly unknown[]): z.output<S>[] => r.map((x) => schema.parse(x));
 const row = <S extends z.ZodTypeAny>(schema: S) => (r: unknown): z.output<S> => schema.parse(r);
 const maybeRow = <S extends z.ZodTypeAny>(schema: S) => (r: unknown): z.output<S> | null => (r === null ? null : schema.parse(r));
 
@@ -61,11 +59,11 @@ export async function getVersion(db: CommonQueryMethods, tenantId: number, id: n
 }
 
 export async function listVersions(db: CommonQueryMethods, repositoryId: number): Promise<readonly Version[]> {
-  return db.any(sql.type(Version)`SELECT ${versionColumns} FROM versions WHERE repository_id = ${repositoryId} ORDER BY id`).then(rows(Version));
+  return db.any(sql.type(Version)`SELECT ${versionColumns} FROM versions WHERE repository_id = ${repositoryId} ORDER BY id`).then(parseRows(Version));
 }
 
 export async function listVersionApps(db: CommonQueryMethods, versionId: number): Promise<readonly VersionApp[]> {
-  return db.any(sql.type(VersionApp)`SELECT ${appColumns} FROM version_apps WHERE version_id = ${versionId} ORDER BY app`).then(rows(VersionApp));
+  return db.any(sql.type(VersionApp)`SELECT ${appColumns} FROM version_apps WHERE version_id = ${versionId} ORDER BY app`).then(parseRows(VersionApp));
 }
 
 export interface NewVersionApp {
@@ -143,7 +141,7 @@ export async function findVersionsWithDigest(
     SELECT v.id, v.sha FROM version_apps a JOIN versions v ON v.id = a.version_id
     WHERE a.app = ${input.app} AND a.digest = ${input.digest} AND a.valid AND v.repository_id = ${input.repositoryId}
       AND v.sha <> ${input.excludeSha}
-    ORDER BY v.id DESC LIMIT ${input.limit ?? 20}`).then(rows(z.object({ id: int8, sha: z.string() })));
+    ORDER BY v.id DESC LIMIT ${input.limit ?? 20}`).then(parseRows(z.object({ id: int8, sha: z.string() })));
 }
 
 /** The short sha and subject of a version, as "rollback to <short sha> (<subject>)" shows them. */
@@ -190,7 +188,7 @@ export type RepositoryRef = z.infer<typeof RepositoryRef>;
 
 /** Branch heads as Wharf last saw them. */
 export async function listRefs(db: CommonQueryMethods, repositoryId: number): Promise<readonly RepositoryRef[]> {
-  return db.any(sql.type(RepositoryRef)`SELECT ref, sha FROM repository_refs WHERE repository_id = ${repositoryId} ORDER BY ref`).then(rows(RepositoryRef));
+  return db.any(sql.type(RepositoryRef)`SELECT ref, sha FROM repository_refs WHERE repository_id = ${repositoryId} ORDER BY ref`).then(parseRows(RepositoryRef));
 }
 
 export async function saveRef(db: CommonQueryMethods, input: { tenantId: number; repositoryId: number; ref: string; sha: string }): Promise<void> {
