@@ -10,6 +10,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import path from 'node:path';
 import { createStorePool, deliveries, migrate, startEmbeddedPostgres } from '@wharf/store';
 import { examplePayload, signedDelivery } from '@wharf/testkit';
@@ -23,6 +24,75 @@ const BURST = Number(process.argv[4] ?? 5000);
 const SECRET = 'bench-secret';
 const log = pino({ level: 'warn' });
 
+interface ClientResult {
+  ids: string[];
+  latencies: number[];
+  perSecond: number;
+  failures: number;
+  redeliveries: number;
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? Number.NaN;
+};
+
+async function client(o: { endpoint: string; rate: number; seconds: number; burst: number }): Promise<ClientResult> {
+  const endpoint = o.endpoint;
+  // Real payloads of events the App stores but does not act on (star, watch, fork): ingest is what is measured.
+  const templates = ['star', 'watch', 'fork'].map((e) => ({ event: e, payload: examplePayload(e) }));
+  const send = async (id: string, i: number): Promise<{ ms: number; status: number }> => {
+    const tpl = templates[i % templates.length] as { event: string; payload: Record<string, unknown> };
+    const d = signedDelivery(SECRET, tpl.event, { ...tpl.payload, installation: { id: 1000 + (i % 50) } }, id);
+    const started = performance.now();
+    const res = await fetch(endpoint, { method: 'POST', headers: d.headers, body: d.body });
+    await res.arrayBuffer();
+    return { ms: performance.now() - started, status: res.status };
+  };
+
+  const ids: string[] = [];
+  const paced: Promise<{ ms: number; status: number }>[] = [];
+  const total = o.rate * o.seconds;
+  const t0 = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = t0 + (i * 1000) / o.rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const id = randomUUID();
+    ids.push(id);
+    paced.push(send(id, i));
+  }
+  const pacedResults = await Promise.all(paced);
+  let failures = pacedResults.filter((r) => r.status !== 202).length;
+  const burstIds: string[] = [];
+  let redeliveries = 0;
+  for (let i = 0; i < o.burst; i++) {
+    const again = i % 10 === 9 && burstIds.length > 0;
+    const id = again ? (burstIds[Math.floor(Math.random() * burstIds.length)] as string) : randomUUID();
+    if (again) redeliveries += 1;
+    else ids.push(id);
+    burstIds.push(id);
+  }
+  let next = 0;
+  const statuses: number[] = [];
+  const b0 = performance.now();
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= burstIds.length) return;
+        statuses.push((await send(burstIds[i] as string, i)).status);
+      }
+    }),
+  );
+  const perSecond = o.burst / ((performance.now() - b0) / 1000);
+  failures += statuses.filter((s) => s !== 202 && s !== 200).length;
+  return { ids, latencies: pacedResults.map((r) => r.ms), perSecond, failures, redeliveries };
+}
+
+if (!isMainThread) {
+  parentPort?.postMessage(await client(workerData));
+} else {
 let stopPg = async () => {};
 let url = process.env.DATABASE_URL;
 if (!url) {
@@ -70,65 +140,22 @@ await server.listen({ host: '127.0.0.1', port: 0 });
 const address = server.server.address();
 const endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/api/github/webhooks`;
 
-// Real payloads of events the App stores but does not act on (star, watch, fork): ingest is what is measured.
-const templates = ['star', 'watch', 'fork'].map((e) => ({ event: e, payload: examplePayload(e) }));
-const send = async (id: string, i: number): Promise<{ ms: number; status: number }> => {
-  const tpl = templates[i % templates.length] as { event: string; payload: Record<string, unknown> };
-  const d = signedDelivery(SECRET, tpl.event, { ...tpl.payload, installation: { id: 1000 + (i % 50) } }, id);
-  const started = performance.now();
-  const res = await fetch(endpoint, { method: 'POST', headers: d.headers, body: d.body });
-  await res.arrayBuffer();
-  return { ms: performance.now() - started, status: res.status };
-};
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? Number.NaN;
-};
-
 const ids = new Set<string>();
 let failures = 0;
 try {
-  // 1. Paced load.
-  const paced: Promise<{ ms: number; status: number }>[] = [];
-  const total = RATE * SECONDS;
-  const t0 = performance.now();
-  for (let i = 0; i < total; i++) {
-    const due = t0 + (i * 1000) / RATE;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    const id = randomUUID();
-    ids.add(id);
-    paced.push(send(id, i));
-  }
-  const pacedResults = await Promise.all(paced);
-  failures += pacedResults.filter((r) => r.status !== 202).length;
-  const latencies = pacedResults.map((r) => r.ms);
+  // The load generator runs in a worker thread, so that it does not share the server's event loop.
+  const result = await new Promise<ClientResult>((resolve, reject) => {
+    const worker = new Worker(`import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(import.meta.url)}, ${JSON.stringify(import.meta.url)}))`, { eval: true, workerData: { endpoint, rate: RATE, seconds: SECONDS, burst: BURST } });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  for (const id of result.ids) ids.add(id);
+  failures += result.failures;
+  const latencies = result.latencies;
+  const total = latencies.length;
+  const perSecond = result.perSecond;
   console.log(`paced: ${total} deliveries at ${RATE}/s: p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms`);
-
-  // 2. Burst, with redeliveries.
-  const burstIds: string[] = [];
-  for (let i = 0; i < BURST; i++) {
-    const again = i % 10 === 9 && burstIds.length > 0;
-    const id = again ? (burstIds[Math.floor(Math.random() * burstIds.length)] as string) : randomUUID();
-    if (!again) ids.add(id);
-    burstIds.push(id);
-  }
-  let next = 0;
-  const burstStatuses: number[] = [];
-  const b0 = performance.now();
-  await Promise.all(
-    Array.from({ length: 32 }, async () => {
-      for (;;) {
-        const i = next++;
-        if (i >= burstIds.length) return;
-        burstStatuses.push((await send(burstIds[i] as string, i)).status);
-      }
-    }),
-  );
-  const burstSeconds = (performance.now() - b0) / 1000;
-  failures += burstStatuses.filter((s) => s !== 202 && s !== 200).length;
-  const perSecond = BURST / burstSeconds;
-  console.log(`burst: ${BURST} deliveries (${burstStatuses.filter((s) => s === 200).length} redeliveries) in ${burstSeconds.toFixed(2)} s: ${perSecond.toFixed(0)}/s`);
+  console.log(`burst: ${BURST} deliveries (${result.redeliveries} redeliveries): ${perSecond.toFixed(0)}/s`);
 
   // 3. Process everything; every id stored exactly once, processed once.
   const p0 = performance.now();
@@ -158,4 +185,5 @@ try {
   await server.close();
   await pool.end();
   await stopPg();
+}
 }
