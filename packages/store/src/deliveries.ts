@@ -4,11 +4,8 @@
  */
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
+import { int8, parseRows, parseRow } from './rows.js';
 
-/** int8 columns: numbers whatever the pool's type parser gives (bigint, string or number). */
-const int8 = z.union([z.number(), z.bigint(), z.string()]).transform(Number);
-const parseMaybe = <S extends z.ZodTypeAny>(schema: S) => (r: unknown): z.output<S> | null => (r === null ? null : schema.parse(r));
-const parseAll = <S extends z.ZodTypeAny>(schema: S) => (rs: readonly unknown[]): z.output<S>[] => rs.map((r) => schema.parse(r));
 
 export const DELIVERIES_CHANNEL = 'wharf_webhook_deliveries' as const;
 export const DELIVERY_STATUSES = ['pending', 'processing', 'done', 'ignored', 'failed'] as const;
@@ -33,7 +30,7 @@ export async function insertDelivery(db: CommonQueryMethods, d: NewDelivery): Pr
       ON CONFLICT (delivery_id) DO NOTHING
       RETURNING delivery_id
     )
-    SELECT delivery_id FROM ins, LATERAL (SELECT pg_notify(${DELIVERIES_CHANNEL}, ins.delivery_id)) n`).then(parseMaybe(z.object({ delivery_id: z.string() })));
+    SELECT delivery_id FROM ins, LATERAL (SELECT pg_notify(${DELIVERIES_CHANNEL}, ins.delivery_id)) n`).then(parseRow(z.object({ delivery_id: z.string() })));
   return { stored: row !== null };
 }
 
@@ -52,7 +49,7 @@ export async function insertDeliveries(db: CommonQueryMethods, ds: readonly NewD
       ON CONFLICT (delivery_id) DO NOTHING
       RETURNING delivery_id
     ), n AS (SELECT pg_notify(${DELIVERIES_CHANNEL}, count(*)::text) FROM ins HAVING count(*) > 0)
-    SELECT delivery_id FROM ins LEFT JOIN n ON true`).then(parseAll(z.object({ delivery_id: z.string() })));
+    SELECT delivery_id FROM ins LEFT JOIN n ON true`).then(parseRows(z.object({ delivery_id: z.string() })));
   return new Set(stored.map((r) => r.delivery_id));
 }
 
@@ -95,7 +92,7 @@ export async function claimDeliveries(
     UPDATE webhook_deliveries w
     SET status = 'processing', attempts = w.attempts + 1, locked_until = now() + make_interval(secs => ${input.leaseSeconds})
     FROM one_per_key c WHERE w.delivery_id = c.delivery_id
-    RETURNING w.delivery_id, w.event, w.action, w.payload, w.attempts, w.received_at`).then(parseAll(ClaimedDelivery));
+    RETURNING w.delivery_id, w.event, w.action, w.payload, w.attempts, w.received_at`).then(parseRows(ClaimedDelivery));
 }
 
 export async function finishDelivery(
@@ -130,12 +127,12 @@ export type DeliveryRow = z.infer<typeof DeliveryRow>;
 
 export async function getDelivery(db: CommonQueryMethods, deliveryId: string): Promise<DeliveryRow | null> {
   return db.maybeOne(sql.type(DeliveryRow)`
-    SELECT delivery_id, event, action, status, attempts, last_error, tenant_id FROM webhook_deliveries WHERE delivery_id = ${deliveryId}`).then(parseMaybe(DeliveryRow));
+    SELECT delivery_id, event, action, status, attempts, last_error, tenant_id FROM webhook_deliveries WHERE delivery_id = ${deliveryId}`).then(parseRow(DeliveryRow));
 }
 
 export async function countDeliveries(db: CommonQueryMethods): Promise<Record<DeliveryStatus, number>> {
   const rows = await db.any(sql.type(z.object({ status: z.enum(DELIVERY_STATUSES), n: int8 }))`
-    SELECT status, count(*)::int AS n FROM webhook_deliveries GROUP BY status`).then(parseAll(z.object({ status: z.enum(DELIVERY_STATUSES), n: int8 })));
+    SELECT status, count(*)::int AS n FROM webhook_deliveries GROUP BY status`).then(parseRows(z.object({ status: z.enum(DELIVERY_STATUSES), n: int8 })));
   const out = { pending: 0, processing: 0, done: 0, ignored: 0, failed: 0 };
   for (const r of rows) out[r.status] = r.n;
   return out;
@@ -145,6 +142,6 @@ export async function countDeliveries(db: CommonQueryMethods): Promise<Record<De
 export async function pruneDeliveries(db: CommonQueryMethods, days: number): Promise<number> {
   const rows = await db.any(sql.type(z.object({ delivery_id: z.string() }))`
     DELETE FROM webhook_deliveries WHERE status IN ('done', 'ignored', 'failed')
-      AND received_at < now() - make_interval(days => ${days}) RETURNING delivery_id`).then(parseAll(z.object({ delivery_id: z.string() })));
+      AND received_at < now() - make_interval(days => ${days}) RETURNING delivery_id`).then(parseRows(z.object({ delivery_id: z.string() })));
   return rows.length;
 }

@@ -4,12 +4,9 @@
  */
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
+import { int8, parseRows, parseRow } from './rows.js';
 
-/** int8 columns: numbers whatever the pool's type parser gives (bigint, string or number). */
-const int8 = z.union([z.number(), z.bigint(), z.string()]).transform(Number);
 const parseOne = <S extends z.ZodTypeAny>(schema: S) => (r: unknown): z.output<S> => schema.parse(r);
-const parseMaybe = <S extends z.ZodTypeAny>(schema: S) => (r: unknown): z.output<S> | null => (r === null ? null : schema.parse(r));
-const parseAll = <S extends z.ZodTypeAny>(schema: S) => (rs: readonly unknown[]): z.output<S>[] => rs.map((r) => schema.parse(r));
 
 const jsonb = (value: unknown) => sql.jsonb(JSON.parse(JSON.stringify(value ?? null)));
 
@@ -32,12 +29,12 @@ const repoColumns = sql.fragment`r.id, r.tenant_id, r.full_name, r.default_branc
 export async function findRepository(db: CommonQueryMethods, installationId: string, fullName: string): Promise<GithubRepository | null> {
   return db.maybeOne(sql.type(GithubRepository)`
     SELECT ${repoColumns} FROM repositories r JOIN tenants t ON t.id = r.tenant_id
-    WHERE t.kind = 'github' AND t.external_id = ${installationId} AND r.provider = 'github' AND r.full_name = ${fullName}`).then(parseMaybe(GithubRepository));
+    WHERE t.kind = 'github' AND t.external_id = ${installationId} AND r.provider = 'github' AND r.full_name = ${fullName}`).then(parseRow(GithubRepository));
 }
 
 export async function getRepositoryById(db: CommonQueryMethods, repositoryId: number): Promise<GithubRepository | null> {
   return db.maybeOne(sql.type(GithubRepository)`
-    SELECT ${repoColumns} FROM repositories r JOIN tenants t ON t.id = r.tenant_id WHERE r.id = ${repositoryId} AND t.kind = 'github'`).then(parseMaybe(GithubRepository));
+    SELECT ${repoColumns} FROM repositories r JOIN tenants t ON t.id = r.tenant_id WHERE r.id = ${repositoryId} AND t.kind = 'github'`).then(parseRow(GithubRepository));
 }
 
 export async function setTenantSuspended(db: CommonQueryMethods, tenantId: number, suspended: boolean): Promise<void> {
@@ -115,19 +112,19 @@ export async function upsertPullRequest(db: CommonQueryMethods, pr: PullRequestI
 
 export async function getPullRequest(db: CommonQueryMethods, repositoryId: number, number: number): Promise<PullRequest | null> {
   return db.maybeOne(sql.type(PullRequest)`
-    SELECT ${prColumns} FROM github_pull_requests WHERE repository_id = ${repositoryId} AND number = ${number}`).then(parseMaybe(PullRequest));
+    SELECT ${prColumns} FROM github_pull_requests WHERE repository_id = ${repositoryId} AND number = ${number}`).then(parseRow(PullRequest));
 }
 
 export async function findPullRequestByMergeSha(db: CommonQueryMethods, repositoryId: number, sha: string): Promise<PullRequest | null> {
   return db.maybeOne(sql.type(PullRequest)`
     SELECT ${prColumns} FROM github_pull_requests WHERE repository_id = ${repositoryId} AND merge_commit_sha = ${sha}
-    ORDER BY number DESC LIMIT 1`).then(parseMaybe(PullRequest));
+    ORDER BY number DESC LIMIT 1`).then(parseRow(PullRequest));
 }
 
 export async function listOpenPullRequestsForSha(db: CommonQueryMethods, repositoryId: number, sha: string): Promise<readonly PullRequest[]> {
   return db.any(sql.type(PullRequest)`
     SELECT ${prColumns} FROM github_pull_requests WHERE repository_id = ${repositoryId} AND head_sha = ${sha} AND state = 'open'
-    ORDER BY number`).then(parseAll(PullRequest));
+    ORDER BY number`).then(parseRows(PullRequest));
 }
 
 export async function approvePreview(db: CommonQueryMethods, repositoryId: number, number: number, sha: string, by: string): Promise<void> {
@@ -159,7 +156,7 @@ export async function listIdlePreviews(db: CommonQueryMethods, now: Date): Promi
       AND p.last_push_at < ${now.toISOString()}::timestamptz - make_interval(hours => (p.summary->>'ttlHours')::int)
       AND EXISTS (SELECT 1 FROM environments e WHERE e.repository_id = p.repository_id AND e.pr_number = p.number
         AND e.kind = 'preview' AND e.deletion_requested_at IS NULL)
-    ORDER BY p.last_push_at`).then(parseAll(PullRequest));
+    ORDER BY p.last_push_at`).then(parseRows(PullRequest));
 }
 
 // ---- preview environments ---------------------------------------------------------------------------------------
@@ -177,7 +174,7 @@ export type PreviewEnvironment = z.infer<typeof PreviewEnvironment>;
 export async function listPreviewEnvironments(db: CommonQueryMethods, repositoryId: number, prNumber: number): Promise<readonly PreviewEnvironment[]> {
   return db.any(sql.type(PreviewEnvironment)`
     SELECT id, app, name, url, desired_version_id, deletion_requested_at FROM environments
-    WHERE repository_id = ${repositoryId} AND pr_number = ${prNumber} AND kind = 'preview' ORDER BY app`).then(parseAll(PreviewEnvironment));
+    WHERE repository_id = ${repositoryId} AND pr_number = ${prNumber} AND kind = 'preview' ORDER BY app`).then(parseRows(PreviewEnvironment));
 }
 
 /** Pull requests of this tenant with at least one live preview environment, other than `except`. */
@@ -226,7 +223,7 @@ export async function getReportedEnvironment(db: CommonQueryMethods, environment
     LEFT JOIN versions ov ON ov.id = e.observed_version_id
     LEFT JOIN version_apps va ON va.version_id = e.desired_version_id AND va.app = e.app
     LEFT JOIN versions rv ON rv.id = va.rollback_of_version_id
-    WHERE e.id = ${environmentId}`).then(parseMaybe(ReportedEnvironment));
+    WHERE e.id = ${environmentId}`).then(parseRow(ReportedEnvironment));
 }
 
 export async function findEnvironmentByName(
@@ -248,7 +245,7 @@ export async function findVersionBySha(
 ): Promise<{ id: number; sha: string; valid: boolean } | null> {
   return db.maybeOne(sql.type(z.object({ id: int8, sha: z.string(), valid: z.boolean() }))`
     SELECT id, sha, valid FROM versions WHERE repository_id = ${repositoryId} AND sha LIKE ${`${shaPrefix.toLowerCase()}%`}
-    ORDER BY id DESC LIMIT 1`).then(parseMaybe(z.object({ id: int8, sha: z.string(), valid: z.boolean() })));
+    ORDER BY id DESC LIMIT 1`).then(parseRow(z.object({ id: int8, sha: z.string(), valid: z.boolean() })));
 }
 
 // ---- check runs -------------------------------------------------------------------------------------------------
@@ -272,7 +269,7 @@ export interface CheckRunKey {
 export async function getCheckRun(db: CommonQueryMethods, k: CheckRunKey): Promise<CheckRunRecord | null> {
   return db.maybeOne(sql.type(CheckRunRecord)`
     SELECT check_run_id, output_key, batches_sent, status, conclusion FROM github_check_runs
-    WHERE repository_id = ${k.repositoryId} AND head_sha = ${k.headSha} AND name = ${k.name} AND run_key = ${k.runKey}`).then(parseMaybe(CheckRunRecord));
+    WHERE repository_id = ${k.repositoryId} AND head_sha = ${k.headSha} AND name = ${k.name} AND run_key = ${k.runKey}`).then(parseRow(CheckRunRecord));
 }
 
 export async function saveCheckRun(
@@ -321,7 +318,7 @@ export async function findDeployment(
 ): Promise<DeploymentRecord | null> {
   return db.maybeOne(sql.type(DeploymentRecord)`
     SELECT ${deploymentColumns} FROM github_deployments
-    WHERE repository_id = ${repositoryId} AND github_environment = ${githubEnvironment} AND sha = ${sha}`).then(parseMaybe(DeploymentRecord));
+    WHERE repository_id = ${repositoryId} AND github_environment = ${githubEnvironment} AND sha = ${sha}`).then(parseRow(DeploymentRecord));
 }
 
 export async function saveDeployment(
@@ -346,7 +343,7 @@ export async function recordDeploymentState(
 }
 
 export async function getDeployment(db: CommonQueryMethods, id: number): Promise<DeploymentRecord | null> {
-  return db.maybeOne(sql.type(DeploymentRecord)`SELECT ${deploymentColumns} FROM github_deployments WHERE id = ${id}`).then(parseMaybe(DeploymentRecord));
+  return db.maybeOne(sql.type(DeploymentRecord)`SELECT ${deploymentColumns} FROM github_deployments WHERE id = ${id}`).then(parseRow(DeploymentRecord));
 }
 
 /** The newest deployment of a commit to a GitHub environment starting with `environmentPrefix`. */
@@ -359,21 +356,21 @@ export async function findDeploymentForSha(
   return db.maybeOne(sql.type(DeploymentRecord)`
     SELECT ${deploymentColumns} FROM github_deployments
     WHERE repository_id = ${repositoryId} AND sha = ${sha} AND github_environment LIKE ${`${environmentPrefix}%`}
-    ORDER BY updated_at DESC LIMIT 1`).then(parseMaybe(DeploymentRecord));
+    ORDER BY updated_at DESC LIMIT 1`).then(parseRow(DeploymentRecord));
 }
 
 /** Deployments of a pull request's previews that are not inactive yet. */
 export async function listLiveDeploymentsForPullRequest(db: CommonQueryMethods, repositoryId: number, prNumber: number): Promise<readonly DeploymentRecord[]> {
   return db.any(sql.type(DeploymentRecord)`
     SELECT ${deploymentColumns} FROM github_deployments
-    WHERE repository_id = ${repositoryId} AND pr_number = ${prNumber} AND coalesce(last_state, '') <> 'inactive' ORDER BY id`).then(parseAll(DeploymentRecord));
+    WHERE repository_id = ${repositoryId} AND pr_number = ${prNumber} AND coalesce(last_state, '') <> 'inactive' ORDER BY id`).then(parseRows(DeploymentRecord));
 }
 
 /** The newest deployment of each GitHub environment of a pull request, for the comment. */
 export async function listLatestDeploymentsForPullRequest(db: CommonQueryMethods, repositoryId: number, prNumber: number): Promise<readonly DeploymentRecord[]> {
   return db.any(sql.type(DeploymentRecord)`
     SELECT DISTINCT ON (github_environment) ${deploymentColumns} FROM github_deployments
-    WHERE repository_id = ${repositoryId} AND pr_number = ${prNumber} ORDER BY github_environment, id DESC`).then(parseAll(DeploymentRecord));
+    WHERE repository_id = ${repositoryId} AND pr_number = ${prNumber} ORDER BY github_environment, id DESC`).then(parseRows(DeploymentRecord));
 }
 
 // ---- outbox drain -----------------------------------------------------------------------------------------------
@@ -401,7 +398,7 @@ export async function enqueue(db: CommonQueryMethods, item: OutboxItem): Promise
     SELECT ${item.tenantId}, ${item.environmentId ?? null}, ${item.kind}, ${jsonb(item.payload)}, ${item.dedupeKey ?? null}, ${item.stream}
     ${guard}
     ON CONFLICT (dedupe_key) DO NOTHING
-    RETURNING id`).then(parseMaybe(z.object({ id: int8 })));
+    RETURNING id`).then(parseRow(z.object({ id: int8 })));
   return row !== null;
 }
 
@@ -441,7 +438,7 @@ export async function claimOutbox(
     UPDATE outbox SET locked_until = now() + make_interval(secs => ${input.leaseSeconds}), attempts = outbox.attempts + 1
     FROM c WHERE outbox.id = c.id
     RETURNING outbox.id, outbox.tenant_id, outbox.environment_id, outbox.kind, outbox.payload, outbox.stream, outbox.attempts,
-      outbox.created_at`).then(parseAll(ClaimedOutboxRow));
+      outbox.created_at`).then(parseRows(ClaimedOutboxRow));
 }
 
 export async function markDelivered(db: CommonQueryMethods, id: number, note?: string): Promise<void> {
@@ -483,5 +480,5 @@ export async function countPendingOutbox(db: CommonQueryMethods, kinds: readonly
 
 export async function listOutbox(db: CommonQueryMethods, tenantId: number): Promise<readonly z.infer<typeof OutboxStatusRow>[]> {
   return db.any(sql.type(OutboxStatusRow)`
-    SELECT id, kind, stream, attempts, delivered_at, last_error FROM outbox WHERE tenant_id = ${tenantId} ORDER BY id`).then(parseAll(OutboxStatusRow));
+    SELECT id, kind, stream, attempts, delivered_at, last_error FROM outbox WHERE tenant_id = ${tenantId} ORDER BY id`).then(parseRows(OutboxStatusRow));
 }
