@@ -121,7 +121,6 @@ export function createGitHubApp(options: GitHubAppOptions): GitHubApp {
         const pending = await githubStore.countPendingOutbox(options.pool, ['github.check_run', 'github.pr_comment', 'github.reply', 'deployment_status', 'github.deployment_inactive', 'github.rollback_pr']);
         const counts = await deliveries.countDeliveries(options.pool);
         if (pending === 0 && counts.pending === 0 && counts.processing === 0) return;
-        if (process.env.WHARF_TEST_TIMING) process.stderr.write(`settle wait pending=${pending} ${JSON.stringify(counts)}\n`);
         await new Promise((r) => setTimeout(r, 20));
       }
     },
