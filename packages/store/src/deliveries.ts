@@ -106,6 +106,14 @@ export async function finishDelivery(
     WHERE delivery_id = ${deliveryId}`);
 }
 
+/** Finishes several deliveries with one status in one statement (events no handler wants). */
+export async function finishDeliveries(db: CommonQueryMethods, deliveryIds: readonly string[], status: 'done' | 'ignored'): Promise<void> {
+  if (deliveryIds.length === 0) return;
+  await db.query(sql.unsafe`
+    UPDATE webhook_deliveries SET status = ${status}, processed_at = now(), locked_until = NULL
+    WHERE delivery_id = ANY(${sql.array([...deliveryIds], 'text')})`);
+}
+
 /** Puts a delivery back for another attempt after `delaySeconds`. */
 export async function retryDelivery(db: CommonQueryMethods, deliveryId: string, delaySeconds: number, error: string): Promise<void> {
   await db.query(sql.unsafe`

@@ -68,9 +68,18 @@ export function createDeliveryWorker(o: DeliveryWorkerOptions): DeliveryWorker {
     do {
       again = false;
       for (;;) {
-        const claimed = await deliveries.claimDeliveries(deps.pool, { limit: o.concurrency, leaseSeconds: o.leaseSeconds ?? 300 });
+        const claimed = await deliveries.claimDeliveries(deps.pool, { limit: o.concurrency * 8, leaseSeconds: o.leaseSeconds ?? 300 });
         if (claimed.length === 0) break;
-        await Promise.all(claimed.map(processOne));
+        // Events no handler wants are finished together; the others run `concurrency` at a time.
+        const unhandled = claimed.filter((d) => !o.handlers[d.event]);
+        await deliveries.finishDeliveries(deps.pool, unhandled.map((d) => d.delivery_id), 'ignored');
+        for (const d of unhandled) o.processed.inc({ event: d.event, result: 'ignored' });
+        const queue = claimed.filter((d) => o.handlers[d.event]);
+        await Promise.all(
+          Array.from({ length: Math.min(o.concurrency, queue.length) }, async () => {
+            for (let d = queue.shift(); d; d = queue.shift()) await processOne(d);
+          }),
+        );
       }
     } while (again && running);
   };
