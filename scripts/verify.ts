@@ -1,4 +1,4 @@
-/** `npm run verify`: type check (tsc -b), lint (biome), generated files fresh. Runs all three, reports all. */
+/** `npm run verify`: type check (tsc -b), lint (eslint + typescript-eslint), generated files fresh. Runs all three, reports all. */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { generate } from './generate.js';
@@ -15,7 +15,7 @@ function run(command: string, args: string[]): Promise<boolean> {
 
 const results: [string, boolean][] = [];
 results.push(['typecheck (tsc -b)', await run(bin('tsc'), ['-b'])]);
-results.push(['lint (biome)', await run(bin('biome'), ['lint', '--diagnostic-level=error', '.'])]);
+results.push(['lint (eslint)', await run(bin('eslint'), ['.'])]);
 const stale = await generate(true);
 if (stale.length) console.error(`stale generated files (run \`npm run generate\`): ${stale.join(', ')}`);
 results.push(['generated files fresh', stale.length === 0]);

@@ -215,7 +215,7 @@ export function buildCatalogue(source: Json): { schema: Json; typescript: string
       .filter((e) => e.type.startsWith('step.') === (kind === 'step'))
       .map((e) => ({
         if: { type: 'object', properties: { type: { const: e.type } }, required: ['type'] },
-        // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a thenable
+        // JSON Schema's if/then keyword, not a thenable
         then: { type: 'object', properties: { config: { $ref: `#/$defs/config/${e.type}` } } },
       }));
   const defs = coreDefinitions() as Record<string, Json>;

@@ -16,7 +16,7 @@ export function isJwtAuth(m: RuntimeModule | undefined): m is JwtAuth {
   return !!m && typeof (m as Partial<JwtAuth>).authenticate === 'function';
 }
 
-const ACTIONS = ['register', 'login', 'profile', 'me'] as const;
+type Action = 'register' | 'login' | 'profile' | 'me';
 
 /** auth.jwt: register, login and profile handlers over an in-memory user store, HS256 tokens, bcrypt hashes. */
 export async function createJwtAuth(spec: ModuleSpec, deps: ModuleDeps): Promise<JwtAuth> {
@@ -93,7 +93,7 @@ export async function createJwtAuth(spec: ModuleSpec, deps: ModuleDeps): Promise
     return user ?? 'user not found';
   }
 
-  async function handle(action: (typeof ACTIONS)[number], req: HttpRequest): Promise<HttpAnswer> {
+  async function handle(action: Action, req: HttpRequest): Promise<HttpAnswer> {
     if (action === 'register') {
       const b = bodyOf(req);
       if (!b) return { status: 400, body: { error: 'invalid request body' } };
@@ -131,7 +131,7 @@ export async function createJwtAuth(spec: ModuleSpec, deps: ModuleDeps): Promise
     return { status: 200, body: publicUser(user) };
   }
 
-  function actionFor(method: string, path: string): (typeof ACTIONS)[number] | null {
+  function actionFor(method: string, path: string): Action | null {
     const p = path.replace(/\/+$/, '');
     if (method === 'POST' && p.endsWith('/register')) return 'register';
     if (method === 'POST' && p.endsWith('/login')) return 'login';

@@ -70,7 +70,7 @@ export async function runRefusing(args: readonly string[]): Promise<{ code: numb
 }
 
 /** A parsed JSON answer, loosely typed for assertions. */
-// biome-ignore lint/suspicious/noExplicitAny: test answers are asserted field by field
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test answers are asserted field by field
 export type Json = any;
 
 /** fetch + JSON body. */

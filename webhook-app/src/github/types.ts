@@ -28,7 +28,7 @@ export interface DeliveryContext {
   event: string;
   action: string | null;
   // GitHub payloads are large and event-specific; handlers read the fields they need.
-  // biome-ignore lint/suspicious/noExplicitAny: webhook payload
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- webhook payload
   payload: any;
   log: Logger;
   deps: AppDeps;

@@ -6,7 +6,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
-// biome-ignore lint/suspicious/noExplicitAny: webhook payloads are deep, event-specific JSON that tests edit freely
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- webhook payloads are deep, event-specific JSON that tests edit freely
 export type WebhookPayload = Record<string, any>;
 
 interface ExampleGroup {

@@ -9,7 +9,7 @@ import { tearDownPreview } from './teardown.js';
 const HANDLED = new Set(['opened', 'synchronize', 'reopened', 'ready_for_review', 'converted_to_draft', 'closed', 'labeled']);
 
 export async function recordPullRequest(ctx: DeliveryContext, repo: github.GithubRepository): Promise<github.PullRequest> {
-  // biome-ignore lint/suspicious/noExplicitAny: webhook payload
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- webhook payload
   const p: any = ctx.payload.pull_request;
   const merged = p.merged === true;
   return github.upsertPullRequest(ctx.deps.pool, {
