@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { redactSecrets } from '@wharf/contracts';
-import { createStorePool, type DatabasePool, migrate, startEmbeddedPostgres } from '@wharf/store';
+import { createStorePool, type DatabasePool, EmbeddedPostgresInUseError, migrate, startEmbeddedPostgres } from '@wharf/store';
+import net from 'node:net';
 import { buildServer } from '@wharf/webhook-app';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import pg from 'pg';
@@ -40,6 +41,19 @@ export interface ControlPlaneDeps {
   extend?: (ctx: { pool: DatabasePool; registry: Registry; databaseUrl: string }) => Promise<ControlPlaneExtension>;
 }
 
+const portInUse = (host: string, port: number) =>
+  new StartupError(`port ${port} on ${host} is already in use: stop the other process or set WHARF_PORT to a free port`);
+
+/** Fails fast, before any database is started, when the server's port is taken. */
+async function checkPortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? portInUse(host, port) : err));
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
+
 /** Connects once before anything else, so an unreachable server is reported as such. */
 async function checkReachable(url: string, fromSetting: boolean): Promise<void> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000, application_name: 'wharf-check' });
@@ -60,11 +74,14 @@ export async function startControlPlane({ settings, log, cwd, progress, extend }
     for (const fn of cleanups.reverse()) await fn().catch((err) => log.warn({ err }, 'shutdown step failed'));
   };
   try {
+    await checkPortFree(settings.WHARF_HOST, settings.WHARF_PORT);
     let databaseUrl = settings.DATABASE_URL;
     if (!databaseUrl) {
       const dataDir = path.resolve(cwd, settings.WHARF_DATA_DIR, 'pg');
       const started = Date.now();
-      const pg = await startEmbeddedPostgres({ dataDir, log, onProgress: progress });
+      const pg = await startEmbeddedPostgres({ dataDir, log, onProgress: progress }).catch((err: Error) => {
+        throw err instanceof EmbeddedPostgresInUseError ? new StartupError(err.message) : err;
+      });
       cleanups.push(() => pg.stop());
       databaseUrl = pg.url;
       log.info({ dataDir: pg.dataDir, port: pg.port, initialised: pg.initialised, ms: Date.now() - started }, 'embedded postgres started');
@@ -84,11 +101,7 @@ export async function startControlPlane({ settings, log, cwd, progress, extend }
     try {
       await server.listen({ host: settings.WHARF_HOST, port: settings.WHARF_PORT });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-        throw new StartupError(
-          `port ${settings.WHARF_PORT} on ${settings.WHARF_HOST} is already in use: stop the other process or set WHARF_PORT to a free port`,
-        );
-      }
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw portInUse(settings.WHARF_HOST, settings.WHARF_PORT);
       throw err;
     }
     extension.start?.();

@@ -86,6 +86,12 @@ t.test('embedded Postgres: ready, clean stop on SIGTERM, and recovery after kill
   await client2.end();
   t.same(rows, [{ action: 'before-crash' }], 'data written before the crash is intact');
 
+  // Starting again while it runs is refused, and the running Wharf keeps its database.
+  const third = startWharf(['up'], { cwd, env: { WHARF_PORT: '0' } });
+  t.equal((await third.exited).code, 1, 'a second wharf up on the same data directory exits 1');
+  t.match(third.output(), /another Wharf \(pid \d+\) is running with the embedded database in .*: stop it first/);
+  t.equal((await fetch(`${url2}/readyz`)).status, 200, 'the running Wharf is untouched');
+
   second.child.kill('SIGTERM');
   const { code } = await second.exited;
   t.equal(code, 0, 'exits 0 on SIGTERM');

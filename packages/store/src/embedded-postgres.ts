@@ -32,6 +32,13 @@ export interface EmbeddedPostgresHandle {
 }
 
 const USER = 'postgres';
+/** Which process owns the embedded server: a live owner's server is never stopped by another start. */
+const OWNER_FILE = 'wharf-owner.pid';
+
+/** Another live Wharf process runs the embedded server of this data directory. */
+export class EmbeddedPostgresInUseError extends Error {
+  override name = 'EmbeddedPostgresInUseError';
+}
 
 const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
 
@@ -161,6 +168,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     options.onProgress?.('initialising the embedded Postgres cluster (first start only)');
     await pg.initialise();
   } else {
+    const owner = Number.parseInt(await readFile(path.join(parent, OWNER_FILE), 'utf8').catch(() => ''), 10);
+    if (Number.isInteger(owner) && owner !== process.pid && (await pidAlive(owner))) {
+      throw new EmbeddedPostgresInUseError(
+        `another Wharf (pid ${owner}) is running with the embedded database in ${dataDir}: stop it first, or set WHARF_DATA_DIR to another directory`,
+      );
+    }
     await recoverStaleServer(dataDir, log);
   }
   await access(dataDir, constants.R_OK).catch(() => undefined);
@@ -169,6 +182,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   } catch {
     throw new Error(`embedded Postgres did not start on port ${port}: ${lines.join('').trim().split('\n').slice(-5).join(' | ')}`);
   }
+  await writeFile(path.join(parent, OWNER_FILE), String(process.pid));
   let stopped = false;
   return {
     url: `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
@@ -179,6 +193,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       if (stopped) return;
       stopped = true;
       await pg.stop();
+      await rm(path.join(parent, OWNER_FILE), { force: true });
     },
   };
 }
