@@ -183,6 +183,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     throw new Error(`embedded Postgres did not start on port ${port}: ${lines.join('').trim().split('\n').slice(-5).join(' | ')}`);
   }
   await writeFile(path.join(parent, OWNER_FILE), String(process.pid));
+  // The server may stop on its own (Ctrl-C reaches the whole process group): pg.stop() would then wait forever
+  // for an exit event that already happened.
+  let exited = false;
+  (pg as unknown as { process?: import('node:child_process').ChildProcess }).process?.once('exit', () => {
+    exited = true;
+  });
   let stopped = false;
   return {
     url: `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
@@ -192,7 +198,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      await pg.stop();
+      if (!exited) await pg.stop();
       await rm(path.join(parent, OWNER_FILE), { force: true });
     },
   };
