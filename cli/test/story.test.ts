@@ -91,12 +91,13 @@ t.test('commit → preview → merge → production → revert → rollback, and
   t.not(merged, first);
 
   // A broken config on a branch: that environment stays on its last good version and says why.
-  await git('checkout', '-qb', 'broken');
+  await git('checkout', '-qb', 'fix/broken');
   await writeFile(file, (await readFile(file, 'utf8')).replace('name: router', 'name: server'));
   await git('commit', '-qam', 'Break it on purpose');
   await eventually('wharf status shows the broken environment Stalled with file:line', async () => {
     const out = await wharfCli('status');
-    return /broken\b.*Stalled/.test(out) && /workflow\.yaml:\d+:\d+/.test(out);
+    return /fix-broken\S*\s.*Stalled/.test(out) && /workflow\.yaml:\d+:\d+/.test(out);
   });
+  t.notMatch(await wharfCli('diff', 'fix/broken'), /no environment named/, 'commands take the branch name as well as the slug');
   t.match((await get('hello-api', 'production', '/hello')).body, /Hello from Wharf/, 'production untouched by the broken branch');
 });

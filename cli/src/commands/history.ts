@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { historyView } from '@wharf/store';
+import { branchSlug } from '@wharf/source';
+import { environments, historyView } from '@wharf/store';
 import { openStore } from '../connect.js';
 import type { CommandIO } from './io.js';
 
@@ -26,12 +27,20 @@ export async function runHistory(argv: string[], io: CommandIO): Promise<number>
   }
   const pool = await openStore(io.env, io.cwd);
   try {
-    const rows = await historyView.listRollouts(pool, { name, app: values.app, limit: Number(values.limit ?? 20) });
+    // A branch name (`feature/x`) names its environment by slug.
+    const byName = await environments.findEnvironmentsByName(pool, { name, ...(values.app ? { app: values.app } : {}) });
+    const envName = byName.length > 0 ? name : branchSlug(name);
+    const rows = await historyView.listRollouts(pool, { name: envName, app: values.app, limit: Number(values.limit ?? 20) });
     if (values.json) {
       io.stdout(`${JSON.stringify(rows.map((r) => ({ ...r, description: historyView.describeRollout(r) })), null, 2)}\n`);
       return 0;
     }
     if (rows.length === 0) {
+      const known = await environments.findEnvironmentsByName(pool, { name: envName, ...(values.app ? { app: values.app } : {}) });
+      if (known.length === 0) {
+        io.stderr(`no environment named ${name}\n`);
+        return 1;
+      }
       io.stdout(`no rollouts of ${name} yet\n`);
       return 0;
     }

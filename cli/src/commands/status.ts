@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { environments, type DatabasePool } from '@wharf/store';
+import { branchSlug } from '@wharf/source';
 
 export interface EnvironmentCommandIO {
   stdout: (s: string) => void;
@@ -33,7 +34,7 @@ interface ConditionLike {
 export const conditionOf = (e: Summary, type: string): ConditionLike | undefined =>
   e.conditions.find((c) => c.type === type) as ConditionLike | undefined;
 
-/** `ENV`, `APP/ENV` or `ENV--APP` (the router host label), plus `--app`. */
+/** `ENV`, `APP/ENV`, `ENV--APP` (the router host label) or a branch name, plus `--app`. */
 export async function resolveEnvironment(
   pool: DatabasePool,
   ref: string,
@@ -44,6 +45,8 @@ export async function resolveEnvironment(
   if (slash > 0) candidates.unshift({ app: ref.slice(0, slash), name: ref.slice(slash + 1) });
   const dashes = ref.lastIndexOf('--');
   if (dashes > 0) candidates.push({ name: ref.slice(0, dashes), app: ref.slice(dashes + 2) });
+  // A branch name (`feature/x`): its environment is named by the branch's slug.
+  candidates.push({ name: branchSlug(ref), app }, ...(slash > 0 ? [{ app: ref.slice(0, slash), name: branchSlug(ref.slice(slash + 1)) }] : []));
   for (const c of candidates) {
     const found = await environments.findEnvironmentsByName(pool, { name: c.name, ...(c.app ? { app: c.app } : {}) });
     if (found.length === 1 && found[0]) return { env: found[0] };
