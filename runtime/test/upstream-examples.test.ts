@@ -6,7 +6,8 @@ import { checkSupport } from '../src/config/check-support.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { call, runRefusing, startRuntime, stderrMatching } from './helpers/start-runtime.js';
 
-const dir = join(import.meta.dirname, '..', '..', '..', 'shared', 'upstream', 'examples');
+// The engine's examples, vendored with their licence in the contracts' fixtures (the tests need nothing outside the repo).
+const dir = join(import.meta.dirname, '..', '..', 'packages', 'contracts', 'test', 'fixtures', 'upstream');
 const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
 
 type Schema = { type?: string; required?: string[]; properties?: Record<string, Schema> };
