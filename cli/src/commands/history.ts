@@ -1,16 +1,14 @@
 import { parseArgs } from 'node:util';
-import { branchSlug } from '@wharf/source';
-import { environments, historyView } from '@wharf/store';
-import { openStore } from '../connect.js';
-import type { CommandIO } from './io.js';
+import { historyView } from '@wharf/store';
+import { type EnvironmentCommandIO, resolveEnvironment } from './status.js';
 
 export const historySummary = 'list the rollouts of an environment, rollbacks named as such';
-export const historyHelp = `Usage: wharf history ENV [--app APP] [--limit N] [--json]
+export const historyHelp = `Usage: wharf history ENV|APP/ENV|BRANCH [--app APP] [--limit N] [--json]
 
 Lists the latest rollouts of environment ENV (e.g. production), newest first: the commit deployed, and for a
 rollback the commit it returned to ("rollback to 4eb6b0e (First version)").`;
 
-export async function runHistory(argv: string[], io: CommandIO): Promise<number> {
+export async function runHistory(argv: string[], io: EnvironmentCommandIO): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -25,33 +23,26 @@ export async function runHistory(argv: string[], io: CommandIO): Promise<number>
     io.stderr(`${historyHelp}\n`);
     return 2;
   }
-  const pool = await openStore(io.env, io.cwd);
-  try {
-    // A branch name (`feature/x`) names its environment by slug.
-    const byName = await environments.findEnvironmentsByName(pool, { name, ...(values.app ? { app: values.app } : {}) });
-    const envName = byName.length > 0 ? name : branchSlug(name);
-    const rows = await historyView.listRollouts(pool, { name: envName, app: values.app, limit: Number(values.limit ?? 20) });
-    if (values.json) {
-      io.stdout(`${JSON.stringify(rows.map((r) => ({ ...r, description: historyView.describeRollout(r) })), null, 2)}\n`);
-      return 0;
-    }
-    if (rows.length === 0) {
-      const known = await environments.findEnvironmentsByName(pool, { name: envName, ...(values.app ? { app: values.app } : {}) });
-      if (known.length === 0) {
-        io.stderr(`no environment named ${name}\n`);
-        return 1;
-      }
-      io.stdout(`no rollouts of ${name} yet\n`);
-      return 0;
-    }
-    io.stdout(`${'APP'.padEnd(12)} ${'ENV'.padEnd(14)} ${'GEN'.padEnd(4)} ${'RESULT'.padEnd(11)} ${'STARTED'.padEnd(20)} WHAT\n`);
-    for (const r of rows) {
-      io.stdout(
-        `${r.app.padEnd(12)} ${r.environment.padEnd(14)} ${String(r.generation).padEnd(4)} ${r.result.padEnd(11)} ${r.started_at.slice(0, 19).replace('T', ' ').padEnd(20)} ${historyView.describeRollout(r)}${r.result === 'failed' && r.message ? `: ${r.message.split('\n')[0]}` : ''}\n`,
-      );
-    }
-    return 0;
-  } finally {
-    await pool.end();
+  const pool = io.pool;
+  const found = await resolveEnvironment(pool, name, values.app);
+  if ('error' in found) {
+    io.stderr(`${found.error}\n`);
+    return 1;
   }
+  const rows = await historyView.listRollouts(pool, { name: found.env.name, app: found.env.app, limit: Number(values.limit ?? 20) });
+  if (values.json) {
+    io.stdout(`${JSON.stringify(rows.map((r) => ({ ...r, description: historyView.describeRollout(r) })), null, 2)}\n`);
+    return 0;
+  }
+  if (rows.length === 0) {
+    io.stdout(`no rollouts of ${found.env.app}/${found.env.name} yet\n`);
+    return 0;
+  }
+  io.stdout(`${'APP'.padEnd(12)} ${'ENV'.padEnd(14)} ${'GEN'.padEnd(4)} ${'RESULT'.padEnd(11)} ${'STARTED'.padEnd(20)} WHAT\n`);
+  for (const r of rows) {
+    io.stdout(
+      `${r.app.padEnd(12)} ${r.environment.padEnd(14)} ${String(r.generation).padEnd(4)} ${r.result.padEnd(11)} ${r.started_at.slice(0, 19).replace('T', ' ').padEnd(20)} ${historyView.describeRollout(r)}${r.result === 'failed' && r.message ? `: ${r.message.split('\n')[0]}` : ''}\n`,
+    );
+  }
+  return 0;
 }

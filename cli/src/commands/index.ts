@@ -34,7 +34,7 @@ const withStore =
 export const commands: Record<string, Command> = {
   up: { summary: 'run the whole GitOps loop in one process (store, server, source, reconciler, local target)', help: upHelp, run: runUp },
   status: { summary: statusSummary, help: statusHelp, run: withStore(runStatus) },
-  history: { summary: historySummary, help: historyHelp, run: runHistory },
+  history: { summary: historySummary, help: historyHelp, run: withStore(runHistory) },
   diff: { summary: diffSummary, help: diffHelp, run: withStore(runDiff) },
   logs: { summary: logsSummary, help: logsHelp, run: withStore(runLogs) },
   suspend: { summary: suspendSummary, help: suspendHelp, run: withStore(runSuspend) },
