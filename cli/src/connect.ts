@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { loadSettings, redactSecrets } from '@wharf/contracts';
 import { createStorePool, type DatabasePool, runningEmbeddedUrl, sql } from '@wharf/store';
-import { StartupError } from './control-plane.js';
+import { StartupError } from './errors.js';
 import { processSettings } from './settings.js';
 import { storeSettings } from '@wharf/store';
 

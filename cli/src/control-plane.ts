@@ -12,10 +12,9 @@ import type { upSettings } from './settings.js';
 
 export const WHARF_VERSION = '0.1.0';
 
-/** A failure the user can fix: printed as is, without a stack trace. */
-export class StartupError extends Error {
-  override name = 'StartupError';
-}
+import { StartupError } from './errors.js';
+
+export { StartupError };
 
 export interface ControlPlane {
   url: string;

@@ -1,5 +1,3 @@
-import { SettingsError } from '@wharf/contracts';
-import { StartupError } from './control-plane.js';
 import { commands } from './commands/index.js';
 import type { CommandIO } from './commands/io.js';
 
@@ -24,16 +22,14 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
   try {
     return await command.run(rest, io);
   } catch (err) {
-    if (err instanceof SettingsError) {
-      io.stderr(`wharf ${name}: ${err.message}\n`);
-      return 1;
-    }
-    if (err instanceof StartupError) {
-      io.stderr(`wharf ${name}: ${err.message}\n`);
+    // By name: the classes live in modules that are loaded only by the commands that need them.
+    const errName = (err as Error).name;
+    if (errName === 'SettingsError' || errName === 'StartupError') {
+      io.stderr(`wharf ${name}: ${(err as Error).message}\n`);
       return 1;
     }
     if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr(`wharf ${name}: ${(err as Error).message}\n\n${command.help}\n`);
+      io.stderr(`wharf ${name}: ${(err as Error).message}\nRun 'wharf ${name} --help' for its options.\n`);
       return 2;
     }
     throw err;
