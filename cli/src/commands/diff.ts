@@ -1,7 +1,7 @@
 /** `wharf diff ENV`: the plan for an environment, desired against what is rolled out, as the PR's plan check shows it. */
 import { parseArgs } from 'node:util';
 import { plan, renderPlan, type WorkflowAppSpec } from '@wharf/contracts';
-import { type EnvironmentCommandIO, resolveEnvironment } from './status.js';
+import { type EnvironmentCommandIO, environmentFromArgs } from './status.js';
 
 export const diffSummary = 'show what a rollout of an environment would change';
 export const diffHelp = `Usage: wharf diff ENV [--app APP] [--json]
@@ -17,21 +17,9 @@ export async function runDiff(argv: string[], io: EnvironmentCommandIO): Promise
     allowPositionals: true,
     options: { help: { type: 'boolean', short: 'h' }, app: { type: 'string' }, json: { type: 'boolean' } },
   });
-  if (values.help) {
-    io.stdout(`${diffHelp}\n`);
-    return 0;
-  }
-  const [ref] = positionals;
-  if (!ref || positionals.length > 1) {
-    io.stderr(`${diffHelp}\n`);
-    return 2;
-  }
-  const found = await resolveEnvironment(io.pool, ref, values.app);
-  if ('error' in found) {
-    io.stderr(`${found.error}\n`);
-    return 1;
-  }
-  const e = found.env;
+  const target = await environmentFromArgs(io, diffHelp, values, positionals);
+  if ('exit' in target) return target.exit;
+  const e = target.env;
   const p = plan(
     {
       generation: e.generation,

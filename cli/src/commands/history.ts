@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { historyView } from '@wharf/store';
-import { type EnvironmentCommandIO, resolveEnvironment } from './status.js';
+import { type EnvironmentCommandIO, environmentFromArgs } from './status.js';
 
 export const historySummary = 'list the rollouts of an environment, rollbacks named as such';
 export const historyHelp = `Usage: wharf history ENV|APP/ENV|BRANCH [--app APP] [--limit N] [--json]
@@ -14,28 +14,16 @@ export async function runHistory(argv: string[], io: EnvironmentCommandIO): Prom
     allowPositionals: true,
     options: { help: { type: 'boolean', short: 'h' }, app: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
   });
-  if (values.help) {
-    io.stdout(`${historyHelp}\n`);
-    return 0;
-  }
-  const [name] = positionals;
-  if (!name || positionals.length > 1) {
-    io.stderr(`${historyHelp}\n`);
-    return 2;
-  }
-  const pool = io.pool;
-  const found = await resolveEnvironment(pool, name, values.app);
-  if ('error' in found) {
-    io.stderr(`${found.error}\n`);
-    return 1;
-  }
-  const rows = await historyView.listRollouts(pool, { name: found.env.name, app: found.env.app, limit: Number(values.limit ?? 20) });
+  const target = await environmentFromArgs(io, historyHelp, values, positionals);
+  if ('exit' in target) return target.exit;
+  const { env } = target;
+  const rows = await historyView.listRollouts(io.pool, { name: env.name, app: env.app, limit: Number(values.limit ?? 20) });
   if (values.json) {
     io.stdout(`${JSON.stringify(rows.map((r) => ({ ...r, description: historyView.describeRollout(r) })), null, 2)}\n`);
     return 0;
   }
   if (rows.length === 0) {
-    io.stdout(`no rollouts of ${found.env.app}/${found.env.name} yet\n`);
+    io.stdout(`no rollouts of ${env.app}/${env.name} yet\n`);
     return 0;
   }
   io.stdout(`${'APP'.padEnd(12)} ${'ENV'.padEnd(14)} ${'GEN'.padEnd(4)} ${'RESULT'.padEnd(11)} ${'STARTED'.padEnd(20)} WHAT\n`);

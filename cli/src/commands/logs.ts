@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import { parseArgs } from 'node:util';
-import { type EnvironmentCommandIO, resolveEnvironment } from './status.js';
+import { type EnvironmentCommandIO, environmentFromArgs } from './status.js';
 
 export const logsSummary = "print an environment's runtime output";
 export const logsHelp = `Usage: wharf logs ENV [--app APP] [--follow] [--lines N]
@@ -31,21 +31,9 @@ export async function runLogs(argv: string[], io: EnvironmentCommandIO): Promise
       lines: { type: 'string', short: 'n' },
     },
   });
-  if (values.help) {
-    io.stdout(`${logsHelp}\n`);
-    return 0;
-  }
-  const [ref] = positionals;
-  if (!ref || positionals.length > 1) {
-    io.stderr(`${logsHelp}\n`);
-    return 2;
-  }
-  const found = await resolveEnvironment(io.pool, ref, values.app);
-  if ('error' in found) {
-    io.stderr(`${found.error}\n`);
-    return 1;
-  }
-  const e = found.env;
+  const target = await environmentFromArgs(io, logsHelp, values, positionals);
+  if ('exit' in target) return target.exit;
+  const e = target.env;
   if (e.target !== 'local') {
     io.stderr(`${e.app}/${e.name} runs on the ${e.target} target; wharf logs reads the local target's logs\n`);
     return 1;

@@ -57,6 +57,33 @@ export async function resolveEnvironment(
   return { error: `no environment named ${ref}` };
 }
 
+/**
+ * The ENV argument of `diff`, `logs`, `suspend`, `resume` and `history`: prints help or usage, or the reason ENV
+ * names no single environment, and then says with which exit code to stop.
+ */
+export async function environmentFromArgs(
+  io: EnvironmentCommandIO,
+  help: string,
+  values: { help?: boolean; app?: string },
+  positionals: readonly string[],
+): Promise<{ env: Summary; ref: string } | { exit: number }> {
+  if (values.help) {
+    io.stdout(`${help}\n`);
+    return { exit: 0 };
+  }
+  const [ref] = positionals;
+  if (!ref || positionals.length > 1) {
+    io.stderr(`${help}\n`);
+    return { exit: 2 };
+  }
+  const found = await resolveEnvironment(io.pool, ref, values.app);
+  if ('error' in found) {
+    io.stderr(`${found.error}\n`);
+    return { exit: 1 };
+  }
+  return { env: found.env, ref };
+}
+
 const short = (sha: string | null) => (sha ? sha.slice(0, 7) : '-');
 
 export function age(fromIso: string, now: Date): string {

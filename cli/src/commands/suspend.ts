@@ -1,7 +1,7 @@
 /** `wharf suspend ENV` and `wharf resume ENV`: stop and restart reconciling one environment. */
 import { parseArgs } from 'node:util';
 import { environments } from '@wharf/store';
-import { type EnvironmentCommandIO, resolveEnvironment } from './status.js';
+import { type EnvironmentCommandIO, environmentFromArgs } from './status.js';
 
 export const suspendSummary = 'stop reconciling an environment (it keeps running as it is)';
 export const resumeSummary = 'reconcile a suspended environment again, at once';
@@ -17,21 +17,9 @@ async function setSuspended(argv: string[], io: EnvironmentCommandIO, suspended:
     allowPositionals: true,
     options: { help: { type: 'boolean', short: 'h' }, app: { type: 'string' } },
   });
-  if (values.help) {
-    io.stdout(`${suspendHelp}\n`);
-    return 0;
-  }
-  const [ref] = positionals;
-  if (!ref || positionals.length > 1) {
-    io.stderr(`${suspendHelp}\n`);
-    return 2;
-  }
-  const found = await resolveEnvironment(io.pool, ref, values.app);
-  if ('error' in found) {
-    io.stderr(`${found.error}\n`);
-    return 1;
-  }
-  const e = found.env;
+  const target = await environmentFromArgs(io, suspendHelp, values, positionals);
+  if ('exit' in target) return target.exit;
+  const { env: e, ref } = target;
   if (e.suspended === suspended) {
     io.stdout(`${e.app}/${e.name} is already ${suspended ? 'suspended' : 'reconciled'}\n`);
     return 0;
