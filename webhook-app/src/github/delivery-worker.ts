@@ -7,6 +7,7 @@ import { deliveries } from '@wharf/store';
 import type { Counter } from 'prom-client';
 import { backoffSeconds } from './backoff.js';
 import type { AppDeps, Handler } from './types.js';
+import { createPollingLoop, type PollingLoop } from './polling-loop.js';
 
 export interface DeliveryWorkerOptions {
   deps: AppDeps;
@@ -20,22 +21,12 @@ export interface DeliveryWorkerOptions {
   processed: Counter<'event' | 'result'>;
 }
 
-export interface DeliveryWorker {
-  start(): void;
-  wake(): void;
-  /** Resolves when nothing is due right now (tests and benchmarks). */
-  drain(): Promise<void>;
-  stop(): Promise<void>;
-}
+export type DeliveryWorker = PollingLoop;
 
 export function createDeliveryWorker(o: DeliveryWorkerOptions): DeliveryWorker {
   const { deps } = o;
   const maxAttempts = o.maxAttempts ?? 8;
   const backoff = o.backoff ?? { baseSeconds: 5, maxSeconds: 600 };
-  let running = false;
-  let timer: NodeJS.Timeout | undefined;
-  let loop: Promise<void> | undefined;
-  let again = false;
 
   const processOne = async (d: deliveries.ClaimedDelivery) => {
     const log = deps.log.child({ deliveryId: d.delivery_id, event: d.event, action: d.action });
@@ -64,64 +55,20 @@ export function createDeliveryWorker(o: DeliveryWorkerOptions): DeliveryWorker {
     }
   };
 
-  const runLoop = async () => {
-    do {
-      again = false;
-      for (;;) {
-        const claimed = await deliveries.claimDeliveries(deps.pool, { limit: o.concurrency * 8, leaseSeconds: o.leaseSeconds ?? 300 });
-        if (claimed.length === 0) break;
-        // Events no handler wants are finished together; the others run `concurrency` at a time.
-        const unhandled = claimed.filter((d) => !o.handlers[d.event]);
-        await deliveries.finishDeliveries(deps.pool, unhandled.map((d) => d.delivery_id), 'ignored');
-        for (const d of unhandled) o.processed.inc({ event: d.event, result: 'ignored' });
-        const queue = claimed.filter((d) => o.handlers[d.event]);
-        await Promise.all(
-          Array.from({ length: Math.min(o.concurrency, queue.length) }, async () => {
-            for (let d = queue.shift(); d; d = queue.shift()) await processOne(d);
-          }),
-        );
-      }
-    } while (again && running);
+  /** One batch: events no handler wants are finished together; the others run `concurrency` at a time. */
+  const step = async (): Promise<number> => {
+    const claimed = await deliveries.claimDeliveries(deps.pool, { limit: o.concurrency * 8, leaseSeconds: o.leaseSeconds ?? 300 });
+    const unhandled = claimed.filter((d) => !o.handlers[d.event]);
+    if (unhandled.length > 0) await deliveries.finishDeliveries(deps.pool, unhandled.map((d) => d.delivery_id), 'ignored');
+    for (const d of unhandled) o.processed.inc({ event: d.event, result: 'ignored' });
+    const queue = claimed.filter((d) => o.handlers[d.event]);
+    await Promise.all(
+      Array.from({ length: Math.min(o.concurrency, queue.length) }, async () => {
+        for (let d = queue.shift(); d; d = queue.shift()) await processOne(d);
+      }),
+    );
+    return claimed.length;
   };
 
-  const kick = () => {
-    if (loop) {
-      again = true;
-      return loop;
-    }
-    loop = runLoop()
-      .catch((err) => deps.log.error({ err }, 'delivery worker loop failed'))
-      .finally(() => {
-        loop = undefined;
-      });
-    return loop;
-  };
-
-  const schedule = () => {
-    if (!running) return;
-    timer = setTimeout(() => {
-      void kick().finally(schedule);
-    }, o.pollMs ?? 1000);
-  };
-
-  return {
-    start() {
-      if (running) return;
-      running = true;
-      void kick();
-      schedule();
-    },
-    wake() {
-      if (running) void kick();
-    },
-    async drain() {
-      while (loop) await loop;
-      await kick();
-    },
-    async stop() {
-      running = false;
-      if (timer) clearTimeout(timer);
-      while (loop) await loop;
-    },
-  };
+  return createPollingLoop({ name: 'delivery worker', log: deps.log, pollMs: o.pollMs, step });
 }

@@ -14,6 +14,7 @@ import { sendComment, sendReply } from './send-comment.js';
 import { sendDeploymentInactive, sendDeploymentStatus } from './send-deployment-status.js';
 import { sendRollbackPullRequest } from './send-rollback-pr.js';
 import type { Sender } from './types.js';
+import { createPollingLoop, type PollingLoop } from '../polling-loop.js';
 
 export const senders: Record<string, Sender> = {
   [OUTBOX_KINDS.checkRun]: sendCheckRun,
@@ -34,13 +35,7 @@ export interface OutboxDrainOptions {
   sent: Counter<'kind' | 'result'>;
 }
 
-export interface OutboxDrain {
-  start(): void;
-  wake(): void;
-  /** Runs until nothing is due now (tests). */
-  drain(): Promise<void>;
-  stop(): Promise<void>;
-}
+export type OutboxDrain = PollingLoop;
 
 interface HttpError {
   status?: number;
@@ -65,10 +60,6 @@ export function createOutboxDrain(o: OutboxDrainOptions): OutboxDrain {
   const { deps } = o;
   const kinds = Object.keys(senders);
   const backoff = o.backoff ?? { baseSeconds: 2, maxSeconds: 600 };
-  let running = false;
-  let timer: NodeJS.Timeout | undefined;
-  let loop: Promise<void> | undefined;
-  let again = false;
 
   const sendOne = async (row: github.ClaimedOutboxRow) => {
     const log = deps.log.child({ outboxId: row.id, kind: row.kind, attempt: row.attempts });
@@ -94,51 +85,10 @@ export function createOutboxDrain(o: OutboxDrainOptions): OutboxDrain {
     }
   };
 
-  const runLoop = async () => {
-    do {
-      again = false;
-      for (;;) {
-        const rows = await github.claimOutbox(deps.pool, { kinds, limit: o.batchSize ?? 16, leaseSeconds: 120 });
-        if (rows.length === 0) break;
-        await Promise.all(rows.map(sendOne));
-      }
-    } while (again && running);
+  const step = async (): Promise<number> => {
+    const rows = await github.claimOutbox(deps.pool, { kinds, limit: o.batchSize ?? 16, leaseSeconds: 120 });
+    await Promise.all(rows.map(sendOne));
+    return rows.length;
   };
-
-  const kick = () => {
-    if (loop) {
-      again = true;
-      return loop;
-    }
-    loop = runLoop()
-      .catch((err) => deps.log.error({ err }, 'outbox drain loop failed'))
-      .finally(() => {
-        loop = undefined;
-      });
-    return loop;
-  };
-  const schedule = () => {
-    if (!running) return;
-    timer = setTimeout(() => void kick().finally(schedule), o.pollMs ?? 1000);
-  };
-  return {
-    start() {
-      if (running) return;
-      running = true;
-      void kick();
-      schedule();
-    },
-    wake() {
-      if (running) void kick();
-    },
-    async drain() {
-      while (loop) await loop;
-      await kick();
-    },
-    async stop() {
-      running = false;
-      if (timer) clearTimeout(timer);
-      while (loop) await loop;
-    },
-  };
+  return createPollingLoop({ name: 'outbox drain', log: deps.log, pollMs: o.pollMs, step });
 }
