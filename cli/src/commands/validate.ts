@@ -15,6 +15,7 @@ import {
   appFileDiagnostics,
   appFilePaths,
   defaultManifest,
+  fileDiagnostic,
   formatDiagnostic,
   parseManifest,
   validateWorkflowFiles,
@@ -112,27 +113,16 @@ async function readWorkflowFile(absolute: string, display: string, report: Repor
   report.files.push(display);
   const size = await stat(absolute).then((s) => s.size, () => 0);
   if (size > LIMITS.maxFileBytes) {
-    report.diagnostics.push(problem(display, CODES.FileTooLarge, `File is ${size} bytes, over the limit of ${LIMITS.maxFileBytes}: split it into several files listed in wharf.yaml.`));
+    report.diagnostics.push(fileDiagnostic(display, CODES.FileTooLarge, `File is ${size} bytes, over the limit of ${LIMITS.maxFileBytes}: split it into several files listed in wharf.yaml.`));
     return undefined;
   }
   try {
     return { path: display, content: await readFile(absolute, 'utf8') };
   } catch (err) {
-    report.diagnostics.push(problem(display, CODES.UnreadableFile, `The file cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}): check that it exists and is readable.`));
+    report.diagnostics.push(fileDiagnostic(display, CODES.UnreadableFile, `The file cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}): check that it exists and is readable.`));
     return undefined;
   }
 }
-
-const problem = (file: string, code: Diagnostic['code'], message: string): Diagnostic => ({
-  file,
-  line: 1,
-  column: 1,
-  endLine: 1,
-  endColumn: 1,
-  severity: 'error',
-  code,
-  message,
-});
 
 /** Repository-relative POSIX paths of every file under root, skipping VCS and dependency folders. */
 async function listFiles(root: string): Promise<string[]> {
@@ -169,7 +159,7 @@ async function validateRepository(root: string, display: (p: string) => string, 
       const where = display(root);
       report.files.push(where);
       report.diagnostics.push(
-        problem(where, CODES.NoManifest, `No ${MANIFEST_FILENAMES[0]} and no workflow.yaml or app.yaml in ${where}: add a manifest, or name the files to validate.`),
+        fileDiagnostic(where, CODES.NoManifest, `No ${MANIFEST_FILENAMES[0]} and no workflow.yaml or app.yaml in ${where}: add a manifest, or name the files to validate.`),
       );
       return;
     }

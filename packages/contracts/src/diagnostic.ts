@@ -19,3 +19,15 @@ export const hasErrors = (diagnostics: readonly Diagnostic[]): boolean =>
 
 export const formatDiagnostic = (d: Diagnostic): string =>
   `${d.file}:${d.line}:${d.column}  ${d.severity}  ${d.message}  ${d.code}`;
+
+/** An error about a whole file (unreadable, too large, missing), placed at its first character. */
+export const fileDiagnostic = (file: string, code: string, message: string): Diagnostic => ({
+  file,
+  line: 1,
+  column: 1,
+  endLine: 1,
+  endColumn: 1,
+  severity: 'error',
+  code,
+  message,
+});

@@ -3,9 +3,9 @@
  * Apps whose files and manifest entry did not change since the base version are carried forward without reading or
  * validating anything.
  */
-import type { Diagnostic, WorkflowAppSpec } from '@wharf/contracts';
+import { CODES, type Diagnostic, type WorkflowAppSpec } from '@wharf/contracts';
 import { canonicalJson, sha256Digest } from './canonical-json.js';
-import { fileDiagnostic, SOURCE_CODES } from './diagnostics.js';
+import { fileDiagnostic } from './diagnostics.js';
 import type { CommitInfo, GitReader, TreeFile } from './git/git-reader.js';
 import {
   appFileDiagnostics,
@@ -58,17 +58,17 @@ async function readFileText(reader: GitReader, file: TreeFile): Promise<{ conten
       return {
         diagnostic: fileDiagnostic(
           file.path,
-          SOURCE_CODES.FileTooLarge,
+          CODES.FileTooLarge,
           `${file.path} is ${read.size} bytes, over the limit of ${LIMITS.maxFileBytes}: split it into smaller files. It was not read.`,
         ),
       };
     case 'binary':
       return {
-        diagnostic: fileDiagnostic(file.path, SOURCE_CODES.UnreadableFile, `${file.path} is a binary file, not YAML text: remove it from the app's files.`),
+        diagnostic: fileDiagnostic(file.path, CODES.UnreadableFile, `${file.path} is a binary file, not YAML text: remove it from the app's files.`),
       };
     case 'not-utf8':
       return {
-        diagnostic: fileDiagnostic(file.path, SOURCE_CODES.UnreadableFile, `${file.path} is not valid UTF-8: save it as UTF-8.`),
+        diagnostic: fileDiagnostic(file.path, CODES.UnreadableFile, `${file.path} is not valid UTF-8: save it as UTF-8.`),
       };
   }
 }
@@ -93,7 +93,7 @@ async function readManifest(
     diagnostics: [
       fileDiagnostic(
         MANIFEST_FILENAMES[0],
-        SOURCE_CODES.NoManifest,
+        CODES.NoManifest,
         `Commit ${commit.sha.slice(0, 7)} has no ${MANIFEST_FILENAMES.join(' or ')} and no workflow.yaml or app.yaml at the root: add a wharf.yaml that lists your apps.`,
       ),
     ],
