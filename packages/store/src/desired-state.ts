@@ -8,12 +8,10 @@
  */
 import { sql, type CommonQueryMethods, type DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
-import { int8, parseRows } from './rows.js';
+import { int8, parseOne, parseRow, parseRows } from './rows.js';
 
 /** int8 columns: numbers whether the pool's type parser gives bigint, string or number. */
 
-const row = <S extends z.ZodTypeAny>(schema: S) => (r: unknown): z.output<S> => schema.parse(r);
-const maybeRow = <S extends z.ZodTypeAny>(schema: S) => (r: unknown): z.output<S> | null => (r === null ? null : schema.parse(r));
 
 export const ENVIRONMENTS_CHANNEL = 'wharf_environments' as const;
 
@@ -53,7 +51,7 @@ export async function lockEnvironment(
   name: string,
 ): Promise<DesiredEnvironment | null> {
   return tx.maybeOne(sql.type(DesiredEnvironment)`
-    SELECT ${columns} FROM environments WHERE repository_id = ${repositoryId} AND app = ${app} AND name = ${name} FOR UPDATE`).then(maybeRow(DesiredEnvironment));
+    SELECT ${columns} FROM environments WHERE repository_id = ${repositoryId} AND app = ${app} AND name = ${name} FOR UPDATE`).then(parseRow(DesiredEnvironment));
 }
 
 /** Locks and returns every app's environment of one name in a repository (one branch's or pull request's). */
@@ -117,7 +115,7 @@ export async function writeDesired(tx: DatabaseTransactionConnection, input: Des
         next_attempt_at = ${dueNow}, updated_at = now()
       RETURNING id, generation
     )
-    SELECT id, generation FROM up, LATERAL (SELECT pg_notify(${ENVIRONMENTS_CHANNEL}, up.id::text)) n`).then(row(z.object({ id: int8, generation: int8 })));
+    SELECT id, generation FROM up, LATERAL (SELECT pg_notify(${ENVIRONMENTS_CHANNEL}, up.id::text)) n`).then(parseOne(z.object({ id: int8, generation: int8 })));
 }
 
 /** Replaces the conditions list (the caller changed only the condition it owns, under the row lock). */

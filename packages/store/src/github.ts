@@ -4,9 +4,8 @@
  */
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
-import { int8, parseRows, parseRow } from './rows.js';
+import { int8, parseOne, parseRow, parseRows } from './rows.js';
 
-const parseOne = <S extends z.ZodTypeAny>(schema: S) => (r: unknown): z.output<S> => schema.parse(r);
 
 const jsonb = (value: unknown) => sql.jsonb(JSON.parse(JSON.stringify(value ?? null)));
 

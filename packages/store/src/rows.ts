@@ -18,3 +18,8 @@ export const parseRow =
   <S extends z.ZodTypeAny>(schema: S) =>
   (row: unknown): z.output<S> | null =>
     row === null ? null : schema.parse(row);
+
+export const parseOne =
+  <S extends z.ZodTypeAny>(schema: S) =>
+  (row: unknown): z.output<S> =>
+    schema.parse(row);
