@@ -29,3 +29,4 @@ export { BUILTIN_TYPES } from './generated/module-catalogue.js';
 export { manifestSchema, workflowAppSchema } from './generated/schemas.js';
 export { validateWorkflowApp } from './workflow-app-validate.js';
 export * from './plan/index.js';
+export * from './runtime-protocol.js';
