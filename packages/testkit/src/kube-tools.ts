@@ -9,6 +9,7 @@
  * folder that is renamed into place, so test files that start at once do not see half-written binaries.
  * Nothing on the PATH is used: CI has only what the repository installs.
  */
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -155,4 +156,34 @@ export async function ensureKubeTools(options: EnsureKubeToolsOptions = {}): Pro
     await rm(staging, { recursive: true, force: true });
   }
   return tools;
+}
+
+export interface ToolResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface KubectlOptions {
+  kubeconfig: string;
+  /** kubectl's discovery and HTTP cache; one per fake server, so that a new server's kinds are not hidden by a stale cache. */
+  cacheDir: string;
+  /** Kills kubectl after this long (default 60 s). */
+  timeoutMs?: number;
+}
+
+/** Runs a binary with a clean environment (no KUBECONFIG or HOME of the machine) and collects its output. */
+export function runTool(binary: string, args: readonly string[], env: Record<string, string>, timeoutMs = 60_000): Promise<ToolResult> {
+  return new Promise((resolve) => {
+    execFile(binary, [...args], { env: { PATH: '/usr/bin:/bin', ...env }, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** `kubectl(...args)` bound to one kubeconfig and cache dir. */
+export function kubectlRunner(tools: KubeTools, options: KubectlOptions): (...args: string[]) => Promise<ToolResult> {
+  return (...args) =>
+    runTool(tools.kubectl, ['--kubeconfig', options.kubeconfig, '--cache-dir', options.cacheDir, ...args], { HOME: options.cacheDir, KUBECONFIG: options.kubeconfig }, options.timeoutMs);
 }
