@@ -49,7 +49,9 @@ export type KubeFault =
   /** Closes the connection without an answer (the client sees a socket hang up). */
   | { kind: 'reset' }
   /** Answers after a delay. */
-  | { kind: 'delay'; ms: number };
+  | { kind: 'delay'; ms: number }
+  /** Holds the request until `release` settles, then serves it (orders events in a test without timing). */
+  | { kind: 'hold'; release: Promise<unknown> };
 
 export interface KubeFaultRule {
   fault: KubeFault;
@@ -301,6 +303,7 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
       return 0;
     }
     if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
+    if (fault?.kind === 'hold') await fault.release.catch(() => undefined);
     if (fault?.kind === 'status') {
       if (fault.code === 429) {
         const after = String(fault.retryAfterSeconds ?? 1);
