@@ -18,6 +18,7 @@ import {
 } from '@kubernetes/client-node';
 import t, { type Test } from 'tap';
 import { startFakeKubernetes, type FakeKubernetes } from '../src/fake-kubernetes/index.js';
+import type { Json } from './helpers/kube-http.js';
 
 const CRD = path.resolve(import.meta.dirname, '../../../crds/workflowapps.wharf.dev.yaml');
 
@@ -48,12 +49,12 @@ async function setup(t: Test, token?: (fake: FakeKubernetes) => string) {
 }
 
 /** The Status body of a failed call, as client-node hands it over. */
-async function failure(p: Promise<unknown>): Promise<{ code: number; status: Record<string, any> }> {
+async function failure(p: Promise<unknown>): Promise<{ code: number; status: Json }> {
   try {
     await p;
   } catch (err) {
     if (!(err instanceof ApiException)) throw err;
-    const body = typeof err.body === 'string' ? (JSON.parse(err.body) as Record<string, any>) : (err.body as Record<string, any>);
+    const body = typeof err.body === 'string' ? (JSON.parse(err.body) as Json) : (err.body as Json);
     return { code: err.code, status: body };
   }
   throw new Error('expected the call to fail');
@@ -166,7 +167,7 @@ t.test('watch: events from a resourceVersion, BOOKMARKs, and 410 Expired once th
   const from = list.metadata?.resourceVersion;
   t.ok(from);
 
-  const events: { type: string; object: Record<string, any> }[] = [];
+  const events: { type: string; object: Json }[] = [];
   let wake = () => {};
   const next = (count: number) =>
     new Promise<void>((resolve) => {
@@ -193,7 +194,7 @@ t.test('watch: events from a resourceVersion, BOOKMARKs, and 410 Expired once th
   // A second object moves the store on; compaction then makes `from` too old.
   await apply(objects, app('two'), 'wharf');
   fake.compact();
-  const expired: { type: string; object: Record<string, any> }[] = [];
+  const expired: { type: string; object: Json }[] = [];
   await new Promise<unknown>((resolve) => void watch.watch(path, { resourceVersion: from }, (type, object) => expired.push({ type, object }), resolve));
   t.equal(expired.length, 1);
   t.equal(expired[0]!.type, 'ERROR');

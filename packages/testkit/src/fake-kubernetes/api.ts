@@ -16,7 +16,6 @@ import {
   conflict,
   forbidden,
   invalid,
-  KubeError,
   notFound,
   OBJECT_MODIFIED,
   untypedServerError,
@@ -350,4 +349,3 @@ function restrictOrKeep(type: ResourceType, next: KubeObject, live: StoredObject
   return live.status === undefined ? restrictTo(next, type, 'main') : { ...restrictTo(next, type, 'main'), status: clone(live.status) };
 }
 
-export { KubeError };

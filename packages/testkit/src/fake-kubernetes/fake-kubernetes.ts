@@ -10,12 +10,13 @@ import type { AddressInfo, Socket } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 import { KubeApi } from './api.js';
+import { loadModelIndex } from './builtin-fields.js';
 import { availableStatus, Controllers } from './controllers.js';
 import type { CrdSpec } from './crd-types.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, openApiV3Document, openApiV3Index, versionInfo } from './discovery.js';
 import { handleResource, type HandlerContext } from './handle-resource.js';
 import { Authorizer, VERBS, type ServiceAccountSpec, type Verb } from './rbac.js';
-import { apiVersionOf, type ResourceType } from './resource-types.js';
+import type { ResourceType } from './resource-types.js';
 import { parseRoute, verbOf } from './routes.js';
 import { internalError, KubeError, notAcceptable, pathNotFound, serviceUnavailable, tooLarge, type StatusBody } from './status.js';
 import { ObjectStore } from './store.js';
@@ -26,6 +27,8 @@ import { clone, type KubeObject, type StoredObject } from './objects.js';
 
 /** kube-apiserver's limit on a request body. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+/** Requests kept in `requests` (and counted by `counts()`); older ones are dropped. */
+export const MAX_RECORDED_REQUESTS = 200_000;
 
 export interface FakeKubernetesOptions {
   /** Watch events kept for resuming watches; older resourceVersions answer 410 Expired (default 10,000). */
@@ -176,7 +179,7 @@ function acceptsJson(accept: string | undefined): boolean {
 export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): Promise<FakeKubernetes> {
   const now = options.now ?? Date.now;
   const store = new ObjectStore(options.watchHistory ?? 10_000);
-  const types = new TypeRegistry();
+  const types = new TypeRegistry(await loadModelIndex());
   const controllers = new Controllers(types, { deploymentsBecomeAvailable: options.deploymentsBecomeAvailable ?? false, now });
   const api = new KubeApi(store, types, controllers, now);
   controllers.api = api;
@@ -341,6 +344,7 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
     const url = new URL(req.url ?? '/', 'http://fake-kubernetes');
     const rec: KubeRequestRecord = { at: now(), method: req.method ?? 'GET', path: url.pathname + url.search, verb: 'discovery', resource: '', contentType: req.headers['content-type'], status: 0 };
     requests.push(rec);
+    if (requests.length > MAX_RECORDED_REQUESTS) requests.splice(0, requests.length - MAX_RECORDED_REQUESTS);
     handle(req, res, rec)
       .then((status) => {
         rec.status = status;

@@ -3,7 +3,7 @@
  * authentication: checks the query parameters, the content type and the body as the API server does, authorizes,
  * and calls the resource operations.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import type { DeleteOptions, FieldValidation, KubeApi, PropagationPolicy, WriteOptions } from './api.js';
 import type { Part } from './managed-fields.js';

@@ -10,6 +10,7 @@ import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
 import { Lease } from 'kubernetes-models/coordination.k8s.io/v1';
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1';
 import type { KubeObject } from './objects.js';
+import { MODEL_OF_KIND, walkBuiltin, type ModelIndex } from './builtin-fields.js';
 
 /** How server-side apply treats a list: replaced whole, merged as a set of scalars, or merged by key fields. */
 export type ListType = { type: 'atomic' } | { type: 'set' } | { type: 'map'; keys: string[] };
@@ -187,7 +188,9 @@ const BUILTINS: BuiltinSpec[] = [
   },
 ];
 
-export function builtinResourceTypes(): ResourceType[] {
+export function builtinResourceTypes(models: ModelIndex): ResourceType[] {
+  const walk = (kind: string, obj: KubeObject, onUnknown: (path: string, parent: Record<string, unknown>, key: string) => void) =>
+    walkBuiltin(models, MODEL_OF_KIND[kind]!, obj, '', onUnknown);
   return BUILTINS.map((b) => ({
     group: b.group,
     version: b.version,
@@ -201,8 +204,12 @@ export function builtinResourceTypes(): ResourceType[] {
     statusSubresource: b.status,
     nameRule: b.nameRule ?? 'subdomain',
     schemaProblems: (obj) => modelProblems(b.model, obj),
-    unknownFields: () => [],
-    prune: () => {},
+    unknownFields: (obj) => {
+      const found: string[] = [];
+      walk(b.kind, obj, (p) => found.push(p));
+      return found;
+    },
+    prune: (obj) => walk(b.kind, obj, (_p, parent, key) => delete parent[key]),
     listType: (path) => builtinListType(b.kind, path),
     printerColumns: [],
   }));

@@ -2,12 +2,17 @@
 import { crdResourceType, type CrdSpec } from './crd-types.js';
 import { apiVersionOf, builtinResourceTypes, type ResourceType } from './resource-types.js';
 import type { KubeObject } from './objects.js';
+import type { ModelIndex } from './builtin-fields.js';
 
 export const resourceKey = (t: Pick<ResourceType, 'group' | 'plural'>) => `${t.group}/${t.plural}`;
 
 export class TypeRegistry {
-  private readonly builtins = builtinResourceTypes();
+  private readonly builtins: ResourceType[];
   private custom: ResourceType[] = [];
+
+  constructor(models: ModelIndex) {
+    this.builtins = builtinResourceTypes(models);
+  }
 
   all(): ResourceType[] {
     return [...this.builtins, ...this.custom];

@@ -88,7 +88,7 @@ function metadataCauses(obj: KubeObject, type: ResourceType): StatusCause[] {
 }
 
 /** Schema problems: a wrong type cannot be decoded (400); the rest are field errors (422). */
-function schemaCauses(problems: SchemaProblem[], obj: KubeObject): { decode: string[]; causes: StatusCause[] } {
+function schemaCauses(problems: SchemaProblem[]): { decode: string[]; causes: StatusCause[] } {
   const decode: string[] = [];
   const causes: StatusCause[] = [];
   for (const p of problems) {
@@ -97,7 +97,6 @@ function schemaCauses(problems: SchemaProblem[], obj: KubeObject): { decode: str
     else if (p.kind === 'enum') causes.push(cause('FieldValueNotSupported', p.field, `Unsupported value: ${goValue(p.value)}`));
     else causes.push(invalidValue(p.field, p.value, p.message));
   }
-  void obj;
   return { decode, causes };
 }
 
@@ -170,7 +169,7 @@ export interface ValidateInput {
 /** Throws the Status the real API server answers for an invalid object; returns when it is valid. */
 export function validateObject({ obj, old, type }: ValidateInput): void {
   const name = obj.metadata?.name ?? '';
-  const { decode, causes: schema } = type.crdName ? { decode: [] as string[], causes: crdCauses(type.schemaProblems(obj)) } : schemaCauses(type.schemaProblems(obj), obj);
+  const { decode, causes: schema } = type.crdName ? { decode: [] as string[], causes: crdCauses(type.schemaProblems(obj)) } : schemaCauses(type.schemaProblems(obj));
   if (decode.length) throw badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ${decode.join('; ')}`);
   const causes = [...metadataCauses(obj, type), ...schema];
   if (type.kind === 'Deployment' && !type.crdName) causes.push(...deploymentCauses(obj, old));

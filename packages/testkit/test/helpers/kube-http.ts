@@ -3,11 +3,15 @@ import { request } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import type { FakeKubernetes } from '../../src/fake-kubernetes/index.js';
 
+/** A JSON body as the tests read it (Status objects, Kubernetes objects). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = Record<string, any>;
+
 export interface RawReply {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
-  json: () => Record<string, any>;
+  json: () => Json;
 }
 
 export interface RawOptions {
@@ -31,7 +35,7 @@ export function raw(fake: FakeKubernetes, method: string, path: string, options:
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) as Record<string, any> });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) as Json });
       });
     });
     req.on('error', reject);
