@@ -18,7 +18,7 @@ import { handleResource, type HandlerContext } from './handle-resource.js';
 import { Authorizer, VERBS, type ServiceAccountSpec, type Verb } from './rbac.js';
 import type { ResourceType } from './resource-types.js';
 import { parseRoute, verbOf } from './routes.js';
-import { internalError, KubeError, notAcceptable, pathNotFound, serviceUnavailable, tooLarge, type StatusBody } from './status.js';
+import { internalError, KubeError, methodNotAllowed, notAcceptable, pathNotFound, serviceUnavailable, timeout, tooLarge, tooManyRequests } from './status.js';
 import { ObjectStore } from './store.js';
 import { servingCertificate } from './tls.js';
 import { resourceKey, TypeRegistry } from './type-registry.js';
@@ -297,7 +297,7 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
     Object.assign(rec, { resource: resourceKey(type), namespace: route.namespace, name: route.name, subresource: route.subresource, fieldManager: url.searchParams.get('fieldManager') ?? undefined });
     if (!verb) {
       rec.verb = 'discovery';
-      throw new KubeError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `the server does not allow this method on the requested resource`, reason: 'MethodNotAllowed', details: {}, code: 405 });
+      throw methodNotAllowed();
     }
     rec.verb = verb;
     const fault = matchFault(rec);
@@ -308,12 +308,9 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
     if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
     if (fault?.kind === 'hold') await fault.release.catch(() => undefined);
     if (fault?.kind === 'status') {
-      if (fault.code === 429) {
-        const after = String(fault.retryAfterSeconds ?? 1);
-        throw new KubeError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Too many requests, please try again later.', reason: 'TooManyRequests' as StatusBody['reason'], details: { retryAfterSeconds: Number(after) }, code: 429 }, { 'retry-after': after });
-      }
+      if (fault.code === 429) throw tooManyRequests(fault.retryAfterSeconds ?? 1);
       if (fault.code === 503) throw serviceUnavailable('the server is currently unable to handle the request');
-      if (fault.code === 504) throw new KubeError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Timeout: request did not complete within requested timeout - context deadline exceeded', reason: 'Timeout', details: {}, code: 504 });
+      if (fault.code === 504) throw timeout();
       throw internalError(`injected fault ${fault.code}`);
     }
     const body = await readBody(req);

@@ -139,13 +139,15 @@ export function toFieldsV1(set: FieldSet): FieldsV1 {
     }
     members.add(node);
   }
-  const mark = (node: FieldsV1) => {
-    const children = Object.keys(node);
-    if (members.has(node) && children.length > 0) node['.'] = {};
-    for (const c of children) mark(node[c]!);
+  // Keys sorted, '.' first, as the API server serializes the trie.
+  const finish = (node: FieldsV1): FieldsV1 => {
+    const children = Object.keys(node).sort();
+    const out: FieldsV1 = {};
+    if (members.has(node) && children.length > 0) out['.'] = {};
+    for (const c of children) out[c] = finish(node[c]!);
+    return out;
   };
-  mark(root);
-  return root;
+  return finish(root);
 }
 
 /** Decodes a `fieldsV1` trie; leaf values are taken from `obj` so that the set can be compared. */

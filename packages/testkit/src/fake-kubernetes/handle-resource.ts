@@ -49,10 +49,8 @@ export interface HandlerContext {
 
 const optionsKind = (verb: Verb) => (verb === 'patch' ? 'PatchOptions' : verb === 'create' ? 'CreateOptions' : verb === 'update' ? 'UpdateOptions' : 'DeleteOptions');
 
-function optionsInvalid(verb: Verb, field: string, message: string): KubeError {
-  const err = invalid(optionsKind(verb), 'meta.k8s.io', '', [{ reason: 'FieldValueInvalid', field, message }]);
-  return err;
-}
+const optionsInvalid = (verb: Verb, field: string, message: string): KubeError =>
+  invalid(optionsKind(verb), 'meta.k8s.io', '', [{ reason: 'FieldValueInvalid', field, message }]);
 
 function checkParameters(req: ResourceRequest, ctx: HandlerContext): void {
   const allowed = PARAMETERS[req.verb];

@@ -18,6 +18,7 @@ export const REASONS = [
   'NotAcceptable',
   'UnsupportedMediaType',
   'RequestEntityTooLarge',
+  'TooManyRequests',
   'InternalError',
   'ServiceUnavailable',
   'Timeout',
@@ -133,6 +134,14 @@ export const internalError = (message: string) => failure(500, 'InternalError', 
 export const untypedServerError = (message: string) => failure(500, undefined, message);
 
 export const serviceUnavailable = (message: string) => failure(503, 'ServiceUnavailable', message);
+
+export const tooManyRequests = (retryAfterSeconds: number) =>
+  new KubeError(
+    { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Too many requests, please try again later.', reason: 'TooManyRequests', details: { retryAfterSeconds }, code: 429 },
+    { 'retry-after': String(retryAfterSeconds) },
+  );
+
+export const timeout = () => failure(504, 'Timeout', 'Timeout: request did not complete within requested timeout - context deadline exceeded', {});
 
 export const successStatus = (details: StatusDetails): Record<string, unknown> => ({
   kind: 'Status',
