@@ -10,3 +10,4 @@ export * from './deploy/service-manager.js';
 export { renderSystemdUnit } from './deploy/systemd-service.js';
 export * from './state/agent-state.js';
 export * from './environment/environment-agent.js';
+export * from './proxmox/privileges.js';

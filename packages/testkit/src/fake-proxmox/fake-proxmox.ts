@@ -92,8 +92,8 @@ export interface FakeProxmox {
   problems: string[];
   /** The next `times` clone/create requests find their new VMID taken by someone else first (a lost nextid race). */
   loseVmidRace(times?: number): void;
-  /** The next `times` requests through the proxy to `node` fail with a 595–599 proxy status. */
-  failProxy(node: string, status: ProxyStatus, times?: number): void;
+  /** The next `times` requests through the proxy to `node` (whose API path matches `only`) fail with a 595–599 status. */
+  failProxy(node: string, status: ProxyStatus, times?: number, only?: RegExp): void;
   /** Replaces a guest's SSH host key (a reinstalled guest, or someone in the middle); applies at its next boot. */
   replaceHostKey(vmid: number): Promise<void>;
   /** Restarts a running guest's sshd so a replaced host key takes effect. */
@@ -149,7 +149,7 @@ export async function startFakeProxmox(options: FakeProxmoxOptions): Promise<Fak
   const requests: RecordedPveRequest[] = [];
   const problems: string[] = [];
   let vmidRaces = 0;
-  const proxyFaults: { node: string; status: ProxyStatus; left: number }[] = [];
+  const proxyFaults: { node: string; status: ProxyStatus; left: number; only?: RegExp }[] = [];
 
   for (const n of options.nodes ?? [{ name: 'pve1' }]) {
     const node: FakeNode = { name: n.name, online: true, maxmem: (n.memoryGiB ?? 64) * GiB, baseMem: (n.usedGiB ?? 4) * GiB, maxcpu: 8, storages: new Map() };
@@ -259,7 +259,7 @@ export async function startFakeProxmox(options: FakeProxmoxOptions): Promise<Fak
     if (failed) throw new PveError(403, `Permission check failed ${failed}`);
     const nodeName = matched.params.node;
     if (nodeName) {
-      const fault = proxyFaults.find((f) => f.left > 0 && f.node === nodeName);
+      const fault = proxyFaults.find((f) => f.left > 0 && f.node === nodeName && (!f.only || f.only.test(apiPath)));
       if (fault) {
         fault.left -= 1;
         throw new PveError(fault.status, PROXY_REASON[fault.status]);
@@ -327,8 +327,8 @@ export async function startFakeProxmox(options: FakeProxmoxOptions): Promise<Fak
     loseVmidRace(times = 1) {
       vmidRaces += times;
     },
-    failProxy(node, status, times = 1) {
-      proxyFaults.push({ node, status, left: times });
+    failProxy(node, status, times = 1, only) {
+      proxyFaults.push({ node, status, left: times, only });
     },
     async replaceHostKey(vmid) {
       const g = state.guests.get(vmid);

@@ -143,6 +143,10 @@ export async function startGuestSshd(boot: GuestBoot): Promise<RunningGuestSshd>
   child.stdout?.on('data', (d: Buffer) => (out += d.toString('utf8')));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString('utf8')));
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  // If the test process exits without stopping its guests, take them down with it.
+  const onExit = () => child.kill('SIGKILL');
+  process.once('exit', onExit);
+  void exited.then(() => process.off('exit', onExit));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => done(new Error(`sshd of ${boot.hostname} did not start in 20 s:\n${out}`)), 20_000);
     const onData = () => {
@@ -163,7 +167,15 @@ export async function startGuestSshd(boot: GuestBoot): Promise<RunningGuestSshd>
     output: () => out,
     exited,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      // unshare ignores TERM while it waits; KILL ends it, and --kill-child then kills sshd, PID 1 of the guest's
+      // namespace, which takes every process of the guest with it.
+      if (child.exitCode === null && child.signalCode === null) {
+        // Kill the namespace's init first so unshare reaps it (no zombie left behind); then unshare exits by itself.
+        const init = await readFile(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').catch(() => '');
+        const pid = Number(init.trim().split(/\s+/)[0]);
+        if (pid > 0) process.kill(pid, 'SIGKILL');
+        else child.kill('SIGKILL');
+      }
       await exited;
     },
   };
