@@ -34,7 +34,9 @@ export async function checkHealth(ssh: SshSession, port: number, timeoutMs = 5_0
         resolve({ ok: res.statusCode === 200 && digest !== undefined, status: res.statusCode ?? 0, digest, problem: digest === undefined ? `answer without a digest: ${body.slice(0, 200)}` : undefined });
       });
     });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    // The SSH channel is not a net.Socket (no setTimeout): time out by hand.
+    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    req.on('close', () => clearTimeout(timer));
     req.on('error', (err) => resolve({ ok: false, status: 0, problem: err.message }));
     req.end();
   });
