@@ -1,5 +1,5 @@
 /** The agent's Proxmox client against the strict fake: the happy path and every error the "Bad input" lists. */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { AgentError } from '../src/errors.js';
 import { encodeSshKeys } from '../src/proxmox/pve-client.js';
 import { agentTag, environmentTag, guestTags } from '../src/proxmox/guest-identity.js';
@@ -9,7 +9,7 @@ const AGENT = 'agent-7f3e';
 const ENV = { app: 'hello-api', env: 'production' };
 const tags = guestTags(AGENT, ENV);
 
-async function rejectsWith(t: Tap.Test, p: Promise<unknown>, reason: string, message: RegExp): Promise<AgentError> {
+async function rejectsWith(t: Test, p: Promise<unknown>, reason: string, message: RegExp): Promise<AgentError> {
   const err = await p.then(
     () => undefined,
     (e: unknown) => e,

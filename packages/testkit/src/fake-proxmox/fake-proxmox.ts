@@ -253,10 +253,7 @@ export async function startFakeProxmox(options: FakeProxmoxOptions): Promise<Fak
       if (params[k] !== undefined) throw new PveError(400, 'Parameter verification failed.', { [k]: 'duplicate parameter (in path and request)' });
       params[k] = v;
     }
-    const errors = checkParams(op, params);
-    if (errors) throw new PveError(400, 'Parameter verification failed.', errors);
-    const failed = checkPermission(op.permissions, token.acl, params);
-    if (failed) throw new PveError(403, `Permission check failed ${failed}`);
+    // pveproxy forwards /nodes/{node}/… to that node before the handler there checks parameters and privileges.
     const nodeName = matched.params.node;
     if (nodeName) {
       const fault = proxyFaults.find((f) => f.left > 0 && f.node === nodeName && (!f.only || f.only.test(apiPath)));
@@ -266,6 +263,10 @@ export async function startFakeProxmox(options: FakeProxmoxOptions): Promise<Fak
       }
       if (state.node(nodeName)?.online === false) throw new PveError(595, PROXY_REASON[595]);
     }
+    const errors = checkParams(op, params);
+    if (errors) throw new PveError(400, 'Parameter verification failed.', errors);
+    const failed = checkPermission(op.permissions, token.acl, params);
+    if (failed) throw new PveError(403, `Permission check failed ${failed}`);
     const key = `${method} ${matched.template}`;
     if (vmidRaces > 0 && (key.endsWith('/clone') || key === 'POST /nodes/{node}/lxc')) {
       const taken = Number(params.newid ?? params.vmid);
