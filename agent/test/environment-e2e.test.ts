@@ -12,7 +12,7 @@ import { createEnvironmentAgent, type EnvironmentAgentConfig } from '../src/envi
 import { environmentKey, guestTags } from '../src/proxmox/guest-identity.js';
 import { openStateStore } from '../src/state/agent-state.js';
 import { AgentError } from '../src/errors.js';
-import { agentKeys, clientFor, OSTEMPLATE, startCluster } from './helpers/fake-cluster.js';
+import { ADMIN_TOKEN, adminClientFor, agentKeys, clientFor, minimumAcl, OSTEMPLATE, startCluster, TOKEN_ID, TOKEN_SECRET } from './helpers/fake-cluster.js';
 import { tinyRuntimeBundle } from './helpers/tiny-runtime-bundle.js';
 
 const ENV = { app: 'hello-api', env: 'production' };
@@ -35,13 +35,22 @@ const release = async (digest: string, echo: string) => ({ digest, bundle: await
 
 t.test('provision, deploy, roll out without downtime, restart and adopt, tear down only its own guest', async (t) => {
   const started = Date.now();
-  const fake = await startCluster();
+  // The agent's token holds exactly the documented minimum, scoped to its pool.
+  const acl = minimumAcl({ pool: 'wharf', templates: [9000, 9001], storages: ['local-lvm'], bridges: ['vmbr0'] });
+  const fake = await startCluster({
+    pools: ['wharf'],
+    tokens: [
+      { id: TOKEN_ID, secret: TOKEN_SECRET, acl },
+      { ...ADMIN_TOKEN, acl: [{ path: '/', privileges: ['VM.Audit', 'VM.Allocate', 'VM.Clone', 'VM.Config.Options', 'Datastore.AllocateSpace', 'SDN.Use'] }] },
+    ],
+  });
   t.teardown(() => fake.close());
   const dir = await mkdtemp(path.join(tmpdir(), 'wharf-agent-state-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const keys = agentKeys();
   const config: EnvironmentAgentConfig = {
     agentId: 'lab-agent-1',
+    pool: 'wharf',
     guest: { kind: 'qemu', templates: { pve1: 9000, pve2: 9001 }, full: false, user: 'wharf' },
     sshPrivateKey: keys.private,
     sshPublicKey: keys.public,
@@ -53,7 +62,7 @@ t.test('provision, deploy, roll out without downtime, restart and adopt, tear do
   const agent = createEnvironmentAgent({ pve: clientFor(fake), state: await openStateStore(stateFile), config });
 
   // A guest someone else made, in the same cluster: it must survive everything below.
-  const bystander = await clientFor(fake).cloneTemplate({ kind: 'qemu', template: 9001, name: 'not-ours', full: false, description: 'hands off', tags: ['prod'] });
+  const bystander = await adminClientFor(fake).cloneTemplate({ kind: 'qemu', template: 9001, name: 'not-ours', full: false, description: 'hands off', tags: ['prod'] });
 
   const v1 = await agent.deploy(ENV, await release('sha256:v1', 'hello from v1'), 'doc-1');
   t.equal(v1.serviceManager, 'supervisor', 'the test guest has no systemd: the supervisor runs the runtime');
@@ -66,6 +75,9 @@ t.test('provision, deploy, roll out without downtime, restart and adopt, tear do
   const vmid = state1.environments[key].guest.vmid as number;
   t.match(state1.hostKeys[`pve2/${vmid}`], /^ssh-ed25519 AAAA/, 'the host key was pinned on first contact');
   t.same(fake.state.guests.get(vmid)!.config.tags!.split(';').sort(), guestTags('lab-agent-1', ENV).sort());
+  t.equal(fake.state.guests.get(vmid)!.pool, 'wharf', 'the guest went into the agent pool');
+  const outside = await clientFor(fake).destroy({ kind: 'qemu', node: 'pve2', vmid: bystander.vmid }, 'lab-agent-1').catch((e: unknown) => e as AgentError);
+  t.equal((outside as AgentError).reason, 'PermissionDenied', 'outside its pool, Proxmox itself refuses the agent');
 
   // Roll out v2 while a client hammers the URL on fresh connections: not one request may fail.
   let stop = false;

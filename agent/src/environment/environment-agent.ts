@@ -36,6 +36,11 @@ export interface LxcGuestConfig {
 
 export interface EnvironmentAgentConfig {
   agentId: string;
+  /**
+   * Resource pool every new guest goes into. With the token's VM privileges granted on /pool/<pool> only (see
+   * minimumPrivileges), Proxmox itself keeps the agent away from every other guest.
+   */
+  pool?: string;
   guest: QemuGuestConfig | LxcGuestConfig;
   /** The agent's SSH key pair (OpenSSH format). */
   sshPrivateKey: string;
@@ -58,6 +63,8 @@ export function createEnvironmentAgent(deps: { pve: PveClient; state: StateStore
   const { pve, state, config } = deps;
   const agentId = config.agentId;
   const sshUser = config.guest.kind === 'qemu' ? config.guest.user : 'root';
+  // It ends up in a systemd unit's User= and in sshd's login: only a plain Linux user name.
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(sshUser)) throw new AgentError('InvalidRequest', `guest user must be a plain Linux user name, got ${JSON.stringify(sshUser)}`);
   const description = (ref: EnvironmentRef) =>
     `Managed by the Wharf agent for ${ref.app}/${ref.env}. wharf-agent=${agentTag(agentId)} wharf-env=${environmentTag(ref)}`;
 
@@ -93,12 +100,12 @@ export function createEnvironmentAgent(deps: { pve: PveClient; state: StateStore
     const g = config.guest;
     if (g.kind === 'qemu') {
       const choice = await pve.pickNode(Object.keys(g.templates));
-      const guest = await pve.cloneTemplate({ kind: 'qemu', template: g.templates[choice.node]!, name: guestName(ref), full: g.full, storage: g.storage, description: description(ref), tags: guestTags(agentId, ref), onVmid: writeAhead });
+      const guest = await pve.cloneTemplate({ kind: 'qemu', template: g.templates[choice.node]!, name: guestName(ref), full: g.full, storage: g.storage, pool: config.pool, description: description(ref), tags: guestTags(agentId, ref), onVmid: writeAhead });
       await pve.setCloudInit(guest, agentId, { user: g.user, sshKeys: [config.sshPublicKey], ipconfig0: g.ipconfig0 });
       return guest;
     }
     const choice = await pve.pickNode(g.nodes);
-    return pve.createContainer({ node: choice.node, ostemplate: g.ostemplate, hostname: guestName(ref), storage: g.storage, sshKeys: [config.sshPublicKey], net0: g.net0, memoryMiB: g.memoryMiB, description: description(ref), tags: guestTags(agentId, ref), onVmid: writeAhead });
+    return pve.createContainer({ node: choice.node, ostemplate: g.ostemplate, hostname: guestName(ref), storage: g.storage, sshKeys: [config.sshPublicKey], net0: g.net0, memoryMiB: g.memoryMiB, pool: config.pool, description: description(ref), tags: guestTags(agentId, ref), onVmid: writeAhead });
   }
 
   async function ensureGuest(ref: EnvironmentRef): Promise<GuestInfo> {

@@ -160,7 +160,7 @@ export function createPveClient(http: PveHttp, options: PveClientOptions = {}) {
     },
 
     /** Clones a template (linked by default) under a fresh VMID, tagged and named; waits for the clone task. */
-    async cloneTemplate(input: { kind: GuestKind; template: number; name: string; full: boolean; storage?: string; description: string; tags: string[]; onVmid?: (vmid: number) => Promise<void> }): Promise<GuestRef> {
+    async cloneTemplate(input: { kind: GuestKind; template: number; name: string; full: boolean; storage?: string; pool?: string; description: string; tags: string[]; onVmid?: (vmid: number) => Promise<void> }): Promise<GuestRef> {
       const t = await this.template(input.kind, input.template);
       return this.withFreshVmid(async (newid) => {
         await input.onVmid?.(newid);
@@ -171,6 +171,7 @@ export function createPveClient(http: PveHttp, options: PveClientOptions = {}) {
             [input.kind === 'qemu' ? 'name' : 'hostname']: input.name,
             full: input.full,
             storage: input.full ? input.storage : undefined,
+            pool: input.pool,
             description: input.description,
           });
         } catch (err) {
@@ -193,6 +194,7 @@ export function createPveClient(http: PveHttp, options: PveClientOptions = {}) {
       sshKeys: string[];
       net0?: string;
       memoryMiB?: number;
+      pool?: string;
       description: string;
       tags: string[];
       onVmid?: (vmid: number) => Promise<void>;
@@ -210,6 +212,7 @@ export function createPveClient(http: PveHttp, options: PveClientOptions = {}) {
             net0: input.net0 ?? 'name=eth0,bridge=vmbr0,ip=dhcp',
             memory: input.memoryMiB,
             unprivileged: true,
+            pool: input.pool,
             description: input.description,
             tags: input.tags.join(';'),
           });

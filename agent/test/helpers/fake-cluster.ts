@@ -1,15 +1,18 @@
 /** A fake two-node Proxmox cluster for the agent's tests, and the agent's client pointed at it. */
 import ssh2 from 'ssh2';
 import { startFakeProxmox, type AclEntry, type FakeProxmox, type FakeProxmoxOptions } from '@wharf/testkit';
-import { MINIMUM_PRIVILEGES } from '../../src/proxmox/privileges.js';
+import { minimumPrivileges } from '../../src/proxmox/privileges.js';
 import { createPveHttp, type PveHttpOptions } from '../../src/proxmox/pve-http.js';
 import { createPveClient, type PveClientOptions } from '../../src/proxmox/pve-client.js';
 
 export const TOKEN_ID = 'wharf@pve!agent';
 export const TOKEN_SECRET = '6f1c8d1e-2b7a-4d0e-9a55-5c1c0e0d7f42';
+/** A token with every privilege on / (an administrator's), for setting up guests the agent must not touch. */
+export const ADMIN_TOKEN = { id: 'root@pam!setup', secret: 'admin-secret' };
+const ALL = ['VM.Audit', 'VM.Allocate', 'VM.Clone', 'VM.Config.Cloudinit', 'VM.Config.Options', 'VM.PowerMgmt', 'VM.Monitor', 'Datastore.AllocateSpace', 'Datastore.Audit', 'Sys.Audit', 'SDN.Use'];
 export const OSTEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
 
-export const minimumAcl = (): AclEntry[] => MINIMUM_PRIVILEGES.map((p) => ({ path: p.path, privileges: [...p.privileges] }));
+export const minimumAcl = (scope?: Parameters<typeof minimumPrivileges>[0]): AclEntry[] => minimumPrivileges(scope).map((p) => ({ path: p.path, privileges: p.privileges }));
 
 /** pve1 has less free memory than pve2; each has a VM template (9000 / 9001) and the container OS template. */
 export async function startCluster(overrides: Partial<FakeProxmoxOptions> = {}): Promise<FakeProxmox> {
@@ -27,9 +30,13 @@ export async function startCluster(overrides: Partial<FakeProxmoxOptions> = {}):
       { node: 'pve1', volid: OSTEMPLATE },
       { node: 'pve2', volid: OSTEMPLATE },
     ],
-    tokens: [{ id: TOKEN_ID, secret: TOKEN_SECRET, acl: minimumAcl() }],
+    tokens: [{ id: TOKEN_ID, secret: TOKEN_SECRET, acl: minimumAcl() }, { ...ADMIN_TOKEN, acl: [{ path: '/', privileges: ALL }] }],
     ...overrides,
   });
+}
+
+export function adminClientFor(fake: FakeProxmox) {
+  return clientFor(fake, { tokenId: ADMIN_TOKEN.id, tokenSecret: ADMIN_TOKEN.secret });
 }
 
 export function clientFor(fake: FakeProxmox, http: Partial<PveHttpOptions> = {}, options: PveClientOptions = {}) {

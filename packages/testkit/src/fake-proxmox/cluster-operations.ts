@@ -1,5 +1,6 @@
 /** /version, /cluster/*, /nodes, node status, storage status, tasks and /access/permissions. */
 import { nodeOf, PveError, type Operation, type OperationContext } from './operation-context.js';
+import { hasPrivilege } from './pve-permissions.js';
 import { guestMemory, type FakeGuest, type FakeNode } from './state.js';
 
 function nodeResource(ctx: OperationContext, n: FakeNode) {
@@ -27,6 +28,7 @@ function guestResource(ctx: OperationContext, g: FakeGuest) {
     mem: g.status === 'running' ? guestMemory(g) / 2 : 0,
     ...(g.config.tags ? { tags: g.config.tags } : {}),
     ...(g.lock ? { lock: g.lock } : {}),
+    ...(g.pool ? { pool: g.pool } : {}),
   };
 }
 
@@ -59,10 +61,14 @@ export const clusterOperations: Record<string, Operation> = {
     const type = ctx.params.type;
     const out: unknown[] = [];
     if (!type || type === 'node') for (const n of ctx.state.nodes.values()) out.push(nodeResource(ctx, n));
-    if (!type || type === 'vm') for (const g of ctx.state.guests.values()) out.push(guestResource(ctx, g));
+    // Like PVE, list only the guests the token may see (VM.Audit), and storages it may use or audit.
+    if (!type || type === 'vm') {
+      for (const g of ctx.state.guests.values()) if (hasPrivilege(ctx.acl, `/vms/${g.vmid}`, 'VM.Audit')) out.push(guestResource(ctx, g));
+    }
     if (!type || type === 'storage') {
       for (const n of ctx.state.nodes.values()) {
         for (const s of n.storages.values()) {
+          if (!['Datastore.Audit', 'Datastore.AllocateSpace'].some((p) => hasPrivilege(ctx.acl, `/storage/${s.id}`, p))) continue;
           out.push({ id: `storage/${n.name}/${s.id}`, type: 'storage', node: n.name, storage: s.id, status: n.online ? 'available' : 'unknown', maxdisk: s.total, disk: s.full ? s.total : s.used });
         }
       }

@@ -23,7 +23,7 @@ import { ensureOpenSshServer, replaceHostKey, startGuestSshd } from './guest-ssh
 import { lxcOperations } from './lxc-operations.js';
 import { PveError, type GuestLifecycle, type Operation, type OperationContext } from './operation-context.js';
 import { checkParams } from './pve-params.js';
-import { checkPermission, type AclEntry } from './pve-permissions.js';
+import { checkPermission, effectiveAcl, type AclEntry } from './pve-permissions.js';
 import { createPveSchemaIndex } from './pve-schema.js';
 import { qemuOperations } from './qemu-operations.js';
 import type { PveMethod } from './schema/pve-schema-types.js';
@@ -57,6 +57,7 @@ export interface FakeTemplateOptions {
   /** false: the template has no guest agent configured (network-get-interfaces answers 500). */
   agent?: boolean;
   memoryMiB?: number;
+  pool?: string;
 }
 
 export interface FakeProxmoxOptions {
@@ -65,6 +66,8 @@ export interface FakeProxmoxOptions {
   /** Container OS templates (volids such as local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst) per node. */
   osTemplates?: { node: string; volid: string }[];
   tokens: FakeToken[];
+  /** Resource pools that exist (a clone or container may be placed in one with `pool`). */
+  pools?: string[];
   /** Simulated boot: the guest agent (or a container's DHCP) reports no address until this long after start. */
   bootDelayMs?: number;
   /** Task status polls answered 'running' before a finished task reports 'stopped' (default 1). */
@@ -137,6 +140,9 @@ async function pickLoopbackNet(): Promise<string> {
 }
 
 export async function startFakeProxmox(options: FakeProxmoxOptions): Promise<FakeProxmox> {
+  if (process.getuid?.() !== 0) {
+    throw new Error("the fake Proxmox needs root: its guests are real sshd processes in their own namespaces, on port 22 of loopback addresses (run the tests as root, as .ci/run does)");
+  }
   await ensureOpenSshServer();
   const index = createPveSchemaIndex();
   const state = new FakeClusterState();
@@ -151,6 +157,7 @@ export async function startFakeProxmox(options: FakeProxmoxOptions): Promise<Fak
   let vmidRaces = 0;
   const proxyFaults: { node: string; status: ProxyStatus; left: number; only?: RegExp }[] = [];
 
+  for (const p of options.pools ?? []) state.pools.add(p);
   for (const n of options.nodes ?? [{ name: 'pve1' }]) {
     const node: FakeNode = { name: n.name, online: true, maxmem: (n.memoryGiB ?? 64) * GiB, baseMem: (n.usedGiB ?? 4) * GiB, maxcpu: 8, storages: new Map() };
     for (const id of n.storages ?? ['local', 'local-lvm']) node.storages.set(id, { id, total: 100 * GiB, used: 10 * GiB, full: false, volumes: new Set() });
@@ -179,7 +186,7 @@ export async function startFakeProxmox(options: FakeProxmoxOptions): Promise<Fak
             ...(t.agent === false ? {} : { agent: '1' }),
           }
         : { hostname: t.name, memory: String(t.memoryMiB ?? 512), rootfs: `${storage}:base-${t.vmid}-disk-0,size=8G`, net0: 'name=eth0,bridge=vmbr0,ip=dhcp,hwaddr=BC:24:11:00:00:02', unprivileged: '1' };
-    state.guests.set(t.vmid, { vmid: t.vmid, kind, node: t.node, config, template: true, status: 'stopped', silent: false });
+    state.guests.set(t.vmid, { vmid: t.vmid, kind, node: t.node, config, template: true, status: 'stopped', silent: false, pool: t.pool });
   }
 
   const lifecycle: GuestLifecycle = {
@@ -233,7 +240,8 @@ export async function startFakeProxmox(options: FakeProxmoxOptions): Promise<Fak
     if (!url.pathname.startsWith('/api2/json/')) throw new PveError(404, 'Not found');
     const apiPath = url.pathname.slice('/api2/json'.length);
     rec.path = apiPath;
-    const { user, token } = authenticate(req.headers.authorization);
+    const { user, token: rawToken } = authenticate(req.headers.authorization);
+    const token = { ...rawToken, acl: effectiveAcl(rawToken.acl, state.guests.values()) };
     const matched = index.match(apiPath);
     const op = matched?.operations[method as PveMethod];
     if (!matched || !op) throw new PveError(501, `Method '${method} ${apiPath}' not implemented`);

@@ -14,7 +14,10 @@ export function lxcOperations(options: { bootDelayMs: number }): Record<string, 
     'POST /nodes/{node}/lxc': (ctx) => {
       const node = nodeOf(ctx);
       const vmid = Number(ctx.params.vmid);
-      requirePrivilege(ctx, `/vms/${vmid}`, 'VM.Allocate');
+      const pool = ctx.params.pool;
+      if (pool !== undefined && !ctx.state.pools.has(pool)) throw new PveError(500, `pool '${pool}' does not exist`);
+      // VM.Allocate on /vms/{vmid}, or on the pool the container goes into.
+      if (!(pool !== undefined && hasPrivilege(ctx.acl, `/pool/${pool}`, 'VM.Allocate'))) requirePrivilege(ctx, `/vms/${vmid}`, 'VM.Allocate');
       const existing = ctx.state.guests.get(vmid);
       if (existing) throw new PveError(500, `${existing.kind === 'qemu' ? 'VM' : 'CT'} ${vmid} already exists on node '${existing.node}'`);
       const ostemplate = ctx.params.ostemplate;
@@ -33,7 +36,7 @@ export function lxcOperations(options: { bootDelayMs: number }): Record<string, 
       for (const key of ['hostname', 'cores', 'description', 'onboot', 'unprivileged', 'swap', 'nameserver', 'searchdomain']) if (ctx.params[key] !== undefined) config[key] = ctx.params[key]!;
       if (ctx.params.net0) config.net0 = ctx.params.net0.includes('hwaddr=') ? ctx.params.net0 : `${ctx.params.net0},hwaddr=${randomMac()}`;
       if (ctx.params.tags) config.tags = normalizeTags(ctx.params.tags);
-      const guest: FakeGuest = { vmid, kind: 'lxc', node: node.name, config, template: false, status: 'stopped', lock: 'create', silent: false, authorizedKeys: ctx.params['ssh-public-keys'] ?? '' };
+      const guest: FakeGuest = { vmid, kind: 'lxc', node: node.name, config, template: false, status: 'stopped', lock: 'create', silent: false, authorizedKeys: ctx.params['ssh-public-keys'] ?? '', pool };
       ctx.state.guests.set(vmid, guest);
       return ctx.task(node.name, 'vzcreate', String(vmid), async (log) => {
         log(`extracting archive '${ostemplate}'`);

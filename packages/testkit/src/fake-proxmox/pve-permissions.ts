@@ -68,3 +68,16 @@ function evaluate(check: Check, acl: readonly AclEntry[], params: Record<string,
   // userid-group, userid-param: checks about managing users; tokens of the agent never pass them.
   return `(${String(kind)})`;
 }
+
+/**
+ * PVE applies a pool's ACL to the guests in it: /pool/P privileges hold on /vms/<vmid> for every member. Returns
+ * the token's ACL with those grants spelled out per member, so the checks above need no knowledge of pools.
+ */
+export function effectiveAcl(acl: readonly AclEntry[], members: Iterable<{ vmid: number; pool?: string }>): AclEntry[] {
+  const out = [...acl];
+  for (const g of members) {
+    if (!g.pool) continue;
+    for (const e of acl) if (e.path === `/pool/${g.pool}` || e.path === '/pool') out.push({ path: `/vms/${g.vmid}`, privileges: e.privileges });
+  }
+  return out;
+}

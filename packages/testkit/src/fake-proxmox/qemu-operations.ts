@@ -55,6 +55,8 @@ export function cloneGuest(ctx: OperationContext, src: FakeGuest, kind: FakeGues
   if (!storageId) throw new PveError(500, `${label} ${src.vmid} has no disk to clone`);
   if (targetName !== sourceNode.name) throw new PveError(500, `can't clone ${label} to node '${targetName}' (${label} uses local storage)`);
   const storage = storageOn(target, storageId);
+  const pool = ctx.params.pool;
+  if (pool !== undefined && !ctx.state.pools.has(pool)) throw new PveError(500, `pool '${pool}' does not exist`);
   requirePrivilege(ctx, `/storage/${storageId}`, 'Datastore.AllocateSpace');
   requireBridge(ctx, src.config.net0);
   if (ctx.state.guests.has(newid)) {
@@ -70,7 +72,7 @@ export function cloneGuest(ctx: OperationContext, src: FakeGuest, kind: FakeGues
   if (ctx.params.name) config.name = ctx.params.name;
   if (ctx.params.hostname) config.hostname = ctx.params.hostname;
   if (ctx.params.description) config.description = ctx.params.description;
-  const guest: FakeGuest = { vmid: newid, kind, node: targetName, config, template: false, status: 'stopped', lock: 'clone', silent: src.silent, authorizedKeys: src.authorizedKeys };
+  const guest: FakeGuest = { vmid: newid, kind, node: targetName, config, template: false, status: 'stopped', lock: 'clone', silent: src.silent, authorizedKeys: src.authorizedKeys, pool };
   ctx.state.guests.set(newid, guest);
   return ctx.task(sourceNode.name, kind === 'qemu' ? 'qmclone' : 'vzclone', String(src.vmid), async (log) => {
     log(`create ${full ? 'full' : 'linked'} clone of drive (${storageId})`);

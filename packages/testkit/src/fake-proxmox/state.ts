@@ -34,6 +34,8 @@ export interface FakeGuest {
   config: Record<string, string>;
   template: boolean;
   status: 'stopped' | 'running';
+  /** Resource pool the guest belongs to: privileges granted on /pool/<pool> apply to it. */
+  pool?: string;
   /** Set while a clone or create task runs. */
   lock?: string;
   /** Loopback address the guest's NIC gets when it boots (DHCP, in effect). */
@@ -58,6 +60,7 @@ export function guestMemory(g: FakeGuest): number {
 export class FakeClusterState {
   readonly nodes = new Map<string, FakeNode>();
   readonly guests = new Map<number, FakeGuest>();
+  readonly pools = new Set<string>();
 
   node(name: string): FakeNode | undefined {
     return this.nodes.get(name);
