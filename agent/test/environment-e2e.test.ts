@@ -11,6 +11,8 @@ import t from 'tap';
 import { createEnvironmentAgent, type EnvironmentAgentConfig } from '../src/environment/environment-agent.js';
 import { environmentKey, guestTags } from '../src/proxmox/guest-identity.js';
 import { openStateStore } from '../src/state/agent-state.js';
+import { openSsh } from '../src/deploy/ssh-session.js';
+import { guestLayout, slotPorts } from '../src/deploy/guest-layout.js';
 import { AgentError } from '../src/errors.js';
 import { ADMIN_TOKEN, adminClientFor, agentKeys, clientFor, minimumAcl, OSTEMPLATE, startCluster, TOKEN_ID, TOKEN_SECRET } from './helpers/fake-cluster.js';
 import { tinyRuntimeBundle } from './helpers/tiny-runtime-bundle.js';
@@ -64,7 +66,9 @@ t.test('provision, deploy, roll out without downtime, restart and adopt, tear do
   // A guest someone else made, in the same cluster: it must survive everything below.
   const bystander = await adminClientFor(fake).cloneTemplate({ kind: 'qemu', template: 9001, name: 'not-ours', full: false, description: 'hands off', tags: ['prod'] });
 
+  const t1 = Date.now();
   const v1 = await agent.deploy(ENV, await release('sha256:v1', 'hello from v1'), 'doc-1');
+  t.comment(`provision + boot + first deploy: ${Date.now() - t1} ms`);
   t.equal(v1.serviceManager, 'supervisor', 'the test guest has no systemd: the supervisor runs the runtime');
   const first = await fetchOnce(`${v1.url}hello`);
   t.equal(first.status, 200);
@@ -97,7 +101,9 @@ t.test('provision, deploy, roll out without downtime, restart and adopt, tear do
       }
     }
   })();
+  const t2 = Date.now();
   const v2 = await agent.deploy(ENV, await release('sha256:v2', 'hello from v2'), 'doc-2');
+  t.comment(`rollout of v2 (drain 300 ms included): ${Date.now() - t2} ms`);
   const after = await fetchOnce(`${v2.url}hello`);
   stop = true;
   await load;
@@ -183,4 +189,37 @@ t.test('a release that never gets healthy is stopped; the previous one keeps ser
   t.equal(err.reason, 'RuntimeUnhealthy');
   t.match(err.message, /did not become healthy with digest sha256:bad .*the previous release keeps serving/s);
   t.match(JSON.parse((await fetchOnce(`${ok.url}y`)).body), { echo: 'good', digest: 'sha256:good' }, 'still the good release');
+});
+
+t.test('the supervisor restarts a runtime that dies', async (t) => {
+  const fake = await startCluster();
+  t.teardown(() => fake.close());
+  const dir = await mkdtemp(path.join(tmpdir(), 'wharf-agent-state-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const keys = agentKeys();
+  const file = path.join(dir, 'state.json');
+  const agent = createEnvironmentAgent({
+    pve: clientFor(fake),
+    state: await openStateStore(file),
+    config: { agentId: 'lab-agent-4', guest: { kind: 'qemu', templates: { pve2: 9001 }, full: false, user: 'wharf' }, sshPrivateKey: keys.private, sshPublicKey: keys.public, addressTimeoutMs: 20_000 },
+  });
+  const r = await agent.deploy(ENV, await release('sha256:s1', 'sturdy'), 'doc');
+  const before = JSON.parse((await fetchOnce(`${r.url}p`)).body) as { pid: number };
+  const state = JSON.parse(await readFile(file, 'utf8')) as { environments: Record<string, { address: string; guest: { node: string; vmid: number } }>; hostKeys: Record<string, string> };
+  const env = state.environments[environmentKey(ENV)]!;
+  const ssh = await openSsh({ host: env.address, port: 22, username: 'wharf', privateKey: keys.private, pinnedHostKey: state.hostKeys[`${env.guest.node}/${env.guest.vmid}`] });
+  t.teardown(() => ssh.close());
+  const home = (await ssh.run('printf %s "$HOME"', 'home')).trim();
+  const slotDir = guestLayout(home, environmentKey(ENV)).slot(r.slot);
+  t.equal(r.port, slotPorts(environmentKey(ENV))[r.slot]);
+  // Kill the runtime (the supervisor's child) hard, as an OOM kill would.
+  await ssh.run(`kill -KILL $(ps -o pid= --ppid "$(cat ${slotDir}/supervise.pid)")`, 'killing the runtime');
+  let after: { pid: number; digest: string } | undefined;
+  for (let i = 0; i < 200 && !(after && after.pid !== before.pid); i++) {
+    after = await fetchOnce(`${r.url}p`).then((x) => JSON.parse(x.body) as { pid: number; digest: string }).catch(() => undefined);
+    if (!after || after.pid === before.pid) await new Promise((res) => setTimeout(res, 100));
+  }
+  t.ok(after && after.pid !== before.pid, 'a new runtime process answers');
+  t.equal(after?.digest, 'sha256:s1');
+  t.match(await agent.logs(ENV, 50), /wharf supervise: exited with status 137, restarting/);
 });

@@ -76,7 +76,11 @@ export const clusterOperations: Record<string, Operation> = {
     return out;
   },
 
-  'GET /nodes': (ctx) => [...ctx.state.nodes.values()].map((n) => ({ ...nodeResource(ctx, n), id: undefined, type: undefined, level: '', ssl_fingerprint: undefined })),
+  'GET /nodes': (ctx) =>
+    [...ctx.state.nodes.values()].map((n) => {
+      const { id: _id, type: _type, ...row } = nodeResource(ctx, n);
+      return row;
+    }),
 
   'GET /nodes/{node}/status': (ctx) => {
     const n = nodeOf(ctx);
