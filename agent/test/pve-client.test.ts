@@ -96,6 +96,10 @@ t.test('bad input ends in a precise, classified error', async (t) => {
   fake.state.guests.get(g2.vmid)!.silent = true;
   await pve.start(g2, AGENT);
   await rejectsWith(t, pve.waitForAddress(g2, 200), 'GuestNoAddress', /QEMU guest agent is not running/);
+  const g3 = await pve.cloneTemplate({ kind: 'qemu', template: 9001, name: 'liar', full: false, description: 'd', tags });
+  await pve.start(g3, AGENT);
+  fake.state.guests.get(g3.vmid)!.address = "10.0.0.1'; touch /tmp/pwned; '";
+  await rejectsWith(t, pve.waitForAddress(g3, 200), 'GuestNoAddress', /reported no IPv4 address/);
 
   await rejectsWith(t, pve.http.call('POST', '/nodes/pve2/qemu/9001/clone', { newid: 50, full: 'yes' as unknown as boolean }), 'InvalidRequest', /Parameter verification failed\. full: type check \('boolean'\) failed - got 'yes'; newid: invalid format - value does not look like a valid VM ID/);
   t.same(fake.problems, []);

@@ -264,8 +264,16 @@ export function createPveClient(http: PveHttp, options: PveClientOptions = {}) {
       await wait(await http.call<string>('DELETE', guestPath(g), params), `deletion of ${g.vmid}`);
     },
 
-    /** The guest's first IPv4 address on a non-loopback interface, or undefined while it has none. */
+    /**
+     * The guest's first IPv4 address on an interface other than `lo`, or undefined while it has none. The guest
+     * reports it (guest agent, container interfaces): anything but a dotted quad is ignored.
+     */
     async address(g: GuestRef): Promise<string | undefined> {
+      const ip = await this.reportedAddress(g);
+      return ip !== undefined && /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(ip) ? ip : undefined;
+    },
+
+    async reportedAddress(g: GuestRef): Promise<string | undefined> {
       if (g.kind === 'qemu') {
         const r = await http.call<{ result: { name: string; 'ip-addresses'?: { 'ip-address-type': string; 'ip-address': string }[] }[] }>(
           'GET',
