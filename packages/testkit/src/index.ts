@@ -4,3 +4,4 @@ export * from './git-http-server.js';
 export * from './tiny-runtime.js';
 export * from './fake-github/index.js';
 export * from './fake-kubernetes/index.js';
+export * from './fake-proxmox/index.js';
