@@ -8,7 +8,8 @@ import type { FakeStripeContext } from './context.js';
 import { stripeErrors, type CardOutcome, type StripeErrorBody } from './errors.js';
 import { stripeId } from './ids.js';
 import { customerObject, planFromPrice } from './objects.js';
-import { advanceTime, collect, customerIdOf, periodOf, requirePrice, startSubscription } from './subscription-cycle.js';
+import { advanceTime } from './advance-time.js';
+import { collect, customerIdOf, periodOf, requirePrice, startSubscription } from './subscription-cycle.js';
 
 const DAY = 86_400;
 

@@ -30,7 +30,8 @@ import { stripeId } from './ids.js';
 import { FakeStripeState } from './state.js';
 import { WebhookDispatcher, type WebhookDispatcherOptions } from './webhook-dispatcher.js';
 
-export const FAKE_STRIPE_LIMITS = { bodyBytes: 1024 * 1024 } as const;
+/** Request bodies are bounded; the request log keeps the latest entries only (benchmarks send millions). */
+export const FAKE_STRIPE_LIMITS = { bodyBytes: 1024 * 1024, recordedRequests: 10_000 } as const;
 
 export interface FakeStripeOptions {
   /** The secret key the fake accepts (default `sk_test_wharf_fake_stripe`). Only `sk_test_` keys. */
@@ -82,6 +83,7 @@ export interface FakeStripe {
   clientOptions: FakeStripeClientOptions;
   state: FakeStripeState;
   clock: FakeStripeClock;
+  /** The latest requests (at most FAKE_STRIPE_LIMITS.recordedRequests), oldest first. */
   requests: RecordedStripeRequest[];
   /** Requests the fake could not serve although Stripe would have (not modelled). Tests assert it is empty. */
   problems: string[];
@@ -242,6 +244,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       at: clock.now(),
     };
     requests.push(rec);
+    if (requests.length > FAKE_STRIPE_LIMITS.recordedRequests) requests.shift();
     handle(req, res, rec).catch((err: unknown) => {
       const e = err instanceof FakeStripeError ? err : stripeErrors.apiError(500);
       if (!(err instanceof FakeStripeError)) problems.push(`the fake failed: ${err instanceof Error ? err.stack : String(err)}`);

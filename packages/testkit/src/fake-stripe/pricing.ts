@@ -39,7 +39,7 @@ export function amountFor(price: Stripe.Price, quantity: number): number {
 export function meterUsage(state: FakeStripeState, meterId: string, customer: string, start: number, end: number): number {
   const meter = state.meters.get(meterId);
   if (!meter) return 0;
-  const events = state.meterEvents.filter((r) => r.meter === meterId && r.customer === customer && r.event.timestamp >= start && r.event.timestamp < end);
+  const events = state.meterEventsFor(meterId, customer).filter((r) => r.event.timestamp >= start && r.event.timestamp < end);
   switch (meter.default_aggregation.formula) {
     case 'count':
       return events.length;

@@ -25,7 +25,9 @@ export class FakeStripeState {
   readonly products = new Map<string, Stripe.Product>();
   readonly prices = new Map<string, Stripe.Price>();
   readonly meters = new Map<string, Stripe.Billing.Meter>();
+  /** Every counted meter event, in arrival order. */
   readonly meterEvents: MeterEventRecord[] = [];
+  private readonly meterEventIndex = new Map<string, MeterEventRecord[]>();
   /** identifier → when it was first seen (Unix seconds); Stripe refuses a repeat within 24 hours. */
   readonly meterEventIdentifiers = new Map<string, number>();
   /** Meter events Stripe accepts but reports asynchronously as unusable (no meter, no such customer, …). */
@@ -43,6 +45,19 @@ export class FakeStripeState {
   /** Subscriptions whose `customer.subscription.trial_will_end` went out. */
   readonly trialWillEndSent = new Set<string>();
   invoiceSequence = 0;
+
+  addMeterEvent(record: MeterEventRecord): void {
+    this.meterEvents.push(record);
+    const key = `${record.meter}|${record.customer}`;
+    const list = this.meterEventIndex.get(key);
+    if (list) list.push(record);
+    else this.meterEventIndex.set(key, [record]);
+  }
+
+  /** One meter's counted events for one customer. */
+  meterEventsFor(meter: string, customer: string): readonly MeterEventRecord[] {
+    return this.meterEventIndex.get(`${meter}|${customer}`) ?? [];
+  }
 
   /** Any stored object by id, for `expand`. */
   lookup(id: string): object | undefined {

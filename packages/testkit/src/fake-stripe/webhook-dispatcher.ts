@@ -43,6 +43,9 @@ export function signWebhookPayload(payload: string, secret: string, timestamp: n
   return `t=${timestamp},v1=${v1}`;
 }
 
+/** The delivery log keeps the latest attempts only. */
+export const MAX_RECORDED_DELIVERIES = 10_000;
+
 export type ReleaseOrder = 'as-created' | 'reverse' | readonly string[];
 
 export class WebhookDispatcher {
@@ -177,6 +180,7 @@ export class WebhookDispatcher {
       signedAt,
     };
     this.deliveries.push(delivery);
+    if (this.deliveries.length > MAX_RECORDED_DELIVERIES) this.deliveries.shift();
     try {
       const res = await fetch(record.endpoint.url, {
         method: 'POST',

@@ -85,11 +85,11 @@ export const meterHandlers: Record<string, Handler> = {
       if ((p.end_time - p.start_time) / step > MAX_SUMMARY_WINDOWS) {
         throw stripeErrors.parameterInvalid('end_time', `The range covers more than ${MAX_SUMMARY_WINDOWS} ${unit}s; ask for a shorter one.`);
       }
-      summaries = [];
-      for (let t = p.start_time; t < p.end_time; t += step) {
-        const hasEvents = call.ctx.state.meterEvents.some((r) => r.meter === meter.id && r.customer === p.customer && r.event.timestamp >= t && r.event.timestamp < t + step);
-        if (hasEvents) summaries.push(summary(meter, p.customer, t, t + step, usage(t, t + step)));
+      const windows = new Set<number>();
+      for (const r of call.ctx.state.meterEventsFor(meter.id, p.customer)) {
+        if (r.event.timestamp >= p.start_time && r.event.timestamp < p.end_time) windows.add(r.event.timestamp - ((r.event.timestamp - p.start_time) % step));
       }
+      summaries = [...windows].sort((a, b) => a - b).map((t) => summary(meter, p.customer, t, t + step, usage(t, t + step)));
     }
     // listOf serves newest first from oldest-first input: summaries are in time order.
     return listOf(summaries, p, `/v1/billing/meters/${meter.id}/event_summaries`, 'billing.meter_event_summary');
@@ -127,7 +127,7 @@ export const meterHandlers: Record<string, Handler> = {
       else if (!state.customers.has(customer)) fail(`meter_event_customer_not_found: no customer ${customer}`);
       else if (meter.default_aggregation.formula !== 'count' && (raw === undefined || raw === '' || !Number.isFinite(value))) {
         fail(`meter_event_invalid_value: payload ${meter.value_settings.event_payload_key} is not a number`);
-      } else state.meterEvents.push({ event, meter: meter.id, customer, value: Number.isFinite(value) ? value : 0 });
+      } else state.addMeterEvent({ event, meter: meter.id, customer, value: Number.isFinite(value) ? value : 0 });
     }
     return event;
   }),

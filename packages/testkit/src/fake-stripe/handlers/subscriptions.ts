@@ -13,13 +13,13 @@ import {
   cancelSubscription,
   checkItems,
   customerIdOf,
-  endTrial,
   periodOf,
   requireCustomer,
   requirePrice,
   startSubscription,
   type SubscriptionItemInput,
 } from '../subscription-cycle.js';
+import { endTrial } from '../advance-time.js';
 
 const DAY = 86_400;
 
