@@ -240,6 +240,9 @@ t.test('subscriptions: seats change, cancel at period end, cancel now; lists lea
   fake.controls.completeCheckoutSession(session.id);
   const subId = (await stripe.checkout.sessions.retrieve(session.id)).subscription as string;
   const sub = await stripe.subscriptions.retrieve(subId);
+  const half = await rejection(stripe.subscriptions.update(subId, { items: [{ id: sub.items.data[0].id, quantity: 9 }], cancel_at: fake.clock.now() - 1 }));
+  t.equal(half.param, 'cancel_at');
+  t.equal((await stripe.subscriptions.retrieve(subId)).items.data[0].quantity, 2, 'a refused update changes nothing');
   const mark = fake.state.events.size;
   const more = await stripe.subscriptions.update(subId, { items: [{ id: sub.items.data[0].id, quantity: 5 }], metadata: { seats: '5' } });
   t.equal(more.items.data[0].quantity, 5);

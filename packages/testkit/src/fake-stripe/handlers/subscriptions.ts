@@ -128,11 +128,18 @@ export const subscriptionHandlers: Record<string, Handler> = {
   'subscriptions.update': typed<Stripe.SubscriptionUpdateParams>((call, p) => {
     onlyParams(call, ['cancel_at', 'cancel_at_period_end', 'cancellation_details', 'default_payment_method', 'description', 'items', 'metadata', 'payment_behavior', 'proration_behavior', 'trial_end']);
     const { ctx } = call;
-    const sub = requireSubscription(call);
-    if (sub.status === 'canceled' || sub.status === 'incomplete_expired') {
+    const stored = requireSubscription(call);
+    if (stored.status === 'canceled' || stored.status === 'incomplete_expired') {
       throw stripeErrors.invalidRequest(`A canceled subscription can only update its cancellation_details and metadata.`);
     }
-    const before = structuredClone(sub);
+    // Changes go to a copy, committed only when every parameter checked out: an update is all or nothing.
+    const before = structuredClone(stored);
+    const sub = structuredClone(stored);
+    const commit = () => {
+      Object.assign(stored, sub);
+      emitUpdated(call, stored, before);
+      return stored;
+    };
     const now = ctx.clock.now();
     if (p.items) updateItems(call, sub, p.items);
     if (p.metadata !== undefined) sub.metadata = mergeMetadata(sub.metadata, p.metadata);
@@ -163,17 +170,15 @@ export const subscriptionHandlers: Record<string, Handler> = {
     if (p.trial_end !== undefined) {
       if (sub.status !== 'trialing') throw stripeErrors.paramNotModelled(call.endpoint, 'trial_end on a subscription that is not trialing');
       if (p.trial_end === 'now') {
-        emitUpdated(call, sub, before);
-        endTrial(ctx, sub);
-        return sub;
+        endTrial(ctx, commit());
+        return stored;
       }
       if (p.trial_end <= now) throw stripeErrors.parameterInvalid('trial_end', 'Invalid timestamp: must be an integer Unix timestamp in the future.');
       sub.trial_end = p.trial_end;
       for (const item of sub.items.data) item.current_period_end = p.trial_end;
       sub.billing_cycle_anchor = p.trial_end;
     }
-    emitUpdated(call, sub, before);
-    return sub;
+    return commit();
   }),
   'subscriptions.cancel': typed<Stripe.SubscriptionCancelParams>((call, p) => {
     onlyParams(call, ['cancellation_details', 'invoice_now', 'prorate']);
