@@ -8,7 +8,7 @@
  * Output: packages/testkit/src/fake-stripe/generated/stripe-endpoints.json (committed; `npm run verify` checks it
  * is fresh). Run: `npm run generate`, or node --import tsx scripts/generate-stripe-endpoints.ts [--check].
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -41,8 +41,12 @@ export const STRIPE_MODELLED_RESOURCES = [
 function stripeRoot(): string {
   const require = createRequire(path.join(ROOT, 'packages/testkit/package.json'));
   let dir = path.dirname(require.resolve('stripe'));
-  while (!readFileSync(path.join(dir, 'package.json'), 'utf8').includes('"name": "stripe"')) dir = path.dirname(dir);
-  return dir;
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'stripe') return dir;
+    if (path.dirname(dir) === dir) throw new Error('cannot find the stripe package root');
+    dir = path.dirname(dir);
+  }
 }
 
 function walk(dir: string, ext: string): string[] {
@@ -60,13 +64,17 @@ interface RawEndpoint {
   apiBase?: string;
 }
 
-/** Reads `this._makeRequest('POST', `/v1/x/${encodeURIComponent(id)}`, params, options, { methodType })` per method. */
-function endpointsOfJs(file: string): Map<string, RawEndpoint> {
+/**
+ * Reads every `this._makeRequest('POST', `/v1/x/${encodeURIComponent(id)}`, params, options, { methodType })` in
+ * each method (a method may send to two paths, as `accounts.retrieve` does); calls whose path is not written out
+ * (a URL taken from a response) are not endpoints.
+ */
+function endpointsOfJs(file: string): Map<string, RawEndpoint[]> {
   const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
-  const out = new Map<string, RawEndpoint>();
-  const pathOf = (node: ts.Expression): string => {
+  const out = new Map<string, RawEndpoint[]>();
+  const pathOf = (node: ts.Expression): string | null => {
     if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) return node.text;
-    if (!ts.isTemplateExpression(node)) throw new Error(`${file}: unexpected path expression ${node.getText()}`);
+    if (!ts.isTemplateExpression(node)) return null;
     let text = node.head.text;
     for (const span of node.templateSpans) {
       const arg = ts.isCallExpression(span.expression) ? span.expression.arguments[0] : span.expression;
@@ -75,24 +83,35 @@ function endpointsOfJs(file: string): Map<string, RawEndpoint> {
     }
     return text;
   };
+  const endpointOf = (call: ts.CallExpression): RawEndpoint | null => {
+    if (!ts.isPropertyAccessExpression(call.expression) || call.expression.name.text !== '_makeRequest') return null;
+    const [methodArg, pathArg, , , opts] = call.arguments;
+    if (!methodArg || !ts.isStringLiteral(methodArg) || !pathArg) return null;
+    const path = pathOf(pathArg);
+    if (path === null) return null;
+    const raw: RawEndpoint = { method: methodArg.text as RawEndpoint['method'], path };
+    if (opts && ts.isObjectLiteralExpression(opts)) {
+      for (const p of opts.properties) {
+        if (!ts.isPropertyAssignment(p) || !ts.isIdentifier(p.name) || !ts.isStringLiteral(p.initializer)) continue;
+        if (p.name.text === 'methodType') raw.kind = p.initializer.text as 'list' | 'search';
+        if (p.name.text === 'apiBase') raw.apiBase = p.initializer.text;
+      }
+    }
+    return raw;
+  };
   for (const cls of source.statements.filter(ts.isClassDeclaration)) {
     for (const member of cls.members) {
       if (!ts.isMethodDeclaration(member) || !member.body || !ts.isIdentifier(member.name)) continue;
-      const ret = member.body.statements[0];
-      const call = ret && ts.isReturnStatement(ret) ? ret.expression : undefined;
-      if (!call || !ts.isCallExpression(call) || !ts.isPropertyAccessExpression(call.expression)) continue;
-      if (call.expression.name.text !== '_makeRequest') continue;
-      const [methodArg, pathArg, , , opts] = call.arguments;
-      if (!methodArg || !ts.isStringLiteral(methodArg) || !pathArg) continue;
-      const raw: RawEndpoint = { method: methodArg.text as RawEndpoint['method'], path: pathOf(pathArg) };
-      if (opts && ts.isObjectLiteralExpression(opts)) {
-        for (const p of opts.properties) {
-          if (!ts.isPropertyAssignment(p) || !ts.isIdentifier(p.name) || !ts.isStringLiteral(p.initializer)) continue;
-          if (p.name.text === 'methodType') raw.kind = p.initializer.text as 'list' | 'search';
-          if (p.name.text === 'apiBase') raw.apiBase = p.initializer.text;
+      const found: RawEndpoint[] = [];
+      const visit = (node: ts.Node): void => {
+        if (ts.isCallExpression(node)) {
+          const e = endpointOf(node);
+          if (e && !found.some((f) => f.method === e.method && f.path === e.path)) found.push(e);
         }
-      }
-      out.set(member.name.text, raw);
+        ts.forEachChild(node, visit);
+      };
+      visit(member.body);
+      if (found.length > 0) out.set(member.name.text, found);
     }
   }
   return out;
@@ -216,6 +235,7 @@ export function buildStripeEndpointTable(): StripeEndpointTable {
   const checker = program.getTypeChecker();
   const builder = new ParamTreeBuilder(checker);
   const endpoints: StripeEndpoint[] = [];
+  const multiPath = new Set<string>();
   for (const jsFile of walk(resourcesDir, '.js')) {
     const raw = endpointsOfJs(jsFile);
     if (raw.size === 0) continue;
@@ -227,8 +247,8 @@ export function buildStripeEndpointTable(): StripeEndpointTable {
     if (!cls) throw new Error(`no resource class in ${source.fileName}`);
     for (const member of cls.members) {
       if (!ts.isMethodDeclaration(member) || !ts.isIdentifier(member.name)) continue;
-      const found = raw.get(member.name.text);
-      if (!found) continue;
+      const sends = raw.get(member.name.text);
+      if (!sends) continue;
       const paramsDecl = member.parameters.find((p) => ts.isIdentifier(p.name) && p.name.text === 'params');
       const modelled = (STRIPE_MODELLED_RESOURCES as readonly string[]).includes(resourceId);
       let params: StripeEndpoint['params'] = modelled ? { type: 'object', properties: {} } : null;
@@ -238,19 +258,31 @@ export function buildStripeEndpointTable(): StripeEndpointTable {
         if (node.type !== 'ref' && node.type !== 'object') throw new Error(`${resourceId}.${member.name.text}: params is not an object`);
         params = node;
       }
-      endpoints.push({
-        id: `${resourceId}.${member.name.text}`,
-        method: found.method,
-        path: found.path,
-        ...(found.kind ? { kind: found.kind } : {}),
-        ...(found.apiBase ? { apiBase: found.apiBase } : {}),
-        paramsType,
-        paramsRequired: Boolean(paramsDecl && !paramsDecl.questionToken),
-        params,
-      });
+      if (sends.length > 1) multiPath.add(`${resourceId}.${member.name.text}`);
+      for (const found of sends) {
+        endpoints.push({
+          id: `${resourceId}.${member.name.text}`,
+          method: found.method,
+          path: found.path,
+          ...(found.kind ? { kind: found.kind } : {}),
+          ...(found.apiBase ? { apiBase: found.apiBase } : {}),
+          paramsType,
+          paramsRequired: Boolean(paramsDecl && !paramsDecl.questionToken),
+          params,
+        });
+      }
     }
   }
   endpoints.sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method) || a.id.localeCompare(b.id));
+  // `accounts.retrieve()` without an id sends what `accounts.retrieveCurrent()` sends: one endpoint, the method
+  // that sends only there names it.
+  const byRoute = new Map<string, StripeEndpoint>();
+  for (const e of endpoints) {
+    const key = `${e.method} ${e.path}`;
+    const other = byRoute.get(key);
+    if (!other || (multiPath.has(other.id) && !multiPath.has(e.id))) byRoute.set(key, e);
+  }
+  endpoints.splice(0, endpoints.length, ...endpoints.filter((e) => byRoute.get(`${e.method} ${e.path}`) === e));
   const definitions = Object.fromEntries(Object.entries(builder.definitions).sort(([a], [b]) => a.localeCompare(b)));
   const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
   const apiVersion = /ApiVersion = '([^']+)'/.exec(readFileSync(path.join(root, 'esm', 'apiVersion.js'), 'utf8'))?.[1];
