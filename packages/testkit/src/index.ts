@@ -5,3 +5,4 @@ export * from './tiny-runtime.js';
 export * from './fake-github/index.js';
 export * from './fake-kubernetes/index.js';
 export * from './fake-proxmox/index.js';
+export * from './fake-stripe/index.js';
