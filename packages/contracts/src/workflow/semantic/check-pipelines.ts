@@ -4,10 +4,14 @@
  */
 import { CODES } from '../../codes.js';
 import type { Diagnostic, Severity } from '../../diagnostic.js';
+import { ENGINE_BEHAVIOUR } from '../../generated/engine-behaviour.js';
 import { didYouMean } from '../../suggest.js';
 import type { PathSegment } from '../../yaml/locate.js';
 import { isRecord } from '../config-document.js';
 import { type AppIndex, type PipelineEntry, report, where } from './app-index.js';
+
+/** Where the engine's conditional step hands the next step's name to the pipeline. */
+const CONDITIONAL_NEXT_STEP = `${ENGINE_BEHAVIOUR.steps['step.conditional']?.file ?? 'module/pipeline_step_conditional.go'} Execute`;
 
 export function checkStepNames(index: AppIndex): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -22,7 +26,7 @@ export function checkStepNames(index: AppIndex): Diagnostic[] {
             step.source,
             [...step.path, 'name'],
             CODES.DuplicateStep,
-            `Step name "${step.name}" is already used by step ${first + 1} of pipeline "${pipeline.name}": step names must be unique within a pipeline.`,
+            `Step name "${step.name}" is already used by step ${first + 1} of pipeline "${pipeline.name}": the engine runs both, but templates and conditionals reach only one of them by that name. Give each step its own name.`,
           ),
         );
       } else seen.set(step.name, step.index);
@@ -66,7 +70,7 @@ export function checkStepRoutes(index: AppIndex): Diagnostic[] {
             step.source,
             path,
             CODES.MissingStepReference,
-            `Step "${step.name}" routes to "${target}", which is not a step of pipeline "${pipeline.name}".${didYouMean(target, names)}`,
+            `Fails at run time: step "${step.name}" routes to "${target}", which is not a step of pipeline "${pipeline.name}"; the engine loads the pipeline, and the run fails when the route is taken (${CONDITIONAL_NEXT_STEP}).${didYouMean(target, names)}`,
           ),
         );
       }

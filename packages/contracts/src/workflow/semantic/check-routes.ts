@@ -1,12 +1,17 @@
 /**
- * Two routes with the same method and path on the same router: the router refuses the second at start-up.
+ * Routes on the same router, as the engine's router treats them (upstream/engine-behaviour.json):
+ * - the same method and path twice: the router skips the second with a message, so it never answers
+ *   (a warning that names it);
+ * - paths that Go's ServeMux cannot tell apart, such as `/orders/{id}` and `/orders/{orderId}`, or
+ *   `/a/{x}` and `/{y}/b`: building the mux panics, so the engine does not start (an error).
  * Routes come from workflows.http.routes, HTTP pipeline triggers and triggers.http.routes.
  */
 import { CODES } from '../../codes.js';
 import type { Diagnostic } from '../../diagnostic.js';
+import { ENGINE_BEHAVIOUR } from '../../generated/engine-behaviour.js';
 import type { PathSegment } from '../../yaml/locate.js';
-import { isDynamic } from '../check-config-schema.js';
 import { type ConfigDocument, isRecord } from '../config-document.js';
+import { isDynamic } from '../engine/engine-verdicts.js';
 import { type AppIndex, report, where } from './app-index.js';
 
 interface Route {
@@ -17,16 +22,41 @@ interface Route {
   router: string;
 }
 
-/** `/orders/:id/` and `/orders/{id}` are the same route. */
-export const normalizeRoutePath = (path: string): string => {
-  const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path;
-  return trimmed
-    .split('/')
-    .map((segment) => (/^:.+$|^\{.+\}$/.test(segment) ? '{}' : segment))
-    .join('/');
-};
+/** One segment of a ServeMux pattern: a literal, or a `{name}` wildcard. */
+type Segment = { literal: string } | { wildcard: true };
 
-export function checkDuplicateRoutes(index: AppIndex): Diagnostic[] {
+const WILDCARD = /^\{\w+\}$/;
+
+/** The segments of a path ServeMux would compare segment by segment, or undefined (`{x...}`, trailing `/`). */
+export function muxSegments(path: string): Segment[] | undefined {
+  if (!path.startsWith('/') || (path.length > 1 && path.endsWith('/')) || path.includes('...}')) return undefined;
+  return path
+    .slice(1)
+    .split('/')
+    .map((s) => (WILDCARD.test(s) ? { wildcard: true as const } : { literal: s }));
+}
+
+/** Every request `a` matches, `b` matches too. */
+const within = (a: Segment[], b: Segment[]): boolean =>
+  a.length === b.length && a.every((s, i) => 'wildcard' in (b[i] as Segment) || ('literal' in s && s.literal === (b[i] as { literal?: string }).literal));
+
+const overlap = (a: Segment[], b: Segment[]): boolean =>
+  a.length === b.length && a.every((s, i) => 'wildcard' in s || 'wildcard' in (b[i] as Segment) || s.literal === (b[i] as { literal?: string }).literal);
+
+/**
+ * ServeMux panics on two patterns for the same method that match some request in common when neither
+ * is more specific, and on two patterns that match exactly the same requests.
+ */
+export function muxConflict(a: string, b: string): boolean {
+  const sa = muxSegments(a);
+  const sb = muxSegments(b);
+  if (!sa || !sb || a === b || !overlap(sa, sb)) return false;
+  const aInB = within(sa, sb);
+  const bInA = within(sb, sa);
+  return aInB === bInA;
+}
+
+function collectRoutes(index: AppIndex): Route[] {
   const routers = index.modules.filter((m) => m.type === 'http.router').map((m) => m.name);
   const defaultRouter = routers.length === 1 ? (routers[0] as string) : '';
   const routes: Route[] = [];
@@ -37,7 +67,7 @@ export function checkDuplicateRoutes(index: AppIndex): Diagnostic[] {
       source,
       path,
       method: value.method.toUpperCase(),
-      routePath: normalizeRoutePath(value.path),
+      routePath: value.path,
       router: typeof router === 'string' && router !== '' ? router : defaultRouter,
     });
   };
@@ -45,15 +75,11 @@ export function checkDuplicateRoutes(index: AppIndex): Diagnostic[] {
     if (!isRecord(source.value)) continue;
     const http = isRecord(source.value.workflows) ? source.value.workflows.http : undefined;
     if (isRecord(http) && Array.isArray(http.routes)) {
-      http.routes.forEach((r, i) => {
-        add(source, ['workflows', 'http', 'routes', i], r, http.router);
-      });
+      http.routes.forEach((r, i) => add(source, ['workflows', 'http', 'routes', i], r, http.router));
     }
     const triggerHttp = isRecord(source.value.triggers) ? source.value.triggers.http : undefined;
     if (isRecord(triggerHttp) && Array.isArray(triggerHttp.routes)) {
-      triggerHttp.routes.forEach((r, i) => {
-        add(source, ['triggers', 'http', 'routes', i], r, triggerHttp.router);
-      });
+      triggerHttp.routes.forEach((r, i) => add(source, ['triggers', 'http', 'routes', i], r, triggerHttp.router));
     }
   }
   for (const pipeline of index.pipelines) {
@@ -62,23 +88,48 @@ export function checkDuplicateRoutes(index: AppIndex): Diagnostic[] {
       add(pipeline.source, [...pipeline.path, 'trigger', 'config'], trigger.config, trigger.config.router);
     }
   }
+  return routes;
+}
+
+/** Routes checked pairwise for mux conflicts per router and method; beyond this many the check stops. */
+const MAX_PAIRWISE = 2_000;
+
+export function checkDuplicateRoutes(index: AppIndex): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const seen = new Map<string, Route>();
-  for (const route of routes) {
+  const { duplicateSkipped, muxPattern } = ENGINE_BEHAVIOUR.routes;
+  const exact = new Map<string, Route>();
+  const byRouterMethod = new Map<string, Route[]>();
+  for (const route of collectRoutes(index)) {
     const key = `${route.router}\u0000${route.method}\u0000${route.routePath}`;
-    const first = seen.get(key);
-    if (!first) {
-      seen.set(key, route);
+    const first = exact.get(key);
+    if (first) {
+      out.push(
+        report(
+          route.source,
+          [...route.path, 'path'],
+          CODES.DuplicateRoute,
+          `Route ${route.method} ${route.routePath} here will never answer: the same route is declared at ${where(first.source, [...first.path, 'path'])}, and the engine's router keeps the first and skips this one (${duplicateSkipped ?? 'module/http_router.go'}). Remove one, or change its method or path.`,
+        ),
+      );
       continue;
     }
-    out.push(
-      report(
-        route.source,
-        [...route.path, 'path'],
-        CODES.DuplicateRoute,
-        `Route ${route.method} ${route.routePath} is already registered at ${where(first.source, [...first.path, 'path'])}: change the method or path of one of them.`,
-      ),
-    );
+    exact.set(key, route);
+    const group = `${route.router}\u0000${route.method}`;
+    const others = byRouterMethod.get(group) ?? [];
+    const clash = others.length < MAX_PAIRWISE ? others.find((o) => muxConflict(o.routePath, route.routePath)) : undefined;
+    if (clash) {
+      out.push(
+        report(
+          route.source,
+          [...route.path, 'path'],
+          CODES.DuplicateRoute,
+          `Route ${route.method} ${route.routePath} conflicts with ${route.method} ${clash.routePath} at ${where(clash.source, [...clash.path, 'path'])}: both match the same requests and neither is more specific, so the engine's router panics when it starts (Go's ServeMux, ${muxPattern ?? 'module/http_router.go'}). Use one path, with the same parameter names.`,
+          { severity: 'error' },
+        ),
+      );
+    }
+    others.push(route);
+    byRouterMethod.set(group, others);
   }
   return out;
 }

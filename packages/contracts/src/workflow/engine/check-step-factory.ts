@@ -1,0 +1,124 @@
+/**
+ * What a step's factory refuses when the engine builds the pipeline (an error: the config does not
+ * load), and what the engine refuses of a module's required keys beyond their presence. Each message
+ * names the engine source line it follows.
+ */
+import { CODES } from '../../codes.js';
+import type { Diagnostic } from '../../diagnostic.js';
+import { ENGINE_BEHAVIOUR } from '../../generated/engine-behaviour.js';
+import { moduleConfigSchemas } from '../../generated/module-catalogue.js';
+import { diagnosticAt } from '../../yaml/diagnostic-at.js';
+import { type PathSegment, headRange, valueRange } from '../../yaml/locate.js';
+import { type ConfigDocument, isRecord } from '../config-document.js';
+import type { StepFacts, ValueKind } from './engine-facts.js';
+
+const KIND_WORDS: Record<ValueKind, string> = {
+  text: 'non-empty text',
+  map: 'a non-empty mapping',
+  list: 'a non-empty list',
+  number: 'a number',
+  boolean: 'true or false',
+  any: 'a value',
+};
+
+/** Does the factory's `x, _ := config["k"].(T)` followed by an emptiness check accept this value? */
+function satisfies(value: unknown, kind: ValueKind): boolean {
+  switch (kind) {
+    case 'text':
+      return typeof value === 'string' && value !== '';
+    case 'map':
+      return isRecord(value) && Object.keys(value).length > 0;
+    case 'list':
+      return Array.isArray(value) && value.length > 0;
+    case 'number':
+      return typeof value === 'number';
+    case 'boolean':
+      return typeof value === 'boolean';
+    default:
+      return value !== undefined && value !== null;
+  }
+}
+
+export function checkStepFactory(
+  source: ConfigDocument,
+  step: Record<string, unknown>,
+  path: readonly PathSegment[],
+  facts: StepFacts,
+  /** e.g. `step "load" (step.db_query) of pipeline "orders"` */
+  label: string,
+): Diagnostic[] {
+  const Label = label.charAt(0).toUpperCase() + label.slice(1);
+  const out: Diagnostic[] = [];
+  const config = isRecord(step.config) ? step.config : {};
+  const configPath = isRecord(step.config) ? [...path, 'config'] : [...path];
+  const at = (key: string | undefined) =>
+    key !== undefined && key in config ? valueRange(source.doc, [...configPath, key]) : headRange(locateNode(source, configPath));
+  const push = (key: string | undefined, code: (typeof CODES)[keyof typeof CODES], message: string) =>
+    out.push(diagnosticAt(source.file, source.lineCounter, at(key), code, message, 'error'));
+  for (const requirement of facts.required) {
+    const value = config[requirement.key];
+    if (satisfies(value, requirement.kind)) continue;
+    push(
+      value === undefined ? undefined : requirement.key,
+      value === undefined ? CODES.MissingRequired : CODES.WrongType,
+      `${Label} needs "${requirement.key}" as ${KIND_WORDS[requirement.kind]}: the engine refuses to load the step without it (${requirement.source}).`,
+    );
+  }
+  for (const option of facts.options) {
+    const value = config[option.key];
+    if (typeof value !== 'string' || value === '' || option.values.includes(value)) continue;
+    push(
+      option.key,
+      CODES.NotAnOption,
+      `"${option.key}" of ${label} is "${value}", not one of: ${option.values.join(', ')}. The engine refuses other values, and compares them exactly (${option.source}).`,
+    );
+  }
+  for (const rule of facts.noTemplates) {
+    const value = config[rule.key];
+    if (typeof value !== 'string' || !value.includes('{{')) continue;
+    push(
+      rule.key,
+      CODES.InvalidValue,
+      `"${rule.key}" of ${label} holds a {{ template }}: the engine refuses templates in SQL (${rule.source}). Pass values as params instead.`,
+    );
+  }
+  for (const rule of facts.exclusive) {
+    if (!(rule.keys[0] in config && rule.keys[1] in config)) continue;
+    push(rule.keys[1], CODES.InvalidValue, `${Label} sets both "${rule.keys[0]}" and "${rule.keys[1]}": the engine refuses them together (${rule.source}). Keep one.`);
+  }
+  return out;
+}
+
+function locateNode(source: ConfigDocument, path: readonly PathSegment[]) {
+  const node = source.doc.getIn(path, true);
+  return (node ?? undefined) as Parameters<typeof headRange>[0];
+}
+
+const TEXT_FIELDS = new Set(['string', 'duration', 'select', 'filepath', 'sql']);
+
+/** A catalogue-required text key written as "": the engine refuses it like a missing one (schema/validate.go). */
+export function checkModuleRequiredNotEmpty(
+  source: ConfigDocument,
+  module: Record<string, unknown>,
+  path: readonly PathSegment[],
+  type: string,
+  where: string,
+): Diagnostic[] {
+  const schema = moduleConfigSchemas[type] as { required?: string[]; properties?: Record<string, { 'x-field-type'?: string }> } | undefined;
+  if (!schema?.required || !isRecord(module.config)) return [];
+  const out: Diagnostic[] = [];
+  for (const key of schema.required) {
+    if (module.config[key] !== '' || !TEXT_FIELDS.has(schema.properties?.[key]?.['x-field-type'] ?? '')) continue;
+    out.push(
+      diagnosticAt(
+        source.file,
+        source.lineCounter,
+        valueRange(source.doc, [...path, 'config', key]),
+        CODES.InvalidValue,
+        `"${key}" ${where} is empty: the engine refuses a required key written as empty text (${ENGINE_BEHAVIOUR.modules.requiredNotEmpty ?? 'schema/validate.go'}).`,
+        'error',
+      ),
+    );
+  }
+  return out;
+}
