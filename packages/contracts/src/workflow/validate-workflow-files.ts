@@ -12,13 +12,14 @@ import { parseYamlFile } from '../yaml/parse-yaml-file.js';
 import { checkConfigSchema } from './check-config-schema.js';
 import { runSemanticChecks } from './semantic/run-semantic-checks.js';
 import type { ConfigDocument } from './config-document.js';
+import { type ConfinementOptions, checkConfinement } from './confinement/check-confinement.js';
 
 export interface WorkflowSourceFile {
   path: string;
   content: string;
 }
 
-export interface ValidateWorkflowOptions {
+export interface ValidateWorkflowOptions extends ConfinementOptions {
   /** Override some limits (tests, or a stricter deployment). */
   limits?: Partial<Limits>;
 }
@@ -84,6 +85,7 @@ export function validateWorkflowFiles(
       });
     }
     diagnostics.push(...runSemanticChecks(configs));
+    diagnostics.push(...checkConfinement(configs, options));
   } catch (err) {
     diagnostics.push(
       diagnosticAt(

@@ -48,6 +48,7 @@ export function checkStepFactory(
   label: string,
 ): Diagnostic[] {
   const Label = label.charAt(0).toUpperCase() + label.slice(1);
+  const catalogue = catalogueOf(step.type);
   const out: Diagnostic[] = [];
   const config = isRecord(step.config) ? step.config : {};
   const configPath = isRecord(step.config) ? [...path, 'config'] : [...path];
@@ -57,7 +58,9 @@ export function checkStepFactory(
     out.push(diagnosticAt(source.file, source.lineCounter, at(key), code, message, 'error'));
   for (const requirement of facts.required) {
     const value = config[requirement.key];
-    if (satisfies(value, requirement.kind)) continue;
+    // The factory read may be older than the engine Wharf targets: its requirement is an error only
+    // where the engine's catalogue agrees (otherwise see engine-verdicts.ts, a warning).
+    if (!catalogue.required.includes(requirement.key) || satisfies(value, requirement.kind)) continue;
     push(
       value === undefined ? undefined : requirement.key,
       value === undefined ? CODES.MissingRequired : CODES.WrongType,
@@ -66,16 +69,19 @@ export function checkStepFactory(
   }
   for (const option of facts.options) {
     const value = config[option.key];
-    if (typeof value !== 'string' || value === '' || option.values.includes(value)) continue;
+    // Values the engine's catalogue lists are accepted by the engine Wharf targets, even where the factory read is older.
+    const accepted = [...new Set([...option.values, ...(catalogue.options[option.key] ?? [])])];
+    if (typeof value !== 'string' || value === '' || accepted.includes(value)) continue;
     push(
       option.key,
       CODES.NotAnOption,
-      `"${option.key}" of ${label} is "${value}", not one of: ${option.values.join(', ')}. The engine refuses other values, and compares them exactly (${option.source}).`,
+      `"${option.key}" of ${label} is "${value}", not one of: ${accepted.join(', ')}. The engine refuses other values, and compares them exactly (${option.source}).`,
     );
   }
   for (const rule of facts.noTemplates) {
     const value = config[rule.key];
-    if (typeof value !== 'string' || !value.includes('{{')) continue;
+    // Engines whose catalogue has allow_dynamic_sql accept templates in SQL when it is true.
+    if (typeof value !== 'string' || !value.includes('{{') || config[DYNAMIC_SQL] === true) continue;
     push(
       rule.key,
       CODES.InvalidValue,
@@ -87,6 +93,21 @@ export function checkStepFactory(
     push(rule.keys[1], CODES.InvalidValue, `${Label} sets both "${rule.keys[0]}" and "${rule.keys[1]}": the engine refuses them together (${rule.source}). Keep one.`);
   }
   return out;
+}
+
+/** The catalogue switch that lets newer engines accept templates in SQL. */
+const DYNAMIC_SQL = 'allow_dynamic_sql';
+
+/** The engine catalogue's required keys and option lists of a type. */
+export function catalogueOf(type: unknown): { required: string[]; options: Record<string, string[]> } {
+  const schema = (typeof type === 'string' ? moduleConfigSchemas[type] : undefined) as
+    | { required?: string[]; properties?: Record<string, { enum?: unknown[] }> }
+    | undefined;
+  const options: Record<string, string[]> = {};
+  for (const [key, field] of Object.entries(schema?.properties ?? {})) {
+    if (Array.isArray(field.enum)) options[key] = field.enum.map(String);
+  }
+  return { required: schema?.required ?? [], options };
 }
 
 function locateNode(source: ConfigDocument, path: readonly PathSegment[]) {

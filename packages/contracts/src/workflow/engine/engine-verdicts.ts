@@ -9,6 +9,7 @@
 import type { ErrorObject } from 'ajv';
 import type { ErrorVerdict } from '../../schema/schema-errors-to-diagnostics.js';
 import { ENGINE_BEHAVIOUR } from '../../generated/engine-behaviour.js';
+import { catalogueOf } from './check-step-factory.js';
 import type { StepFacts } from './engine-facts.js';
 
 export type ConfigOwner = 'module' | 'step';
@@ -35,7 +36,7 @@ export function configVerdict(e: ErrorObject, owner: ConfigOwner, type: string):
         note: `The engine refuses to load a module without it (${ENGINE_BEHAVIOUR.modules.requiredKeys ?? 'schema/validate.go'}).`,
       };
     }
-    // The factory's own requirement is reported by check-step-factory.ts, once.
+    // Where the factory read requires it too, check-step-factory.ts reports it as an error, once.
     if (facts?.required.some((r) => r.key === missing)) return 'skip';
     return {
       severity: 'warning',
@@ -51,5 +52,9 @@ export function configVerdict(e: ErrorObject, owner: ConfigOwner, type: string):
     return { severity: 'warning' };
   }
   if (e.keyword === 'enum' && key !== undefined && facts?.options.some((o) => o.key === key)) return 'skip';
+  // A wrong type on a key the factory requires is reported as the factory's refusal (check-step-factory.ts).
+  if (e.keyword === 'type' && e.instancePath === `/${key}` && facts?.required.some((r) => r.key === key) && catalogueOf(type).required.includes(key as string)) {
+    return 'skip';
+  }
   return { severity: 'warning', note: ACCEPTED };
 }
