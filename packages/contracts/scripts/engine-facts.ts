@@ -92,13 +92,13 @@ export function readStepFactory(file: EngineFile, factory: string): StepFacts | 
   for (const m of body.matchAll(/switch (\w+) \{\s*case ((?:"[^"]*",?\s*)+):[\s\S]*?default:\s*return nil, fmt\.Errorf/g)) {
     const key = variables.get(m[1] as string)?.key;
     const values = [...(m[2] as string).matchAll(/"([^"]*)"/g)].map((v) => v[1] as string);
-    if (key) facts.options.push({ key, values, source: at(m.index) });
+    if (key) facts.options.push({ key, values, source: at(m.index + m[0].lastIndexOf('return nil')) });
   }
   // if x != "a" && x != "b" { return nil, fmt.Errorf(…) }
   for (const m of body.matchAll(/if ((\w+) != "[^"]*"(?: && \2 != "[^"]*")+) \{\s*return nil, fmt\.Errorf/g)) {
     const key = variables.get(m[2] as string)?.key;
     const values = [...(m[1] as string).matchAll(/"([^"]*)"/g)].map((v) => v[1] as string);
-    if (key) facts.options.push({ key, values, source: at(m.index) });
+    if (key) facts.options.push({ key, values, source: at(m.index + m[0].lastIndexOf('return nil')) });
   }
   return facts;
 }

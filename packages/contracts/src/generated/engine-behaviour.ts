@@ -121,7 +121,7 @@ export const ENGINE_BEHAVIOUR: EngineFacts = {
             "list",
             "single"
           ],
-          "source": "module/pipeline_step_db_query.go:62"
+          "source": "module/pipeline_step_db_query.go:63"
         }
       ],
       "aliases": [],
@@ -211,7 +211,7 @@ export const ENGINE_BEHAVIOUR: EngineFacts = {
             "warn",
             "error"
           ],
-          "source": "module/pipeline_step_log.go:27"
+          "source": "module/pipeline_step_log.go:31"
         }
       ],
       "aliases": [],

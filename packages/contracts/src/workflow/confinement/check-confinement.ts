@@ -83,8 +83,12 @@ export function checkConfinement(documents: readonly ConfigDocument[], options: 
     for (const item of typedItems(source)) {
       for (const [key, kind] of Object.entries(confinedOptions(item.type))) {
         const value = item.config[key];
-        const values = typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
-        for (const text of values) out.push(...inspect(item, key, kind, text, options));
+        if (typeof value === 'string') out.push(...inspect(item, [key], kind, value, options));
+        else if (Array.isArray(value)) {
+          value.forEach((v, i) => {
+            if (typeof v === 'string') out.push(...inspect(item, [key, i], kind, v, options));
+          });
+        }
       }
     }
   }
@@ -99,11 +103,12 @@ function baseDirOf(file: string, root: string | undefined): string {
   return posix.dirname(relative);
 }
 
-function inspect(item: TypedItem, key: string, kind: ConfinedKind, text: string, options: ConfinementOptions): Diagnostic[] {
+function inspect(item: TypedItem, where: [string, ...number[]], kind: ConfinedKind, text: string, options: ConfinementOptions): Diagnostic[] {
+  const key = where[0];
   const label = labelOf(item);
   const baseDir = baseDirOf(item.source.file, options.filesRoot);
   const at = (code: (typeof CODES)[keyof typeof CODES], message: string, severity?: Severity) => {
-    const path = [...item.path, 'config', key];
+    const path = [...item.path, 'config', ...where];
     return diagnosticAt(item.source.file, item.source.lineCounter, valueRange(item.source.doc, path), code, message, severity);
   };
   const show = JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);

@@ -8,7 +8,7 @@ import type { Diagnostic } from '../../diagnostic.js';
 import { ENGINE_BEHAVIOUR } from '../../generated/engine-behaviour.js';
 import { moduleConfigSchemas } from '../../generated/module-catalogue.js';
 import { diagnosticAt } from '../../yaml/diagnostic-at.js';
-import { type PathSegment, headRange, valueRange } from '../../yaml/locate.js';
+import { type PathSegment, entryRange, headRange, valueRange } from '../../yaml/locate.js';
 import { type ConfigDocument, isRecord } from '../config-document.js';
 import type { StepFacts, ValueKind } from './engine-facts.js';
 
@@ -53,7 +53,11 @@ export function checkStepFactory(
   const config = isRecord(step.config) ? step.config : {};
   const configPath = isRecord(step.config) ? [...path, 'config'] : [...path];
   const at = (key: string | undefined) =>
-    key !== undefined && key in config ? valueRange(source.doc, [...configPath, key]) : headRange(locateNode(source, configPath));
+    key !== undefined && key in config
+      ? valueRange(source.doc, [...configPath, key])
+      : isRecord(step.config)
+        ? entryRange(source.doc, configPath)
+        : headRange(locateNode(source, path));
   const push = (key: string | undefined, code: (typeof CODES)[keyof typeof CODES], message: string) =>
     out.push(diagnosticAt(source.file, source.lineCounter, at(key), code, message, 'error'));
   for (const requirement of facts.required) {
@@ -61,9 +65,10 @@ export function checkStepFactory(
     // The factory read may be older than the engine Wharf targets: its requirement is an error only
     // where the engine's catalogue agrees (otherwise see engine-verdicts.ts, a warning).
     if (!catalogue.required.includes(requirement.key) || satisfies(value, requirement.kind)) continue;
+    const empty = value === '' || (requirement.kind === 'map' && isRecord(value)) || (requirement.kind === 'list' && Array.isArray(value));
     push(
       value === undefined ? undefined : requirement.key,
-      value === undefined ? CODES.MissingRequired : CODES.WrongType,
+      value === undefined ? CODES.MissingRequired : empty ? CODES.InvalidValue : CODES.WrongType,
       `${Label} needs "${requirement.key}" as ${KIND_WORDS[requirement.kind]}: the engine refuses to load the step without it (${requirement.source}).`,
     );
   }
