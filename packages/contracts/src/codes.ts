@@ -106,7 +106,7 @@ export const CODE_ENGINE_VERDICT: Record<Code, EngineVerdict> = {
   WHARF112: 'refuses',
   WHARF113: 'accepts',
   WHARF114: 'refuses',
-  WHARF120: 'accepts',
+  WHARF120: 'refuses',
   WHARF130: 'refuses',
   WHARF131: 'refuses',
   WHARF132: 'refuses',
