@@ -4,12 +4,12 @@
  * oneOf/anyOf are folded into one.
  */
 import type { ErrorObject } from 'ajv';
-import type { Document, LineCounter } from 'yaml';
 import { CODES, type Code } from '../codes.js';
 import type { Diagnostic, Severity } from '../diagnostic.js';
 import { didYouMean } from '../suggest.js';
 import { diagnosticAt } from '../yaml/diagnostic-at.js';
-import { type PathSegment, entryRange, valueRange } from '../yaml/locate.js';
+import type { PathSegment } from '../yaml/locate.js';
+import type { Positions } from '../yaml/positions.js';
 
 /** Schema errors turned into diagnostics per validated value; the rest are summed up in one WHARF109. */
 export const MAX_ERRORS = 200;
@@ -22,8 +22,7 @@ export interface ErrorVerdict {
 
 export interface SchemaErrorContext {
   file: string;
-  doc: Document;
-  lineCounter: LineCounter;
+  positions: Positions;
   /** Path of the validated value inside the document (ajv paths are relative to it). */
   basePath?: readonly PathSegment[];
   /** Words that say where, e.g. `in the config of module "db" (database.workflow)`. */
@@ -85,10 +84,10 @@ export function schemaErrorsToDiagnostics(errors: readonly ErrorObject[], ctx: S
   let note: string | undefined;
   const emit = (code: Code, path: readonly PathSegment[], text: string, atKey: boolean) => {
     const full = [...base, ...path];
-    const range = atKey ? entryRange(ctx.doc, full) : valueRange(ctx.doc, full);
+    const range = atKey ? ctx.positions.entryRange(full) : ctx.positions.valueRange(full);
     const severity = severityOverride ?? (code === CODES.UnknownKey ? ctx.unknownKeySeverity : undefined);
     const message = note ? `${text} ${note}` : text;
-    const d = diagnosticAt(ctx.file, ctx.lineCounter, range, code, message, severity);
+    const d = diagnosticAt(ctx.file, ctx.positions, range, code, message, severity);
     const key = `${d.line}:${d.column}:${code}:${message}`;
     if (!seen.has(key)) {
       seen.add(key);

@@ -10,7 +10,7 @@ import { createAjv, lazy } from '../schema/create-ajv.js';
 import { type ErrorVerdict, schemaErrorsToDiagnostics } from '../schema/schema-errors-to-diagnostics.js';
 import { suggest } from '../suggest.js';
 import { diagnosticAt } from '../yaml/diagnostic-at.js';
-import { type PathSegment, headRange, valueRange } from '../yaml/locate.js';
+import type { PathSegment } from '../yaml/locate.js';
 import { type ConfigDocument, isRecord } from './config-document.js';
 import { checkModuleRequiredNotEmpty, checkStepFactory } from './engine/check-step-factory.js';
 import { configVerdict, stepFacts } from './engine/engine-verdicts.js';
@@ -46,16 +46,16 @@ function coreVerdict(e: ErrorObject): 'skip' | ErrorVerdict | undefined {
 }
 
 export function checkConfigSchema(config: ConfigDocument): Diagnostic[] {
-  const { file, doc, lineCounter, value } = config;
+  const { file, positions, value } = config;
   if (value === null || value === undefined) {
-    return [diagnosticAt(file, lineCounter, headRange(doc.contents ?? undefined), CODES.EmptyDocument, 'This YAML document is empty: remove it or add modules.')];
+    return [diagnosticAt(file, positions, positions.headRange([]), CODES.EmptyDocument, 'This YAML document is empty: remove it or add modules.')];
   }
   if (!isRecord(value)) {
     return [
       diagnosticAt(
         file,
-        lineCounter,
-        headRange(doc.contents ?? undefined),
+        positions,
+        positions.headRange([]),
         CODES.NotAMapping,
         'A workflow config must be a mapping with keys such as modules:, workflows: and pipelines:.',
       ),
@@ -64,7 +64,7 @@ export function checkConfigSchema(config: ConfigDocument): Diagnostic[] {
   const out: Diagnostic[] = [];
   const validate = coreValidator();
   if (!validate(value)) {
-    out.push(...schemaErrorsToDiagnostics(validate.errors ?? [], { file, doc, lineCounter, classify: coreVerdict }));
+    out.push(...schemaErrorsToDiagnostics(validate.errors ?? [], { file, positions, classify: coreVerdict }));
   }
   const modules = Array.isArray(value.modules) ? value.modules : [];
   modules.forEach((module, i) => {
@@ -90,7 +90,7 @@ function checkTyped(
   kind: 'module' | 'step',
   pipeline?: string,
 ): Diagnostic[] {
-  const { file, doc, lineCounter } = config;
+  const { file, positions } = config;
   const type = item.type;
   if (typeof type !== 'string' || type === '') return [];
   const name = typeof item.name === 'string' ? item.name : '?';
@@ -101,8 +101,8 @@ function checkTyped(
     return [
       diagnosticAt(
         file,
-        lineCounter,
-        valueRange(doc, [...path, 'type']),
+        positions,
+        positions.valueRange([...path, 'type']),
         CODES.UnknownModuleType,
         `"${type}" is not a built-in ${kind} type: provided by a plugin?${hint ? ` Did you mean "${hint}"?` : ' Check that the plugin is listed under requires.plugins.'}`,
       ),
@@ -112,16 +112,14 @@ function checkTyped(
   if (!isRecord(cfg)) return [];
   const out: Diagnostic[] = [];
   const facts = kind === 'step' ? stepFacts(type) : undefined;
-  const label = `step "${name}" (${type}) of pipeline "${pipeline}"`;
-  if (facts) out.push(...checkStepFactory(config, item, path, facts, label));
+  if (facts) out.push(...checkStepFactory(config, item, path, facts, `step "${name}" (${type}) of pipeline "${pipeline}"`));
   if (kind === 'module') out.push(...checkModuleRequiredNotEmpty(config, item, path, type, `in the config of module "${name}" (${type})`));
   if (validate(cfg)) return out;
   const hasConfig = item.config !== undefined && item.config !== null;
   out.push(
     ...schemaErrorsToDiagnostics(validate.errors ?? [], {
       file,
-      doc,
-      lineCounter,
+      positions,
       basePath: hasConfig ? [...path, 'config'] : path,
       where,
       classify: (e) => configVerdict(e, kind, type),

@@ -1,8 +1,14 @@
 /**
  * Parses one YAML file into documents with positions, enforcing the limits before and after parsing.
+ * Fast path first: js-yaml's event parser builds the values and keeps source offsets, so positions cost
+ * nothing until a diagnostic needs one. Anything it does not take (syntax errors, duplicate keys,
+ * aliases, custom tags, too deep) goes the exact way, through the `yaml` package, which explains it.
  * Never throws: every problem becomes a diagnostic.
  */
 import { type Document, LineCounter, type Node, isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments } from 'yaml';
+import { eventPositions } from './event-positions.js';
+import { EVENT_ID, type Event, FAST_SCHEMA, constructFromEvents, parseEvents } from './js-yaml.js';
+import { type LinePositions, type Positions, documentPositions, textLines } from './positions.js';
 import { CODES } from '../codes.js';
 import type { Diagnostic } from '../diagnostic.js';
 import { LIMITS, type Limits } from '../limits.js';
@@ -10,7 +16,8 @@ import { diagnosticAt } from './diagnostic-at.js';
 import { findExcessiveNesting } from './find-excessive-nesting.js';
 
 export interface YamlDocument {
-  doc: Document.Parsed;
+  /** Where the document's nodes are, by path. */
+  positions: Positions;
   /** The plain value (aliases and merge keys resolved); undefined when the document could not be read. */
   value: unknown;
   /** True when the document parsed without errors and within the limits. */
@@ -19,19 +26,90 @@ export interface YamlDocument {
 
 export interface ParsedYamlFile {
   path: string;
-  lineCounter: LineCounter;
+  lines: LinePositions;
   documents: YamlDocument[];
   diagnostics: Diagnostic[];
 }
+
+/** `fast` (default) tries js-yaml first; `exact` always uses the `yaml` package (tests compare the two). */
+export type YamlParser = 'fast' | 'exact';
 
 export const utf8Length = (text: string): number => Buffer.byteLength(text, 'utf8');
 
 /** YAML errors and duplicate keys listed per document; more are summed up in one WHARF109. */
 const MAX_REPORTED = 200;
 
-export function parseYamlFile(path: string, text: string, limits: Limits = LIMITS): ParsedYamlFile {
+const EXPONENT_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)[eE][-+]?[0-9]+$/;
+const NULL_WORDS = new Set(['', '~', 'null', 'Null', 'NULL']);
+
+/**
+ * Where the two parsers read the same text differently, the input goes the exact way so that values
+ * (and so digests) stay the same: a null key (`~:`, `null:`, `? `, an empty key), which the `yaml`
+ * package reads as "" and js-yaml as "null"; a tagged key; and a number too large for a double
+ * (`1e400`), which one reads as Infinity and the other as text. One pass over the events.
+ */
+function readDifferently(text: string, events: readonly Event[]): boolean {
+  const frames: { map: boolean; key: boolean }[] = [];
+  for (const e of events) {
+    const top = frames[frames.length - 1];
+    if (e.type === EVENT_ID.POP) {
+      frames.pop();
+      continue;
+    }
+    if (e.type === EVENT_ID.DOCUMENT) {
+      frames.push({ map: false, key: false });
+      continue;
+    }
+    const isKey = top?.map === true && top.key;
+    if (top?.map) top.key = !top.key;
+    if (e.type === EVENT_ID.MAPPING || e.type === EVENT_ID.SEQUENCE) {
+      frames.push({ map: e.type === EVENT_ID.MAPPING, key: true });
+      continue;
+    }
+    if (e.type !== EVENT_ID.SCALAR) continue;
+    const plain = e.style === 1 && e.tagStart < 0;
+    const source = e.valueStart < 0 ? '' : text.slice(e.valueStart, e.valueEnd);
+    if (isKey && (e.tagStart >= 0 || (plain && NULL_WORDS.has(source)))) return true;
+    if (plain && (source.includes('e') || source.includes('E')) && EXPONENT_FLOAT.test(source) && !Number.isFinite(Number(source))) return true;
+  }
+  return false;
+}
+
+/** The fast parse, or undefined when the input needs the exact parser (which then reports why). */
+function fastParse(path: string, text: string, limits: Limits): ParsedYamlFile | undefined {
+  const stackTraceLimit = Error.stackTraceLimit;
+  try {
+    Error.stackTraceLimit = 0;
+    const events = parseEvents(text, { maxDepth: limits.maxDepth });
+    if (readDifferently(text, events)) return undefined;
+    // No aliases: js-yaml shares aliased values instead of copying them, and the exact parser counts expansions.
+    const values = constructFromEvents(events, { source: text, schema: FAST_SCHEMA, json: false, maxAliases: 0 });
+    let exact: Document.Parsed[] | undefined;
+    let exactLines: LineCounter | undefined;
+    const exactPositions = (index: number): Positions => {
+      if (!exact) {
+        exactLines = new LineCounter();
+        exact = parseAllDocuments(text, { lineCounter: exactLines, merge: true, uniqueKeys: false, prettyErrors: false, logLevel: 'error' }) as Document.Parsed[];
+      }
+      return documentPositions(exact[index] ?? (exact[0] as Document.Parsed), exactLines as LineCounter);
+    };
+    const lines = textLines(text);
+    return {
+      path,
+      lines,
+      diagnostics: [],
+      documents: values.map((value, index) => ({ value, ok: true, positions: eventPositions(text, events, index, () => exactPositions(index)) })),
+    };
+  } catch {
+    return undefined;
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
+}
+
+export function parseYamlFile(path: string, text: string, limits: Limits = LIMITS, options: { parser?: YamlParser } = {}): ParsedYamlFile {
   const lineCounter = new LineCounter();
-  const result: ParsedYamlFile = { path, lineCounter, documents: [], diagnostics: [] };
+  const result: ParsedYamlFile = { path, lines: lineCounter, documents: [], diagnostics: [] };
   const bytes = text.length > limits.maxFileBytes ? text.length : utf8Length(text);
   if (bytes > limits.maxFileBytes) {
     result.diagnostics.push(
@@ -45,13 +123,14 @@ export function parseYamlFile(path: string, text: string, limits: Limits = LIMIT
     );
     return result;
   }
+  // js-yaml refuses input nested deeper than the limit before recursing, so the pre-scan that protects
+  // the `yaml` package's recursive parser is only needed when the fast parse did not take the input.
+  const fast = options.parser === 'exact' ? undefined : fastParse(path, text, limits);
+  if (fast) return fast;
   const deepAt = findExcessiveNesting(text, limits.maxDepth);
   if (deepAt !== undefined) {
-    const counter = new LineCounter();
-    counter.addNewLine(0);
-    for (let i = text.indexOf('\n'); i !== -1 && i < deepAt; i = text.indexOf('\n', i + 1)) counter.addNewLine(i + 1);
     result.diagnostics.push(
-      diagnosticAt(path, counter, [deepAt, deepAt + 1], CODES.TooDeep, tooDeepMessage(limits.maxDepth)),
+      diagnosticAt(path, textLines(text), [deepAt, deepAt + 1], CODES.TooDeep, tooDeepMessage(limits.maxDepth)),
     );
     return result;
   }
@@ -145,14 +224,15 @@ function readDocument(
       ),
     );
   }
-  if (doc.errors.length > 0 || duplicates.length > 0) return { doc, value: undefined, ok: false };
+  const positions = documentPositions(doc, lineCounter);
+  if (doc.errors.length > 0 || duplicates.length > 0) return { positions, value: undefined, ok: false };
   const deep = findDeepNode(doc.contents, limits.maxDepth);
   if (deep) {
     diagnostics.push(diagnosticAt(path, lineCounter, deep.range ?? undefined, CODES.TooDeep, tooDeepMessage(limits.maxDepth)));
-    return { doc, value: undefined, ok: false };
+    return { positions, value: undefined, ok: false };
   }
   try {
-    return { doc, value: doc.toJS({ maxAliasCount: limits.maxAliasCount }), ok: true };
+    return { positions, value: doc.toJS({ maxAliasCount: limits.maxAliasCount }), ok: true };
   } catch (err) {
     const alias = firstAlias(doc.contents);
     const isExpansion = err instanceof ReferenceError && /alias/i.test(err.message);
@@ -167,7 +247,7 @@ function readDocument(
           : `YAML could not be read: ${sentence(firstLine(String(err)))}`,
       ),
     );
-    return { doc, value: undefined, ok: false };
+    return { positions, value: undefined, ok: false };
   }
 }
 

@@ -8,7 +8,7 @@ import { posix } from 'node:path';
 import { CODES } from '../../codes.js';
 import type { Diagnostic, Severity } from '../../diagnostic.js';
 import { diagnosticAt } from '../../yaml/diagnostic-at.js';
-import { type PathSegment, valueRange } from '../../yaml/locate.js';
+import type { PathSegment } from '../../yaml/locate.js';
 import { type ConfigDocument, isRecord } from '../config-document.js';
 import { type ConfinedKind, confinedOptions } from './confined-options.js';
 import {
@@ -51,17 +51,27 @@ const MAX_NODES = 200_000;
 /** Every mapping with a text `type:` and a mapping `config:`: modules, steps, nested and route steps. */
 function typedItems(source: ConfigDocument): TypedItem[] {
   const found: TypedItem[] = [];
-  const stack: [unknown, PathSegment[]][] = [[source.value, []]];
+  // Paths are built only for what is found: each level points at its parent.
+  type Link = { parent: Link | undefined; segment: PathSegment } | undefined;
+  const pathOf = (link: Link): PathSegment[] => {
+    const segments: PathSegment[] = [];
+    for (let l = link; l; l = l.parent) segments.push(l.segment);
+    return segments.reverse();
+  };
+  const stack: [unknown, Link][] = [[source.value, undefined]];
   let budget = MAX_NODES;
   while (stack.length > 0 && budget-- > 0) {
-    const [value, path] = stack.pop() as [unknown, PathSegment[]];
+    const [value, link] = stack.pop() as [unknown, Link];
     if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--) if (typeof value[i] === 'object' && value[i] !== null) stack.push([value[i], [...path, i]]);
+      for (let i = value.length - 1; i >= 0; i--) if (typeof value[i] === 'object' && value[i] !== null) stack.push([value[i], { parent: link, segment: i }]);
     } else if (isRecord(value)) {
       if (typeof value.type === 'string' && isRecord(value.config)) {
-        found.push({ source, path, type: value.type, name: typeof value.name === 'string' ? value.name : '', config: value.config });
+        found.push({ source, path: pathOf(link), type: value.type, name: typeof value.name === 'string' ? value.name : '', config: value.config });
       }
-      for (const [key, child] of Object.entries(value)) if (typeof child === 'object' && child !== null) stack.push([child, [...path, key]]);
+      for (const key in value) {
+        const child = value[key];
+        if (typeof child === 'object' && child !== null) stack.push([child, { parent: link, segment: key }]);
+      }
     }
   }
   return found;
@@ -109,7 +119,7 @@ function inspect(item: TypedItem, where: [string, ...number[]], kind: ConfinedKi
   const baseDir = baseDirOf(item.source.file, options.filesRoot);
   const at = (code: (typeof CODES)[keyof typeof CODES], message: string, severity?: Severity) => {
     const path = [...item.path, 'config', ...where];
-    return diagnosticAt(item.source.file, item.source.lineCounter, valueRange(item.source.doc, path), code, message, severity);
+    return diagnosticAt(item.source.file, item.source.positions, item.source.positions.valueRange(path), code, message, severity);
   };
   const show = JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
   const pathProblem = (path: string) => {

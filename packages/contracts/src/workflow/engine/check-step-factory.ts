@@ -8,7 +8,7 @@ import type { Diagnostic } from '../../diagnostic.js';
 import { ENGINE_BEHAVIOUR } from '../../generated/engine-behaviour.js';
 import { moduleConfigSchemas } from '../../generated/module-catalogue.js';
 import { diagnosticAt } from '../../yaml/diagnostic-at.js';
-import { type PathSegment, entryRange, headRange, valueRange } from '../../yaml/locate.js';
+import type { PathSegment } from '../../yaml/locate.js';
 import { type ConfigDocument, isRecord } from '../config-document.js';
 import type { StepFacts, ValueKind } from './engine-facts.js';
 
@@ -52,14 +52,15 @@ export function checkStepFactory(
   const out: Diagnostic[] = [];
   const config = isRecord(step.config) ? step.config : {};
   const configPath = isRecord(step.config) ? [...path, 'config'] : [...path];
+  const { positions } = source;
   const at = (key: string | undefined) =>
     key !== undefined && key in config
-      ? valueRange(source.doc, [...configPath, key])
+      ? positions.valueRange([...configPath, key])
       : isRecord(step.config)
-        ? entryRange(source.doc, configPath)
-        : headRange(locateNode(source, path));
+        ? positions.entryRange(configPath)
+        : positions.headRange(path);
   const push = (key: string | undefined, code: (typeof CODES)[keyof typeof CODES], message: string) =>
-    out.push(diagnosticAt(source.file, source.lineCounter, at(key), code, message, 'error'));
+    out.push(diagnosticAt(source.file, positions, at(key), code, message, 'error'));
   for (const requirement of facts.required) {
     const value = config[requirement.key];
     // The factory read may be older than the engine Wharf targets: its requirement is an error only
@@ -103,8 +104,12 @@ export function checkStepFactory(
 /** The catalogue switch that lets newer engines accept templates in SQL. */
 const DYNAMIC_SQL = 'allow_dynamic_sql';
 
+const catalogueCache = new Map<string, { required: string[]; options: Record<string, string[]> }>();
+
 /** The engine catalogue's required keys and option lists of a type. */
 export function catalogueOf(type: unknown): { required: string[]; options: Record<string, string[]> } {
+  const cached = typeof type === 'string' ? catalogueCache.get(type) : undefined;
+  if (cached) return cached;
   const schema = (typeof type === 'string' ? moduleConfigSchemas[type] : undefined) as
     | { required?: string[]; properties?: Record<string, { enum?: unknown[] }> }
     | undefined;
@@ -112,12 +117,9 @@ export function catalogueOf(type: unknown): { required: string[]; options: Recor
   for (const [key, field] of Object.entries(schema?.properties ?? {})) {
     if (Array.isArray(field.enum)) options[key] = field.enum.map(String);
   }
-  return { required: schema?.required ?? [], options };
-}
-
-function locateNode(source: ConfigDocument, path: readonly PathSegment[]) {
-  const node = source.doc.getIn(path, true);
-  return (node ?? undefined) as Parameters<typeof headRange>[0];
+  const found = { required: schema?.required ?? [], options };
+  if (typeof type === 'string') catalogueCache.set(type, found);
+  return found;
 }
 
 const TEXT_FIELDS = new Set(['string', 'duration', 'select', 'filepath', 'sql']);
@@ -138,8 +140,8 @@ export function checkModuleRequiredNotEmpty(
     out.push(
       diagnosticAt(
         source.file,
-        source.lineCounter,
-        valueRange(source.doc, [...path, 'config', key]),
+        source.positions,
+        source.positions.valueRange([...path, 'config', key]),
         CODES.InvalidValue,
         `"${key}" ${where} is empty: the engine refuses a required key written as empty text (${ENGINE_BEHAVIOUR.modules.requiredNotEmpty ?? 'schema/validate.go'}).`,
         'error',

@@ -105,13 +105,36 @@ export function stepsReadBy(text: string): string[] {
   return found;
 }
 
-function stringsIn(value: unknown, path: PathSegment[], out: [PathSegment[], string][], budget = { left: 10_000 }): void {
-  if (budget.left-- <= 0) return;
-  if (typeof value === 'string') {
-    if (value.includes('{{')) out.push([path, value]);
-  } else if (Array.isArray(value)) {
-    for (const [i, v] of value.entries()) stringsIn(v, [...path, i], out, budget);
-  } else if (isRecord(value)) for (const [k, v] of Object.entries(value)) stringsIn(v, [...path, k], out, budget);
+/** A path built only for the strings that are kept: each level points at its parent. */
+interface PathLink {
+  parent: PathLink | undefined;
+  segment: PathSegment;
+}
+
+const toPath = (link: PathLink | undefined, base: readonly PathSegment[]): PathSegment[] => {
+  const segments: PathSegment[] = [];
+  for (let l = link; l; l = l.parent) segments.push(l.segment);
+  return [...base, ...segments.reverse()];
+};
+
+/** The `{{ template }}` strings under value, with their paths; at most 10,000 values are visited. */
+function stringsIn(value: unknown, base: PathSegment[], out: [PathSegment[], string][]): void {
+  const stack: [unknown, PathLink | undefined][] = [[value, undefined]];
+  let budget = 10_000;
+  while (stack.length > 0 && budget-- > 0) {
+    const [v, link] = stack.pop() as [unknown, PathLink | undefined];
+    if (typeof v === 'string') {
+      if (v.includes('{{')) out.push([toPath(link, base), v]);
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], { parent: link, segment: i }]);
+    } else if (isRecord(v)) {
+      const entries = Object.entries(v);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, child] = entries[i] as [string, unknown];
+        stack.push([child, { parent: link, segment: k }]);
+      }
+    }
+  }
 }
 
 /** The engine's own switch: engine.validation.templateRefs is off, warn (its default) or error. */

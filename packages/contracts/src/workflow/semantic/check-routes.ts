@@ -20,6 +20,7 @@ interface Route {
   method: string;
   routePath: string;
   router: string;
+  segments?: Segment[];
 }
 
 /** One segment of a ServeMux pattern: a literal, or a `{name}` wildcard. */
@@ -37,23 +38,25 @@ export function muxSegments(path: string): Segment[] | undefined {
 }
 
 /** Every request `a` matches, `b` matches too. */
-const within = (a: Segment[], b: Segment[]): boolean =>
+const within = (a: readonly Segment[], b: readonly Segment[]): boolean =>
   a.length === b.length && a.every((s, i) => 'wildcard' in (b[i] as Segment) || ('literal' in s && s.literal === (b[i] as { literal?: string }).literal));
 
-const overlap = (a: Segment[], b: Segment[]): boolean =>
+const overlap = (a: readonly Segment[], b: readonly Segment[]): boolean =>
   a.length === b.length && a.every((s, i) => 'wildcard' in s || 'wildcard' in (b[i] as Segment) || s.literal === (b[i] as { literal?: string }).literal);
 
 /**
  * ServeMux panics on two patterns for the same method that match some request in common when neither
  * is more specific, and on two patterns that match exactly the same requests.
  */
+function segmentsConflict(sa: readonly Segment[], sb: readonly Segment[]): boolean {
+  if (!overlap(sa, sb)) return false;
+  return within(sa, sb) === within(sb, sa);
+}
+
 export function muxConflict(a: string, b: string): boolean {
   const sa = muxSegments(a);
   const sb = muxSegments(b);
-  if (!sa || !sb || a === b || !overlap(sa, sb)) return false;
-  const aInB = within(sa, sb);
-  const bInA = within(sb, sa);
-  return aInB === bInA;
+  return a !== b && sa !== undefined && sb !== undefined && segmentsConflict(sa, sb);
 }
 
 function collectRoutes(index: AppIndex): Route[] {
@@ -91,32 +94,53 @@ function collectRoutes(index: AppIndex): Route[] {
   return routes;
 }
 
-/** Routes checked pairwise for mux conflicts per router and method; beyond this many the check stops. */
-const MAX_PAIRWISE = 2_000;
+/** Comparisons made for mux conflicts per app; beyond this many the check stops (a bound on hostile input). */
+const MAX_COMPARISONS = 2_000_000;
+
+/**
+ * Routes that could conflict share router, method and segment count, and a first segment that is the same
+ * literal or a wildcard on either side: candidates are looked up by those, not compared pairwise.
+ */
+const bucketOf = (route: Route, first: string): string => `${route.router}\u0000${route.method}\u0000${route.segments?.length}\u0000${first}`;
 
 export function checkDuplicateRoutes(index: AppIndex): Diagnostic[] {
   const out: Diagnostic[] = [];
   const { duplicateSkipped, muxPattern } = ENGINE_BEHAVIOUR.routes;
   const exact = new Map<string, Route>();
-  const byRouterMethod = new Map<string, Route[]>();
+  const buckets = new Map<string, Route[]>();
+  let comparisons = 0;
   for (const route of collectRoutes(index)) {
     const key = `${route.router}\u0000${route.method}\u0000${route.routePath}`;
-    const first = exact.get(key);
-    if (first) {
+    const declared = exact.get(key);
+    if (declared) {
       out.push(
         report(
           route.source,
           [...route.path, 'path'],
           CODES.DuplicateRoute,
-          `Route ${route.method} ${route.routePath} here will never answer: the same route is declared at ${where(first.source, [...first.path, 'path'])}, and the engine's router keeps the first and skips this one (${duplicateSkipped ?? 'module/http_router.go'}). Remove one, or change its method or path.`,
+          `Route ${route.method} ${route.routePath} here will never answer: the same route is declared at ${where(declared.source, [...declared.path, 'path'])}, and the engine's router keeps the first and skips this one (${duplicateSkipped ?? 'module/http_router.go'}). Remove one, or change its method or path.`,
         ),
       );
       continue;
     }
     exact.set(key, route);
-    const group = `${route.router}\u0000${route.method}`;
-    const others = byRouterMethod.get(group) ?? [];
-    const clash = others.length < MAX_PAIRWISE ? others.find((o) => muxConflict(o.routePath, route.routePath)) : undefined;
+    route.segments = muxSegments(route.routePath);
+    if (!route.segments || route.segments.length === 0) continue;
+    const first = route.segments[0] as Segment;
+    const own = bucketOf(route, 'literal' in first ? first.literal : '*');
+    // A literal first segment meets the same literal and wildcards; a wildcard meets every first segment.
+    const candidates =
+      'literal' in first
+        ? [...(buckets.get(own) ?? []), ...(buckets.get(bucketOf(route, '*')) ?? [])]
+        : [...buckets.entries()].filter(([k]) => k.startsWith(bucketOf(route, ''))).flatMap(([, routes]) => routes);
+    let clash: Route | undefined;
+    for (const other of candidates) {
+      if (++comparisons > MAX_COMPARISONS) break;
+      if (segmentsConflict(other.segments as Segment[], route.segments)) {
+        clash = other;
+        break;
+      }
+    }
     if (clash) {
       out.push(
         report(
@@ -128,8 +152,9 @@ export function checkDuplicateRoutes(index: AppIndex): Diagnostic[] {
         ),
       );
     }
-    others.push(route);
-    byRouterMethod.set(group, others);
+    const bucket = buckets.get(own);
+    if (bucket) bucket.push(route);
+    else buckets.set(own, [route]);
   }
   return out;
 }
