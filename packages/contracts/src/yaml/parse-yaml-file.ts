@@ -41,6 +41,7 @@ const MAX_REPORTED = 200;
 
 const EXPONENT_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)[eE][-+]?[0-9]+$/;
 const NULL_WORDS = new Set(['', '~', 'null', 'Null', 'NULL']);
+const NUMBER_START = /[-+.0-9]/;
 
 /**
  * Where the two parsers read the same text differently, the input goes the exact way so that values
@@ -68,9 +69,12 @@ function readDifferently(text: string, events: readonly Event[]): boolean {
     }
     if (e.type !== EVENT_ID.SCALAR) continue;
     const plain = e.style === 1 && e.tagStart < 0;
-    const source = e.valueStart < 0 ? '' : text.slice(e.valueStart, e.valueEnd);
-    if (isKey && (e.tagStart >= 0 || (plain && NULL_WORDS.has(source)))) return true;
-    if (plain && (source.includes('e') || source.includes('E')) && EXPONENT_FLOAT.test(source) && !Number.isFinite(Number(source))) return true;
+    const length = e.valueStart < 0 ? 0 : e.valueEnd - e.valueStart;
+    if (isKey && (e.tagStart >= 0 || (plain && length <= 4 && NULL_WORDS.has(length === 0 ? '' : text.slice(e.valueStart, e.valueEnd))))) return true;
+    if (plain && length > 3 && NUMBER_START.test(text.charAt(e.valueStart))) {
+      const source = text.slice(e.valueStart, e.valueEnd);
+      if (EXPONENT_FLOAT.test(source) && !Number.isFinite(Number(source))) return true;
+    }
   }
   return false;
 }
