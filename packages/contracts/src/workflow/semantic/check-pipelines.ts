@@ -35,9 +35,14 @@ export function checkStepNames(index: AppIndex): Diagnostic[] {
   return out;
 }
 
-/** Names of every step in a pipeline, nested ones (parallel, foreach, …) included. */
+const stepNames = new WeakMap<PipelineEntry, Set<string>>();
+
+/** Names of every step in a pipeline, nested ones (parallel, foreach, …) included; found once per pipeline. */
 function allStepNames(pipeline: PipelineEntry): Set<string> {
+  const known = stepNames.get(pipeline);
+  if (known) return known;
   const names = new Set<string>();
+  stepNames.set(pipeline, names);
   const stack: unknown[] = [pipeline.value.steps];
   while (stack.length > 0) {
     const value = stack.pop();
@@ -79,7 +84,8 @@ export function checkStepRoutes(index: AppIndex): Diagnostic[] {
   return out;
 }
 
-const STEP_READS = [/\.steps\.([A-Za-z0-9_]+)/g, /index\s+\.steps\s+"([^"]+)"/g, /\bstep\s+"([^"]+)"/g];
+/** `.steps.name`, `index .steps "name"` and `step "name"`, in one pass. */
+const STEP_READS = /\.steps\.([A-Za-z0-9_]+)|index\s+\.steps\s+"([^"]+)"|\bstep\s+"([^"]+)"/g;
 
 /** The bodies of the `{{ … }}` actions in a text, in one left-to-right pass. */
 function templateActions(text: string): string[] {
@@ -100,7 +106,10 @@ function templateActions(text: string): string[] {
 export function stepsReadBy(text: string): string[] {
   const found: string[] = [];
   for (const body of templateActions(text)) {
-    for (const pattern of STEP_READS) for (const m of body.matchAll(pattern)) if (m[1]) found.push(m[1]);
+    for (const m of body.matchAll(STEP_READS)) {
+      const name = m[1] ?? m[2] ?? m[3];
+      if (name) found.push(name);
+    }
   }
   return found;
 }
