@@ -15,7 +15,8 @@ const dir = path.resolve(import.meta.dirname, '..', 'packages', 'contracts', 'te
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.yaml'))
   .sort()
-  .map((f) => ({ path: f, content: readFileSync(path.join(dir, f), 'utf8') }));
+  // at their path in the engine's repository: relative paths in a config resolve against its directory
+  .map((f) => ({ path: `example/${f}`, content: readFileSync(path.join(dir, f), 'utf8') }));
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const round1 = (x: number) => Math.round(x * 10) / 10;

@@ -3,11 +3,14 @@
  * swapped, re-indented, YAML punctuation and anchors inserted, scalars replaced, files truncated).
  * Every result must be a list of well-formed diagnostics; no exception may escape. Inputs (up to 1,000
  * lines) over 50 ms are timed three more times: `over_50ms_on_rerun` counts those still slow at their best.
+ * Every input is also validated with the exact YAML parser: `parser_mismatches` counts inputs where the
+ * fast parse gave other values or diagnostics (it must stay 0).
  * Bounded: WHARF_FUZZ_COUNT or argv[2] mutations (default 100,000), stopping early after 10 minutes.
  * Usage: npm run bench -- validate-fuzz [count] [seed]
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { SEVERITIES, validateWorkflowFiles } from '@wharf/contracts';
 
 const COUNT = Number(process.argv[2] ?? process.env.WHARF_FUZZ_COUNT ?? 100_000);
@@ -134,6 +137,7 @@ let slowFirst = 0;
 let slowConfirmed = 0;
 let maxRerunMs = 0;
 let withErrors = 0;
+let mismatches = 0;
 let done = 0;
 const samples: string[] = [];
 const started = performance.now();
@@ -149,6 +153,11 @@ for (; done < COUNT && performance.now() - started < BUDGET_MS; done++) {
     const { ms, result } = time();
     if (!Array.isArray(result.diagnostics) || !result.diagnostics.every(wellFormed)) malformed++;
     if (result.diagnostics.some((d) => d.severity === 'error')) withErrors++;
+    const exact = validateWorkflowFiles([{ path: 'fuzz.yaml', content }], { parser: 'exact' });
+    if (!isDeepStrictEqual(exact.documents, result.documents) || !isDeepStrictEqual(exact.diagnostics, result.diagnostics)) {
+      mismatches++;
+      if (samples.length < 3) samples.push(JSON.stringify({ index: done, mismatch: content.slice(0, 200) }));
+    }
     if (result.diagnostics.some((d) => d.message.startsWith('Validation stopped on an internal error'))) {
       escaped++;
       if (samples.length < 3) samples.push(JSON.stringify({ index: done, message: result.diagnostics.find((d) => d.message.startsWith('Validation stopped'))?.message }));
@@ -180,6 +189,7 @@ console.log(
     escaped_exceptions: escaped,
     malformed_results: malformed,
     with_errors: withErrors,
+    parser_mismatches: mismatches,
     max_ms: Math.round(maxMs * 10) / 10,
     max_ms_lines: maxLines,
     over_50ms: slowFirst,

@@ -60,6 +60,34 @@ t.test('nothing to validate in a directory', async (t) => {
   t.match(stdout, /WHARF143/);
 });
 
+t.test('a directory of YAML without a manifest: configs validated one by one, other YAML skipped with a note', async (t) => {
+  const dir = t.testdir({
+    '.github': { workflows: { 'ci.yml': 'on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n' } },
+    k8s: { 'deploy.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n' },
+    apps: {
+      'good.yaml': SERVER,
+      'broken.yaml': 'modules:\n  - name: db\n    type: storage.sqlite\n    config:\n      dbPath: /data/x.db\n',
+    },
+    'docker-compose.yml': 'services:\n  web:\n    image: nginx\n',
+  });
+  const { code, stdout } = await run(dir);
+  t.equal(code, 1, 'the broken config is an error');
+  t.match(stdout, /^apps\/broken\.yaml:5:15 {2}error {2}.*absolute path.* {2}WHARF160$/m);
+  for (const skipped of ['.github/workflows/ci.yml', 'k8s/deploy.yaml', 'docker-compose.yml']) {
+    t.match(stdout, new RegExp(`^${skipped.replace(/\./g, '\\.')}:1:1 {2}info {2}Skipped: .* {2}WHARF151$`, 'm'), `${skipped} skipped`);
+  }
+  t.notMatch(stdout, /apps\/good\.yaml/, 'the good config has nothing to say');
+  t.match(stdout, /✖ 1 problem \(1 error, 0 warnings\) in 1 of 5 files\. 3 notes\.\n$/);
+});
+
+t.test('a root app.yaml that is not a Workflow config (another platform\'s) is skipped, not a broken app', async (t) => {
+  const dir = t.testdir({ 'app.yaml': 'runtime: python312\nhandlers:\n  - url: /.*\n    script: auto\n' });
+  const { code, stdout } = await run(dir);
+  t.equal(code, 1, 'with nothing else to validate there is still no app');
+  t.match(stdout, /^app\.yaml:1:1 {2}info {2}Skipped: .* {2}WHARF151$/m);
+  t.match(stdout, /WHARF143/);
+});
+
 t.test('a manifest whose globs match nothing', async (t) => {
   const dir = t.testdir({ 'wharf.yaml': 'apps:\n  - name: shop\n    files: ["apps/shop/*.yaml"]\n' });
   const { code, stdout } = await run(dir, 'wharf.yaml');

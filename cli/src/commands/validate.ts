@@ -4,7 +4,7 @@
  * annotations. Exit code 0 when there are no errors, 1 when there are, 2 on a usage error.
  */
 import type { Dirent } from 'node:fs';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { open, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -17,6 +17,7 @@ import {
   defaultManifest,
   fileDiagnostic,
   formatDiagnostic,
+  looksLikeWorkflowConfig,
   parseManifest,
   validateWorkflowFiles,
 } from '@wharf/contracts';
@@ -36,7 +37,9 @@ export const validateHelp = `Usage: wharf validate [path…] [--format human|jso
 
 Validates Workflow apps without deploying anything. Each path may be:
   a directory    a repository: its wharf.yaml (or .wharf.yaml) and every app's files,
-                 or without a manifest its root workflow.yaml or app.yaml
+                 or without a manifest its root workflow.yaml or app.yaml, or else every
+                 YAML file in it that is a workflow config, each on its own (other YAML
+                 files are skipped with a note)
   wharf.yaml     the same, for the repository that holds it
   a file         one workflow config file, validated on its own
 Without a path, the current directory.
@@ -99,7 +102,7 @@ export async function runValidate(argv: string[], io: ValidateIO): Promise<numbe
       await validateRepository(path.dirname(absolute), display, report);
     } else {
       const file = await readWorkflowFile(absolute, display(absolute), report);
-      if (file) report.diagnostics.push(...validateWorkflowFiles([file]).diagnostics);
+      if (file) report.diagnostics.push(...validateWorkflowFiles([file], { filesRoot: path.posix.dirname(file.path) }).diagnostics);
     }
   }
   const errors = report.diagnostics.filter((d) => d.severity === 'error').length;
@@ -155,12 +158,14 @@ async function validateRepository(root: string, display: (p: string) => string, 
     if (!manifest) return;
   } else {
     manifest = defaultManifest(all.filter((p) => !p.includes('/')));
+    const file = manifest?.apps[0]?.files[0];
+    const text = file ? await readFile(path.join(root, file), 'utf8').catch(() => undefined) : undefined;
+    if (file && text !== undefined && !looksLikeWorkflowConfig(text)) {
+      skipNotAConfig(display(path.join(root, file)), report);
+      manifest = undefined;
+    }
     if (!manifest) {
-      const where = display(root);
-      report.files.push(where);
-      report.diagnostics.push(
-        fileDiagnostic(where, CODES.NoManifest, `No ${MANIFEST_FILENAMES[0]} and no workflow.yaml or app.yaml in ${where}: add a manifest, or name the files to validate.`),
-      );
+      await validateLooseConfigs(root, all.filter((p) => p !== file), display, report);
       return;
     }
   }
@@ -174,7 +179,58 @@ async function validateRepository(root: string, display: (p: string) => string, 
       const file = await readWorkflowFile(path.join(root, rel), display(path.join(root, rel)), report);
       if (file) files.push(file);
     }
-    report.diagnostics.push(...validateWorkflowFiles(files).diagnostics);
+    report.diagnostics.push(...validateWorkflowFiles(files, { filesRoot: display(root) }).diagnostics);
+  }
+}
+
+const YAML_FILE = /\.ya?ml$/i;
+/** How much of a file is read to tell whether it is a workflow config. */
+const HEAD_BYTES = 65_536;
+
+async function readHead(absolute: string): Promise<string> {
+  const handle = await open(absolute, 'r').catch(() => undefined);
+  if (!handle) return '';
+  try {
+    const buffer = Buffer.alloc(HEAD_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, HEAD_BYTES, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+function skipNotAConfig(display: string, report: Report): void {
+  report.files.push(display);
+  report.diagnostics.push({
+    ...fileDiagnostic(display, CODES.NotAnAppConfig, 'Skipped: this YAML file has no modules:, workflows:, pipelines: or triggers:, so it is not a Workflow app config.'),
+    severity: 'info',
+  });
+}
+
+/** A directory without a manifest or default app: each YAML file that is a workflow config, on its own. */
+async function validateLooseConfigs(root: string, all: string[], display: (p: string) => string, report: Report): Promise<void> {
+  const yamlFiles = all.filter((p) => YAML_FILE.test(p));
+  let validated = 0;
+  for (const rel of yamlFiles) {
+    const absolute = path.join(root, rel);
+    if (!looksLikeWorkflowConfig(await readHead(absolute))) {
+      skipNotAConfig(display(absolute), report);
+      continue;
+    }
+    const file = await readWorkflowFile(absolute, display(absolute), report);
+    validated++;
+    if (file) report.diagnostics.push(...validateWorkflowFiles([file], { filesRoot: display(root) }).diagnostics);
+  }
+  if (validated === 0) {
+    const where = display(root);
+    report.files.push(where);
+    report.diagnostics.push(
+      fileDiagnostic(
+        where,
+        CODES.NoManifest,
+        `No ${MANIFEST_FILENAMES[0]}, no workflow.yaml or app.yaml, and no YAML file with modules: or pipelines: in ${where}: add a manifest, or name the files to validate.`,
+      ),
+    );
   }
 }
 
@@ -191,11 +247,14 @@ function render(format: ValidateFormat, report: Report): string {
       return `${JSON.stringify(report.diagnostics.map(toAnnotation), null, 2)}\n`;
     default: {
       const lines = report.diagnostics.map(formatDiagnostic);
-      const withProblems = new Set(report.diagnostics.map((d) => d.file)).size;
+      const problems = report.diagnostics.filter((d) => d.severity !== 'info');
+      const notes = report.diagnostics.length - problems.length;
+      const withProblems = new Set(problems.map((d) => d.file)).size;
+      const noted = notes > 0 ? ` ${plural(notes, 'note')}.` : '';
       const summary =
-        report.diagnostics.length === 0
-          ? `No problems in ${plural(files.length, 'file')}.`
-          : `${errors > 0 ? '✖' : '⚠'} ${plural(errors + warnings + (report.diagnostics.length - errors - warnings), 'problem')} (${plural(errors, 'error')}, ${plural(warnings, 'warning')}) in ${withProblems} of ${plural(files.length, 'file')}.`;
+        problems.length === 0
+          ? `No problems in ${plural(files.length, 'file')}.${noted}`
+          : `${errors > 0 ? '✖' : '⚠'} ${plural(problems.length, 'problem')} (${plural(errors, 'error')}, ${plural(warnings, 'warning')}) in ${withProblems} of ${plural(files.length, 'file')}.${noted}`;
       return `${lines.length > 0 ? `${lines.join('\n')}\n\n` : ''}${summary}\n`;
     }
   }

@@ -35,6 +35,10 @@ export const CODES = {
   NoAppFiles: 'WHARF142',
   NoManifest: 'WHARF143',
   UnreadableFile: 'WHARF150',
+  NotAnAppConfig: 'WHARF151',
+  PathOutsideEnvironment: 'WHARF160',
+  SqlReachesOutside: 'WHARF161',
+  OutboundHost: 'WHARF162',
 } as const;
 
 export type CodeName = keyof typeof CODES;
@@ -60,9 +64,9 @@ export const CODE_SEVERITY: Record<Code, Severity> = {
   WHARF130: 'error',
   WHARF131: 'error',
   WHARF132: 'error',
-  WHARF133: 'error',
+  WHARF133: 'warning',
   WHARF134: 'error',
-  WHARF135: 'error',
+  WHARF135: 'warning',
   WHARF136: 'warning',
   WHARF137: 'warning',
   WHARF138: 'error',
@@ -71,4 +75,54 @@ export const CODE_SEVERITY: Record<Code, Severity> = {
   WHARF142: 'error',
   WHARF143: 'error',
   WHARF150: 'error',
+  WHARF151: 'info',
+  WHARF160: 'error',
+  WHARF161: 'error',
+  WHARF162: 'warning',
+};
+
+/**
+ * What the Workflow engine itself does with a config that has the finding (at the code's default
+ * severity), as read from its source: refuses to load it, loads it but fails when the part runs,
+ * accepts it, or the rule is Wharf's own (limits, the manifest, hosted safety). docs/diagnostics.md
+ * says the same for each code (a test keeps the two in step).
+ */
+export const ENGINE_VERDICTS = ['refuses', 'fails at run time', 'accepts', 'wharf'] as const;
+export type EngineVerdict = (typeof ENGINE_VERDICTS)[number];
+
+export const CODE_ENGINE_VERDICT: Record<Code, EngineVerdict> = {
+  WHARF100: 'refuses',
+  WHARF101: 'wharf',
+  WHARF102: 'wharf',
+  WHARF103: 'wharf',
+  WHARF104: 'wharf',
+  WHARF105: 'refuses',
+  WHARF106: 'refuses',
+  WHARF107: 'accepts',
+  WHARF108: 'accepts',
+  WHARF109: 'wharf',
+  WHARF110: 'refuses',
+  WHARF111: 'refuses',
+  WHARF112: 'refuses',
+  WHARF113: 'accepts',
+  WHARF114: 'refuses',
+  WHARF120: 'refuses',
+  WHARF130: 'refuses',
+  WHARF131: 'refuses',
+  WHARF132: 'refuses',
+  WHARF133: 'accepts',
+  WHARF134: 'refuses',
+  WHARF135: 'accepts',
+  WHARF136: 'accepts',
+  WHARF137: 'accepts',
+  WHARF138: 'fails at run time',
+  WHARF140: 'wharf',
+  WHARF141: 'wharf',
+  WHARF142: 'wharf',
+  WHARF143: 'wharf',
+  WHARF150: 'wharf',
+  WHARF151: 'wharf',
+  WHARF160: 'wharf',
+  WHARF161: 'wharf',
+  WHARF162: 'wharf',
 };

@@ -25,6 +25,8 @@ export {
   type WorkflowSourceFile,
   type WorkflowValidation,
 } from './workflow/validate-workflow-files.js';
+export { looksLikeWorkflowConfig } from './workflow/looks-like-config.js';
+export { CONFINED_KINDS, confinedOptions, type ConfinedKind } from './workflow/confinement/confined-options.js';
 export { BUILTIN_TYPES } from './generated/module-catalogue.js';
 export { manifestSchema, workflowAppSchema } from './generated/schemas.js';
 export { validateWorkflowApp } from './workflow-app-validate.js';

@@ -1,8 +1,16 @@
-/** Every code Wharf can emit is documented in docs/diagnostics.md, with its default severity. */
+/** Every code Wharf can emit is documented in docs/diagnostics.md, with its default severity and what the engine does. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { CODES, CODE_SEVERITY } from '../src/index.js';
+import { CODES, CODE_ENGINE_VERDICT, CODE_SEVERITY, type EngineVerdict } from '../src/index.js';
+
+/** How docs/diagnostics.md words each verdict of the engine. */
+const VERDICT_WORDS: Record<EngineVerdict, string> = {
+  refuses: 'refuses to load the config',
+  'fails at run time': 'loads it; fails at run time',
+  accepts: 'accepts',
+  wharf: 'not an engine rule',
+};
 
 const doc = readFileSync(join(import.meta.dirname, '..', '..', '..', 'docs', 'diagnostics.md'), 'utf8');
 
@@ -13,6 +21,7 @@ for (const code of Object.values(CODES)) {
     const section = doc.slice(at, doc.indexOf('\n### ', at + 1) === -1 ? undefined : doc.indexOf('\n### ', at + 1));
     t.match(section, new RegExp(`\\*\\*${CODE_SEVERITY[code]}`), `says it is an ${CODE_SEVERITY[code]}`);
     t.match(section, /\*\*Fix:\*\*/, 'says how to fix it');
+    t.ok(section.includes(`**Engine:** ${VERDICT_WORDS[CODE_ENGINE_VERDICT[code]]}`), `says the engine ${CODE_ENGINE_VERDICT[code]}`);
   });
 }
 

@@ -3,7 +3,6 @@
  * repositories without one, and matching an app's file globs against the repository's paths.
  */
 import picomatch from 'picomatch';
-import type { Document, LineCounter } from 'yaml';
 import { CODES } from '../codes.js';
 import type { Diagnostic } from '../diagnostic.js';
 import type { Manifest, ManifestApp } from '../generated/manifest.js';
@@ -11,7 +10,7 @@ import { manifestSchema, workflowAppSchema } from '../generated/schemas.js';
 import { createAjv, lazy } from '../schema/create-ajv.js';
 import { schemaErrorsToDiagnostics } from '../schema/schema-errors-to-diagnostics.js';
 import { compareDiagnostics, diagnosticAt } from '../yaml/diagnostic-at.js';
-import { entryRange } from '../yaml/locate.js';
+import type { Positions } from '../yaml/positions.js';
 import { parseYamlFile } from '../yaml/parse-yaml-file.js';
 
 export type { CommentSettings, Manifest, ManifestApp, PreviewSettings } from '../generated/manifest.js';
@@ -31,7 +30,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export function parseManifest(path: string, text: string): { manifest?: Manifest; diagnostics: Diagnostic[] } {
   const parsed = parseYamlFile(path, text);
   const diagnostics = [...parsed.diagnostics];
-  const documents = parsed.documents.filter((d) => d.doc.contents !== null);
+  const documents = parsed.documents.filter((d) => !d.ok || (d.value !== null && d.value !== undefined));
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   const first = documents[0];
   if (!first) {
@@ -44,8 +43,8 @@ export function parseManifest(path: string, text: string): { manifest?: Manifest
     diagnostics.push(
       diagnosticAt(
         path,
-        parsed.lineCounter,
-        extra.doc.contents?.range ? [extra.doc.contents.range[0], extra.doc.contents.range[1]] : undefined,
+        extra.positions,
+        extra.positions.valueRange([]),
         CODES.NotAMapping,
         'The manifest must be a single YAML document: merge this document into the first one.',
       ),
@@ -55,8 +54,8 @@ export function parseManifest(path: string, text: string): { manifest?: Manifest
     diagnostics.push(
       diagnosticAt(
         path,
-        parsed.lineCounter,
-        first.doc.contents?.range ? [first.doc.contents.range[0], first.doc.contents.range[1]] : undefined,
+        first.positions,
+        first.positions.valueRange([]),
         CODES.NotAMapping,
         'The manifest must be a mapping with an "apps:" list.',
       ),
@@ -70,20 +69,19 @@ export function parseManifest(path: string, text: string): { manifest?: Manifest
     diagnostics.push(
       ...schemaErrorsToDiagnostics(validate.errors ?? [], {
         file: path,
-        doc: first.doc,
-        lineCounter: parsed.lineCounter,
+        positions: first.positions,
         where: 'in the manifest',
         unknownKeySeverity: 'error',
       }),
     );
   }
-  if (isRecord(value)) diagnostics.push(...checkManifestNames(path, first.doc, parsed.lineCounter, value));
+  if (isRecord(value)) diagnostics.push(...checkManifestNames(path, first.positions, value));
   diagnostics.sort(compareDiagnostics);
   if (!valid || diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   return { manifest: value, diagnostics };
 }
 
-function checkManifestNames(path: string, doc: Document, lineCounter: LineCounter, value: Record<string, unknown>): Diagnostic[] {
+function checkManifestNames(path: string, positions: Positions, value: Record<string, unknown>): Diagnostic[] {
   const out: Diagnostic[] = [];
   const apps = Array.isArray(value.apps) ? value.apps : [];
   const appNames = new Map<string, number>();
@@ -95,8 +93,8 @@ function checkManifestNames(path: string, doc: Document, lineCounter: LineCounte
         out.push(
           diagnosticAt(
             path,
-            lineCounter,
-            entryRange(doc, ['apps', i, 'name']),
+            positions,
+            positions.entryRange(['apps', i, 'name']),
             CODES.DuplicateApp,
             `App name "${app.name}" is already used by app ${before + 1}: give each app its own name.`,
           ),
@@ -110,8 +108,8 @@ function checkManifestNames(path: string, doc: Document, lineCounter: LineCounte
         out.push(
           diagnosticAt(
             path,
-            lineCounter,
-            entryRange(doc, ['apps', i, 'env', j, 'name']),
+            positions,
+            positions.entryRange(['apps', i, 'env', j, 'name']),
             CODES.DuplicateEnvVar,
             `Environment variable "${env.name}" is set twice in app "${String(app.name)}": keep one.`,
           ),

@@ -4,28 +4,36 @@
  * oneOf/anyOf are folded into one.
  */
 import type { ErrorObject } from 'ajv';
-import type { Document, LineCounter } from 'yaml';
 import { CODES, type Code } from '../codes.js';
 import type { Diagnostic, Severity } from '../diagnostic.js';
 import { didYouMean } from '../suggest.js';
 import { diagnosticAt } from '../yaml/diagnostic-at.js';
-import { type PathSegment, entryRange, valueRange } from '../yaml/locate.js';
+import type { PathSegment } from '../yaml/locate.js';
+import type { Positions } from '../yaml/positions.js';
 
 /** Schema errors turned into diagnostics per validated value; the rest are summed up in one WHARF109. */
 export const MAX_ERRORS = 200;
 
+export interface ErrorVerdict {
+  severity: Severity;
+  /** A sentence appended to the message. */
+  note?: string;
+}
+
 export interface SchemaErrorContext {
   file: string;
-  doc: Document;
-  lineCounter: LineCounter;
+  positions: Positions;
   /** Path of the validated value inside the document (ajv paths are relative to it). */
   basePath?: readonly PathSegment[];
   /** Words that say where, e.g. `in the config of module "db" (database.workflow)`. */
   where?: string;
   /** Unknown keys are warnings in workflow configs (plugins add keys) and errors in Wharf's own files. */
   unknownKeySeverity?: Severity;
-  /** Decides per error: 'skip' drops it, a severity overrides the code's default. */
-  classify?: (error: ErrorObject) => 'skip' | Severity | undefined;
+  /**
+   * Decides per error: 'skip' drops it, a severity overrides the code's default, and a verdict may add a
+   * sentence (for example what the engine does with it).
+   */
+  classify?: (error: ErrorObject) => 'skip' | Severity | ErrorVerdict | undefined;
 }
 
 const pointerToPath = (pointer: string): string[] =>
@@ -73,11 +81,13 @@ export function schemaErrorsToDiagnostics(errors: readonly ErrorObject[], ctx: S
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
   let severityOverride: Severity | undefined;
-  const emit = (code: Code, path: readonly PathSegment[], message: string, atKey: boolean) => {
+  let note: string | undefined;
+  const emit = (code: Code, path: readonly PathSegment[], text: string, atKey: boolean) => {
     const full = [...base, ...path];
-    const range = atKey ? entryRange(ctx.doc, full) : valueRange(ctx.doc, full);
+    const range = atKey ? ctx.positions.entryRange(full) : ctx.positions.valueRange(full);
     const severity = severityOverride ?? (code === CODES.UnknownKey ? ctx.unknownKeySeverity : undefined);
-    const d = diagnosticAt(ctx.file, ctx.lineCounter, range, code, message, severity);
+    const message = note ? `${text} ${note}` : text;
+    const d = diagnosticAt(ctx.file, ctx.positions, range, code, message, severity);
     const key = `${d.line}:${d.column}:${code}:${message}`;
     if (!seen.has(key)) {
       seen.add(key);
@@ -88,7 +98,8 @@ export function schemaErrorsToDiagnostics(errors: readonly ErrorObject[], ctx: S
     if (isInsideFolded(e)) continue;
     const decision = ctx.classify?.(e);
     if (decision === 'skip') continue;
-    severityOverride = decision;
+    severityOverride = typeof decision === 'object' ? decision.severity : decision;
+    note = typeof decision === 'object' ? decision.note : undefined;
     const path = pointerToPath(e.instancePath);
     const last = path[path.length - 1];
     const parent = path[path.length - 2];
@@ -121,9 +132,7 @@ export function schemaErrorsToDiagnostics(errors: readonly ErrorObject[], ctx: S
         emit(
           CODES.WrongType,
           path,
-          `${label}${where} must be ${describeType(params.type)}, found ${describeValue(e.data)}.${
-            severityOverride === 'warning' ? ' Quote it if text is meant; the engine may otherwise ignore it.' : ''
-          }`,
+          `${label}${where} must be ${describeType(params.type)}, found ${describeValue(e.data)}.`,
           false,
         );
         break;
@@ -156,6 +165,7 @@ export function schemaErrorsToDiagnostics(errors: readonly ErrorObject[], ctx: S
   }
   if (errors.length > MAX_ERRORS) {
     severityOverride = undefined;
+    note = undefined;
     emit(
       CODES.MoreProblems,
       [],

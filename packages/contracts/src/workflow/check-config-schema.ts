@@ -4,14 +4,16 @@
  */
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { CODES } from '../codes.js';
-import type { Diagnostic, Severity } from '../diagnostic.js';
+import type { Diagnostic } from '../diagnostic.js';
 import { BUILTIN_TYPES, moduleConfigSchemas, workflowConfigCoreSchema } from '../generated/module-catalogue.js';
 import { createAjv, lazy } from '../schema/create-ajv.js';
-import { schemaErrorsToDiagnostics } from '../schema/schema-errors-to-diagnostics.js';
+import { type ErrorVerdict, schemaErrorsToDiagnostics } from '../schema/schema-errors-to-diagnostics.js';
 import { suggest } from '../suggest.js';
 import { diagnosticAt } from '../yaml/diagnostic-at.js';
-import { type PathSegment, headRange, valueRange } from '../yaml/locate.js';
+import type { PathSegment } from '../yaml/locate.js';
 import { type ConfigDocument, isRecord } from './config-document.js';
+import { checkModuleRequiredNotEmpty, checkStepFactory } from './engine/check-step-factory.js';
+import { configVerdict, stepFacts } from './engine/engine-verdicts.js';
 
 const ajv = lazy(() => createAjv({ useDefaults: false }));
 const coreValidator = lazy(() => ajv().compile(workflowConfigCoreSchema));
@@ -28,35 +30,32 @@ function typeValidator(type: string): ValidateFunction | undefined {
   return validate;
 }
 
-/** `${ENV}` and `{{ template }}` values are resolved by the engine at run time: their type is unknown here. */
-export const isDynamic = (value: unknown): boolean =>
-  typeof value === 'string' && (value.includes('{{') || value.includes('${'));
+export { isDynamic } from './engine/engine-verdicts.js';
 
-const TEXT_FIELDS = new Set(['string', 'filepath', 'sql', 'select', 'duration']);
-
-function classifyConfigError(e: ErrorObject): 'skip' | Severity | undefined {
-  if (isDynamic(e.data) && ['type', 'enum', 'pattern', 'const'].includes(e.keyword)) return 'skip';
-  const fieldType = isRecord(e.parentSchema) ? e.parentSchema['x-field-type'] : undefined;
-  // A number where a choice of text is expected is already reported by its type check.
-  if (e.keyword === 'enum' && typeof e.data !== 'string') return 'skip';
-  // A number or boolean where text is expected: the engine reads it as its default. Worth a look, not fatal.
-  if (e.keyword === 'type' && typeof fieldType === 'string' && TEXT_FIELDS.has(fieldType) && ['number', 'boolean'].includes(typeof e.data)) {
-    return 'warning';
-  }
-  return undefined;
+/** A step without a name loads (the engine passes "" to its factory), but nothing can read or route to it. */
+const STEP_PATH = /^\/pipelines\/[^/]+\/(steps|compensation)\/\d+$/;
+function coreVerdict(e: ErrorObject): 'skip' | ErrorVerdict | undefined {
+  const unnamed =
+    (e.keyword === 'required' && (e.params as { missingProperty?: unknown }).missingProperty === 'name' && STEP_PATH.test(e.instancePath)) ||
+    (e.keyword === 'minLength' && /\/name$/.test(e.instancePath) && STEP_PATH.test(e.instancePath.slice(0, -'/name'.length)));
+  if (!unnamed) return undefined;
+  return {
+    severity: 'warning',
+    note: 'The engine loads a step without a name, but templates cannot read its output, a conditional cannot route to it, and route pipelines drop it.',
+  };
 }
 
 export function checkConfigSchema(config: ConfigDocument): Diagnostic[] {
-  const { file, doc, lineCounter, value } = config;
+  const { file, positions, value } = config;
   if (value === null || value === undefined) {
-    return [diagnosticAt(file, lineCounter, headRange(doc.contents ?? undefined), CODES.EmptyDocument, 'This YAML document is empty: remove it or add modules.')];
+    return [diagnosticAt(file, positions, positions.headRange([]), CODES.EmptyDocument, 'This YAML document is empty: remove it or add modules.')];
   }
   if (!isRecord(value)) {
     return [
       diagnosticAt(
         file,
-        lineCounter,
-        headRange(doc.contents ?? undefined),
+        positions,
+        positions.headRange([]),
         CODES.NotAMapping,
         'A workflow config must be a mapping with keys such as modules:, workflows: and pipelines:.',
       ),
@@ -65,7 +64,7 @@ export function checkConfigSchema(config: ConfigDocument): Diagnostic[] {
   const out: Diagnostic[] = [];
   const validate = coreValidator();
   if (!validate(value)) {
-    out.push(...schemaErrorsToDiagnostics(validate.errors ?? [], { file, doc, lineCounter }));
+    out.push(...schemaErrorsToDiagnostics(validate.errors ?? [], { file, positions, classify: coreVerdict }));
   }
   const modules = Array.isArray(value.modules) ? value.modules : [];
   modules.forEach((module, i) => {
@@ -91,7 +90,7 @@ function checkTyped(
   kind: 'module' | 'step',
   pipeline?: string,
 ): Diagnostic[] {
-  const { file, doc, lineCounter } = config;
+  const { file, positions } = config;
   const type = item.type;
   if (typeof type !== 'string' || type === '') return [];
   const name = typeof item.name === 'string' ? item.name : '?';
@@ -102,8 +101,8 @@ function checkTyped(
     return [
       diagnosticAt(
         file,
-        lineCounter,
-        valueRange(doc, [...path, 'type']),
+        positions,
+        positions.valueRange([...path, 'type']),
         CODES.UnknownModuleType,
         `"${type}" is not a built-in ${kind} type: provided by a plugin?${hint ? ` Did you mean "${hint}"?` : ' Check that the plugin is listed under requires.plugins.'}`,
       ),
@@ -111,14 +110,20 @@ function checkTyped(
   }
   const cfg = item.config === undefined || item.config === null ? {} : item.config;
   if (!isRecord(cfg)) return [];
-  if (validate(cfg)) return [];
+  const out: Diagnostic[] = [];
+  const facts = kind === 'step' ? stepFacts(type) : undefined;
+  if (facts) out.push(...checkStepFactory(config, item, path, facts, `step "${name}" (${type}) of pipeline "${pipeline}"`));
+  if (kind === 'module') out.push(...checkModuleRequiredNotEmpty(config, item, path, type, `in the config of module "${name}" (${type})`));
+  if (validate(cfg)) return out;
   const hasConfig = item.config !== undefined && item.config !== null;
-  return schemaErrorsToDiagnostics(validate.errors ?? [], {
-    file,
-    doc,
-    lineCounter,
-    basePath: hasConfig ? [...path, 'config'] : path,
-    where,
-    classify: classifyConfigError,
-  });
+  out.push(
+    ...schemaErrorsToDiagnostics(validate.errors ?? [], {
+      file,
+      positions,
+      basePath: hasConfig ? [...path, 'config'] : path,
+      where,
+      classify: (e) => configVerdict(e, kind, type),
+    }),
+  );
+  return out;
 }

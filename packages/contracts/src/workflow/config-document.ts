@@ -1,12 +1,12 @@
-import type { Document, LineCounter } from 'yaml';
+import type { Positions } from '../yaml/positions.js';
 
 /** One parsed YAML document of a workflow config file, with what is needed to report positions. */
 export interface ConfigDocument {
   file: string;
   /** Index of the document within its file. */
   index: number;
-  doc: Document.Parsed;
-  lineCounter: LineCounter;
+  /** Where its nodes are, by path, and line/column of offsets. */
+  positions: Positions;
   value: unknown;
 }
 

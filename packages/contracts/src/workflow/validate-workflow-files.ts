@@ -7,20 +7,22 @@ import { CODES } from '../codes.js';
 import type { Diagnostic } from '../diagnostic.js';
 import { LIMITS, type Limits } from '../limits.js';
 import { compareDiagnostics, diagnosticAt } from '../yaml/diagnostic-at.js';
-import { headRange } from '../yaml/locate.js';
-import { parseYamlFile } from '../yaml/parse-yaml-file.js';
+import { type YamlParser, parseYamlFile } from '../yaml/parse-yaml-file.js';
 import { checkConfigSchema } from './check-config-schema.js';
 import { runSemanticChecks } from './semantic/run-semantic-checks.js';
 import type { ConfigDocument } from './config-document.js';
+import { type ConfinementOptions, checkConfinement } from './confinement/check-confinement.js';
 
 export interface WorkflowSourceFile {
   path: string;
   content: string;
 }
 
-export interface ValidateWorkflowOptions {
+export interface ValidateWorkflowOptions extends ConfinementOptions {
   /** Override some limits (tests, or a stricter deployment). */
   limits?: Partial<Limits>;
+  /** Which YAML parser reads the files first (see parse-yaml-file.ts); results are the same. */
+  parser?: YamlParser;
 }
 
 export interface WorkflowValidation {
@@ -51,7 +53,7 @@ export function validateWorkflowFiles(
     }
     const configs: ConfigDocument[] = [];
     for (const file of files) {
-      const parsed = parseYamlFile(file.path, file.content, limits);
+      const parsed = parseYamlFile(file.path, file.content, limits, { parser: options.parser });
       diagnostics.push(...parsed.diagnostics);
       if (parsed.diagnostics.length === 0 && parsed.documents.length === 0) {
         diagnostics.push(
@@ -63,8 +65,8 @@ export function validateWorkflowFiles(
           diagnostics.push(
             diagnosticAt(
               file.path,
-              parsed.lineCounter,
-              headRange(document.doc.contents ?? undefined),
+              document.positions,
+              document.positions.headRange([]),
               CODES.ExtraDocument,
               'The Workflow engine reads only the first YAML document of a file and ignores this one: move it into a file of its own and list that file in wharf.yaml.',
             ),
@@ -75,8 +77,7 @@ export function validateWorkflowFiles(
         const config: ConfigDocument = {
           file: file.path,
           index,
-          doc: document.doc,
-          lineCounter: parsed.lineCounter,
+          positions: document.positions,
           value: document.value,
         };
         diagnostics.push(...checkConfigSchema(config));
@@ -84,6 +85,7 @@ export function validateWorkflowFiles(
       });
     }
     diagnostics.push(...runSemanticChecks(configs));
+    diagnostics.push(...checkConfinement(configs, options));
   } catch (err) {
     diagnostics.push(
       diagnosticAt(

@@ -1,6 +1,6 @@
-import type { LineCounter } from 'yaml';
 import { CODE_SEVERITY, type Code } from '../codes.js';
 import type { Diagnostic, Severity } from '../diagnostic.js';
+import type { LinePositions } from './positions.js';
 
 /** A [start, end) character range in the source text. */
 export type Range = readonly [number, number, ...number[]];
@@ -8,7 +8,7 @@ export type Range = readonly [number, number, ...number[]];
 /** Builds a diagnostic with 1-based line and column positions from a character range. */
 export function diagnosticAt(
   file: string,
-  lineCounter: LineCounter | undefined,
+  lineCounter: LinePositions | undefined,
   range: Range | undefined,
   code: Code,
   message: string,

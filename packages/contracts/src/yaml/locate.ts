@@ -77,6 +77,8 @@ export function headRange(node: Node | undefined): Range | undefined {
   if (isMap(node) || isSeq(node)) {
     const first = node.items[0];
     const firstNode = isPair(first) ? (first.key as Node | null) : (first as Node | null);
+    // A list of mappings is placed at the first key of its first item, still one line.
+    if (isSeq(node) && (isMap(firstNode) || isSeq(firstNode))) return headRange(firstNode);
     if (firstNode?.range) return [firstNode.range[0], firstNode.range[1]];
   }
   return [node.range[0], node.range[1]];

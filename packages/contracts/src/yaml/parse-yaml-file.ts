@@ -1,8 +1,13 @@
 /**
  * Parses one YAML file into documents with positions, enforcing the limits before and after parsing.
+ * Fast path first: js-yaml's event parser builds the values and keeps source offsets, so positions cost
+ * nothing until a diagnostic needs one. Anything it does not take (syntax errors, duplicate keys,
+ * aliases, custom tags, too deep) goes the exact way, through the `yaml` package, which explains it.
  * Never throws: every problem becomes a diagnostic.
  */
 import { type Document, LineCounter, type Node, isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments } from 'yaml';
+import { fastParse } from './fast-parse.js';
+import { type LinePositions, type Positions, documentPositions, textLines } from './positions.js';
 import { CODES } from '../codes.js';
 import type { Diagnostic } from '../diagnostic.js';
 import { LIMITS, type Limits } from '../limits.js';
@@ -10,7 +15,8 @@ import { diagnosticAt } from './diagnostic-at.js';
 import { findExcessiveNesting } from './find-excessive-nesting.js';
 
 export interface YamlDocument {
-  doc: Document.Parsed;
+  /** Where the document's nodes are, by path. */
+  positions: Positions;
   /** The plain value (aliases and merge keys resolved); undefined when the document could not be read. */
   value: unknown;
   /** True when the document parsed without errors and within the limits. */
@@ -19,19 +25,22 @@ export interface YamlDocument {
 
 export interface ParsedYamlFile {
   path: string;
-  lineCounter: LineCounter;
+  lines: LinePositions;
   documents: YamlDocument[];
   diagnostics: Diagnostic[];
 }
+
+/** `fast` (default) tries js-yaml first; `exact` always uses the `yaml` package (tests compare the two). */
+export type YamlParser = 'fast' | 'exact';
 
 export const utf8Length = (text: string): number => Buffer.byteLength(text, 'utf8');
 
 /** YAML errors and duplicate keys listed per document; more are summed up in one WHARF109. */
 const MAX_REPORTED = 200;
 
-export function parseYamlFile(path: string, text: string, limits: Limits = LIMITS): ParsedYamlFile {
+export function parseYamlFile(path: string, text: string, limits: Limits = LIMITS, options: { parser?: YamlParser } = {}): ParsedYamlFile {
   const lineCounter = new LineCounter();
-  const result: ParsedYamlFile = { path, lineCounter, documents: [], diagnostics: [] };
+  const result: ParsedYamlFile = { path, lines: lineCounter, documents: [], diagnostics: [] };
   const bytes = text.length > limits.maxFileBytes ? text.length : utf8Length(text);
   if (bytes > limits.maxFileBytes) {
     result.diagnostics.push(
@@ -45,13 +54,14 @@ export function parseYamlFile(path: string, text: string, limits: Limits = LIMIT
     );
     return result;
   }
+  // js-yaml refuses input nested deeper than the limit before recursing, so the pre-scan that protects
+  // the `yaml` package's recursive parser is only needed when the fast parse did not take the input.
+  const fast = options.parser === 'exact' ? undefined : fastParse(path, text, limits);
+  if (fast) return fast;
   const deepAt = findExcessiveNesting(text, limits.maxDepth);
   if (deepAt !== undefined) {
-    const counter = new LineCounter();
-    counter.addNewLine(0);
-    for (let i = text.indexOf('\n'); i !== -1 && i < deepAt; i = text.indexOf('\n', i + 1)) counter.addNewLine(i + 1);
     result.diagnostics.push(
-      diagnosticAt(path, counter, [deepAt, deepAt + 1], CODES.TooDeep, tooDeepMessage(limits.maxDepth)),
+      diagnosticAt(path, textLines(text), [deepAt, deepAt + 1], CODES.TooDeep, tooDeepMessage(limits.maxDepth)),
     );
     return result;
   }
@@ -145,14 +155,15 @@ function readDocument(
       ),
     );
   }
-  if (doc.errors.length > 0 || duplicates.length > 0) return { doc, value: undefined, ok: false };
+  const positions = documentPositions(doc, lineCounter);
+  if (doc.errors.length > 0 || duplicates.length > 0) return { positions, value: undefined, ok: false };
   const deep = findDeepNode(doc.contents, limits.maxDepth);
   if (deep) {
     diagnostics.push(diagnosticAt(path, lineCounter, deep.range ?? undefined, CODES.TooDeep, tooDeepMessage(limits.maxDepth)));
-    return { doc, value: undefined, ok: false };
+    return { positions, value: undefined, ok: false };
   }
   try {
-    return { doc, value: doc.toJS({ maxAliasCount: limits.maxAliasCount }), ok: true };
+    return { positions, value: doc.toJS({ maxAliasCount: limits.maxAliasCount }), ok: true };
   } catch (err) {
     const alias = firstAlias(doc.contents);
     const isExpansion = err instanceof ReferenceError && /alias/i.test(err.message);
@@ -167,7 +178,7 @@ function readDocument(
           : `YAML could not be read: ${sentence(firstLine(String(err)))}`,
       ),
     );
-    return { doc, value: undefined, ok: false };
+    return { positions, value: undefined, ok: false };
   }
 }
 

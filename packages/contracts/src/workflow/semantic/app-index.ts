@@ -5,7 +5,7 @@
 import type { Code } from '../../codes.js';
 import type { Diagnostic, Severity } from '../../diagnostic.js';
 import { diagnosticAt } from '../../yaml/diagnostic-at.js';
-import { type PathSegment, entryRange, valueRange } from '../../yaml/locate.js';
+import type { PathSegment } from '../../yaml/locate.js';
 import { type ConfigDocument, isRecord } from '../config-document.js';
 
 export interface Located<T> {
@@ -92,13 +92,13 @@ export function report(
   message: string,
   options: { severity?: Severity; atKey?: boolean } = {},
 ): Diagnostic {
-  const range = options.atKey ? entryRange(source.doc, path) : valueRange(source.doc, path);
-  return diagnosticAt(source.file, source.lineCounter, range, code, message, options.severity);
+  const range = options.atKey ? source.positions.entryRange(path) : source.positions.valueRange(path);
+  return diagnosticAt(source.file, source.positions, range, code, message, options.severity);
 }
 
 /** "workflow.yaml:12" for messages that point at another definition. */
 export function where(source: ConfigDocument, path: readonly PathSegment[]): string {
-  const range = valueRange(source.doc, path);
-  const line = range ? source.lineCounter.linePos(range[0]).line : 1;
+  const range = source.positions.valueRange(path);
+  const line = range ? source.positions.linePos(range[0]).line : 1;
   return `${source.file}:${line}`;
 }

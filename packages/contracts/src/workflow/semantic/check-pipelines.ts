@@ -4,10 +4,14 @@
  */
 import { CODES } from '../../codes.js';
 import type { Diagnostic, Severity } from '../../diagnostic.js';
+import { ENGINE_BEHAVIOUR } from '../../generated/engine-behaviour.js';
 import { didYouMean } from '../../suggest.js';
 import type { PathSegment } from '../../yaml/locate.js';
 import { isRecord } from '../config-document.js';
 import { type AppIndex, type PipelineEntry, report, where } from './app-index.js';
+
+/** Where the engine's conditional step hands the next step's name to the pipeline. */
+const CONDITIONAL_NEXT_STEP = `${ENGINE_BEHAVIOUR.steps['step.conditional']?.file ?? 'module/pipeline_step_conditional.go'} Execute`;
 
 export function checkStepNames(index: AppIndex): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -22,7 +26,7 @@ export function checkStepNames(index: AppIndex): Diagnostic[] {
             step.source,
             [...step.path, 'name'],
             CODES.DuplicateStep,
-            `Step name "${step.name}" is already used by step ${first + 1} of pipeline "${pipeline.name}": step names must be unique within a pipeline.`,
+            `Step name "${step.name}" is already used by step ${first + 1} of pipeline "${pipeline.name}": the engine runs both, but templates and conditionals reach only one of them by that name. Give each step its own name.`,
           ),
         );
       } else seen.set(step.name, step.index);
@@ -31,9 +35,14 @@ export function checkStepNames(index: AppIndex): Diagnostic[] {
   return out;
 }
 
-/** Names of every step in a pipeline, nested ones (parallel, foreach, …) included. */
+const stepNames = new WeakMap<PipelineEntry, Set<string>>();
+
+/** Names of every step in a pipeline, nested ones (parallel, foreach, …) included; found once per pipeline. */
 function allStepNames(pipeline: PipelineEntry): Set<string> {
+  const known = stepNames.get(pipeline);
+  if (known) return known;
   const names = new Set<string>();
+  stepNames.set(pipeline, names);
   const stack: unknown[] = [pipeline.value.steps];
   while (stack.length > 0) {
     const value = stack.pop();
@@ -66,7 +75,7 @@ export function checkStepRoutes(index: AppIndex): Diagnostic[] {
             step.source,
             path,
             CODES.MissingStepReference,
-            `Step "${step.name}" routes to "${target}", which is not a step of pipeline "${pipeline.name}".${didYouMean(target, names)}`,
+            `Fails at run time: step "${step.name}" routes to "${target}", which is not a step of pipeline "${pipeline.name}"; the engine loads the pipeline, and the run fails when the route is taken (${CONDITIONAL_NEXT_STEP}).${didYouMean(target, names)}`,
           ),
         );
       }
@@ -75,7 +84,8 @@ export function checkStepRoutes(index: AppIndex): Diagnostic[] {
   return out;
 }
 
-const STEP_READS = [/\.steps\.([A-Za-z0-9_]+)/g, /index\s+\.steps\s+"([^"]+)"/g, /\bstep\s+"([^"]+)"/g];
+/** `.steps.name`, `index .steps "name"` and `step "name"`, in one pass. */
+const STEP_READS = /\.steps\.([A-Za-z0-9_]+)|index\s+\.steps\s+"([^"]+)"|\bstep\s+"([^"]+)"/g;
 
 /** The bodies of the `{{ … }}` actions in a text, in one left-to-right pass. */
 function templateActions(text: string): string[] {
@@ -96,18 +106,44 @@ function templateActions(text: string): string[] {
 export function stepsReadBy(text: string): string[] {
   const found: string[] = [];
   for (const body of templateActions(text)) {
-    for (const pattern of STEP_READS) for (const m of body.matchAll(pattern)) if (m[1]) found.push(m[1]);
+    for (const m of body.matchAll(STEP_READS)) {
+      const name = m[1] ?? m[2] ?? m[3];
+      if (name) found.push(name);
+    }
   }
   return found;
 }
 
-function stringsIn(value: unknown, path: PathSegment[], out: [PathSegment[], string][], budget = { left: 10_000 }): void {
-  if (budget.left-- <= 0) return;
-  if (typeof value === 'string') {
-    if (value.includes('{{')) out.push([path, value]);
-  } else if (Array.isArray(value)) {
-    for (const [i, v] of value.entries()) stringsIn(v, [...path, i], out, budget);
-  } else if (isRecord(value)) for (const [k, v] of Object.entries(value)) stringsIn(v, [...path, k], out, budget);
+/** A path built only for the strings that are kept: each level points at its parent. */
+interface PathLink {
+  parent: PathLink | undefined;
+  segment: PathSegment;
+}
+
+const toPath = (link: PathLink | undefined, base: readonly PathSegment[]): PathSegment[] => {
+  const segments: PathSegment[] = [];
+  for (let l = link; l; l = l.parent) segments.push(l.segment);
+  return [...base, ...segments.reverse()];
+};
+
+/** The `{{ template }}` strings under value, with their paths; at most 10,000 values are visited. */
+function stringsIn(value: unknown, base: PathSegment[], out: [PathSegment[], string][]): void {
+  const stack: [unknown, PathLink | undefined][] = [[value, undefined]];
+  let budget = 10_000;
+  while (stack.length > 0 && budget-- > 0) {
+    const [v, link] = stack.pop() as [unknown, PathLink | undefined];
+    if (typeof v === 'string') {
+      if (v.includes('{{')) out.push([toPath(link, base), v]);
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], { parent: link, segment: i }]);
+    } else if (isRecord(v)) {
+      const entries = Object.entries(v);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, child] = entries[i] as [string, unknown];
+        stack.push([child, { parent: link, segment: k }]);
+      }
+    }
+  }
 }
 
 /** The engine's own switch: engine.validation.templateRefs is off, warn (its default) or error. */

@@ -1,0 +1,152 @@
+/**
+ * What a step's factory refuses when the engine builds the pipeline (an error: the config does not
+ * load), and what the engine refuses of a module's required keys beyond their presence. Each message
+ * names the engine source line it follows.
+ */
+import { CODES } from '../../codes.js';
+import type { Diagnostic } from '../../diagnostic.js';
+import { ENGINE_BEHAVIOUR } from '../../generated/engine-behaviour.js';
+import { moduleConfigSchemas } from '../../generated/module-catalogue.js';
+import { diagnosticAt } from '../../yaml/diagnostic-at.js';
+import type { PathSegment } from '../../yaml/locate.js';
+import { type ConfigDocument, isRecord } from '../config-document.js';
+import type { StepFacts, ValueKind } from './engine-facts.js';
+
+const KIND_WORDS: Record<ValueKind, string> = {
+  text: 'non-empty text',
+  map: 'a non-empty mapping',
+  list: 'a non-empty list',
+  number: 'a number',
+  boolean: 'true or false',
+  any: 'a value',
+};
+
+/** Does the factory's `x, _ := config["k"].(T)` followed by an emptiness check accept this value? */
+function satisfies(value: unknown, kind: ValueKind): boolean {
+  switch (kind) {
+    case 'text':
+      return typeof value === 'string' && value !== '';
+    case 'map':
+      return isRecord(value) && Object.keys(value).length > 0;
+    case 'list':
+      return Array.isArray(value) && value.length > 0;
+    case 'number':
+      return typeof value === 'number';
+    case 'boolean':
+      return typeof value === 'boolean';
+    default:
+      return value !== undefined && value !== null;
+  }
+}
+
+export function checkStepFactory(
+  source: ConfigDocument,
+  step: Record<string, unknown>,
+  path: readonly PathSegment[],
+  facts: StepFacts,
+  /** e.g. `step "load" (step.db_query) of pipeline "orders"` */
+  label: string,
+): Diagnostic[] {
+  const Label = label.charAt(0).toUpperCase() + label.slice(1);
+  const catalogue = catalogueOf(step.type);
+  const out: Diagnostic[] = [];
+  const config = isRecord(step.config) ? step.config : {};
+  const configPath = isRecord(step.config) ? [...path, 'config'] : [...path];
+  const { positions } = source;
+  const at = (key: string | undefined) =>
+    key !== undefined && key in config
+      ? positions.valueRange([...configPath, key])
+      : isRecord(step.config)
+        ? positions.entryRange(configPath)
+        : positions.headRange(path);
+  const push = (key: string | undefined, code: (typeof CODES)[keyof typeof CODES], message: string) =>
+    out.push(diagnosticAt(source.file, positions, at(key), code, message, 'error'));
+  for (const requirement of facts.required) {
+    const value = config[requirement.key];
+    // The factory read may be older than the engine Wharf targets: its requirement is an error only
+    // where the engine's catalogue agrees (otherwise see engine-verdicts.ts, a warning).
+    if (!catalogue.required.includes(requirement.key) || satisfies(value, requirement.kind)) continue;
+    const empty = value === '' || (requirement.kind === 'map' && isRecord(value)) || (requirement.kind === 'list' && Array.isArray(value));
+    push(
+      value === undefined ? undefined : requirement.key,
+      value === undefined ? CODES.MissingRequired : empty ? CODES.InvalidValue : CODES.WrongType,
+      `${Label} needs "${requirement.key}" as ${KIND_WORDS[requirement.kind]}: the engine refuses to load the step without it (${requirement.source}).`,
+    );
+  }
+  for (const option of facts.options) {
+    const value = config[option.key];
+    // Values the engine's catalogue lists are accepted by the engine Wharf targets, even where the factory read is older.
+    const accepted = [...new Set([...option.values, ...(catalogue.options[option.key] ?? [])])];
+    if (typeof value !== 'string' || value === '' || accepted.includes(value)) continue;
+    push(
+      option.key,
+      CODES.NotAnOption,
+      `"${option.key}" of ${label} is "${value}", not one of: ${accepted.join(', ')}. The engine refuses other values, and compares them exactly (${option.source}).`,
+    );
+  }
+  for (const rule of facts.noTemplates) {
+    const value = config[rule.key];
+    // Engines whose catalogue has allow_dynamic_sql accept templates in SQL when it is true.
+    if (typeof value !== 'string' || !value.includes('{{') || config[DYNAMIC_SQL] === true) continue;
+    push(
+      rule.key,
+      CODES.InvalidValue,
+      `"${rule.key}" of ${label} holds a {{ template }}: the engine refuses templates in SQL (${rule.source}). Pass values as params instead.`,
+    );
+  }
+  for (const rule of facts.exclusive) {
+    if (!(rule.keys[0] in config && rule.keys[1] in config)) continue;
+    push(rule.keys[1], CODES.InvalidValue, `${Label} sets both "${rule.keys[0]}" and "${rule.keys[1]}": the engine refuses them together (${rule.source}). Keep one.`);
+  }
+  return out;
+}
+
+/** The catalogue switch that lets newer engines accept templates in SQL. */
+const DYNAMIC_SQL = 'allow_dynamic_sql';
+
+const catalogueCache = new Map<string, { required: string[]; options: Record<string, string[]> }>();
+
+/** The engine catalogue's required keys and option lists of a type. */
+export function catalogueOf(type: unknown): { required: string[]; options: Record<string, string[]> } {
+  const cached = typeof type === 'string' ? catalogueCache.get(type) : undefined;
+  if (cached) return cached;
+  const schema = (typeof type === 'string' ? moduleConfigSchemas[type] : undefined) as
+    | { required?: string[]; properties?: Record<string, { enum?: unknown[] }> }
+    | undefined;
+  const options: Record<string, string[]> = {};
+  for (const [key, field] of Object.entries(schema?.properties ?? {})) {
+    if (Array.isArray(field.enum)) options[key] = field.enum.map(String);
+  }
+  const found = { required: schema?.required ?? [], options };
+  if (typeof type === 'string') catalogueCache.set(type, found);
+  return found;
+}
+
+const TEXT_FIELDS = new Set(['string', 'duration', 'select', 'filepath', 'sql']);
+
+/** A catalogue-required text key written as "": the engine refuses it like a missing one (schema/validate.go). */
+export function checkModuleRequiredNotEmpty(
+  source: ConfigDocument,
+  module: Record<string, unknown>,
+  path: readonly PathSegment[],
+  type: string,
+  where: string,
+): Diagnostic[] {
+  const schema = moduleConfigSchemas[type] as { required?: string[]; properties?: Record<string, { 'x-field-type'?: string }> } | undefined;
+  if (!schema?.required || !isRecord(module.config)) return [];
+  const out: Diagnostic[] = [];
+  for (const key of schema.required) {
+    if (module.config[key] !== '' || !TEXT_FIELDS.has(schema.properties?.[key]?.['x-field-type'] ?? '')) continue;
+    out.push(
+      diagnosticAt(
+        source.file,
+        source.positions,
+        source.positions.valueRange([...path, 'config', key]),
+        CODES.InvalidValue,
+        `"${key}" ${where} is empty: the engine refuses a required key written as empty text (${ENGINE_BEHAVIOUR.modules.requiredNotEmpty ?? 'schema/validate.go'}).`,
+        'error',
+      ),
+    );
+  }
+  return out;
+}
