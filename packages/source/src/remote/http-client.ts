@@ -1,6 +1,7 @@
 /**
  * The HTTP client isomorphic-git uses for remotes: Node's fetch with an idle timeout (no byte for `timeoutMs` aborts
- * the request), so that a remote that stops answering fails instead of hanging a sync.
+ * the request), so that a remote that stops answering fails instead of hanging a sync. A body that is not read to its
+ * end (a reader stopped early, e.g. at a size limit) aborts the request, so the remote stops sending.
  */
 import type { HttpClient } from 'isomorphic-git';
 
@@ -33,16 +34,20 @@ export function createHttpClient(options: { timeoutMs: number }): HttpClient {
       }
       const stream = res.body;
       async function* iterate(): AsyncGenerator<Uint8Array> {
+        let ended = false;
         try {
-          if (!stream) return;
-          for await (const chunk of stream) {
-            timer.refresh();
-            yield chunk;
+          if (stream) {
+            for await (const chunk of stream) {
+              timer.refresh();
+              yield chunk;
+            }
           }
+          ended = true;
         } catch (err) {
           throw controller.signal.aborted ? controller.signal.reason : err;
         } finally {
           clearTimeout(timer);
+          if (!ended && !controller.signal.aborted) controller.abort();
         }
       }
       const responseHeaders: Record<string, string> = {};
