@@ -152,7 +152,7 @@ async function readApp(
         fileDiagnostic(
           manifestFile,
           CODES.TooManyFiles,
-          `App "${app.name}": finding its files (${app.files.map((f) => JSON.stringify(f)).join(', ')}) took this commit over ${reader.limits.maxTreeEntriesPerCommit} tree entries: narrow its globs to the folders that hold its files.`,
+          `App "${app.name}": finding its files (${app.files.map((f) => JSON.stringify(f)).join(', ')}) ${listed.why}: narrow its globs to the folders that hold its files.`,
         ),
       ];
   for (const p of diagnostics.length > 0 ? [] : paths) {

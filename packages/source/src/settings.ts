@@ -6,13 +6,13 @@ export const sourceSettings = {
   WHARF_GIT_MAX_PACK_BYTES: {
     type: 'integer',
     description:
-      'Largest pack one fetch may receive (bytes). A push or pull request whose new objects are larger is refused as it streams in, and nothing is stored.',
+      'Largest pack one fetch may receive, in bytes (default 256 MiB). A push or pull request whose new objects are larger is refused as it streams in, with an error naming the ref and the limit; nothing is stored.',
     default: DEFAULT_FETCH_LIMITS.maxPackBytes,
     minimum: 1024,
   },
   WHARF_GIT_MAX_ADVERTISEMENT_BYTES: {
     type: 'integer',
-    description: 'Largest ref advertisement (the list of branches, tags and pull request refs) a remote may send (bytes).',
+    description: 'Largest ref advertisement (the list of branches, tags and pull request refs) a remote may send, in bytes (default 32 MiB).',
     default: DEFAULT_FETCH_LIMITS.maxAdvertisementBytes,
     minimum: 1024,
   },

@@ -7,6 +7,7 @@
  */
 import picomatch from 'picomatch';
 import type { GitReader, TreeEntry, TreeFile } from './git-reader.js';
+import { ObjectTooLargeError } from './read-limits.js';
 
 const FILE_MODES = new Set(['100644', '100755']);
 
@@ -56,7 +57,7 @@ export async function listFilesUnder(
   tree: string,
   roots: GlobRoots,
   budget: TreeBudget,
-): Promise<{ files: TreeFile[]; complete: boolean }> {
+): Promise<{ files: TreeFile[]; complete: true } | { files: TreeFile[]; complete: false; why: string }> {
   const read = async (oid: string): Promise<readonly TreeEntry[]> => {
     const entries = await reader.readTree(oid);
     if (!budget.counted.has(oid)) {
@@ -96,7 +97,12 @@ export async function listFilesUnder(
       if (oid !== undefined) await walk(oid, dir, depth);
     }
   } catch (err) {
-    if (err instanceof OverBudget) return { files: [...found.values()], complete: false };
+    if (err instanceof OverBudget) {
+      return { files: [...found.values()], complete: false, why: `took this commit over ${reader.limits.maxTreeEntriesPerCommit} tree entries` };
+    }
+    if (err instanceof ObjectTooLargeError) {
+      return { files: [...found.values()], complete: false, why: `met a folder of ${err.size} bytes of entries, over the limit of ${err.limit}` };
+    }
     throw err;
   }
   return { files: [...found.values()], complete: true };
