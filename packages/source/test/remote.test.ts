@@ -89,7 +89,7 @@ t.test('a corrupt cache directory is cloned again with a warning', async (t) => 
 
 t.test('a remote that times out is retried with backoff, then reported; the environment is untouched', async (t) => {
   const mode = { stall: false, failures: 0 };
-  const f = await setup(t, { remoteTimeoutMs: 200, retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 50 } });
+  const f = await setup(t, { remoteTimeoutMs: 500, retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 50 } });
   const remote = await remoteRepo(t, (_req, res) => {
     if (mode.stall) return true; // never answers
     if (mode.failures > 0) {
