@@ -153,7 +153,11 @@ export function createSource(options: SourceOptions): Source {
   const queues = new Map<number, Promise<unknown>>();
   const serial = <T>(repository: Repository, fn: () => Promise<T>): Promise<T> => {
     const previous = queues.get(Number(repository.id)) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(fn);
+    // After each operation, what readers keep between reads goes back within its budget.
+    const next = previous
+      .catch(() => undefined)
+      .then(fn)
+      .finally(() => objectCache.trim());
     queues.set(Number(repository.id), next);
     void next.finally(() => queues.get(Number(repository.id)) === next && queues.delete(Number(repository.id))).catch(() => undefined);
     return next;
@@ -262,7 +266,8 @@ export function createSource(options: SourceOptions): Source {
 
   return {
     gitdirFor,
-    ingest: (repository, ref, sha) => ingestCommit(deps, readerFor(gitdirFor(repository)), repository, ref, sha),
+    ingest: (repository, ref, sha) =>
+      ingestCommit(deps, readerFor(gitdirFor(repository)), repository, ref, sha).finally(() => objectCache.trim()),
 
     syncLocalRepository: (repository, repoPath) => {
       localPaths.set(Number(repository.id), repoPath);

@@ -110,7 +110,8 @@ t.test('readers keep what they parse of packs within one budget, over many fetch
   const baseline = createGitReader(gitdir, { cache: unbounded.register() });
   const blobs: { oid: string; data: Buffer }[] = [];
   let peak = 0;
-  // 20 pushes of 64 KiB each, each fetched into a pack of its own; after each, every blob so far is read again.
+  // 20 pushes of 64 KiB each, each fetched into a pack of its own; after each, every blob so far is read again, by two
+  // readers in turn (as two repositories would be), each read one operation followed by a trim.
   for (let i = 0; i < 20; i++) {
     const data = randomBytes(32 * KiB).toString('hex').slice(0, 64 * KiB);
     await remote.repo.commit(`push ${i}`, { [`data/${i}.txt`]: data });
@@ -122,10 +123,21 @@ t.test('readers keep what they parse of packs within one budget, over many fetch
       const read = await r.readText(blob.oid, 1024 * KiB);
       if (read.kind !== 'text' || read.content !== blob.data.toString()) t.fail(`blob ${n} read back wrong`);
       await baseline.readText(blob.oid, 1024 * KiB);
+      bounded.trim();
       peak = Math.max(peak, bounded.stats().heldBytes);
     }
   }
-  t.ok(peak <= maxBytes, `held at most ${peak} bytes (budget ${maxBytes})`);
+  t.ok(peak <= maxBytes, `held at most ${peak} bytes between operations (budget ${maxBytes})`);
   t.ok(bounded.stats().drops > 0, 'caches were dropped to stay within it');
   t.ok(unbounded.stats().heldBytes > 3 * maxBytes, `without a budget one reader holds ${unbounded.stats().heldBytes} bytes and growing`);
+
+  // Within one operation a reader keeps what it loaded, even past the budget: no pack is loaded twice for it.
+  const tiny = createObjectCacheBudget({ maxBytes: 1024 });
+  const single = createGitReader(gitdir, { cache: tiny.register() });
+  for (const blob of [...blobs, ...blobs]) await single.readText(blob.oid, 1024 * KiB);
+  const held = tiny.stats().heldBytes;
+  t.equal(tiny.stats().drops, 0, 'not dropped in the middle of an operation');
+  t.ok(held > 20 * 32 * KiB && held < 2 * unbounded.stats().heldBytes, `each pack loaded once (${held} bytes)`);
+  tiny.trim();
+  t.equal(tiny.stats().heldBytes, 0, 'and given back when the operation ends');
 });

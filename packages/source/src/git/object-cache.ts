@@ -5,10 +5,12 @@
  * Unchecked, a long-lived reader holds every pack it ever touched, and one reader per repository adds up.
  *
  * Every pack and index file a reader loads is counted as it is read (through the `fs` handed to isomorphic-git).
- * When the total held by all readers of one budget is over `maxBytes`, the least recently used readers drop their
- * caches (the next read starts from an empty one), the reader that just loaded last: memory stays near the budget
- * however many repositories, packs and fetches there are. A reader that needs more than the whole budget for a
- * single read still works, it only reloads more often.
+ * When the total held by all readers of one budget is over `maxBytes`, the least recently used other readers drop
+ * their caches (their next read starts from an empty one). The reader that is loading keeps what it loads until its
+ * operation ends: `trim()`, called after each operation (an ingest, a sync), then drops caches, least recently used
+ * first, until the total is within the budget again. Memory stays within the budget plus what one operation reads,
+ * however many repositories, packs and fetches there are, and a repository whose packs are larger than the budget is
+ * still read without reloading a pack for every object.
  */
 import nodeFs from 'node:fs';
 import type { PromiseFsClient } from 'isomorphic-git';
@@ -33,6 +35,8 @@ export interface ObjectCacheBudget {
   readonly maxBytes: number;
   /** A cache for one reader, counted against this budget. */
   register(): ReaderCache;
+  /** Drops caches, least recently used first, until the total is within `maxBytes`. Call after each operation. */
+  trim(): void;
   stats(): { heldBytes: number; readers: number; drops: number };
 }
 
@@ -49,20 +53,21 @@ export function createObjectCacheBudget(options: { maxBytes: number }): ObjectCa
     for (const e of entries) sum += e.held;
     return sum;
   };
-  const enforce = (current: { held: number; lastUse: number; drop(): void }) => {
+  /** Drops the least recently used caches (but not `keep`'s) until the total is within the budget. */
+  const shrink = (keep?: { held: number }) => {
     let held = total();
     if (held <= maxBytes) return;
-    const others = [...entries].filter((e) => e !== current && e.held > 0).sort((a, b) => a.lastUse - b.lastUse);
-    for (const e of others) {
+    const candidates = [...entries].filter((e) => e !== keep && e.held > 0).sort((a, b) => a.lastUse - b.lastUse);
+    for (const e of candidates) {
       if (held <= maxBytes) return;
       held -= e.held;
       e.drop();
     }
-    if (held > maxBytes) current.drop();
   };
 
   return {
     maxBytes,
+    trim: () => shrink(),
     stats: () => ({ heldBytes: total(), readers: entries.size, drops }),
     register() {
       let gitCache: object = {};
@@ -81,7 +86,7 @@ export function createObjectCacheBudget(options: { maxBytes: number }): ObjectCa
       const loaded = (bytes: number) => {
         entry.held += bytes;
         entry.lastUse = ++clock;
-        enforce(entry);
+        shrink(entry);
       };
       const promises = {
         ...nodeFs.promises,
