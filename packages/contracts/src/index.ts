@@ -30,3 +30,4 @@ export { manifestSchema, workflowAppSchema } from './generated/schemas.js';
 export { validateWorkflowApp } from './workflow-app-validate.js';
 export * from './plan/index.js';
 export * from './runtime-protocol.js';
+export * from './plans.js';

@@ -16,6 +16,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RUNTIME_HEALTH_PATH } from '@wharf/contracts/runtime-protocol';
 
 export const TINY_RUNTIME_BIN = fileURLToPath(import.meta.url);
 
@@ -72,7 +73,7 @@ function main(): void {
     if (args.dataDir && child.pid) writeFileSync(path.join(args.dataDir, 'child.pid'), String(child.pid));
   }
   const server = createServer((req, res) => {
-    if (req.url === '/healthz') {
+    if (req.url === '/healthz' || req.url === RUNTIME_HEALTH_PATH) {
       const healthy = mode !== 'never-healthy';
       res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: healthy ? 'ok' : 'starting', digest: args.digest }));

@@ -1,0 +1,13 @@
+export * from './errors.js';
+export * from './backoff.js';
+export * from './proxmox/pve-http.js';
+export * from './proxmox/pve-client.js';
+export * from './proxmox/pve-tasks.js';
+export * from './proxmox/guest-identity.js';
+export * from './deploy/ssh-session.js';
+export * from './deploy/deploy-release.js';
+export * from './deploy/service-manager.js';
+export { renderSystemdUnit } from './deploy/systemd-service.js';
+export * from './state/agent-state.js';
+export * from './environment/environment-agent.js';
+export * from './proxmox/privileges.js';
