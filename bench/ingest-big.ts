@@ -27,7 +27,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { repositories } from '@wharf/store';
-import { startGitHttpServer } from '@wharf/testkit';
 import git from 'isomorphic-git';
 import fs from 'node:fs';
 import pino from 'pino';
@@ -223,6 +222,8 @@ async function parent(): Promise<void> {
     t0 = performance.now();
     await buildBranches(path.join(root, 'many.git'));
     console.log(`built many.git (300 branches) in ${Math.round(performance.now() - t0)} ms`);
+    // Imported here only: the children measure Wharf's fetch code, not the test kit.
+    const { startGitHttpServer } = await import('@wharf/testkit');
     const server = await startGitHttpServer(root);
     const results = new Map<Case, ChildReport[]>();
     try {
