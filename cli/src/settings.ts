@@ -1,4 +1,5 @@
 import type { SettingsSchema } from '@wharf/contracts';
+import { sourceSettings } from '@wharf/source';
 import { storeSettings } from '@wharf/store';
 import { githubSettings, serverSettings } from '@wharf/webhook-app';
 
@@ -48,4 +49,4 @@ export const processSettings = {
 } as const satisfies SettingsSchema;
 
 /** Everything `wharf up` reads. The README's settings table is generated from this. */
-export const upSettings = { ...processSettings, ...serverSettings, ...storeSettings, ...githubSettings } as const satisfies SettingsSchema;
+export const upSettings = { ...processSettings, ...serverSettings, ...storeSettings, ...githubSettings, ...sourceSettings } as const satisfies SettingsSchema;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { SettingsOf } from '@wharf/contracts';
-import { createSource } from '@wharf/source';
+import { createSource, fetchLimitsFrom } from '@wharf/source';
 import type { DatabasePool } from '@wharf/store';
 import { createGitHubApp, type GitHubApp, githubConfigured, resolveGitHubCredentials } from '@wharf/webhook-app';
 import type { Logger } from 'pino';
@@ -27,6 +27,7 @@ export function githubExtension(settings: SettingsOf<typeof upSettings>, dataDir
       cacheDir: path.join(dataDir, 'cache'),
       log: log.child({ component: 'source' }),
       auth: (repository) => app.remoteAuth(repository),
+      fetchLimits: fetchLimitsFrom(settings),
     });
     const gitBase = settings.GITHUB_GIT_URL?.replace(/\/$/, '');
     app = createGitHubApp({

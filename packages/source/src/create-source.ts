@@ -9,9 +9,26 @@ import { type DatabasePool, type repositories, versions } from '@wharf/store';
 import type { Logger } from 'pino';
 import { applyAppVersion, type DesiredChange, type EnvironmentKind } from './desired-state.js';
 import { createGitReader, type GitReader } from './git/git-reader.js';
+import { createObjectCacheBudget } from './git/object-cache.js';
+import { ObjectTooLargeError, type ReadLimits } from './git/read-limits.js';
 import { type IngestResult, ingestCommit } from './ingest.js';
 import { createHttpClient } from './remote/http-client.js';
-import { cacheGitdir, dropCache, fetchIntoCache, listRemoteHeads, type RemoteAuth, type RemoteDeps } from './remote/fetch-remote.js';
+import { DEFAULT_FETCH_LIMITS, type FetchLimits, isFetchRefused, RefNotFoundError } from './remote/fetch-limits.js';
+import {
+  cacheGitdir,
+  createRefusedPacks,
+  dropCache,
+  ensureCache,
+  fetchableRef,
+  fetchPullHead,
+  fetchRefs,
+  type FetchOptions,
+  type FetchResult,
+  listRemoteHeads,
+  pruneTrackingRefs,
+  type RemoteAuth,
+  type RemoteDeps,
+} from './remote/fetch-remote.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './remote/retry.js';
 import { type SyncResult, syncHeads } from './sync-heads.js';
 import { type LocalWatcher, watchRefs } from './watch-local.js';
@@ -29,6 +46,12 @@ export interface SourceOptions {
   /** A remote request with no byte for this long fails (and is retried). Default 30 s. */
   remoteTimeoutMs?: number;
   retry?: Partial<RetryPolicy>;
+  /** What one fetch may receive (pack bytes, ref advertisement). Default DEFAULT_FETCH_LIMITS; settings: sourceSettings. */
+  fetchLimits?: Partial<FetchLimits>;
+  /** Memory Git readers may keep between reads (parsed packs), every repository together. Default 128 MiB. */
+  objectCacheBytes?: number;
+  /** Bounds on reading one commit (default READ_LIMITS). */
+  readLimits?: Partial<ReadLimits>;
 }
 
 export interface RemotePoller {
@@ -54,16 +77,31 @@ export interface Source {
   /** Syncs once, then again after every change of the working copy's refs (debounced). */
   watchLocalRepository(options: { repository: Repository; path: string; debounceMs?: number }): Promise<LocalWatcher>;
   /**
-   * Fetches all branches into the cache clone (cloning it first, or again when it is unreadable); `ref` also fetches
-   * one more ref, such as `refs/pull/7/head`.
+   * Fetches only the named refs (`refs/heads/<branch>`, `refs/pull/<n>/head`) into the cache clone, each bounded by
+   * the fetch limits (PackTooLargeError, RefAdvertisementTooLargeError: nothing stored), cloning first when needed.
+   */
+  fetchRefs(repository: Repository, refs: readonly string[], options?: FetchOptions): Promise<FetchResult>;
+  /** Fetches `refs/pull/<n>/head` (a fork's head is only there) and returns the commit it points at. */
+  fetchPullHead(repository: Repository, number: number, options?: FetchOptions): Promise<{ gitdir: string; sha: string; recloned: boolean; receivedBytes: number }>;
+  /**
+   * @deprecated fetches every branch that moved, one ref at a time (a branch over a fetch limit is skipped with a
+   * warning); use fetchRefs or fetchPullHead for what a delivery names. `ref` also fetches one more ref.
    */
   fetchRemote(repository: Repository, options?: { ref?: string }): Promise<{ gitdir: string; heads: Map<string, string>; recloned: boolean }>;
   /**
-   * ingest() for a remote repository: fetches `ref` into the cache first when the commit is not there yet
-   * (webhook deliveries: push and pull_request events).
+   * ingest() for a remote repository: fetches `ref` (`refs/heads/<branch>` or `refs/pull/<n>/head`; a bare name is a
+   * branch) into the cache first when the commit is not there yet.
    */
   ingestRemote(repository: Repository, ref: string, sha: string): Promise<IngestResult>;
-  /** Fetches, then syncs every branch head as syncLocalRepository does. */
+  /**
+   * A push delivery: syncs the one pushed branch (`ref` = `refs/heads/<branch>`, `after` its new head, forty zeros for
+   * a deletion) as syncRemoteRepository would, fetching only that ref, and only when its head is read.
+   */
+  syncPushedRef(repository: Repository, ref: string, after: string, options?: { branchPreviews?: boolean }): Promise<SyncResult>;
+  /**
+   * Asks the remote for its branch heads and syncs them as syncLocalRepository does, fetching each head that is read
+   * (one ref at a time) and no other.
+   */
   syncRemoteRepository(repository: Repository, options?: { branchPreviews?: boolean }): Promise<SyncResult>;
   /** Asks the remote for its heads; fetches and syncs only when one moved, appeared or disappeared. */
   checkRemote(repository: Repository, options?: { branchPreviews?: boolean }): Promise<{ moved: boolean; sync?: SyncResult }>;
@@ -104,7 +142,10 @@ export function createSource(options: SourceOptions): Source {
     http: createHttpClient({ timeoutMs: options.remoteTimeoutMs ?? 30_000 }),
     auth: options.auth,
     retry: { ...DEFAULT_RETRY, ...options.retry },
+    limits: { ...DEFAULT_FETCH_LIMITS, ...options.fetchLimits },
+    refused: createRefusedPacks(),
   };
+  const objectCache = createObjectCacheBudget({ maxBytes: options.objectCacheBytes ?? 128 * 1024 * 1024 });
   const localPaths = new Map<number, string>();
   const lastReclone = new Map<number, number>();
   const readers = new Map<string, GitReader>();
@@ -112,7 +153,11 @@ export function createSource(options: SourceOptions): Source {
   const queues = new Map<number, Promise<unknown>>();
   const serial = <T>(repository: Repository, fn: () => Promise<T>): Promise<T> => {
     const previous = queues.get(Number(repository.id)) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(fn);
+    // After each operation, what readers keep between reads goes back within its budget.
+    const next = previous
+      .catch(() => undefined)
+      .then(fn)
+      .finally(() => objectCache.trim());
     queues.set(Number(repository.id), next);
     void next.finally(() => queues.get(Number(repository.id)) === next && queues.delete(Number(repository.id))).catch(() => undefined);
     return next;
@@ -127,28 +172,64 @@ export function createSource(options: SourceOptions): Source {
   const readerFor = (gitdir: string): GitReader => {
     let reader = readers.get(gitdir);
     if (!reader) {
-      reader = createGitReader(gitdir);
+      reader = createGitReader(gitdir, { cache: objectCache.register(), limits: options.readLimits });
       readers.set(gitdir, reader);
     }
     return reader;
   };
 
+  /** Makes sure `sha` is in the cache clone, fetching `ref` (only) when it is not. */
+  const ensureCommit = async (repository: Repository, ref: string, sha: string): Promise<{ recloned: boolean }> => {
+    const gitdir = cacheGitdir(options.cacheDir, repository);
+    if (existsSync(gitdir) && (await readerFor(gitdir).hasCommit(sha))) return { recloned: false };
+    const { recloned } = await fetchRefs(remote, repository, [ref]);
+    if (recloned) readerFor(gitdir).reset();
+    if (!(await readerFor(gitdir).hasCommit(sha))) {
+      throw new Error(`commit ${sha} is not on ${ref} of ${repository.full_name} (force-pushed since?)`);
+    }
+    return { recloned };
+  };
+
   const fetchRemote = async (repository: Repository, opts: { ref?: string } = {}) => {
-    const { gitdir, recloned } = await fetchIntoCache(remote, repository, opts);
-    if (recloned) readers.delete(gitdir);
+    const advertised = await listRemoteHeads(remote, repository);
+    const gitdir = await ensureCache(remote, repository);
+    await pruneTrackingRefs(remote, repository, advertised);
+    const tracked = await readerFor(gitdir).listHeads('origin');
+    const refs = [...advertised].filter(([branch, oid]) => tracked.get(branch) !== oid).map(([branch]) => `refs/heads/${branch}`);
+    let recloned = false;
+    for (const ref of opts.ref ? [...refs, opts.ref] : refs) {
+      try {
+        recloned = (await fetchRefs(remote, repository, [ref])).recloned || recloned;
+      } catch (err) {
+        if (!isFetchRefused(err) || ref === opts.ref) throw err;
+        log.warn({ err, repository: repository.full_name, ref }, 'branch not fetched: over a fetch limit');
+      }
+    }
+    if (recloned) readerFor(gitdir).reset();
     return { gitdir, heads: await readerFor(gitdir).listHeads('origin'), recloned };
   };
 
-  const syncRemoteUnlocked = async (repository: Repository, branchPreviews: boolean): Promise<SyncResult> => {
+  // Failures that a new clone of the cache cannot fix: a fetch limit, a ref gone from the remote, an object too large.
+  const cloneAgainHelps = (err: unknown) => !isFetchRefused(err) && !(err instanceof RefNotFoundError) && !(err instanceof ObjectTooLargeError);
+
+  const syncRemoteUnlocked = async (
+    repository: Repository,
+    branchPreviews: boolean,
+    advertised?: ReadonlyMap<string, string>,
+  ): Promise<SyncResult> => {
     const started = performance.now();
-    const fetched = await fetchRemote(repository);
-    const fetchedAt = performance.now();
-    const result = await syncHeads(deps, readerFor(fetched.gitdir), repository, fetched.heads, { branchPreviews });
-    log.debug(
-      { repository: repository.full_name, fetchMs: Math.round(fetchedAt - started), syncMs: Math.round(performance.now() - fetchedAt) },
-      'remote synced',
-    );
-    if (result.failed.length === 0 || fetched.recloned) return result;
+    const heads = advertised ?? (await listRemoteHeads(remote, repository));
+    const gitdir = await ensureCache(remote, repository);
+    await pruneTrackingRefs(remote, repository, heads);
+    const reader = readerFor(gitdir);
+    let recloned = false;
+    // Each head that is read is fetched then, alone; heads that are only remembered are never fetched.
+    const prepare = async (branch: string, sha: string) => {
+      recloned = (await ensureCommit(repository, `refs/heads/${branch}`, sha)).recloned || recloned;
+    };
+    const result = await syncHeads(deps, reader, repository, heads, { branchPreviews, prepare });
+    log.debug({ repository: repository.full_name, syncMs: Math.round(performance.now() - started) }, 'remote synced');
+    if (recloned || !result.failed.some((f) => cloneAgainHelps(f.error))) return result;
     // Objects missing or damaged in the cache clone: clone again and retry the branches that failed. At most once per
     // RECLONE_INTERVAL_MS, so that a commit that can never be read does not make every poll clone again.
     const last = lastReclone.get(Number(repository.id)) ?? Number.NEGATIVE_INFINITY;
@@ -156,9 +237,9 @@ export function createSource(options: SourceOptions): Source {
     lastReclone.set(Number(repository.id), performance.now());
     log.warn({ repository: repository.full_name, branches: result.failed.map((f) => f.branch) }, 'cache clone unreadable; cloning again');
     await dropCache(remote, repository);
-    readers.delete(fetched.gitdir);
-    const again = await fetchRemote(repository);
-    const retried = await syncHeads(deps, readerFor(again.gitdir), repository, again.heads, { branchPreviews });
+    reader.reset();
+    await ensureCache(remote, repository);
+    const retried = await syncHeads(deps, reader, repository, heads, { branchPreviews, prepare });
     return {
       ingested: [...result.ingested, ...retried.ingested],
       changes: [...result.changes, ...retried.changes],
@@ -180,12 +261,13 @@ export function createSource(options: SourceOptions): Source {
       const moved =
         advertised.size !== stored.size || [...advertised].some(([ref, sha]) => stored.get(ref) !== sha);
       if (!moved) return { moved: false };
-      return { moved: true, sync: await syncRemoteUnlocked(repository, opts.branchPreviews ?? defaultPreviews(repository)) };
+      return { moved: true, sync: await syncRemoteUnlocked(repository, opts.branchPreviews ?? defaultPreviews(repository), advertised) };
     });
 
   return {
     gitdirFor,
-    ingest: (repository, ref, sha) => ingestCommit(deps, readerFor(gitdirFor(repository)), repository, ref, sha),
+    ingest: (repository, ref, sha) =>
+      ingestCommit(deps, readerFor(gitdirFor(repository)), repository, ref, sha).finally(() => objectCache.trim()),
 
     syncLocalRepository: (repository, repoPath) => {
       localPaths.set(Number(repository.id), repoPath);
@@ -209,18 +291,37 @@ export function createSource(options: SourceOptions): Source {
       return watcher;
     },
 
+    fetchRefs: (repository, refs, opts) =>
+      serial(repository, async () => {
+        const result = await fetchRefs(remote, repository, refs, opts);
+        if (result.recloned) readerFor(result.gitdir).reset();
+        return result;
+      }),
+    fetchPullHead: (repository, number, opts) =>
+      serial(repository, async () => {
+        const result = await fetchPullHead(remote, repository, number, opts);
+        if (result.recloned) readerFor(result.gitdir).reset();
+        return result;
+      }),
     fetchRemote: (repository, opts = {}) => serial(repository, () => fetchRemote(repository, opts)),
     ingestRemote: (repository, ref, sha) =>
       serial(repository, async () => {
-        const gitdir = cacheGitdir(options.cacheDir, repository);
-        const present = existsSync(gitdir) && (await readerFor(gitdir).hasCommit(sha));
-        if (!present) {
-          const fetched = await fetchRemote(repository, { ref });
-          if (!(await readerFor(fetched.gitdir).hasCommit(sha))) {
-            throw new Error(`commit ${sha} is not on ${ref} of ${repository.full_name} (force-pushed since?)`);
-          }
-        }
-        return ingestCommit(deps, readerFor(gitdir), repository, ref, sha);
+        await ensureCommit(repository, ref.startsWith('refs/') ? ref : `refs/heads/${ref}`, sha);
+        return ingestCommit(deps, readerFor(cacheGitdir(options.cacheDir, repository)), repository, ref, sha);
+      }),
+    syncPushedRef: (repository, ref, after, opts = {}) =>
+      serial(repository, async () => {
+        const full = fetchableRef(ref);
+        if (!full.startsWith('refs/heads/')) throw new Error(`a push names a branch (refs/heads/<branch>), not ${ref}`);
+        if (!/^[0-9a-f]{40}$/.test(after)) throw new Error(`not a commit id: ${JSON.stringify(after)}`);
+        const branch = full.slice('refs/heads/'.length);
+        // The other branches as last recorded: only the pushed one moves in this sync (the poll catches the rest).
+        const heads = new Map((await versions.listRefs(pool, repository.id)).map((r) => [r.ref, r.sha]));
+        if (/^0{40}$/.test(after)) heads.delete(branch);
+        else heads.set(branch, after);
+        const reader = readerFor(await ensureCache(remote, repository));
+        const prepare = async (b: string, sha: string) => void (await ensureCommit(repository, `refs/heads/${b}`, sha));
+        return syncHeads(deps, reader, repository, heads, { branchPreviews: opts.branchPreviews ?? defaultPreviews(repository), prepare });
       }),
     syncRemoteRepository: (repository, opts = {}) =>
       serial(repository, () => syncRemoteUnlocked(repository, opts.branchPreviews ?? defaultPreviews(repository))),

@@ -1,12 +1,14 @@
 /**
  * Reads a commit into per-app results: the manifest, and for each app its files, diagnostics, digest and spec.
  * Apps whose files and manifest entry did not change since the base version are carried forward without reading or
- * validating anything.
+ * validating anything. Only the folders the apps' globs start in are listed, and one commit reads at most
+ * `maxTreeEntriesPerCommit` tree entries and `maxAppBytesPerCommit` bytes of app files (git/read-limits.ts).
  */
 import { CODES, type Diagnostic, type WorkflowAppSpec } from '@wharf/contracts';
 import { canonicalJson, sha256Digest } from './canonical-json.js';
 import { fileDiagnostic } from './diagnostics.js';
 import type { CommitInfo, GitReader, TreeFile } from './git/git-reader.js';
+import { globRoots, listFilesUnder, type TreeBudget, treeBudget } from './git/list-app-files.js';
 import {
   appFileDiagnostics,
   appFilePaths,
@@ -48,13 +50,32 @@ export interface VersionContent {
 
 const hasError = (ds: readonly Diagnostic[]) => ds.some((d) => d.severity === 'error');
 
+/** What reading one commit may still cost. */
+interface CommitBudget {
+  trees: TreeBudget;
+  /** Bytes of app files that may still be read. */
+  bytes: number;
+}
+
 /** Reads a blob as text or explains, as a diagnostic on the file, why it was not read. */
-async function readFileText(reader: GitReader, file: TreeFile): Promise<{ content?: string; diagnostic?: Diagnostic }> {
-  const read = await reader.readText(file.oid, LIMITS.maxFileBytes);
+async function readFileText(reader: GitReader, file: TreeFile, budget?: CommitBudget): Promise<{ content?: string; diagnostic?: Diagnostic }> {
+  const maxBytes = Math.min(LIMITS.maxFileBytes, budget?.bytes ?? Number.POSITIVE_INFINITY);
+  const read = await reader.readText(file.oid, maxBytes);
+  if (budget && read.kind !== 'too-large') budget.bytes -= read.size;
   switch (read.kind) {
     case 'text':
       return { content: read.content };
     case 'too-large':
+      if (read.size <= LIMITS.maxFileBytes) {
+        const limit = reader.limits.maxAppBytesPerCommit;
+        return {
+          diagnostic: fileDiagnostic(
+            file.path,
+            CODES.FileTooLarge,
+            `${file.path} (${read.size} bytes) would take this commit's app files over ${limit} bytes in all: split the repository's apps or make them smaller. It was not read.`,
+          ),
+        };
+      }
       return {
         diagnostic: fileDiagnostic(
           file.path,
@@ -116,16 +137,26 @@ async function readApp(
   reader: GitReader,
   commit: CommitInfo,
   app: ManifestApp,
-  allFiles: TreeFile[],
   manifestFile: string,
+  budget: CommitBudget,
 ): Promise<AppResult> {
-  const byPath = new Map(allFiles.map((f) => [f.path, f]));
+  const listed = await listFilesUnder(reader, commit.tree, globRoots(app.files), budget.trees);
+  const byPath = new Map(listed.files.map((f) => [f.path, f]));
   const paths = appFilePaths(app, [...byPath.keys()]);
   const files: { path: string; content: string }[] = [];
-  // No file, or more files than an app may have: said against the manifest, and nothing is read.
-  const diagnostics: Diagnostic[] = appFileDiagnostics(manifestFile, app, paths, LIMITS.maxFilesPerApp);
+  // No file, more files than an app may have, or a repository too large to search: said against the manifest, and
+  // nothing is read.
+  const diagnostics: Diagnostic[] = listed.complete
+    ? appFileDiagnostics(manifestFile, app, paths, LIMITS.maxFilesPerApp)
+    : [
+        fileDiagnostic(
+          manifestFile,
+          CODES.TooManyFiles,
+          `App "${app.name}": finding its files (${app.files.map((f) => JSON.stringify(f)).join(', ')}) ${listed.why}: narrow its globs to the folders that hold its files.`,
+        ),
+      ];
   for (const p of diagnostics.length > 0 ? [] : paths) {
-    const read = await readFileText(reader, byPath.get(p) as TreeFile);
+    const read = await readFileText(reader, byPath.get(p) as TreeFile, budget);
     if (read.diagnostic) diagnostics.push(read.diagnostic);
     else files.push({ path: p, content: read.content ?? '' });
   }
@@ -161,7 +192,7 @@ export async function readVersion(reader: GitReader, commit: CommitInfo, base: B
   const manifestFile = MANIFEST_FILENAMES.find((n) => root.has(n)) ?? MANIFEST_FILENAMES[0];
   const apps: AppResult[] = [];
   const validated: string[] = [];
-  let allFiles: TreeFile[] | undefined;
+  const budget: CommitBudget = { trees: treeBudget(reader.limits.maxTreeEntriesPerCommit), bytes: reader.limits.maxAppBytesPerCommit };
   for (const app of manifest?.apps ?? []) {
     const previous = base?.apps.get(app.name);
     const baseEntry = base?.manifest?.apps.find((a) => a.name === app.name);
@@ -182,8 +213,7 @@ export async function readVersion(reader: GitReader, commit: CommitInfo, base: B
       });
       continue;
     }
-    allFiles ??= await reader.listFiles(commit.tree);
-    apps.push(await readApp(reader, commit, app, allFiles, manifestFile));
+    apps.push(await readApp(reader, commit, app, manifestFile, budget));
     validated.push(app.name);
   }
   return { manifest, manifestDiagnostics, apps, validated };

@@ -10,6 +10,7 @@ import { applyBranchHead, type DesiredChange, productionBranchOf } from './desir
 import type { GitReader } from './git/git-reader.js';
 import type { Manifest } from './validation.js';
 import { type IngestResult, ingestCommit } from './ingest.js';
+import { isRemoteError } from './remote/retry.js';
 
 export interface SyncResult {
   ingested: IngestResult[];
@@ -33,7 +34,11 @@ export async function syncHeads(
   reader: GitReader,
   repository: repositories.Repository,
   heads: ReadonlyMap<string, string>,
-  options: { branchPreviews: boolean },
+  options: {
+    branchPreviews: boolean;
+    /** Called before a head is read (a remote: fetch that one branch into the cache). A remote error stops the sync. */
+    prepare?: (branch: string, sha: string) => Promise<void>;
+  },
 ): Promise<SyncResult> {
   const { pool, log } = deps;
   const stored = new Map((await versions.listRefs(pool, repository.id)).map((r) => [r.ref, r.sha]));
@@ -53,6 +58,7 @@ export async function syncHeads(
       continue;
     }
     try {
+      await options.prepare?.(branch, sha);
       const ingested = await ingestCommit(deps, reader, repository, branch, sha);
       result.ingested.push(ingested);
       if (branch === repository.default_branch) {
@@ -78,7 +84,7 @@ export async function syncHeads(
       if (before && !(await reader.isAncestor(before, sha))) result.forcePushed.push(branch);
     } catch (error) {
       // The database being down stops the sync; a commit that cannot be read only skips its branch.
-      if (error instanceof SlonikError) throw error;
+      if (error instanceof SlonikError || isRemoteError(error)) throw error;
       log.error({ err: error, repository: repository.full_name, branch, sha }, 'branch head not ingested');
       result.failed.push({ branch, sha, error });
       continue;

@@ -1,26 +1,13 @@
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { desiredState, versions } from '@wharf/store';
-import { type GitHttpServerOptions, startGitHttpServer } from '@wharf/testkit';
 import t from 'tap';
 import { createSource, RemoteUnavailableError } from '../src/index.js';
-import { git, manifest, openRepo, tempDir, workflow } from './helpers/git-repo.js';
+import { manifest, workflow } from './helpers/git-repo.js';
+import { remoteRepo } from './helpers/remote-repo.js';
 import { type Fixture, setup } from './helpers/setup.js';
 
 const shop = manifest([{ name: 'shop', files: ['apps/shop/*.yaml'] }]);
-
-/** A bare repository served over smart HTTP, and a working clone that pushes to it. */
-async function remoteRepo(t: Parameters<typeof setup>[0], intercept?: GitHttpServerOptions['intercept']) {
-  const root = await tempDir(t, 'wharf-remote-');
-  await git(root, 'init', '-q', '--bare', '-b', 'main', 'app.git');
-  const work = await tempDir(t, 'wharf-work-');
-  await git(work, 'clone', '-q', path.join(root, 'app.git'), '.');
-  await git(work, 'checkout', '-q', '-b', 'main');
-  const repo = await openRepo(work);
-  const server = await startGitHttpServer(root, { intercept });
-  t.teardown(() => server.close());
-  return { repo, server, url: `${server.url}/app.git`, push: (...refs: string[]) => repo.git('push', '-q', '--force', 'origin', ...(refs.length ? refs : ['main'])) };
-}
 
 const production = async (f: Fixture, repositoryId: number) =>
   (await desiredState.listEnvironments(f.db.pool, repositoryId)).find((e) => e.name === 'production');
@@ -102,7 +89,7 @@ t.test('a corrupt cache directory is cloned again with a warning', async (t) => 
 
 t.test('a remote that times out is retried with backoff, then reported; the environment is untouched', async (t) => {
   const mode = { stall: false, failures: 0 };
-  const f = await setup(t, { remoteTimeoutMs: 200, retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 50 } });
+  const f = await setup(t, { remoteTimeoutMs: 500, retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 50 } });
   const remote = await remoteRepo(t, (_req, res) => {
     if (mode.stall) return true; // never answers
     if (mode.failures > 0) {

@@ -14,6 +14,15 @@ export interface GitHttpRequestRecord {
   path: string;
   query: string;
   authorization?: string;
+  /** The Git-Protocol header (`version=2` for protocol v2 requests such as ls-refs). */
+  gitProtocol?: string;
+  /**
+   * Response body bytes the client took: written with backpressure, so a client that stops reading (or disconnects)
+   * stops the count, short of what git would have sent. Updated as the response streams.
+   */
+  bytesSent: number;
+  /** The client went away before the response was complete. */
+  aborted: boolean;
 }
 
 export interface GitHttpServerOptions {
@@ -38,12 +47,16 @@ export async function startGitHttpServer(projectRoot: string, options: GitHttpSe
   const requests: GitHttpRequestRecord[] = [];
   const server = http.createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://x');
-    requests.push({
+    const record: GitHttpRequestRecord = {
       method: req.method ?? 'GET',
       path: decodeURIComponent(u.pathname),
       query: u.search.slice(1),
       authorization: req.headers.authorization,
-    });
+      gitProtocol: req.headers['git-protocol'] ? String(req.headers['git-protocol']) : undefined,
+      bytesSent: 0,
+      aborted: false,
+    };
+    requests.push(record);
     if (options.intercept?.(req, res)) return;
     const cgi = spawn('git', ['http-backend'], {
       stdio: ['pipe', 'pipe', 'ignore'],
@@ -63,11 +76,26 @@ export async function startGitHttpServer(projectRoot: string, options: GitHttpSe
     });
     req.pipe(cgi.stdin);
     cgi.stdin.on('error', () => undefined);
+    // A client that disconnects stops git: nothing more is produced or buffered for it.
+    res.on('close', () => {
+      if (!res.writableFinished) {
+        record.aborted = true;
+        cgi.kill('SIGKILL');
+      }
+    });
+    // Backpressure: git's output is paused while the client is not reading.
+    const send = (chunk: Buffer) => {
+      record.bytesSent += chunk.length;
+      if (!res.write(chunk)) {
+        cgi.stdout.pause();
+        res.once('drain', () => cgi.stdout.resume());
+      }
+    };
     let buf = Buffer.alloc(0);
     let headersSent = false;
     cgi.stdout.on('data', (chunk: Buffer) => {
       if (headersSent) {
-        res.write(chunk);
+        send(chunk);
         return;
       }
       buf = Buffer.concat([buf, chunk]);
@@ -89,7 +117,7 @@ export async function startGitHttpServer(projectRoot: string, options: GitHttpSe
         else res.setHeader(key, value);
       }
       res.writeHead(status);
-      res.write(buf.subarray(sep + n));
+      send(buf.subarray(sep + n));
     });
     cgi.on('close', (code) => {
       if (headersSent) res.end();

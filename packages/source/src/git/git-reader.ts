@@ -1,10 +1,13 @@
 /**
  * Reads commits, trees and blobs straight from a repository's object store with isomorphic-git: nothing is checked
- * out, and a working copy is never touched.
+ * out, and a working copy is never touched. Every read is bounded: commit and tree objects over their limits and
+ * blobs over the caller's limit are refused by their size before they are inflated, history walks stop after a
+ * number of commits, and what is kept between reads counts against an object cache budget (object-cache.ts).
  */
-import fs from 'node:fs';
 import git from 'isomorphic-git';
-import { objectSize, type PackIndexCache } from './object-size.js';
+import { createObjectCacheBudget, type ReaderCache } from './object-cache.js';
+import { objectSize } from './object-size.js';
+import { ObjectTooLargeError, READ_LIMITS, type ReadLimits } from './read-limits.js';
 
 export interface CommitInfo {
   sha: string;
@@ -20,6 +23,14 @@ export interface TreeFile {
   oid: string;
 }
 
+export interface TreeEntry {
+  /** The entry's name in its tree (no slash). */
+  path: string;
+  oid: string;
+  type: 'blob' | 'tree' | 'commit';
+  mode: string;
+}
+
 export type BlobRead =
   | { kind: 'text'; content: string; size: number }
   | { kind: 'too-large'; size: number }
@@ -28,13 +39,17 @@ export type BlobRead =
 
 export interface GitReader {
   gitdir: string;
+  readonly limits: ReadLimits;
   readCommit(sha: string): Promise<CommitInfo>;
-  /** Every file (regular and executable blobs; no symlinks or submodules) of a tree, with its blob id. */
-  listFiles(tree: string): Promise<TreeFile[]>;
+  /** The entries of one tree object (refused unread over `maxTreeBytes`). */
+  readTree(oid: string): Promise<readonly TreeEntry[]>;
   /** Entries at the top of a tree. */
   listRoot(tree: string): Promise<TreeFile[]>;
-  /** Paths that differ between two trees (added, modified, deleted), identical subtrees skipped. */
-  changedPaths(fromTree: string, toTree: string): Promise<string[]>;
+  /**
+   * Paths that differ between two trees (added, modified, deleted), identical subtrees skipped; null when more than
+   * `maxChangedPaths` differ (treat everything as changed).
+   */
+  changedPaths(fromTree: string, toTree: string): Promise<string[] | null>;
   /** A blob as text, refused unread when over `maxBytes`, refused when binary or not UTF-8. */
   readText(oid: string, maxBytes: number): Promise<BlobRead>;
   isAncestor(ancestor: string, sha: string): Promise<boolean>;
@@ -42,34 +57,57 @@ export interface GitReader {
   hasCommit(sha: string): Promise<boolean>;
   /** Local branches (refs/heads/*), or a remote's branches as fetched (refs/remotes/<remote>/*). */
   listHeads(remote?: string): Promise<Map<string, string>>;
-  /** Commits reachable from `heads`, stopping early once every sha in `wanted` is seen (or after `limit` commits). */
+  /**
+   * Commits reachable from `heads`, stopping early once every sha in `wanted` is seen, or after `limit` commits
+   * (default `maxHistoryCommits`). Heads and parents that are not in the object store (never fetched) are skipped.
+   */
   reachable(heads: string[], wanted: ReadonlySet<string>, limit?: number): Promise<Set<string>>;
+  /** Forgets every cached object (the object store was replaced, e.g. cloned again). */
+  reset(): void;
 }
 
-const FILE_MODES = new Set(['100644', '100755']);
+export interface GitReaderOptions {
+  /** This reader's share of an object cache budget; default: a budget of its own of 64 MiB. */
+  cache?: ReaderCache;
+  limits?: Partial<ReadLimits>;
+}
 
-export function createGitReader(gitdir: string): GitReader {
-  // isomorphic-git's object cache (parsed pack indexes); one per repository, kept across reads.
-  const cache = {};
-  const packs: PackIndexCache = new Map();
-  const trees = new Map<string, Awaited<ReturnType<typeof git.readTree>>['tree']>();
+const isNotFound = (err: unknown) => (err as { code?: string })?.code === 'NotFoundError';
 
-  const readTree = async (oid: string) => {
+export function createGitReader(gitdir: string, options: GitReaderOptions = {}): GitReader {
+  const objects = options.cache ?? createObjectCacheBudget({ maxBytes: 64 * 1024 * 1024 }).register();
+  const limits: ReadLimits = { ...READ_LIMITS, ...options.limits };
+  const fs = objects.fs;
+  // Parsed trees by oid, kept across reads up to `maxCachedTreeEntries` entries in all.
+  const trees = new Map<string, readonly TreeEntry[]>();
+  let cachedEntries = 0;
+
+  const checkSize = async (kind: 'commit' | 'tree', oid: string, limit: number) => {
+    const size = await objectSize(gitdir, oid, objects.packs(), objects.loaded);
+    if (size !== undefined && size > limit) throw new ObjectTooLargeError(kind, oid, size, limit);
+  };
+
+  const readTree = async (oid: string): Promise<readonly TreeEntry[]> => {
     const hit = trees.get(oid);
     if (hit) return hit;
-    const { tree } = await git.readTree({ fs, gitdir, oid, cache });
-    if (trees.size > 5_000) trees.clear();
-    trees.set(oid, tree);
-    return tree;
+    await checkSize('tree', oid, limits.maxTreeBytes);
+    const { tree } = await git.readTree({ fs, gitdir, oid, cache: objects.git() });
+    const entries = tree.map((e) => ({ path: e.path, oid: e.oid, type: e.type, mode: e.mode }));
+    if (cachedEntries + entries.length > limits.maxCachedTreeEntries) {
+      trees.clear();
+      cachedEntries = 0;
+    }
+    trees.set(oid, entries);
+    cachedEntries += entries.length;
+    return entries;
   };
 
-  const listFilesUnder = async (tree: string, prefix: string, out: TreeFile[]): Promise<void> => {
-    for (const e of await readTree(tree)) {
-      const p = prefix ? `${prefix}/${e.path}` : e.path;
-      if (e.type === 'tree') await listFilesUnder(e.oid, p, out);
-      else if (e.type === 'blob' && FILE_MODES.has(e.mode)) out.push({ path: p, oid: e.oid });
-    }
+  const readCommitObject = async (oid: string) => {
+    await checkSize('commit', oid, limits.maxCommitBytes);
+    return (await git.readCommit({ fs, gitdir, oid, cache: objects.git() })).commit;
   };
+
+  class TooManyChanges extends Error {}
 
   const diffUnder = async (a: string | undefined, b: string | undefined, prefix: string, out: string[]): Promise<void> => {
     if (a === b) return;
@@ -84,13 +122,15 @@ export function createGitReader(gitdir: string): GitReader {
       const rTree = r?.type === 'tree' ? r.oid : undefined;
       if (lTree || rTree) await diffUnder(lTree, rTree, p, out);
       if ((l && l.type !== 'tree') || (r && r.type !== 'tree')) out.push(p);
+      if (out.length > limits.maxChangedPaths) throw new TooManyChanges();
     }
   };
 
   return {
     gitdir,
+    limits,
     async readCommit(sha) {
-      const { commit } = await git.readCommit({ fs, gitdir, oid: sha, cache });
+      const commit = await readCommitObject(sha);
       return {
         sha,
         tree: commit.tree,
@@ -100,23 +140,24 @@ export function createGitReader(gitdir: string): GitReader {
         committedAt: new Date(commit.committer.timestamp * 1000).toISOString(),
       };
     },
-    async listFiles(tree) {
-      const out: TreeFile[] = [];
-      await listFilesUnder(tree, '', out);
-      return out;
-    },
+    readTree,
     async listRoot(tree) {
       return (await readTree(tree)).map((e) => ({ path: e.path, oid: e.oid }));
     },
     async changedPaths(fromTree, toTree) {
       const out: string[] = [];
-      await diffUnder(fromTree, toTree, '', out);
+      try {
+        await diffUnder(fromTree, toTree, '', out);
+      } catch (err) {
+        if (err instanceof TooManyChanges) return null;
+        throw err;
+      }
       return out.sort();
     },
     async readText(oid, maxBytes) {
-      const known = await objectSize(gitdir, oid, packs);
+      const known = await objectSize(gitdir, oid, objects.packs(), objects.loaded);
       if (known !== undefined && known > maxBytes) return { kind: 'too-large', size: known };
-      const { blob } = await git.readBlob({ fs, gitdir, oid, cache });
+      const { blob } = await git.readBlob({ fs, gitdir, oid, cache: objects.git() });
       const size = blob.byteLength;
       if (size > maxBytes) return { kind: 'too-large', size };
       // Git's own test for binary content: a NUL byte in the first 8000 bytes.
@@ -129,11 +170,12 @@ export function createGitReader(gitdir: string): GitReader {
     },
     async isAncestor(ancestor, sha) {
       if (ancestor === sha) return true;
-      return git.isDescendent({ fs, gitdir, oid: sha, ancestor, depth: -1, cache }).catch(() => false);
+      return git
+        .isDescendent({ fs, gitdir, oid: sha, ancestor, depth: limits.maxHistoryCommits, cache: objects.git() })
+        .catch(() => false);
     },
     async hasCommit(sha) {
-      return git
-        .readCommit({ fs, gitdir, oid: sha, cache })
+      return readCommitObject(sha)
         .then(() => true)
         .catch(() => false);
     },
@@ -147,19 +189,30 @@ export function createGitReader(gitdir: string): GitReader {
       }
       return heads;
     },
-    async reachable(heads, wanted, limit = Number.POSITIVE_INFINITY) {
+    async reachable(heads, wanted, limit = limits.maxHistoryCommits) {
       const seen = new Set<string>();
       const queue = [...heads];
       let found = 0;
       while (queue.length > 0 && found < wanted.size && seen.size < limit) {
         const oid = queue.shift() as string;
         if (seen.has(oid)) continue;
+        let parents: string[];
+        try {
+          parents = (await readCommitObject(oid)).parent;
+        } catch (err) {
+          if (isNotFound(err)) continue;
+          throw err;
+        }
         seen.add(oid);
         if (wanted.has(oid)) found++;
-        const { commit } = await git.readCommit({ fs, gitdir, oid, cache });
-        queue.push(...commit.parent);
+        queue.push(...parents);
       }
       return seen;
+    },
+    reset() {
+      objects.drop();
+      trees.clear();
+      cachedEntries = 0;
     },
   };
 }

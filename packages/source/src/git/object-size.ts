@@ -45,12 +45,13 @@ async function looseSize(gitdir: string, oid: string): Promise<number | undefine
   return m ? Number(m[1]) : undefined;
 }
 
-async function loadIndex(file: string, cache: PackIndexCache): Promise<PackIndex | undefined> {
+async function loadIndex(file: string, cache: PackIndexCache, onLoad?: (bytes: number) => void): Promise<PackIndex | undefined> {
   const info = await stat(file).catch(() => undefined);
   if (!info) return undefined;
   const cached = cache.get(file);
   if (cached && cached.mtimeMs === info.mtimeMs) return cached;
   const buf = await readFile(file);
+  onLoad?.(buf.length);
   // v2: magic ff744f63, version 2, 256 fan-out entries, then shas, crcs, offsets, large offsets.
   if (buf.readUInt32BE(0) !== 0xff744f63 || buf.readUInt32BE(4) !== 2) return undefined;
   const fanout = new Uint32Array(256);
@@ -130,14 +131,22 @@ async function packedSize(index: PackIndex, oid: string): Promise<number | undef
   return readVarint(delta, source.next).value;
 }
 
-/** The object's size in bytes, or undefined when it is in neither a loose file nor a local pack. */
-export async function objectSize(gitdir: string, oid: string, cache: PackIndexCache): Promise<number | undefined> {
+/**
+ * The object's size in bytes, or undefined when it is in neither a loose file nor a local pack. `onLoad` is told the
+ * bytes of every pack index parsed into `cache` (see object-cache.ts).
+ */
+export async function objectSize(
+  gitdir: string,
+  oid: string,
+  cache: PackIndexCache,
+  onLoad?: (bytes: number) => void,
+): Promise<number | undefined> {
   const loose = await looseSize(gitdir, oid).catch(() => undefined);
   if (loose !== undefined) return loose;
   const packDir = path.join(gitdir, 'objects', 'pack');
   const names = (await readdir(packDir).catch(() => [] as string[])).filter((n) => n.endsWith('.idx'));
   for (const name of names) {
-    const index = await loadIndex(path.join(packDir, name), cache).catch(() => undefined);
+    const index = await loadIndex(path.join(packDir, name), cache, onLoad).catch(() => undefined);
     if (!index) continue;
     const size = await packedSize(index, oid).catch(() => undefined);
     if (size !== undefined) return size;

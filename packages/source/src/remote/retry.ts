@@ -45,3 +45,7 @@ export async function withRetry<T>(fn: () => Promise<T>, policy: RetryPolicy, lo
     }
   }
 }
+
+/** The remote failed (unreachable after retries, or answered with an HTTP error such as 401, 403 or 404). */
+export const isRemoteError = (err: unknown): boolean =>
+  err instanceof RemoteUnavailableError || (err as { code?: string })?.code === 'HttpError';
