@@ -18,7 +18,7 @@ export type HttpAnswer = {
   readonly headers?: Record<string, string | number>;
   readonly body?: unknown;
   readonly stream?: Readable;
-  /** Plain text instead of JSON (metrics). */
+  /** Plain text instead of JSON (metrics, Go's http.Error answers). */
   readonly text?: string;
 };
 
@@ -28,3 +28,6 @@ export type HttpHandler = (req: HttpRequest) => HttpAnswer | Promise<HttpAnswer>
 export type RouteTable = {
   add(method: string, pattern: string, handler: HttpHandler): void;
 };
+
+/** A route middleware: null lets the request through, an answer stops it. */
+export type HttpGuard = (req: HttpRequest) => Promise<HttpAnswer | null>;

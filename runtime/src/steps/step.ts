@@ -16,7 +16,13 @@ export type StepResult = {
 };
 
 /** What a step may touch at run time beyond the pipeline context. */
-export type RunScope = { readonly pipeline: string; readonly log: Logger; readonly headers: Readonly<Record<string, string | string[] | undefined>> };
+export type RunScope = {
+  readonly pipeline: string;
+  readonly log: Logger;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** Aborted when the pipeline's deadline passes; long steps (jq) stop their work on it. */
+  readonly signal?: AbortSignal;
+};
 
 export type Step = {
   readonly name: string;
