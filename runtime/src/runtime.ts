@@ -86,11 +86,12 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const env = opts.env ?? {};
   const log = opts.log ?? (createRequire(import.meta.url)('pino') as typeof import('pino').default)({ level: 'silent' });
   const limits: RuntimeLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const paths = createPathPolicy({ configFiles: opts.configFiles, configRoot: opts.configRoot ?? null, dataDir: opts.dataDir ?? null });
+  const outsideRoot = checkConfigFiles(opts.configFiles, paths);
+  if (outsideRoot.length) throw new ConfigError(outsideRoot);
   const config = await loadConfig(opts.configFiles, env);
   const problems = checkSupport(config);
   if (problems.length) throw new ConfigError(problems);
-  const paths = createPathPolicy({ configFiles: opts.configFiles, configRoot: opts.configRoot ?? null, dataDir: opts.dataDir ?? null });
-  problems.push(...checkConfigFiles(opts.configFiles, paths));
   problems.push(
     ...reservedRouteProblems([
       ...config.routes.map((r) => ({ ...r, where: `workflows.http.routes (${r.handler})` })),
