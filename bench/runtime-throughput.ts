@@ -1,8 +1,9 @@
 /**
  * The reference runtime under load. Generates a 50-pipeline SQLite app, then measures:
  *  - start_ms: spawn of the runtime as targets start it (`node` on the esbuild bundle, runtimeLaunchCommand) to its
- *    "listening" line (median of 5 starts); boot_ms is plain `node` running a script that does nothing, so
- *    start_ms − boot_ms is the runtime's own share;
+ *    "listening" line (median of 5 starts) on the environment's stable data dir, as every rollout after the first
+ *    starts; first_start_ms: the same on an empty data dir (the SQLite file is created: fsyncs); boot_ms is plain
+ *    `node` running a script that does nothing, so start_ms − boot_ms is the runtime's own share;
  *    inprocess_start_ms: createRuntime() (load config, open SQLite, build 50 pipelines, listen) inside an already-booted process.
  *  - json_rps: a json_response route with a templated body; sqlite_rps: a db_query single-row route on SQLite.
  *    autocannon on loopback, 50 connections, 1 s warm-up then 8 s measured each, runtime in its own process.
@@ -121,11 +122,18 @@ try {
   const boot: number[] = [];
   const starts: number[] = [];
   const startCpu: number[] = [];
+  const firstStarts: number[] = [];
+  const stableDir = path.join(dir, 'stable');
   for (let i = 0; i < 5; i++) {
     const b = await spawnUntilListening([process.execPath, noop]);
     boot.push(b.ms);
     if (b.child.exitCode === null && b.child.signalCode === null) await once(b.child, 'exit');
-    const p = await spawnUntilListening([...launch, '--config', config, '--port', '0', '--data-dir', path.join(dir, `start-${i}`)]);
+    if (i < 3) {
+      const first = await spawnUntilListening([...launch, '--config', config, '--port', '0', '--data-dir', path.join(dir, `first-${i}`)]);
+      firstStarts.push(first.ms);
+      await stop(first);
+    }
+    const p = await spawnUntilListening([...launch, '--config', config, '--port', '0', '--data-dir', stableDir]);
     starts.push(p.ms);
     startCpu.push(p.cpuMs);
     await stop(p);
@@ -137,7 +145,9 @@ try {
     inproc.push(performance.now() - t0);
     await rt.close();
   }
-  console.log(`start: spawn→listening ${starts.map(round).join(', ')} ms (CPU ${startCpu.map(round).join(', ')} ms); loader boot alone ${boot.map(round).join(', ')} ms; createRuntime ${inproc.map(round).join(', ')} ms`);
+  console.log(
+    `start: spawn→listening ${starts.map(round).join(', ')} ms (CPU ${startCpu.map(round).join(', ')} ms); on an empty data dir ${firstStarts.map(round).join(', ')} ms; node boot alone ${boot.map(round).join(', ')} ms; createRuntime ${inproc.map(round).join(', ')} ms`,
+  );
 
   const rt = await spawnUntilListening([...launch, '--config', config, '--port', '0', '--data-dir', path.join(dir, 'load')]);
   const seeded = await fetch(`${rt.url}/seed`, { method: 'POST' });
@@ -165,6 +175,7 @@ try {
       bench: 'runtime-throughput',
       pipelines: PIPELINES,
       start_ms: round(median(starts)),
+      first_start_ms: round(median(firstStarts)),
       start_cpu_ms: round(median(startCpu)),
       boot_ms: round(median(boot)),
       inprocess_start_ms: round(median(inproc)),

@@ -107,7 +107,8 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const hasJq = config.pipelines.some((p) => p.steps.some((s) => s.type === 'step.jq'));
   if (hasJq) jq.warm(); // the worker boots on the other core while modules start
   const sqlite = createSqliteFiles({ dataDir: paths.dataDir, waitMs: opts.dataDirWaitMs ?? 3_000, log });
-  const deps: ModuleDeps = { env, log, paths, outbound: createOutboundPolicy(opts.allowHosts ?? []), limits, sqlite };
+  const metrics = createMetrics();
+  const deps: ModuleDeps = { env, log, paths, outbound: createOutboundPolicy(opts.allowHosts ?? []), limits, sqlite, metrics };
   const started = await startModules(config.modules, deps, problems);
   const closeModules = async () => {
     for (const m of [...started].reverse()) await Promise.resolve(m.close?.()).catch((err) => log.warn({ err, module: m.name }, 'module close failed'));
@@ -117,7 +118,6 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const modules = createModuleSet(started);
   attachAll(modules);
   const templates = createTemplateEngine({ env, maxIterations: limits.templateIterations, maxOutput: limits.templateOutputChars });
-  const metrics = createMetrics();
   const pipelines: Pipeline[] = [];
   for (const spec of config.pipelines) {
     for (const s of spec.steps) checkTemplates(templates, s.config, `pipeline ${spec.name} step ${s.name}`, problems);

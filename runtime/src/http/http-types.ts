@@ -27,6 +27,8 @@ export type HttpHandler = (req: HttpRequest) => HttpAnswer | Promise<HttpAnswer>
 /** Where modules and pipelines register routes; `pattern` uses `{id}`, `:id` or a trailing `*`. */
 export type RouteTable = {
   add(method: string, pattern: string, handler: HttpHandler): void;
+  /** Whether a route of that method and shape is already declared. */
+  has?(method: string, pattern: string): boolean;
 };
 
 /** A route middleware: null lets the request through, an answer stops it. */

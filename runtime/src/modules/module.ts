@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { OutboundPolicy } from '../confine/outbound-policy.js';
 import type { PathPolicy } from '../confine/path-policy.js';
 import type { RouteTable } from '../http/http-types.js';
+import type { Metrics } from '../http/metrics.js';
 import type { RuntimeLimits } from '../limits.js';
 import type { SqliteFiles } from './sqlite-files.js';
 
@@ -26,6 +27,8 @@ export type ModuleDeps = {
   readonly outbound: OutboundPolicy;
   readonly limits: RuntimeLimits;
   readonly sqlite: SqliteFiles;
+  /** The runtime's request and step metrics (metrics.collector serves them on the app's own path). */
+  readonly metrics: Metrics;
 };
 
 export type ModuleFactory = (spec: ModuleSpec, deps: ModuleDeps) => RuntimeModule | Promise<RuntimeModule>;

@@ -9,6 +9,7 @@ import { type ModuleFactory, type ModuleSet, type RuntimeModule, whereInModule }
 import { openPostgresDatabase } from './postgres-database.js';
 import { parsePgDsn } from './postgres-dsn.js';
 import { openSqliteDatabase, sqliteLocation } from './sqlite-database.js';
+import { createHealthChecker, createLogCollector, createMetricsCollector } from './observability.js';
 import { createStaticFileserver } from './static-fileserver.js';
 
 const passive: ModuleFactory = (spec) => ({ name: spec.name, type: spec.type });
@@ -53,6 +54,11 @@ export const MODULE_TYPES = {
   'messaging.handler': createMessagingHandler,
   'scheduler.modular': (spec) => createCronScheduler(spec),
   'static.fileserver': createStaticFileserver,
+  'health.checker': (spec) => createHealthChecker(spec),
+  'metrics.collector': createMetricsCollector,
+  'log.collector': (spec) => createLogCollector(spec),
+  // The modular framework's in-memory cache: a service for Go code; nothing in a config reaches it.
+  'cache.modular': passive,
 } as const satisfies Record<string, ModuleFactory>;
 
 export type ModuleType = keyof typeof MODULE_TYPES;
