@@ -141,7 +141,15 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
       modules,
       metrics,
       log,
-      health: () => ({ status: 'ok', digest: opts.digest ?? '', stateful: sqlite.stateFiles.length > 0, dataFiles: sqlite.stateFiles }),
+      health: async () => {
+        const report = { digest: opts.digest ?? '', stateful: sqlite.stateFiles.length > 0, dataFiles: sqlite.stateFiles };
+        try {
+          await sqlite.whenOpen;
+          return { status: 'ok', ...report };
+        } catch (err) {
+          return { status: 'failed', ...report, error: `a database could not be opened: ${(err as Error).message}` };
+        }
+      },
       bodyLimit: limits.maxBodyBytes,
       isReady: () => ready,
       isClosing: () => closingNow,
@@ -161,6 +169,9 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   }
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   ready = true;
+  // After the caller prints the listening line: opening SQLite (its WebAssembly compiles on first use) is not on
+  // the start path. The health path and database steps wait for it.
+  setImmediate(() => sqlite.openAll());
   wiring.start();
   for (const m of started) m.start?.();
   log.info({ host, port: actualPort, pipelines: pipelines.length, modules: started.length, stateful: sqlite.stateFiles.length > 0 }, 'runtime listening');

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RUNTIME_HEALTH_PATH } from '@wharf/contracts/runtime-protocol';
@@ -86,4 +86,19 @@ t.test('a step that cannot be interrupted (an endless SQL query) ends the proces
   t.equal(signal, 'SIGKILL', 'the watchdog ends the process (a stuck thread runs no signal handler)');
   t.equal(await answer, 'connection closed', 'the request that hung it is cut');
   t.match(rt.stderr(), /event loop stalled past --stall-timeout/, 'and says why on stderr');
+});
+
+t.test('a database file that cannot be opened makes the health path answer 503, never a false ok', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'wharf-rt-corrupt-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  mkdirSync(join(dataDir, 'data'));
+  writeFileSync(join(dataDir, 'data', 'todos.db'), 'this is not a SQLite database, it is a text file of some length'.repeat(100));
+  const rt = await startRuntime(['--config', todoApp, '--data-dir', dataDir, '--digest', 'v1']);
+  t.teardown(() => rt.stop());
+  const health = await call(`${rt.url}${RUNTIME_HEALTH_PATH}`);
+  t.equal(health.status, 503, 'the target never sees this version as healthy');
+  t.match(health.body, { status: 'failed', digest: 'v1', error: /a database could not be opened: file is not a database/ });
+  const todos = await call(`${rt.url}/todos`);
+  t.equal(todos.status, 500, 'database steps fail');
+  t.same(todos.body, { error: 'database error', pipeline: 'list-todos', step: 'rows' });
 });

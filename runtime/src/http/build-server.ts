@@ -13,7 +13,7 @@ import { answerWithPipeline, triggerData } from './pipeline-answer.js';
 import { BodyError, readBody } from './read-body.js';
 import { createRouter, normalizePath } from './router.js';
 
-export type HealthReport = { status: 'ok'; digest: string; stateful: boolean; dataFiles: readonly string[] };
+export type HealthReport = { status: 'ok' | 'failed'; digest: string; stateful: boolean; dataFiles: readonly string[]; error?: string };
 
 export type ServerDeps = {
   readonly pipelines: readonly Pipeline[];
@@ -21,7 +21,8 @@ export type ServerDeps = {
   readonly modules: ModuleSet;
   readonly metrics: Metrics;
   readonly log: Logger;
-  readonly health: () => HealthReport;
+  /** Resolves once the runtime is fully ready (its databases open); 'failed' when it never will be. */
+  readonly health: () => Promise<HealthReport>;
   readonly bodyLimit: number;
   readonly isReady: () => boolean;
   readonly isClosing: () => boolean;
@@ -139,7 +140,10 @@ export function buildServer(deps: ServerDeps): Server {
   }
   for (const m of deps.modules.all()) m.registerRoutes?.(router, deps.config.routes);
 
-  const healthz = () => ({ status: 200, body: deps.health() });
+  const healthz = async () => {
+    const report = await deps.health();
+    return { status: report.status === 'ok' ? 200 : 503, body: report };
+  };
   const readyz = () => (deps.isReady() ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { status: 'not ready' } });
   const metricsText = () => ({ status: 200, headers: { 'content-type': metrics.contentType }, text: metrics.render() });
   router.add('GET', RUNTIME_HEALTH_PATH, healthz);

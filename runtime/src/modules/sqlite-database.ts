@@ -1,4 +1,4 @@
-import type { Statement } from 'node-sqlite3-wasm';
+import type { Database, Statement } from 'node-sqlite3-wasm';
 import { checkRawPath, type PathPolicy } from '../confine/path-policy.js';
 import type { Json } from '../pipeline/pipeline-context.js';
 import { DatabaseError } from '../pipeline/errors.js';
@@ -19,14 +19,28 @@ export function sqliteLocation(path: string | undefined, paths: PathPolicy, fall
   return paths.writable(p || `${fallbackName}.db`, where);
 }
 
-/** A SQLite database (SQLite compiled to WebAssembly, node-sqlite3-wasm) as a module service. */
+/**
+ * A SQLite database (SQLite compiled to WebAssembly, node-sqlite3-wasm) as a module service. Calls made before
+ * the file is open (the runtime opens it right after it starts listening) wait for it; after that they are
+ * synchronous.
+ */
 export async function openSqliteDatabase(name: string, type: string, location: string, deps: ModuleDeps): Promise<SqlDatabase> {
-  const db = await deps.sqlite.open(location);
-  deps.log.info({ module: name, file: location === ':memory:' ? location : deps.paths.dataDir ? location.slice(deps.paths.dataDir.length + 1) : location }, 'sqlite database open');
+  await deps.sqlite.claim(location);
   const statements = new Map<string, Statement>();
   const maxRows = deps.limits.sqlRows;
+  const file = location === ':memory:' ? location : deps.paths.dataDir ? location.slice(deps.paths.dataDir.length + 1) : location;
+  let logged = false;
+  const connection = (): Database => {
+    const db = deps.sqlite.connection(location);
+    if (!db) throw new Error('the database is not open');
+    if (!logged) {
+      logged = true;
+      deps.log.info({ module: name, file }, 'sqlite database open');
+    }
+    return db;
+  };
 
-  function prepared(sql: string): Statement {
+  function prepared(db: Database, sql: string): Statement {
     let st = statements.get(sql);
     if (!st) {
       const text = normalizePlaceholders(sql, 'sqlite');
@@ -44,22 +58,28 @@ export async function openSqliteDatabase(name: string, type: string, location: s
   const bind = (params: readonly unknown[]) =>
     params.map((p) => (p === undefined ? null : typeof p === 'object' && p !== null && !(p instanceof Uint8Array) ? JSON.stringify(p) : p)) as never;
 
-  function wrap<T>(sql: string, fn: () => T): T {
-    try {
-      return fn();
-    } catch (err) {
-      throw new DatabaseError(`sqlite: ${(err as Error).message}`, sql, { cause: err });
-    }
+  function wrap<T>(sql: string, fn: (db: Database) => T): T | Promise<T> {
+    const run = () => {
+      try {
+        return fn(connection());
+      } catch (err) {
+        throw new DatabaseError(`sqlite: ${(err as Error).message}`, sql, { cause: err });
+      }
+    };
+    if (deps.sqlite.connection(location)) return run();
+    return deps.sqlite.whenOpen.then(run, (err: Error) => {
+      throw new DatabaseError(`sqlite: the database could not be opened: ${err.message}`, sql, { cause: err });
+    });
   }
 
   return {
     name,
     type,
     driver: 'sqlite',
-    query(sql, params): Json[] {
-      return wrap(sql, () => {
+    query(sql, params) {
+      return wrap(sql, (db): Json[] => {
         const rows: Json[] = [];
-        for (const row of prepared(sql).iterate(bind(params)) as Iterable<Json>) {
+        for (const row of prepared(db, sql).iterate(bind(params)) as Iterable<Json>) {
           if (rows.length >= maxRows) throw new Error(`the query returned more than ${maxRows} rows`);
           for (const k in row) if (typeof row[k] === 'bigint' || row[k] instanceof Uint8Array) row[k] = jsonSafe(row[k]);
           rows.push(row);
@@ -67,10 +87,10 @@ export async function openSqliteDatabase(name: string, type: string, location: s
         return rows;
       });
     },
-    exec(sql, params): ExecResult {
-      return wrap(sql, () => {
+    exec(sql, params) {
+      return wrap(sql, (db): ExecResult => {
         const many = params.length === 0 && /;\s*\S/.test(sql.trim().replace(/;\s*$/, ''));
-        const r = many ? runStatementList(db, sql) : prepared(sql).run(bind(params));
+        const r = many ? runStatementList(db, sql) : prepared(db, sql).run(bind(params));
         return { affectedRows: r.changes, lastId: String(r.lastInsertRowid) };
       });
     },
