@@ -21,6 +21,8 @@ export type RuntimeLimits = {
   readonly sqlRows: number;
   /** Messages waiting in one in-process broker. */
   readonly brokerQueue: number;
+  /** Bytes of one step.http_call response. */
+  readonly httpResponseBytes: number;
 };
 
 export const DEFAULT_LIMITS: RuntimeLimits = {
@@ -33,4 +35,5 @@ export const DEFAULT_LIMITS: RuntimeLimits = {
   jqHeapMb: 64,
   sqlRows: 100_000,
   brokerQueue: 10_000,
+  httpResponseBytes: 8 * 1024 * 1024,
 };

@@ -121,7 +121,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const pipelines: Pipeline[] = [];
   for (const spec of config.pipelines) {
     for (const s of spec.steps) checkTemplates(templates, s.config, `pipeline ${spec.name} step ${s.name}`, problems);
-    pipelines.push(buildPipeline(spec, { templates, modules, log, onStep: metrics.step, jq, maxTimeoutMs: limits.pipelineTimeoutMs }, problems));
+    pipelines.push(buildPipeline(spec, { templates, modules, log, onStep: metrics.step, jq, outbound: deps.outbound, limits }, problems));
   }
   if (hasJq) problems.push(...(await checkJqExpressions(config, jq)));
   problems.push(...checkRoutes(config, new Set(pipelines.map((p) => p.name)), modules));

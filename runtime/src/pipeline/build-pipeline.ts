@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { PipelineSpec } from '../config/app-config.js';
 import type { ModuleSet } from '../modules/module.js';
+import type { OutboundPolicy } from '../confine/outbound-policy.js';
+import type { RuntimeLimits } from '../limits.js';
 import type { JqRunner } from '../steps/jq-runner.js';
 import { STEP_TYPES, isStepType } from '../steps/registry.js';
 import type { HttpAnswer, RunScope, Step, StepResult } from '../steps/step.js';
@@ -31,8 +33,8 @@ export type PipelineDeps = {
   log: Logger;
   onStep: StepTimer;
   jq: JqRunner;
-  /** The runtime's pipeline timeout (--pipeline-timeout). */
-  maxTimeoutMs: number;
+  outbound: OutboundPolicy;
+  limits: RuntimeLimits;
 };
 
 /**
@@ -47,14 +49,26 @@ export function buildPipeline(spec: PipelineSpec, deps: PipelineDeps, problems: 
   for (const s of spec.steps) {
     if (!isStepType(s.type)) continue;
     try {
-      steps.push(STEP_TYPES[s.type](s, { pipeline: spec.name, stepNames, templates: deps.templates, modules: deps.modules, log: deps.log, jq: deps.jq }));
+      steps.push(
+        STEP_TYPES[s.type](s, {
+          pipeline: spec.name,
+          stepNames,
+          templates: deps.templates,
+          modules: deps.modules,
+          log: deps.log,
+          jq: deps.jq,
+          outbound: deps.outbound,
+          limits: deps.limits,
+        }),
+      );
       if (s.skipIf) skipIf.set(s.name, deps.templates.compile(s.skipIf.includes('{{') ? s.skipIf : `{{ ${s.skipIf} }}`));
     } catch (err) {
       problems.push(`pipeline ${spec.name}: ${(err as Error).message}`);
     }
   }
   const index = new Map(steps.map((s, i) => [s.name, i]));
-  const timeoutMs = Math.min(spec.timeoutMs ?? deps.maxTimeoutMs, deps.maxTimeoutMs);
+  const maxTimeoutMs = deps.limits.pipelineTimeoutMs;
+  const timeoutMs = Math.min(spec.timeoutMs ?? maxTimeoutMs, maxTimeoutMs);
   const timeoutError = () => new PipelineTimeoutError(`pipeline ${spec.name} exceeded its timeout of ${timeoutMs} ms`);
 
   async function run(trigger: Json, meta: Json, outer: RunScope): Promise<RunOutcome> {

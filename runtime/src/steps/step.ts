@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { StepSpec } from '../config/app-config.js';
+import type { OutboundPolicy } from '../confine/outbound-policy.js';
+import type { RuntimeLimits } from '../limits.js';
 import type { ModuleSet } from '../modules/module.js';
 import type { Json, PipelineContext } from '../pipeline/pipeline-context.js';
 import type { TemplateEngine } from '../template/index.js';
@@ -39,6 +41,9 @@ export type StepDeps = {
   readonly log: Logger;
   /** One jq engine per runtime, loaded on first use. */
   readonly jq: JqRunner;
+  /** Where calls may go (step.http_call). */
+  readonly outbound: OutboundPolicy;
+  readonly limits: RuntimeLimits;
 };
 
 /** Builds a step from its YAML; throws with a message naming the problem for bad config. */
