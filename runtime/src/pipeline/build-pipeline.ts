@@ -26,6 +26,8 @@ export class PipelineTimeoutError extends Error {
 }
 
 const MAX_STEP_RUNS = 10_000;
+/** Step types that stop their own work when the pipeline's deadline passes. */
+const SIGNAL_STEPS: ReadonlySet<string> = new Set(['step.jq', 'step.http_call']);
 
 export type PipelineDeps = {
   templates: TemplateEngine;
@@ -67,6 +69,7 @@ export function buildPipeline(spec: PipelineSpec, deps: PipelineDeps, problems: 
     }
   }
   const index = new Map(steps.map((s, i) => [s.name, i]));
+  const needsSignal = spec.steps.some((s) => SIGNAL_STEPS.has(s.type));
   const maxTimeoutMs = deps.limits.pipelineTimeoutMs;
   const timeoutMs = Math.min(spec.timeoutMs ?? maxTimeoutMs, maxTimeoutMs);
   const timeoutError = () => new PipelineTimeoutError(`pipeline ${spec.name} exceeded its timeout of ${timeoutMs} ms`);
@@ -93,13 +96,9 @@ export function buildPipeline(spec: PipelineSpec, deps: PipelineDeps, problems: 
       }
       return Promise.race([p, expired]);
     };
-    const scope: RunScope = {
-      ...outer,
-      get signal() {
-        abort ??= new AbortController();
-        return abort.signal;
-      },
-    };
+    // Steps that can stop their own work (jq's worker, an HTTP call) get the abort signal; the others never pay for it.
+    if (needsSignal) abort = new AbortController();
+    const scope: RunScope = abort ? { pipeline: outer.pipeline, log: outer.log, headers: outer.headers, signal: abort.signal } : outer;
     try {
       let i = 0;
       let runs = 0;
