@@ -163,6 +163,25 @@ const CASES: Case[] = [
     refused: /route POST \/\.wharf\/healthz is under \/\.wharf\/, which is reserved for Wharf/,
   },
   {
+    name: "health.checker moved onto Wharf's health path",
+    yaml: () => module('health.checker', '{ healthPath: /.wharf/healthz }'),
+    probe: async (url, t) => {
+      t.same((await call(`${url}/.wharf/healthz`)).body, { status: 'ok', digest: 'sha256:hostile', stateful: false, dataFiles: [] }, "Wharf's health path keeps answering with the digest");
+    },
+  },
+  { name: 'a static file server mounted under /.wharf', yaml: () => module('static.fileserver', '{ root: ., prefix: /.wharf }'), refused: /config\.prefix: "\/\.wharf" is under \/\.wharf\/, which is reserved for Wharf/ },
+  {
+    name: "a static root's own .wharf folder is not served",
+    setup: (sb) => sb.write('env/config/site/.wharf/healthz', '{"status":"ok","digest":"forged"}'),
+    yaml: () => module('static.fileserver', '{ root: ./site, prefix: / }'),
+    probe: async (url, t) => {
+      const res = await rawGet(url, '/.wharf/healthz');
+      t.equal(res.status, 200);
+      t.notMatch(res.body, /forged/, "Wharf's health path answers, not the file");
+      t.equal((await rawGet(url, '/.wharf/anything')).status, 404, 'other paths under /.wharf/ are 404, not the app');
+    },
+  },
+  {
     name: 'YAML aliases that multiply (billion laughs)',
     yaml: () => {
       const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];

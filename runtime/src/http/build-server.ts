@@ -75,10 +75,12 @@ function send(res: ServerResponse, method: string, answer: HttpAnswer, closing: 
   res.end(method === 'HEAD' || answer.status === 204 || answer.status === 304 ? undefined : payload);
 }
 
+const isReserved = (path: string) => `${normalizePath(path)}/`.startsWith(RUNTIME_RESERVED_PREFIX);
+
 /** Routes under /.wharf/ are Wharf's; an app declaring one is refused at start. */
 export function reservedRouteProblems(paths: readonly { method: string; path: string; where: string }[]): string[] {
   return paths
-    .filter((r) => `${r.path.replace(/\/+$/, '')}/`.startsWith(RUNTIME_RESERVED_PREFIX) || r.path === RUNTIME_RESERVED_PREFIX.slice(0, -1))
+    .filter((r) => isReserved(r.path))
     .map((r) => `${r.where}: route ${r.method} ${r.path} is under ${RUNTIME_RESERVED_PREFIX}, which is reserved for Wharf`);
 }
 
@@ -90,12 +92,14 @@ export function reservedRouteProblems(paths: readonly { method: string; path: st
 export function buildServer(deps: ServerDeps): Server {
   const { log, metrics } = deps;
   const inner = createRouter();
+  let addingWharfRoutes = true;
   const declared = new Set<string>();
   // As in the engine's router: the same method and path declared twice answers with the first declaration (the
   // second is logged and skipped); two patterns that differ only in parameter names are refused.
   const router: RouteTable & { has(method: string, pattern: string): boolean } = {
     add(method, pattern, handler) {
       const key = `${method.toUpperCase()} ${normalizePath(pattern)}`;
+      if (!addingWharfRoutes && isReserved(pattern)) throw new Error(`route ${method.toUpperCase()} ${pattern} is under ${RUNTIME_RESERVED_PREFIX}, which is reserved for Wharf`);
       if (declared.has(key)) {
         log.warn({ method: method.toUpperCase(), path: pattern }, 'route declared twice; the first declaration answers');
         return;
@@ -122,6 +126,18 @@ export function buildServer(deps: ServerDeps): Server {
   const guarded = (handler: HttpHandler, guard: HttpGuard | null): HttpHandler =>
     guard ? async (req) => (await guard(req)) ?? (await handler(req)) : handler;
 
+  const healthz = async () => {
+    const report = await deps.health();
+    return { status: report.status === 'ok' ? 200 : 503, body: report };
+  };
+  const readyz = () => (deps.isReady() ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { status: 'not ready' } });
+  const metricsText = () => ({ status: 200, headers: { 'content-type': metrics.contentType }, text: metrics.render() });
+  router.add('GET', RUNTIME_HEALTH_PATH, healthz);
+  router.add('GET', `${RUNTIME_RESERVED_PREFIX}readyz`, readyz);
+  router.add('GET', `${RUNTIME_RESERVED_PREFIX}metrics`, metricsText);
+  // Wharf's own routes come first and nothing the app declares may shadow them.
+  addingWharfRoutes = false;
+
   for (const p of deps.pipelines) {
     if (p.spec.trigger?.type !== 'http') continue;
     const cfg = p.spec.trigger.config;
@@ -140,16 +156,7 @@ export function buildServer(deps: ServerDeps): Server {
   }
   for (const m of deps.modules.all()) m.registerRoutes?.(router, deps.config.routes);
 
-  const healthz = async () => {
-    const report = await deps.health();
-    return { status: report.status === 'ok' ? 200 : 503, body: report };
-  };
-  const readyz = () => (deps.isReady() ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { status: 'not ready' } });
-  const metricsText = () => ({ status: 200, headers: { 'content-type': metrics.contentType }, text: metrics.render() });
-  router.add('GET', RUNTIME_HEALTH_PATH, healthz);
-  router.add('GET', `${RUNTIME_RESERVED_PREFIX}readyz`, readyz);
-  router.add('GET', `${RUNTIME_RESERVED_PREFIX}metrics`, metricsText);
-  // Fallbacks for runtimes probed the old way; the app's own routes of the same paths win.
+  // Fallbacks for runtimes probed the old way; the app's own routes of the same paths win (they are declared by now).
   if (!router.has('GET', '/healthz')) router.add('GET', '/healthz', healthz);
   if (!router.has('GET', '/readyz')) router.add('GET', '/readyz', readyz);
   if (!router.has('GET', '/metrics')) router.add('GET', '/metrics', metricsText);
@@ -159,7 +166,9 @@ export function buildServer(deps: ServerDeps): Server {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    const match = inner.find(method, path);
+    const found = inner.find(method, path);
+    // Nothing under /.wharf/ reaches the app, not even through a wildcard route (a static root's own .wharf/ folder).
+    const match = found && isReserved(path) && !isReserved(found.pattern) ? null : found;
     let answer: HttpAnswer;
     let route = 'unmatched';
     if (!match) {

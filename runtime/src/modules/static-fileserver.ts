@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
+import { RUNTIME_RESERVED_PREFIX } from '@wharf/contracts/runtime-protocol';
 import type { ModuleSpec } from '../config/app-config.js';
 import { isInside } from '../confine/path-policy.js';
 import type { HttpAnswer, HttpRequest } from '../http/http-types.js';
@@ -38,6 +39,8 @@ export function createStaticFileserver(spec: ModuleSpec, deps: ModuleDeps): Runt
   const cfg = spec.config;
   const root = deps.paths.readable(String(cfg.root ?? '.'), spec.dir, whereInModule(spec, 'root'));
   const prefix = `/${String(cfg.prefix ?? '/').replace(/^\/+|\/+$/g, '')}`.replace(/^\/$/, '');
+  if (`${prefix}/`.startsWith(RUNTIME_RESERVED_PREFIX))
+    throw new Error(`${whereInModule(spec, 'prefix')}: "${String(cfg.prefix)}" is under ${RUNTIME_RESERVED_PREFIX}, which is reserved for Wharf`);
   const spaFallback = cfg.spaFallback !== false;
   const maxAge = typeof cfg.cacheMaxAge === 'number' ? cfg.cacheMaxAge : 3600;
 
