@@ -31,8 +31,9 @@ async function newestSource(dir: string): Promise<number> {
 
 /**
  * Builds RUNTIME_BUNDLE from the sources when it is missing or older than any of them (about 100 ms with esbuild).
- * Its own code and its small start-path dependencies (js-yaml, pino, the runtime protocol) are bundled; starting
- * the runtime from the bundle saves the TypeScript loader and most module resolution on every rollout.
+ * Its own code and its start-path dependencies (js-yaml, pino, the runtime protocol) are bundled: one file to read
+ * and compile instead of packages to resolve (about 20 ms less CPU per start than requiring them). Not minified:
+ * minifying measured no faster here and stack traces stay readable.
  */
 export async function ensureRuntimeBundle(): Promise<string> {
   const built = existsSync(RUNTIME_BUNDLE) ? (await stat(RUNTIME_BUNDLE)).mtimeMs : 0;

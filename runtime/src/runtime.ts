@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import type { Logger } from 'pino';
+import pino, { type Logger } from 'pino';
 import { ConfigError, type AppConfig, type ModuleSpec } from './config/app-config.js';
 import { checkJqExpressions, checkRoutes } from './config/check-references.js';
 import { checkSupport } from './config/check-support.js';
@@ -84,7 +83,7 @@ const attachAll = (modules: ModuleSet) => {
 /** Loads configs, starts modules, builds pipelines and listens. Throws ConfigError listing every problem. */
 export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const env = opts.env ?? {};
-  const log = opts.log ?? (createRequire(import.meta.url)('pino') as typeof import('pino').default)({ level: 'silent' });
+  const log = opts.log ?? pino({ level: 'silent' });
   const limits: RuntimeLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const paths = createPathPolicy({ configFiles: opts.configFiles, configRoot: opts.configRoot ?? null, dataDir: opts.dataDir ?? null });
   const outsideRoot = checkConfigFiles(opts.configFiles, paths);

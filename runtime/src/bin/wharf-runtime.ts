@@ -1,6 +1,6 @@
 #!/usr/bin/env -S node --import tsx
-import { createRequire } from 'node:module';
 import { RUNTIME_LISTENING_PREFIX } from '@wharf/contracts/runtime-protocol';
+import pino from 'pino';
 import { parseRuntimeArgs } from '../cli-args.js';
 import { ConfigError } from '../config/app-config.js';
 import { createRuntime } from '../runtime.js';
@@ -8,7 +8,6 @@ import { startStallWatchdog } from '../stall-watchdog.js';
 
 // main: the only place that reads process.env and argv. Logs go to stderr; stdout carries one
 // "listening URL" line for the parent process.
-const pino = createRequire(import.meta.url)('pino') as typeof import('pino').default;
 const env = process.env;
 let args: ReturnType<typeof parseRuntimeArgs>;
 try {
