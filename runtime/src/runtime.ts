@@ -3,6 +3,7 @@ import { ConfigError, type AppConfig, type ModuleSpec } from './config/app-confi
 import { checkJqExpressions, checkRoutes } from './config/check-references.js';
 import { checkSupport } from './config/check-support.js';
 import { loadConfig } from './config/load-config.js';
+import { createParsedConfigCache } from './config/parsed-config-cache.js';
 import { createOutboundPolicy } from './confine/outbound-policy.js';
 import { checkConfigFiles, createPathPolicy } from './confine/path-policy.js';
 import { buildServer, reservedRouteProblems } from './http/build-server.js';
@@ -88,7 +89,8 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const paths = createPathPolicy({ configFiles: opts.configFiles, configRoot: opts.configRoot ?? null, dataDir: opts.dataDir ?? null });
   const outsideRoot = checkConfigFiles(opts.configFiles, paths);
   if (outsideRoot.length) throw new ConfigError(outsideRoot);
-  const config = await loadConfig(opts.configFiles, env);
+  const configCache = createParsedConfigCache(paths.dataDir);
+  const config = await loadConfig(opts.configFiles, env, configCache);
   const problems = checkSupport(config);
   if (problems.length) throw new ConfigError(problems);
   problems.push(
@@ -170,7 +172,10 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   ready = true;
   // After the caller prints the listening line: opening SQLite (its WebAssembly compiles on first use) is not on
   // the start path. The health path and database steps wait for it.
-  setImmediate(() => sqlite.openAll());
+  setImmediate(() => {
+    sqlite.openAll();
+    configCache.flush();
+  });
   wiring.start();
   for (const m of started) m.start?.();
   log.info({ host, port: actualPort, pipelines: pipelines.length, modules: started.length, stateful: sqlite.stateFiles.length > 0 }, 'runtime listening');

@@ -1,8 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RUNTIME_HEALTH_PATH } from '@wharf/contracts/runtime-protocol';
 import t from 'tap';
+import { createRuntime } from '../src/runtime.js';
 import { call, runRefusing, startRuntime } from './helpers/start-runtime.js';
 
 const todoApp = join(import.meta.dirname, 'fixtures', 'todo-app.yaml');
@@ -101,4 +103,28 @@ t.test('a database file that cannot be opened makes the health path answer 503, 
   const todos = await call(`${rt.url}/todos`);
   t.equal(todos.status, 500, 'database steps fail');
   t.same(todos.body, { error: 'database error', pipeline: 'list-todos', step: 'rows' });
+});
+
+t.test('a restart on the same version reads its parsed config from the data dir; a changed file never does', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wharf-rt-cache-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const config = join(dir, 'app.yaml');
+  const yaml = (word: string) => `pipelines:\n  hi:\n    trigger: { type: http, config: { path: /hi } }\n    steps: [{ name: r, type: step.json_response, config: { body: { word: ${word} } } }]\n`;
+  writeFileSync(config, yaml('first'));
+  const dataDir = join(dir, 'data');
+  const first = await createRuntime({ configFiles: [config], dataDir, port: 0 });
+  t.same((await call(`${first.url}/hi`)).body, { word: 'first' });
+  await first.close();
+  const key = createHash('sha256').update(yaml('first')).digest('hex');
+  const entry = join(dataDir, '.wharf-runtime', 'configs', `${key}.json`);
+  t.same(readdirSync(join(dataDir, '.wharf-runtime', 'configs')), [`${key}.json`], 'the parsed config is kept under the SHA-256 of its text');
+  // Mark the cached copy, so that the next start shows whether it read the cache or the YAML.
+  writeFileSync(entry, readFileSync(entry, 'utf8').replace('"first"', '"from the cache"'));
+  const again = await createRuntime({ configFiles: [config], dataDir, port: 0 });
+  t.same((await call(`${again.url}/hi`)).body, { word: 'from the cache' }, 'the same text is served from the cache');
+  await again.close();
+  writeFileSync(config, yaml('second'));
+  const changed = await createRuntime({ configFiles: [config], dataDir, port: 0 });
+  t.teardown(() => changed.close());
+  t.same((await call(`${changed.url}/hi`)).body, { word: 'second' }, 'a changed file is parsed, never taken from an older entry');
 });

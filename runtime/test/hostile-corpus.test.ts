@@ -136,6 +136,7 @@ const CASES: Case[] = [
     yaml: () => module('storage.sqlite', '{ dbPath: shared/other-env.db }'),
     refused: /config\.dbPath: "shared\/other-env\.db" leads through a symlink/,
   },
+  { name: "sqlite dbPath: into the runtime's own state folder", yaml: () => module('storage.sqlite', '{ dbPath: .wharf-runtime/configs/x.json }'), refused: /config\.dbPath: "\.wharf-runtime\/configs\/x\.json" is inside \.wharf-runtime\/, which the runtime keeps for itself/ },
   { name: 'database.workflow sqlite dsn: absolute path', yaml: () => module('database.workflow', '{ driver: sqlite3, dsn: /etc/passwd }'), refused: /config\.dsn: "\/etc\/passwd" is an absolute path/ },
   { name: "auth.jwt seedFile: Wharf's private key", yaml: () => module('auth.jwt', '{ secret: s3cret-s3cret-s3cret, seedFile: ../../github-app.pem }'), refused: /config\.seedFile: "\.\.\/\.\.\/github-app\.pem" leaves the environment's directories/ },
   { name: 'auth.jwt seedFile: absolute path', yaml: () => module('auth.jwt', '{ secret: s3cret-s3cret-s3cret, seedFile: /etc/passwd }'), refused: /config\.seedFile: "\/etc\/passwd" is an absolute path/ },

@@ -13,6 +13,7 @@ import {
   type StepSpec,
   type SubscriptionSpec,
 } from './app-config.js';
+import type { ParsedConfigCache } from './parsed-config-cache.js';
 import { parseDuration } from './parse-duration.js';
 import { type FileTriggers, readMessaging, readScheduler, readTopLevelTriggers, resolvePipelineTarget } from './read-triggers.js';
 import { exceedsNodeBudget } from './yaml-budget.js';
@@ -89,7 +90,7 @@ function parseText(text: string): unknown {
   return parse(text);
 }
 
-async function readDocument(file: string, problems: string[]): Promise<Record<string, unknown> | null> {
+async function readDocument(file: string, problems: string[], cache: ParsedConfigCache | undefined): Promise<Record<string, unknown> | null> {
   const path = resolve(file);
   try {
     const size = (await stat(path)).size;
@@ -98,7 +99,8 @@ async function readDocument(file: string, problems: string[]): Promise<Record<st
       return null;
     }
     const text = await readFile(path, 'utf8');
-    const doc = parseText(text);
+    const cached = cache?.read(text);
+    const doc = cached ?? parseText(text);
     if (!isRecord(doc)) {
       problems.push(`${file}: expected a YAML mapping at the top`);
       return null;
@@ -107,6 +109,7 @@ async function readDocument(file: string, problems: string[]): Promise<Record<st
       problems.push(`${file}: the config expands to more than ${MAX_CONFIG_NODES} values (YAML aliases that multiply are refused)`);
       return null;
     }
+    if (cached === undefined) cache?.remember(text, doc);
     return doc;
   } catch (err) {
     problems.push(`${file}: ${(err as Error).message}`);
@@ -118,7 +121,7 @@ async function readDocument(file: string, problems: string[]): Promise<Record<st
  * Reads and merges config files: modules and pipelines are unioned (names must be unique), routes, triggers and
  * subscriptions concatenated. Triggers are resolved to pipelines once every file is read.
  */
-export async function loadConfig(files: readonly string[], env: Env): Promise<AppConfig> {
+export async function loadConfig(files: readonly string[], env: Env, cache?: ParsedConfigCache): Promise<AppConfig> {
   const problems: string[] = [];
   const modules: ModuleSpec[] = [];
   const pipelines: PipelineSpec[] = [];
@@ -129,7 +132,7 @@ export async function loadConfig(files: readonly string[], env: Env): Promise<Ap
   const unsupported: string[] = [];
   if (!files.length) throw new ConfigError(['no config file given (use --config FILE)']);
   for (const file of files) {
-    const doc = await readDocument(file, problems);
+    const doc = await readDocument(file, problems, cache);
     if (!doc) continue;
     const dir = dirname(resolve(file));
     for (const [i, m] of (Array.isArray(doc.modules) ? doc.modules : []).entries()) {

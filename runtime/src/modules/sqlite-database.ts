@@ -1,5 +1,7 @@
 import type { Database, Statement } from 'node-sqlite3-wasm';
-import { checkRawPath, type PathPolicy } from '../confine/path-policy.js';
+import { join } from 'node:path';
+import { RUNTIME_STATE_DIR } from '../config/parsed-config-cache.js';
+import { checkRawPath, isInside, PathEscapeError, type PathPolicy } from '../confine/path-policy.js';
 import type { Json } from '../pipeline/pipeline-context.js';
 import { DatabaseError } from '../pipeline/errors.js';
 import type { ModuleDeps } from './module.js';
@@ -16,7 +18,9 @@ export function sqliteLocation(path: string | undefined, paths: PathPolicy, fall
   if (p === ':memory:' || p.startsWith(':memory:')) return ':memory:';
   if (p) checkRawPath(p, where);
   if (!paths.dataDir) return ':memory:';
-  return paths.writable(p || `${fallbackName}.db`, where);
+  const location = paths.writable(p || `${fallbackName}.db`, where);
+  if (isInside(location, join(paths.dataDir, RUNTIME_STATE_DIR))) throw new PathEscapeError(`${where}: "${p}" is inside ${RUNTIME_STATE_DIR}/, which the runtime keeps for itself`);
+  return location;
 }
 
 /**
