@@ -289,6 +289,39 @@ const CASES: Case[] = [
       },
     }),
   ),
+  // Work that feeds itself.
+  {
+    name: 'a pipeline that publishes to the topic that triggers it',
+    yaml: () => `modules:${SERVER}
+  - { name: bus, type: messaging.broker }
+  - { name: db, type: storage.sqlite, config: { dbPath: app.db } }
+pipelines:
+  attack:
+    trigger: { type: http, config: { path: /attack, method: POST } }
+    steps:
+      - { name: ddl, type: step.db_exec, config: { database: db, query: "CREATE TABLE IF NOT EXISTS hops (n INTEGER)" } }
+      - { name: go, type: step.publish, config: { topic: loop, payload: { n: 1 } } }
+      - { name: ok, type: step.json_response, config: { body: { started: true } } }
+  again:
+    trigger: { type: event, config: { topic: loop } }
+    steps:
+      - { name: count, type: step.db_exec, config: { database: db, query: "INSERT INTO hops (n) VALUES (1)" } }
+      - { name: more, type: step.publish, config: { topic: loop, payload: { n: 1 } } }
+  hops:
+    trigger: { type: http, config: { path: /hops } }
+    steps:
+      - { name: q, type: step.db_query, config: { database: db, mode: single, query: "SELECT count(*) AS n FROM hops" } }
+      - { name: r, type: step.json_response, config: { body_from: steps.q.row } }
+`,
+    probe: async (url, t) => {
+      t.equal((await attack(url)).status, 200);
+      const hops = async () => (await call(`${url}/hops`)).body.n as number;
+      for (let i = 0; i < 200 && (await hops()) < 32; i++) await new Promise((r) => setTimeout(r, 50));
+      t.equal(await hops(), 32, 'the chain gets 32 messages deep');
+      await new Promise((r) => setTimeout(r, 500));
+      t.equal(await hops(), 32, 'and stops there instead of running for ever');
+    },
+  },
   // Bodies.
   {
     name: 'request body over --max-body-bytes',

@@ -98,7 +98,7 @@ export function buildPipeline(spec: PipelineSpec, deps: PipelineDeps, problems: 
     };
     // Steps that can stop their own work (jq's worker, an HTTP call) get the abort signal; the others never pay for it.
     if (needsSignal) abort = new AbortController();
-    const scope: RunScope = abort ? { pipeline: outer.pipeline, log: outer.log, headers: outer.headers, signal: abort.signal } : outer;
+    const scope: RunScope = abort ? { ...outer, signal: abort.signal } : outer;
     try {
       let i = 0;
       let runs = 0;

@@ -40,18 +40,18 @@ export async function wireTriggers(
     problems.push(`${where}: needs a messaging.broker module${typeof name === 'string' && name ? ` named ${name}` : ''}`);
     return null;
   };
-  const runPipeline = async (p: Pipeline, data: Record<string, unknown>, meta: Record<string, unknown>) => {
+  const runPipeline = async (p: Pipeline, data: Record<string, unknown>, meta: Record<string, unknown>, messageDepth = 0) => {
     try {
-      await p.run(data, { pipeline: p.name, started_at: new Date().toISOString(), ...meta }, { pipeline: p.name, log, headers: {} });
+      await p.run(data, { pipeline: p.name, started_at: new Date().toISOString(), ...meta }, { pipeline: p.name, log, headers: {}, messageDepth });
     } catch (err) {
       answerForError(err, log.child({ pipeline: p.name, ...meta }));
     }
   };
   const subscribeEvent = (broker: MessageBroker, topic: string, event: string | null, p: Pipeline, params: Readonly<Record<string, unknown>>) =>
-    broker.subscribe(topic, async (message) => {
+    broker.subscribe(topic, async (message, _topic, depth) => {
       // As the engine's EventTrigger: an `event` filter matches the message's `type` (or `eventType`).
       if (event && (message.type ?? message.eventType) !== event) return;
-      await runPipeline(p, { ...message, body: message, originalMessage: JSON.stringify(message), ...params }, { topic });
+      await runPipeline(p, { ...message, body: message, originalMessage: JSON.stringify(message), ...params }, { topic }, depth);
     });
 
   for (const p of pipelines) {

@@ -24,6 +24,8 @@ export type RunScope = {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   /** Aborted when the pipeline's deadline passes; long steps (jq) stop their work on it. */
   readonly signal?: AbortSignal;
+  /** For a run started by a message: how many messages led to it (step.publish passes it on, plus one). */
+  readonly messageDepth?: number;
 };
 
 export type Step = {
