@@ -289,6 +289,24 @@ const CASES: Case[] = [
       },
     }),
   ),
+  // Patterns that backtrack.
+  {
+    name: 'a validate pattern that backtracks catastrophically',
+    yaml: () =>
+      pipeline(`      - { name: v, type: step.validate, config: { strategy: json_schema, schema: { type: object, properties: { name: { type: string, pattern: "^(a+)+$" } } } } }
+      - { name: ok, type: step.json_response, config: { body: { valid: true } } }`),
+    probe: async (url, t) => {
+      const t0 = performance.now();
+      const res = await attack(url, { name: `${'a'.repeat(5000)}!` });
+      t.equal(res.status, 400, 'the input is rejected');
+      t.ok(performance.now() - t0 < 5_000, 'in linear time (a backtracking engine would take longer than the age of the universe)');
+    },
+  },
+  {
+    name: 'a validate pattern with a backreference',
+    yaml: () => pipeline(`      - { name: v, type: step.validate, config: { strategy: json_schema, schema: { properties: { name: { pattern: "^(a)\\\\1$" } } } } }`),
+    refused: /step v \(step\.validate\): pattern .* needs backtracking \(a backreference or lookaround\), which Go's RE2 engine does not support either/,
+  },
   // Work that feeds itself.
   {
     name: 'a pipeline that publishes to the topic that triggers it',
