@@ -10,6 +10,9 @@ import type { Pipeline } from './build-pipeline.js';
 
 type Job = { cron: string; where: string; run: () => Promise<void> };
 
+/** Cron jobs one runtime runs (top-level schedules and workflows.scheduler jobs together). */
+export const MAX_SCHEDULES = 100;
+
 export type Wiring = {
   /** Starts the schedules (after the runtime listens). */
   start(): void;
@@ -98,6 +101,10 @@ export async function wireTriggers(
       jobs.push({ cron: scheduler.cronExpression, where, run: async () => handler.handleMessage({}, `schedule:${j.scheduler}`) });
   }
   if (!jobs.length) return { start() {}, stop: async () => {} };
+  if (jobs.length > MAX_SCHEDULES) {
+    problems.push(`the config schedules ${jobs.length} cron jobs; a runtime runs at most ${MAX_SCHEDULES}`);
+    return { start() {}, stop: async () => {} };
+  }
 
   const { CronJob, validateCronExpression } = await import('cron');
   const cronJobs: InstanceType<typeof CronJob>[] = [];
