@@ -309,6 +309,12 @@ const CASES: Case[] = [
   },
   // Work that feeds itself.
   {
+    name: 'more cron jobs than a runtime runs',
+    yaml: () =>
+      `modules:${SERVER}\npipelines:\n  tick: { steps: [] }\ntriggers:\n  schedule:\n    jobs:\n${Array.from({ length: 101 }, () => '      - { cron: "* * * * * *", workflow: "pipeline:tick", action: run }').join('\n')}\n`,
+    refused: /the config schedules 101 cron jobs; a runtime runs at most 100/,
+  },
+  {
     name: 'a pipeline that publishes to the topic that triggers it',
     yaml: () => `modules:${SERVER}
   - { name: bus, type: messaging.broker }
