@@ -128,7 +128,7 @@ export function createJqRunner(opts: { maxOutputChars: number; heapMb: number })
       } catch (err) {
         const message = (err as Error).message;
         if (err instanceof JqStoppedError) return `jq did not compile the expression within ${timeoutMs} ms`;
-        return /compile error|syntax error/.test(message) ? message.replace(/if false then \( (.*) \) else empty end/, '$1') : null;
+        return /compile error|syntax error/.test(message) ? message : null;
       }
     },
     /** jq's compact output for `filter` over the JSON text `input`; runs are serialized. */
