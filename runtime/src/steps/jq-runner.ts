@@ -128,7 +128,8 @@ export function createJqRunner(opts: { maxOutputChars: number; heapMb: number })
       } catch (err) {
         const message = (err as Error).message;
         if (err instanceof JqStoppedError) return `jq did not compile the expression within ${timeoutMs} ms`;
-        return /compile error|syntax error/.test(message) ? message : null;
+        // The expression starts on the wrapper's second line: report jq's line numbers as the author wrote them.
+        return /compile error|syntax error/.test(message) ? message.replace(/line (\d+)/g, (_m, n: string) => `line ${Math.max(1, Number(n) - 1)}`) : null;
       }
     },
     /** jq's compact output for `filter` over the JSON text `input`; runs are serialized. */
