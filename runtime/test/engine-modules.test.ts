@@ -178,3 +178,43 @@ t.test('step.http_call calls an allowed host and gives status_code, headers and 
   t.equal(missing.status, 500, 'a status of 400 or more fails the step, as in the engine');
   t.match(missing.body.error, /HTTP 404/);
 });
+
+t.test('notification.slack posts each message to its webhook, only when the host is allowed', async (t) => {
+  const received: string[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      received.push(body);
+      res.writeHead(200);
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => server.close());
+  const port = (server.address() as AddressInfo).port;
+  const yaml = `modules:
+  - { name: bus, type: messaging.broker }
+  - { name: slack, type: notification.slack, config: { webhookURL: "http://127.0.0.1:${port}/hook", channel: "#alerts" } }
+workflows:
+  messaging:
+    subscriptions:
+      - { topic: alerts, handler: slack }
+pipelines:
+  alert:
+    trigger: { type: http, config: { path: /alert, method: POST } }
+    steps:
+      - { name: p, type: step.publish, config: { topic: alerts, payload: { level: "{{ .level }}" } } }
+      - { name: r, type: step.json_response, config: { status: 202, body: { queued: true } } }
+`;
+  const refused = await start(t, yaml);
+  t.equal((await call(`${refused.url}/alert`, { body: { level: 'high' } })).status, 202);
+  const failed = await refused.until((l) => l.msg === 'slack notification failed');
+  t.match(failed[0]?.err, new RegExp(`connecting to 127\\.0\\.0\\.1:${port} is not allowed`), 'without --allow-host the send is refused and logged');
+  t.same(received, [], 'nothing reached the webhook');
+
+  const allowed = await start(t, yaml, [`127.0.0.1:${port}`]);
+  await call(`${allowed.url}/alert`, { body: { level: 'high' } });
+  await allowed.until((l) => l.msg === 'Slack notification sent');
+  t.same(received.map((b) => JSON.parse(b)), [{ channel: '#alerts', username: 'workflow-bot', text: '{"level":"high"}' }], 'the message goes to the webhook as {channel, username, text}');
+});

@@ -10,6 +10,7 @@ import { openPostgresDatabase } from './postgres-database.js';
 import { parsePgDsn } from './postgres-dsn.js';
 import { openSqliteDatabase, sqliteLocation } from './sqlite-database.js';
 import { createHealthChecker, createLogCollector, createMetricsCollector } from './observability.js';
+import { createSlackNotification } from './slack-notification.js';
 import { createStaticFileserver } from './static-fileserver.js';
 
 const passive: ModuleFactory = (spec) => ({ name: spec.name, type: spec.type });
@@ -52,6 +53,7 @@ export const MODULE_TYPES = {
   'messaging.broker': broker,
   'messaging.broker.eventbus': broker,
   'messaging.handler': createMessagingHandler,
+  'notification.slack': createSlackNotification,
   'scheduler.modular': (spec) => createCronScheduler(spec),
   'static.fileserver': createStaticFileserver,
   'health.checker': (spec) => createHealthChecker(spec),
