@@ -40,9 +40,10 @@ function positiveInt(name: string, text: string | undefined, fallback: number): 
 }
 
 /**
- * Reads flags. PORT, WHARF_DIGEST, WHARF_DATA_DIR and LOG_LEVEL are fallbacks; everything that widens what a
- * config may reach (host, allowed hosts, limits, config root) is a flag only, because an app's own environment
- * variables (which a target passes through) must not loosen them. Throws with usage on bad input.
+ * Reads flags. PORT, WHARF_DIGEST and LOG_LEVEL are fallbacks; everything that widens what a config may reach (the
+ * data dir it writes in, the host, allowed hosts, limits, the config root) is a flag only, because an app's own
+ * environment variables (which a target passes through) must not loosen them; `WHARF_DATA_DIR` is also Wharf's own
+ * data dir setting. Throws with usage on bad input.
  */
 export function parseRuntimeArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): RuntimeArgs {
   const { values, positionals } = parseArgs({
@@ -84,7 +85,7 @@ export function parseRuntimeArgs(argv: readonly string[], env: Readonly<Record<s
     configRoot: str('config-root') ?? null,
     port,
     host: str(flag(RUNTIME_FLAGS.host)),
-    dataDir: str(flag(RUNTIME_FLAGS.dataDir)) ?? env.WHARF_DATA_DIR ?? null,
+    dataDir: str(flag(RUNTIME_FLAGS.dataDir)) ?? null,
     digest: str(flag(RUNTIME_FLAGS.digest)) ?? env.WHARF_DIGEST ?? '',
     logLevel: str('log-level') ?? env.LOG_LEVEL ?? 'info',
     allowHosts: list('allow-host'),

@@ -9,7 +9,7 @@ t.test('flags win over environment variables', async (t) => {
   t.same(a.configFiles, ['a.yaml', 'b.yaml', 'c.yaml']);
   t.equal(a.port, 0, '--port 0 asks for a free port');
   t.equal(a.digest, 'sha256:1');
-  t.equal(a.dataDir, '/env/data');
+  t.equal(a.dataDir, null, 'WHARF_DATA_DIR in the environment does not choose where the runtime writes (it is Wharf\'s own setting)');
   const b = parseRuntimeArgs(['--config', 'a.yaml'], env);
   t.equal(b.port, 9000, 'PORT is the fallback');
   t.equal(b.digest, 'from-env', 'WHARF_DIGEST is the fallback');
