@@ -1,8 +1,10 @@
 /**
  * The reference runtime under load. Generates a 50-pipeline SQLite app, then measures:
  *  - start_ms: spawn of the runtime as targets start it (`node` on the esbuild bundle, runtimeLaunchCommand) to its
- *    "listening" line (median of 5 starts); boot_ms is plain `node` running a script that does nothing, so
- *    start_ms − boot_ms is the runtime's own share;
+ *    "listening" line (median of 5 starts), each a new version of the config on the environment's stable data dir,
+ *    as every rollout after the first starts; restart_ms: the same version started again (a crash restart: the
+ *    parsed config comes from the data dir); first_start_ms: a new environment (empty data dir); boot_ms is plain
+ *    `node` running a script that does nothing, so start_ms − boot_ms is the runtime's own share;
  *    inprocess_start_ms: createRuntime() (load config, open SQLite, build 50 pipelines, listen) inside an already-booted process.
  *  - json_rps: a json_response route with a templated body; sqlite_rps: a db_query single-row route on SQLite.
  *    autocannon on loopback, 50 connections, 1 s warm-up then 8 s measured each, runtime in its own process.
@@ -121,14 +123,28 @@ try {
   const boot: number[] = [];
   const starts: number[] = [];
   const startCpu: number[] = [];
+  const restarts: number[] = [];
+  const firstStarts: number[] = [];
+  const stableDir = path.join(dir, 'stable');
   for (let i = 0; i < 5; i++) {
     const b = await spawnUntilListening([process.execPath, noop]);
     boot.push(b.ms);
     if (b.child.exitCode === null && b.child.signalCode === null) await once(b.child, 'exit');
-    const p = await spawnUntilListening([...launch, '--config', config, '--port', '0', '--data-dir', path.join(dir, `start-${i}`)]);
+    if (i < 3) {
+      const first = await spawnUntilListening([...launch, '--config', config, '--port', '0', '--data-dir', path.join(dir, `first-${i}`)]);
+      firstStarts.push(first.ms);
+      await stop(first);
+    }
+    // A new version: the text differs, so nothing parsed before applies.
+    const version = path.join(dir, `app-v${i}.yaml`);
+    await writeFile(version, `${appYaml()}# version ${i}\n`);
+    const p = await spawnUntilListening([...launch, '--config', version, '--port', '0', '--data-dir', stableDir]);
     starts.push(p.ms);
     startCpu.push(p.cpuMs);
     await stop(p);
+    const again = await spawnUntilListening([...launch, '--config', version, '--port', '0', '--data-dir', stableDir]);
+    restarts.push(again.ms);
+    await stop(again);
   }
   const inproc: number[] = [];
   for (let i = 0; i < 3; i++) {
@@ -137,7 +153,9 @@ try {
     inproc.push(performance.now() - t0);
     await rt.close();
   }
-  console.log(`start: spawn→listening ${starts.map(round).join(', ')} ms (CPU ${startCpu.map(round).join(', ')} ms); loader boot alone ${boot.map(round).join(', ')} ms; createRuntime ${inproc.map(round).join(', ')} ms`);
+  console.log(
+    `start: spawn→listening ${starts.map(round).join(', ')} ms (CPU ${startCpu.map(round).join(', ')} ms); restart of the same version ${restarts.map(round).join(', ')} ms; on an empty data dir ${firstStarts.map(round).join(', ')} ms; node boot alone ${boot.map(round).join(', ')} ms; createRuntime ${inproc.map(round).join(', ')} ms`,
+  );
 
   const rt = await spawnUntilListening([...launch, '--config', config, '--port', '0', '--data-dir', path.join(dir, 'load')]);
   const seeded = await fetch(`${rt.url}/seed`, { method: 'POST' });
@@ -165,6 +183,8 @@ try {
       bench: 'runtime-throughput',
       pipelines: PIPELINES,
       start_ms: round(median(starts)),
+      restart_ms: round(median(restarts)),
+      first_start_ms: round(median(firstStarts)),
       start_cpu_ms: round(median(startCpu)),
       boot_ms: round(median(boot)),
       inprocess_start_ms: round(median(inproc)),

@@ -5,8 +5,19 @@ import { fileURLToPath } from 'node:url';
 
 const RUNTIME_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SRC_DIR = path.join(RUNTIME_DIR, 'src');
+/** The runtime protocol is bundled in from contracts; a change there must rebuild the bundle too. */
+const PROTOCOL_FILE = path.join(RUNTIME_DIR, '..', 'packages', 'contracts', 'src', 'runtime-protocol.ts');
 /** The runtime as one JavaScript file, so each environment starts with plain `node` (no TypeScript loader). */
 export const RUNTIME_BUNDLE = path.join(RUNTIME_DIR, '.build', 'wharf-runtime.mjs');
+
+/**
+ * Packages that stay in node_modules: the two WebAssembly ones find their .wasm next to themselves, and the rest
+ * are loaded only when a config uses them (pg, cron, jose, bcryptjs), so they cost nothing at start.
+ */
+export const BUNDLE_EXTERNAL = ['node-sqlite3-wasm', 'jq-wasm', 'pg', 'cron', 'jose', 'bcryptjs', 'esbuild'] as const;
+
+/** Default heap limit (MiB) the launch command gives each runtime: a config cannot grow one past it. */
+export const RUNTIME_MAX_OLD_SPACE_MB = 256;
 
 async function newestSource(dir: string): Promise<number> {
   let newest = 0;
@@ -19,13 +30,15 @@ async function newestSource(dir: string): Promise<number> {
 }
 
 /**
- * Builds RUNTIME_BUNDLE from the sources when it is missing or older than any of them (about 100 ms with esbuild;
- * dependencies stay in node_modules). Starting the runtime from the bundle saves the TypeScript loader's
- * start-up (about a second on a busy 2-core machine) on every rollout.
+ * Builds RUNTIME_BUNDLE from the sources when it is missing or older than any of them (about 100 ms with esbuild).
+ * Its own code and its start-path dependencies (js-yaml, pino, the runtime protocol) are bundled: one file to read
+ * and compile instead of packages to resolve (about 20 ms less CPU per start than requiring them). Not minified:
+ * minifying measured no faster here and stack traces stay readable.
  */
 export async function ensureRuntimeBundle(): Promise<string> {
   const built = existsSync(RUNTIME_BUNDLE) ? (await stat(RUNTIME_BUNDLE)).mtimeMs : 0;
-  if (built > (await newestSource(SRC_DIR))) return RUNTIME_BUNDLE;
+  const protocol = existsSync(PROTOCOL_FILE) ? (await stat(PROTOCOL_FILE)).mtimeMs : 0;
+  if (built > Math.max(await newestSource(SRC_DIR), protocol)) return RUNTIME_BUNDLE;
   const { build } = await import('esbuild');
   await mkdir(path.dirname(RUNTIME_BUNDLE), { recursive: true });
   const tmp = `${RUNTIME_BUNDLE}.${process.pid}.tmp.mjs`;
@@ -36,8 +49,11 @@ export async function ensureRuntimeBundle(): Promise<string> {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    packages: 'external',
-    sourcemap: 'inline',
+    external: [...BUNDLE_EXTERNAL],
+    // CommonJS packages bundled into ESM need a real `require` for Node's built-ins.
+    banner: { js: "import { createRequire as __wharfCreateRequire } from 'node:module'; const require = __wharfCreateRequire(import.meta.url);" },
+    sourcemap: false,
+    legalComments: 'none',
     logLevel: 'silent',
   });
   // Atomic: a concurrent reader sees the old bundle or the new one, never half of one.
@@ -45,7 +61,11 @@ export async function ensureRuntimeBundle(): Promise<string> {
   return RUNTIME_BUNDLE;
 }
 
-/** argv prefix that starts the reference runtime; the target appends `--config … --port …`. */
-export async function runtimeLaunchCommand(): Promise<string[]> {
-  return [process.execPath, '--enable-source-maps', await ensureRuntimeBundle()];
+/**
+ * argv prefix that starts the reference runtime; the target appends `--config … --port …`. The heap limit bounds
+ * what one environment's runtime can take from the machine (`--max-old-space-size`; WebAssembly memory is bounded
+ * separately: jq's heap stops at 256 MiB).
+ */
+export async function runtimeLaunchCommand(opts: { maxOldSpaceMb?: number } = {}): Promise<string[]> {
+  return [process.execPath, `--max-old-space-size=${opts.maxOldSpaceMb ?? RUNTIME_MAX_OLD_SPACE_MB}`, await ensureRuntimeBundle()];
 }

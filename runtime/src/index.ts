@@ -1,8 +1,12 @@
 export { createRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
-export { ConfigError } from './config/app-config.js';
+export { ConfigError, type AppConfig } from './config/app-config.js';
+export { loadConfig } from './config/load-config.js';
+export { checkSupport } from './config/check-support.js';
+export { describeRoutes, type RouteDescription } from './config/describe-routes.js';
 export { parseRuntimeArgs, type RuntimeArgs } from './cli-args.js';
+export { DEFAULT_LIMITS, type RuntimeLimits } from './limits.js';
 export { MODULE_TYPES } from './modules/registry.js';
 export { STEP_TYPES } from './steps/registry.js';
 export { createTemplateEngine, type TemplateEngine, TemplateExecError, TemplateSyntaxError } from './template/index.js';
 export { RUNTIME_BIN, runtimeCommand, type RuntimeCommandOptions } from './runtime-command.js';
-export { ensureRuntimeBundle, RUNTIME_BUNDLE, runtimeLaunchCommand } from './bundle.js';
+export { BUNDLE_EXTERNAL, ensureRuntimeBundle, RUNTIME_BUNDLE, RUNTIME_MAX_OLD_SPACE_MB, runtimeLaunchCommand } from './bundle.js';

@@ -59,9 +59,14 @@ t.test('auth.jwt, auth_required, jq, log, static files and env', async (t) => {
   t.same((await call(u('/api/greet'))).body, { greeting: 'hello stranger' }, 'conditional else');
   t.equal((await call(u('/api/greet?teapot=1'))).status, 418, 'json_response status can be a template');
 
+  // As the engine's HTTP trigger: without a response step the pipeline's response_* values answer, else 202.
   const none = await call(u('/api/no-response'), { body: { message: 'ping' } });
-  t.equal(none.status, 200, 'a pipeline without json_response answers 200');
-  t.match(none.body, { status: 'accepted', echo: 'ping', message: 'ping' }, 'with its final context');
+  t.equal(none.status, 202, 'a pipeline that writes no response answers 202');
+  t.same(none.body, { status: 'workflow triggered' }, 'with the engine\'s fallback body, not its values');
+  const raw = await call(u('/api/raw-response'), { body: { message: 'ping' } });
+  t.equal(raw.status, 201, 'response_status from the pipeline values sets the status');
+  t.equal(raw.headers.get('x-echo'), 'ping', 'response_headers are rendered and sent');
+  t.equal(raw.text, 'created ping', 'response_body is sent as written');
 
   await call(u('/api/visits/home'), { method: 'POST' });
   const home = await call(u('/api/visits/home'), { method: 'POST' });

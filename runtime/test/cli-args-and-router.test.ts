@@ -1,5 +1,6 @@
 import t from 'tap';
 import { parseRuntimeArgs } from '../src/cli-args.js';
+import { DEFAULT_LIMITS } from '../src/limits.js';
 import { createRouter } from '../src/http/router.js';
 
 t.test('flags win over environment variables', async (t) => {
@@ -8,13 +9,32 @@ t.test('flags win over environment variables', async (t) => {
   t.same(a.configFiles, ['a.yaml', 'b.yaml', 'c.yaml']);
   t.equal(a.port, 0, '--port 0 asks for a free port');
   t.equal(a.digest, 'sha256:1');
-  t.equal(a.dataDir, '/env/data');
+  t.equal(a.dataDir, null, 'WHARF_DATA_DIR in the environment does not choose where the runtime writes (it is Wharf\'s own setting)');
   const b = parseRuntimeArgs(['--config', 'a.yaml'], env);
   t.equal(b.port, 9000, 'PORT is the fallback');
   t.equal(b.digest, 'from-env', 'WHARF_DIGEST is the fallback');
   t.equal(parseRuntimeArgs(['--config', 'a.yaml'], {}).port, undefined, 'no port: the http.server address decides');
   t.throws(() => parseRuntimeArgs([], {}), /no --config given/);
   t.throws(() => parseRuntimeArgs(['--config', 'a.yaml', '--port', 'eighty'], {}), /bad port/);
+});
+
+t.test("what widens a runtime's reach is a flag, never an app's environment variable", async (t) => {
+  const env = { HOST: '0.0.0.0', WHARF_ALLOW_HOSTS: 'evil.example', ALLOW_HOST: 'evil.example' };
+  const a = parseRuntimeArgs(['--config', 'a.yaml'], env);
+  t.equal(a.host, undefined, 'HOST in the environment does not choose the interface (the runtime binds 127.0.0.1)');
+  t.same(a.allowHosts, [], 'no outbound host is allowed by default');
+  t.same(a.limits, DEFAULT_LIMITS, 'the default limits');
+  const b = parseRuntimeArgs(
+    ['--config', 'a.yaml', '--host', '10.0.0.5', '--allow-host', 'db.internal:5432', '--allow-host', 'hooks.example,api.example:443', '--max-body-bytes', '2048', '--pipeline-timeout', '5s', '--stall-timeout', '0s', '--config-root', '/env/config'],
+    {},
+  );
+  t.equal(b.host, '10.0.0.5', 'the target passes --host');
+  t.same(b.allowHosts, ['db.internal:5432', 'hooks.example', 'api.example:443']);
+  t.match(b.limits, { maxBodyBytes: 2048, pipelineTimeoutMs: 5000, stallTimeoutMs: 0 });
+  t.equal(b.configRoot, '/env/config');
+  t.throws(() => parseRuntimeArgs(['--config', 'a.yaml', '--max-body-bytes=0'], {}), /bad --max-body-bytes/);
+  t.throws(() => parseRuntimeArgs(['--config', 'a.yaml', '--pipeline-timeout', 'forever'], {}), /bad --pipeline-timeout/);
+  t.throws(() => parseRuntimeArgs(['--config', 'a.yaml', '--pipeline-timeout', '0s'], {}), /must be above zero/);
 });
 
 t.test('the route table', async (t) => {

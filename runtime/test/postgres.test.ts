@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
 import t from 'tap';
-import { call, startRuntime } from './helpers/start-runtime.js';
+import { call, runRefusing, startRuntime } from './helpers/start-runtime.js';
 
 const server = process.env.DATABASE_URL;
 
@@ -17,7 +17,11 @@ t.test('database.workflow with the postgres driver', { skip: server ? false : 'D
   });
   const url = new URL(server as string);
   url.pathname = `/${name}`;
-  const rt = await startRuntime(['--config', join(import.meta.dirname, 'fixtures', 'pg-app.yaml')], { NOTES_DATABASE_URL: url.toString() });
+  const refused = await runRefusing(['--config', join(import.meta.dirname, 'fixtures', 'pg-app.yaml')], { NOTES_DATABASE_URL: url.toString() });
+  t.match(refused.stderr, new RegExp(`connecting to ${url.hostname}:${url.port || 5432} is not allowed`), 'without --allow-host the database host is refused');
+  const rt = await startRuntime(['--config', join(import.meta.dirname, 'fixtures', 'pg-app.yaml'), '--allow-host', `${url.hostname}:${url.port || 5432}`], {
+    NOTES_DATABASE_URL: url.toString(),
+  });
   t.teardown(() => rt.stop());
 
   t.same((await call(`${rt.url}/init`, { method: 'POST' })).body, { ok: true });

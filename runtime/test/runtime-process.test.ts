@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RUNTIME_HEALTH_PATH } from '@wharf/contracts/runtime-protocol';
 import t from 'tap';
 import { call, type RuntimeProcess, startRuntime, stderrMatching } from './helpers/start-runtime.js';
 
@@ -14,8 +15,13 @@ t.test('a sqlite-backed todo app served by the runtime process', async (t) => {
   t.teardown(() => rt.stop());
   const u = (p: string) => `${rt.url}${p}`;
 
-  t.same((await call(u('/healthz'))).body, { status: 'ok', digest: 'sha256:abc' }, 'healthz reports the digest from WHARF_DIGEST');
-  t.equal((await call(u('/readyz'))).status, 200);
+  t.same(
+    (await call(u(RUNTIME_HEALTH_PATH))).body,
+    { status: 'ok', digest: 'sha256:abc', stateful: true, dataFiles: ['data/todos.db'] },
+    'the health path reports the digest from WHARF_DIGEST and the SQLite files the runtime holds',
+  );
+  t.same((await call(u('/healthz'))).body, (await call(u(RUNTIME_HEALTH_PATH))).body, 'an app without its own /healthz gets the same answer there');
+  t.equal((await call(u('/.wharf/readyz'))).status, 200);
   t.same((await call(u('/admin/init'), { method: 'POST' })).body, { initialized: true }, 'db_exec runs DDL');
 
   const created = await call(u('/todos'), { body: { title: 'Buy milk' } });

@@ -1,11 +1,11 @@
 /**
  * A tiny stand-in for the reference runtime with the same command-line contract:
  *   node --import tsx tiny-runtime.ts --config FILE… --port N --data-dir DIR --digest X
- * It prints `listening http://127.0.0.1:PORT`, serves `/healthz` → {status, digest} and answers every other path
+ * It prints `listening http://127.0.0.1:PORT`, serves RUNTIME_HEALTH_PATH → {status, digest} and answers every other path
  * with the `echo:` value found in its config files, the digest and the path.
  *
  * Knobs for tests, from the environment (the local target passes the WorkflowApp's env vars through):
- *   TINY_RUNTIME_MODE=never-healthy   /healthz answers 503 forever
+ *   TINY_RUNTIME_MODE=never-healthy   the health path answers 503 forever
  *   TINY_RUNTIME_MODE=exit-on-start   exits with code 3 before listening
  *   TINY_RUNTIME_CRASH_AFTER_MS=N     exits with code 1 after N ms
  *   TINY_RUNTIME_START_DELAY_MS=N     waits N ms before listening
@@ -73,7 +73,7 @@ function main(): void {
     if (args.dataDir && child.pid) writeFileSync(path.join(args.dataDir, 'child.pid'), String(child.pid));
   }
   const server = createServer((req, res) => {
-    if (req.url === '/healthz' || req.url === RUNTIME_HEALTH_PATH) {
+    if (req.url === RUNTIME_HEALTH_PATH) {
       const healthy = mode !== 'never-healthy';
       res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: healthy ? 'ok' : 'starting', digest: args.digest }));

@@ -1,12 +1,13 @@
 #!/usr/bin/env -S node --import tsx
-import { createRequire } from 'node:module';
+import { RUNTIME_LISTENING_PREFIX } from '@wharf/contracts/runtime-protocol';
+import pino from 'pino';
 import { parseRuntimeArgs } from '../cli-args.js';
 import { ConfigError } from '../config/app-config.js';
 import { createRuntime } from '../runtime.js';
+import { startStallWatchdog } from '../stall-watchdog.js';
 
 // main: the only place that reads process.env and argv. Logs go to stderr; stdout carries one
 // "listening URL" line for the parent process.
-const pino = createRequire(import.meta.url)('pino') as typeof import('pino').default;
 const env = process.env;
 let args: ReturnType<typeof parseRuntimeArgs>;
 try {
@@ -15,22 +16,30 @@ try {
   process.stderr.write(`wharf-runtime: ${(err as Error).message}\n`);
   process.exit(2);
 }
-const log = pino({ level: args.logLevel, base: { service: 'wharf-runtime' }, redact: ['headers.authorization', 'dsn', 'secret'] }, pino.destination(2));
+const log = pino(
+  { level: args.logLevel, base: { service: 'wharf-runtime' }, redact: ['headers.authorization', 'headers.cookie', 'dsn', 'secret', 'password'] },
+  pino.destination(2),
+);
 try {
   const runtime = await createRuntime({ ...args, env, log });
-  process.stdout.write(`listening ${runtime.url}\n`);
+  process.stdout.write(`${RUNTIME_LISTENING_PREFIX}${runtime.url}\n`);
+  // After the listening line: the watchdog's thread is not on the start path.
+  const stopWatchdog = startStallWatchdog(args.limits.stallTimeoutMs);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    runtime.close().then(
-      () => process.exit(0),
-      (err) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    runtime
+      .close()
+      .then(stopWatchdog)
+      .then(
+        () => process.exit(0),
+        (err) => {
+          log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

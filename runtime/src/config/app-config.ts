@@ -5,6 +5,8 @@ export type ModuleSpec = {
   readonly config: Record<string, unknown>;
   /** Directory of the file that declared the module, for relative paths. */
   readonly dir: string;
+  /** The file that declared the module, for messages. */
+  readonly file: string;
 };
 
 export type StepSpec = {
@@ -31,10 +33,31 @@ export type RouteSpec = {
   readonly middlewares: readonly string[];
 };
 
+/** Static values a trigger adds to the data a pipeline starts with (the engine's `params`). */
+type Params = Readonly<Record<string, unknown>>;
+
+/** Top-level `triggers:` (and pipeline triggers of the same kinds), each resolved to the pipeline it runs. */
+export type HttpTriggerSpec = { readonly method: string; readonly path: string; readonly pipeline: string; readonly params: Params };
+export type EventTriggerSpec = { readonly topic: string; readonly event: string | null; readonly pipeline: string; readonly params: Params };
+export type ScheduleTriggerSpec = { readonly cron: string; readonly pipeline: string; readonly params: Params; readonly where: string };
+
+/** `workflows.messaging.subscriptions` and `workflows.scheduler.jobs`: module-to-module wiring. */
+export type SubscriptionSpec = { readonly topic: string; readonly handler: string };
+export type JobSpec = { readonly scheduler: string; readonly job: string };
+
 export type AppConfig = {
   readonly modules: readonly ModuleSpec[];
   readonly pipelines: readonly PipelineSpec[];
   readonly routes: readonly RouteSpec[];
+  readonly triggers: {
+    readonly http: readonly HttpTriggerSpec[];
+    readonly event: readonly EventTriggerSpec[];
+    readonly schedule: readonly ScheduleTriggerSpec[];
+  };
+  readonly subscriptions: readonly SubscriptionSpec[];
+  readonly jobs: readonly JobSpec[];
+  /** Sections, trigger kinds and trigger targets the runtime does not serve (reported with the unsupported types). */
+  readonly unsupported: readonly string[];
 };
 
 /** Every problem found while loading, reported at once. */

@@ -1,3 +1,5 @@
+import { isMiddleware } from '../modules/auth-middleware.js';
+import { isRouteHandler } from '../modules/http-handler.js';
 import type { ModuleSet } from '../modules/module.js';
 import type { JqRunner } from '../steps/jq-runner.js';
 import type { AppConfig } from './app-config.js';
@@ -7,15 +9,15 @@ export function checkRoutes(config: AppConfig, pipelineNames: ReadonlySet<string
   const problems: string[] = [];
   for (const r of config.routes) {
     const m = modules.get(r.handler);
-    if (!pipelineNames.has(r.handler) && !m?.registerRoutes)
-      problems.push(`route ${r.method} ${r.path}: handler ${r.handler} is not a pipeline or a module that serves routes (auth.jwt, static.fileserver)`);
+    if (!pipelineNames.has(r.handler) && !m?.registerRoutes && !isRouteHandler(m))
+      problems.push(`route ${r.method} ${r.path}: handler ${r.handler} is not a pipeline or a module that serves routes (http.handler, api.handler, auth.jwt, static.fileserver)`);
     for (const mw of r.middlewares)
-      if (modules.get(mw)?.type !== 'auth.jwt') problems.push(`route ${r.method} ${r.path}: middleware ${mw} is not supported (only auth.jwt modules)`);
+      if (!isMiddleware(modules.get(mw))) problems.push(`route ${r.method} ${r.path}: middleware ${mw} is not supported (auth.jwt and http.middleware.auth modules)`);
   }
   return problems;
 }
 
-/** Compiles every step.jq expression, so a syntax error stops the start instead of failing requests. */
+/** Compiles every step.jq expression (without running it), so a syntax error stops the start instead of failing requests. */
 export async function checkJqExpressions(config: AppConfig, jq: JqRunner): Promise<string[]> {
   const problems: string[] = [];
   for (const spec of config.pipelines)

@@ -4,6 +4,8 @@ import type { AppConfig } from './app-config.js';
 
 export const HTTP_TRIGGERS = ['http'] as const;
 export const MESSAGE_TRIGGERS = ['messaging', 'event', 'eventbus'] as const;
+export const SCHEDULE_TRIGGERS = ['schedule'] as const;
+const PIPELINE_TRIGGERS: readonly string[] = [...HTTP_TRIGGERS, ...MESSAGE_TRIGGERS, ...SCHEDULE_TRIGGERS];
 
 /** Lists every module, step and trigger type the runtime cannot serve, naming what it supports. */
 export function checkSupport(config: AppConfig): string[] {
@@ -15,10 +17,10 @@ export function checkSupport(config: AppConfig): string[] {
     );
   const badSteps = config.pipelines.flatMap((p) => p.steps.filter((s) => !isStepType(s.type)).map((s) => `${s.type} (pipeline ${p.name}, step ${s.name})`));
   if (badSteps.length) problems.push(`unsupported step types: ${badSteps.join(', ')}; supported: ${Object.keys(STEP_TYPES).join(', ')}`);
+  problems.push(...config.unsupported);
   for (const p of config.pipelines) {
     const t = p.trigger?.type;
-    if (t && !(HTTP_TRIGGERS as readonly string[]).includes(t) && !(MESSAGE_TRIGGERS as readonly string[]).includes(t))
-      problems.push(`pipeline ${p.name}: unsupported trigger type ${t}; supported: ${[...HTTP_TRIGGERS, ...MESSAGE_TRIGGERS].join(', ')}`);
+    if (t && !PIPELINE_TRIGGERS.includes(t)) problems.push(`pipeline ${p.name}: unsupported trigger type ${t}; supported: ${PIPELINE_TRIGGERS.join(', ')}`);
     if (t === 'http' && typeof p.trigger?.config.path !== 'string') problems.push(`pipeline ${p.name}: http trigger needs config.path`);
     for (const s of p.steps)
       if (/\$\{(?!\{)/.test(JSON.stringify(s.config)))

@@ -1,31 +1,34 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { RouteSpec } from '../config/app-config.js';
-import { isJwtAuth } from '../modules/auth-jwt.js';
+import { RUNTIME_HEALTH_PATH, RUNTIME_RESERVED_PREFIX } from '@wharf/contracts/runtime-protocol';
+import type { AppConfig } from '../config/app-config.js';
+import { isRouteHandler } from '../modules/http-handler.js';
+import { isMiddleware } from '../modules/auth-middleware.js';
 import type { ModuleSet } from '../modules/module.js';
 import type { Pipeline } from '../pipeline/build-pipeline.js';
-import { answerForError } from './answer-error.js';
-import type { HttpAnswer, HttpHandler, HttpRequest } from './http-types.js';
+import type { HttpAnswer, HttpGuard, HttpHandler, HttpRequest, RouteTable } from './http-types.js';
 import type { Metrics } from './metrics.js';
+import { answerWithPipeline, triggerData } from './pipeline-answer.js';
 import { BodyError, readBody } from './read-body.js';
-import { createRouter } from './router.js';
+import { createRouter, normalizePath } from './router.js';
+
+export type HealthReport = { status: 'ok' | 'failed'; digest: string; stateful: boolean; dataFiles: readonly string[]; error?: string };
 
 export type ServerDeps = {
   readonly pipelines: readonly Pipeline[];
-  readonly routes: readonly RouteSpec[];
+  readonly config: Pick<AppConfig, 'routes' | 'triggers'>;
   readonly modules: ModuleSet;
   readonly metrics: Metrics;
   readonly log: Logger;
-  readonly digest: string;
+  /** Resolves once the runtime is fully ready (its databases open); 'failed' when it never will be. */
+  readonly health: () => Promise<HealthReport>;
   readonly bodyLimit: number;
   readonly isReady: () => boolean;
   readonly isClosing: () => boolean;
 };
 
-const REQUEST_KEYS = new Set(['body', 'query', 'headers', 'path_params', 'method', 'path']);
 const BODYLESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
-const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 /** JSON without a replacer (much faster); only a value holding a bigint takes the slow path. */
 function toJson(v: unknown): string {
   try {
@@ -57,76 +60,115 @@ function send(res: ServerResponse, method: string, answer: HttpAnswer, closing: 
     } else answer.stream.pipe(res);
     return;
   }
-  const payload = answer.body === undefined ? '' : toJson(answer.body);
-  headers['content-type'] ??= 'application/json; charset=utf-8';
+  let payload: string;
+  if (answer.text !== undefined) {
+    payload = answer.text;
+    headers['content-type'] ??= 'text/plain; charset=utf-8';
+  } else if (answer.body === undefined) {
+    payload = '';
+  } else {
+    payload = toJson(answer.body);
+    headers['content-type'] ??= 'application/json; charset=utf-8';
+  }
   headers['content-length'] = Buffer.byteLength(payload);
   res.writeHead(answer.status, headers);
-  res.end(method === 'HEAD' ? undefined : payload);
+  res.end(method === 'HEAD' || answer.status === 204 || answer.status === 304 ? undefined : payload);
 }
 
-/** Builds the HTTP server: health endpoints, pipeline routes, module routes, JSON errors and 404s. */
+const isReserved = (path: string) => `${normalizePath(path)}/`.startsWith(RUNTIME_RESERVED_PREFIX);
+
+/** Routes under /.wharf/ are Wharf's; an app declaring one is refused at start. */
+export function reservedRouteProblems(paths: readonly { method: string; path: string; where: string }[]): string[] {
+  return paths
+    .filter((r) => isReserved(r.path))
+    .map((r) => `${r.where}: route ${r.method} ${r.path} is under ${RUNTIME_RESERVED_PREFIX}, which is reserved for Wharf`);
+}
+
+/**
+ * Builds the HTTP server: Wharf's own endpoints under /.wharf/, the app's pipeline routes, trigger routes, module
+ * routes, JSON errors and 404s. The app's routes win: /healthz, /readyz and /metrics answer as the app declared
+ * them, and only when it declares none does the runtime answer them itself.
+ */
 export function buildServer(deps: ServerDeps): Server {
   const { log, metrics } = deps;
-  const router = createRouter();
-
-  router.add('GET', '/healthz', () => ({ status: 200, body: { status: 'ok', digest: deps.digest } }));
-  router.add('GET', '/readyz', () => (deps.isReady() ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { status: 'not ready' } }));
-  router.add('GET', '/metrics', () => ({ status: 200, headers: { 'content-type': metrics.contentType }, text: metrics.render() }));
-
-  const pipelineHandler = (pipeline: Pipeline, routePath: string, guard: ((req: HttpRequest) => Promise<boolean>) | null): HttpHandler =>
-    async (req) => {
-      if (guard && !(await guard(req))) return { status: 401, body: { error: 'unauthorized' } };
-      const body = req.body;
-      const trigger: Record<string, unknown> = {
-        ...(isRecord(body) ? body : {}),
-        body,
-        query: req.query,
-        headers: req.headers,
-        path_params: req.params,
-        method: req.method,
-        path: req.path,
-      };
-      const meta = { pipeline: pipeline.name, started_at: new Date().toISOString(), request_id: req.id, method: req.method, path: req.path, route: routePath };
-      try {
-        const { answer, ctx } = await pipeline.run(trigger, meta, { pipeline: pipeline.name, log, headers: req.headers });
-        if (answer) return { status: answer.status, headers: answer.headers, body: answer.body };
-        // No json_response: answer with the final context, minus the request bookkeeping no step changed.
-        const rest: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(ctx.current)) if (!(REQUEST_KEYS.has(k) && trigger[k] === v)) rest[k] = v;
-        return { status: 200, body: rest };
-      } catch (err) {
-        const { status, body: errBody } = answerForError(err, log.child({ request_id: req.id }));
-        return { status, body: errBody };
+  const inner = createRouter();
+  let addingWharfRoutes = true;
+  const declared = new Set<string>();
+  // As in the engine's router: the same method and path declared twice answers with the first declaration (the
+  // second is logged and skipped); two patterns that differ only in parameter names are refused.
+  const router: RouteTable & { has(method: string, pattern: string): boolean } = {
+    add(method, pattern, handler) {
+      const key = `${method.toUpperCase()} ${normalizePath(pattern)}`;
+      if (!addingWharfRoutes && isReserved(pattern)) throw new Error(`route ${method.toUpperCase()} ${pattern} is under ${RUNTIME_RESERVED_PREFIX}, which is reserved for Wharf`);
+      if (declared.has(key)) {
+        log.warn({ method: method.toUpperCase(), path: pattern }, 'route declared twice; the first declaration answers');
+        return;
       }
-    };
+      if (inner.has(method, pattern)) throw new Error(`route ${method.toUpperCase()} ${pattern} conflicts with another route that differs only in parameter names`);
+      declared.add(key);
+      inner.add(method, pattern, handler);
+    },
+    has: (method, pattern) => inner.has(method, pattern),
+  };
+  const byName = new Map(deps.pipelines.map((p) => [p.name, p]));
 
-  const authGuard = (middlewares: readonly string[]) => {
-    const auth = middlewares.map((m) => deps.modules.get(m)).find(isJwtAuth);
-    if (!auth) return null;
-    return async (req: HttpRequest) => {
-      const h = req.headers.authorization ?? '';
-      return h.startsWith('Bearer ') && !!(await auth.authenticate(h.slice(7)));
+  const guardOf = (middlewares: readonly string[]): HttpGuard | null => {
+    const guards = middlewares.map((m) => deps.modules.get(m)).filter(isMiddleware).map((m) => m.guard);
+    if (!guards.length) return null;
+    return async (req) => {
+      for (const g of guards) {
+        const denied = await g(req);
+        if (denied) return denied;
+      }
+      return null;
     };
   };
+  const guarded = (handler: HttpHandler, guard: HttpGuard | null): HttpHandler =>
+    guard ? async (req) => (await guard(req)) ?? (await handler(req)) : handler;
+
+  const healthz = async () => {
+    const report = await deps.health();
+    return { status: report.status === 'ok' ? 200 : 503, body: report };
+  };
+  const readyz = () => (deps.isReady() ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { status: 'not ready' } });
+  const metricsText = () => ({ status: 200, headers: { 'content-type': metrics.contentType }, text: metrics.render() });
+  router.add('GET', RUNTIME_HEALTH_PATH, healthz);
+  router.add('GET', `${RUNTIME_RESERVED_PREFIX}readyz`, readyz);
+  router.add('GET', `${RUNTIME_RESERVED_PREFIX}metrics`, metricsText);
+  // Wharf's own routes come first and nothing the app declares may shadow them.
+  addingWharfRoutes = false;
 
   for (const p of deps.pipelines) {
     if (p.spec.trigger?.type !== 'http') continue;
     const cfg = p.spec.trigger.config;
-    router.add(String(cfg.method ?? 'GET'), String(cfg.path), pipelineHandler(p, String(cfg.path), null));
+    const path = String(cfg.path);
+    router.add(String(cfg.method ?? 'GET'), path, (req) => answerWithPipeline(p, req, { path }, triggerData(req, 'pipeline'), log));
   }
-  const byName = new Map(deps.pipelines.map((p) => [p.name, p]));
-  for (const r of deps.routes) {
+  for (const t of deps.config.triggers.http) {
+    const p = byName.get(t.pipeline);
+    if (p) router.add(t.method, t.path, (req) => answerWithPipeline(p, req, t, triggerData(req, 'trigger', t.params), log));
+  }
+  for (const r of deps.config.routes) {
     const p = byName.get(r.handler);
-    if (p) router.add(r.method, r.path, pipelineHandler(p, r.path, authGuard(r.middlewares)));
+    const m = deps.modules.get(r.handler);
+    if (p) router.add(r.method, r.path, guarded((req) => answerWithPipeline(p, req, r, triggerData(req, 'pipeline'), log), guardOf(r.middlewares)));
+    else if (isRouteHandler(m)) router.add(r.method, r.path, guarded((req) => m.handle(req), guardOf(r.middlewares)));
   }
-  for (const m of deps.modules.all()) m.registerRoutes?.(router, deps.routes);
+  for (const m of deps.modules.all()) m.registerRoutes?.(router, deps.config.routes);
+
+  // Fallbacks for runtimes probed the old way; the app's own routes of the same paths win (they are declared by now).
+  if (!router.has('GET', '/healthz')) router.add('GET', '/healthz', healthz);
+  if (!router.has('GET', '/readyz')) router.add('GET', '/readyz', readyz);
+  if (!router.has('GET', '/metrics')) router.add('GET', '/metrics', metricsText);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    const match = router.find(method, path);
+    const found = inner.find(method, path);
+    // Nothing under /.wharf/ reaches the app, not even through a wildcard route (a static root's own .wharf/ folder).
+    const match = found && isReserved(path) && !isReserved(found.pattern) ? null : found;
     let answer: HttpAnswer;
     let route = 'unmatched';
     if (!match) {
@@ -147,15 +189,11 @@ export function buildServer(deps: ServerDeps): Server {
         }
       }
     }
-    const text = answer.text;
-    if (text !== undefined) {
-      res.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(text), ...(deps.isClosing() ? { connection: 'close' } : {}) });
-      res.end(text);
-    } else send(res, method, answer, deps.isClosing());
+    send(res, method, answer, deps.isClosing());
     metrics.request(route, method, answer.status);
   }
 
-  return createServer({ keepAliveTimeout: 72_000 }, (req, res) => {
+  return createServer({ keepAliveTimeout: 72_000, requestTimeout: 60_000, headersTimeout: 30_000, maxHeaderSize: 16 * 1024 }, (req, res) => {
     handle(req, res).catch((err) => {
       log.error({ err }, 'request handling crashed');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });

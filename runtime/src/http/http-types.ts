@@ -18,7 +18,7 @@ export type HttpAnswer = {
   readonly headers?: Record<string, string | number>;
   readonly body?: unknown;
   readonly stream?: Readable;
-  /** Plain text instead of JSON (metrics). */
+  /** Plain text instead of JSON (metrics, Go's http.Error answers). */
   readonly text?: string;
 };
 
@@ -27,4 +27,9 @@ export type HttpHandler = (req: HttpRequest) => HttpAnswer | Promise<HttpAnswer>
 /** Where modules and pipelines register routes; `pattern` uses `{id}`, `:id` or a trailing `*`. */
 export type RouteTable = {
   add(method: string, pattern: string, handler: HttpHandler): void;
+  /** Whether a route of that method and shape is already declared. */
+  has?(method: string, pattern: string): boolean;
 };
+
+/** A route middleware: null lets the request through, an answer stops it. */
+export type HttpGuard = (req: HttpRequest) => Promise<HttpAnswer | null>;

@@ -1,15 +1,22 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
 import type { ModuleSpec, RouteSpec } from '../config/app-config.js';
-import type { HttpAnswer, HttpRequest, RouteTable } from '../http/http-types.js';
+import type { HttpAnswer, HttpGuard, HttpRequest, RouteTable } from '../http/http-types.js';
 import { parseDuration } from '../config/parse-duration.js';
-import type { ModuleDeps, RuntimeModule } from './module.js';
+import { type ModuleDeps, type RuntimeModule, whereInModule } from './module.js';
+
+/** Users a seed file may hold (each costs a bcrypt hash at start). */
+const MAX_SEED_USERS = 100;
+/** Users kept in memory; registrations past it are refused. */
+const MAX_USERS = 10_000;
+const MAX_SEED_BYTES = 1024 * 1024;
 
 type User = { id: string; email: string; name: string; passwordHash: string; metadata: Record<string, unknown>; createdAt: string };
 
 export type JwtAuth = RuntimeModule & {
   /** Verifies a bearer token; resolves to its claims, or null when the token is missing, bad or expired. */
   authenticate(token: string): Promise<Record<string, unknown> | null>;
+  /** As a route middleware: 401 without a valid bearer token. */
+  guard: HttpGuard;
 };
 
 export function isJwtAuth(m: RuntimeModule | undefined): m is JwtAuth {
@@ -33,8 +40,13 @@ export async function createJwtAuth(spec: ModuleSpec, deps: ModuleDeps): Promise
   let nextId = 1;
 
   if (typeof cfg.seedFile === 'string') {
+    // The seed file is confined like every path (a refusal stops the start); a missing or malformed one is logged.
+    const seedPath = deps.paths.readable(cfg.seedFile, spec.dir, whereInModule(spec, 'seedFile'));
     try {
-      const seeds = JSON.parse(await readFile(resolve(spec.dir, cfg.seedFile), 'utf8')) as { id?: string; data?: Record<string, unknown> }[];
+      if ((await stat(seedPath)).size > MAX_SEED_BYTES) throw new Error(`the seed file is larger than ${MAX_SEED_BYTES} bytes`);
+      const parsed = JSON.parse(await readFile(seedPath, 'utf8')) as unknown;
+      const seeds = (Array.isArray(parsed) ? parsed : []) as { id?: string; data?: Record<string, unknown> }[];
+      if (seeds.length > MAX_SEED_USERS) throw new Error(`the seed file holds more than ${MAX_SEED_USERS} users`);
       for (const seed of seeds) {
         const data = seed.data ?? {};
         const email = typeof data.email === 'string' ? data.email : '';
@@ -102,6 +114,7 @@ export async function createJwtAuth(spec: ModuleSpec, deps: ModuleDeps): Promise
       if (!email || !password) return { status: 400, body: { error: 'email and password are required' } };
       if (!allowRegistration) return { status: 403, body: { error: 'registration is closed' } };
       if (users.has(email)) return { status: 409, body: { error: 'user already exists' } };
+      if (users.size >= MAX_USERS) return { status: 403, body: { error: 'registration is closed: the user limit is reached' } };
       const user: User = {
         id: String(nextId++),
         email,
@@ -149,6 +162,10 @@ export async function createJwtAuth(spec: ModuleSpec, deps: ModuleDeps): Promise
     name: spec.name,
     type: spec.type,
     authenticate,
+    async guard(req) {
+      const h = req.headers.authorization ?? '';
+      return h.startsWith('Bearer ') && (await authenticate(h.slice(7))) ? null : { status: 401, body: { error: 'unauthorized' } };
+    },
     registerRoutes(table: RouteTable, routes: readonly RouteSpec[]) {
       const mine = routes.filter((r) => r.handler === spec.name);
       if (mine.length) for (const r of mine) register(table, r.method, r.path);

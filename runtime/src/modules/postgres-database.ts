@@ -1,16 +1,29 @@
 import type { Json } from '../pipeline/pipeline-context.js';
 import { DatabaseError } from '../pipeline/errors.js';
 import type { ModuleDeps } from './module.js';
+import type { PgSettings } from './postgres-dsn.js';
 import { jsonSafe, normalizePlaceholders, type SqlDatabase } from './sql-database.js';
 
-/** A Postgres pool through `pg`, loaded only when a config uses the postgres driver. */
-export async function openPostgresDatabase(name: string, type: string, dsn: string, maxConns: number, deps: ModuleDeps): Promise<SqlDatabase> {
+/**
+ * A Postgres pool through `pg`, loaded only when a config uses the postgres driver. The settings come from
+ * parsePgDsn and the host has passed the outbound policy; statements are cut by the server after the
+ * runtime's pipeline timeout.
+ */
+export async function openPostgresDatabase(name: string, type: string, settings: PgSettings, maxConns: number, deps: ModuleDeps): Promise<SqlDatabase> {
   const { default: pg } = await import('pg');
-  const pool = new pg.Pool({ connectionString: dsn, max: maxConns });
+  const pool = new pg.Pool({
+    ...settings,
+    max: Math.min(Math.max(1, maxConns), 20),
+    statement_timeout: deps.limits.pipelineTimeoutMs,
+    query_timeout: deps.limits.pipelineTimeoutMs + 1_000,
+    connectionTimeoutMillis: 10_000,
+  });
   pool.on('error', (err) => deps.log.warn({ err, module: name }, 'postgres pool error'));
   const run = async (sql: string, params: readonly unknown[]) => {
     try {
-      return await pool.query(normalizePlaceholders(sql, 'postgres'), params as unknown[]);
+      const r = await pool.query(normalizePlaceholders(sql, 'postgres'), params as unknown[]);
+      if ((r.rows?.length ?? 0) > deps.limits.sqlRows) throw new Error(`the query returned more than ${deps.limits.sqlRows} rows`);
+      return r;
     } catch (err) {
       throw new DatabaseError(`postgres: ${(err as Error).message}`, sql, { cause: err });
     }

@@ -1,35 +1,66 @@
+import { createApiHandler } from './api-handler.js';
+import { createAuthMiddleware } from './auth-middleware.js';
 import { createJwtAuth } from './auth-jwt.js';
+import { createCronScheduler } from './cron-scheduler.js';
+import { createHttpHandler } from './http-handler.js';
 import { createMessageBroker } from './message-broker.js';
-import type { ModuleFactory, ModuleSet, RuntimeModule } from './module.js';
+import { createMessagingHandler } from './messaging-handler.js';
+import { type ModuleFactory, type ModuleSet, type RuntimeModule, whereInModule } from './module.js';
 import { openPostgresDatabase } from './postgres-database.js';
+import { parsePgDsn } from './postgres-dsn.js';
 import { openSqliteDatabase, sqliteLocation } from './sqlite-database.js';
+import { createHealthChecker, createLogCollector, createMetricsCollector } from './observability.js';
+import { createSlackNotification } from './slack-notification.js';
 import { createStaticFileserver } from './static-fileserver.js';
 
 const passive: ModuleFactory = (spec) => ({ name: spec.name, type: spec.type });
+
+const broker: ModuleFactory = (spec, deps) =>
+  createMessageBroker(spec.name, spec.type, Math.min(typeof spec.config.maxQueueSize === 'number' ? spec.config.maxQueueSize : deps.limits.brokerQueue, deps.limits.brokerQueue), deps.log);
 
 /** Every module type the runtime serves; anything else makes it refuse to start. */
 export const MODULE_TYPES = {
   'http.server': passive,
   'http.router': passive,
+  'http.handler': (spec) => createHttpHandler(spec),
+  'http.middleware.auth': (spec) => createAuthMiddleware(spec),
+  'api.handler': createApiHandler,
   'storage.sqlite': (spec, deps) => {
     const path = typeof spec.config.dbPath === 'string' ? spec.config.dbPath : undefined;
-    return openSqliteDatabase(spec.name, spec.type, sqliteLocation(path, deps.dataDir, spec.name), deps);
+    return openSqliteDatabase(spec.name, spec.type, sqliteLocation(path, deps.paths, spec.name, whereInModule(spec, 'dbPath')), deps);
   },
   'database.workflow': async (spec, deps) => {
     const driver = String(spec.config.driver ?? 'sqlite3');
     const dsn = typeof spec.config.dsn === 'string' ? spec.config.dsn : '';
     if (driver === 'postgres' || driver === 'pgx' || driver === 'postgresql') {
-      if (!dsn) throw new Error(`module ${spec.name} (database.workflow): config.dsn is required for postgres`);
+      const where = whereInModule(spec, 'dsn');
+      if (!dsn) throw new Error(`${where}: a dsn is required for postgres`);
+      let settings: ReturnType<typeof parsePgDsn>;
+      try {
+        settings = parsePgDsn(dsn);
+      } catch (err) {
+        throw new Error(`${where}: ${(err as Error).message}`);
+      }
+      deps.outbound.check(settings.host, settings.port, where);
       const max = typeof spec.config.maxOpenConns === 'number' ? spec.config.maxOpenConns : 10;
-      return openPostgresDatabase(spec.name, spec.type, dsn, max, deps);
+      return openPostgresDatabase(spec.name, spec.type, settings, max, deps);
     }
-    if (driver === 'sqlite3' || driver === 'sqlite') return openSqliteDatabase(spec.name, spec.type, sqliteLocation(dsn, deps.dataDir, spec.name), deps);
-    throw new Error(`module ${spec.name} (database.workflow): driver "${driver}" is not supported (sqlite3, sqlite, postgres)`);
+    if (driver === 'sqlite3' || driver === 'sqlite')
+      return openSqliteDatabase(spec.name, spec.type, sqliteLocation(dsn, deps.paths, spec.name, whereInModule(spec, 'dsn')), deps);
+    throw new Error(`${whereInModule(spec, 'driver')}: driver "${driver}" is not supported (sqlite3, sqlite, postgres)`);
   },
   'auth.jwt': createJwtAuth,
-  'messaging.broker': (spec, deps) =>
-    createMessageBroker(spec.name, spec.type, typeof spec.config.maxQueueSize === 'number' ? spec.config.maxQueueSize : 10_000, deps.log),
-  'static.fileserver': (spec) => createStaticFileserver(spec),
+  'messaging.broker': broker,
+  'messaging.broker.eventbus': broker,
+  'messaging.handler': createMessagingHandler,
+  'notification.slack': createSlackNotification,
+  'scheduler.modular': (spec) => createCronScheduler(spec),
+  'static.fileserver': createStaticFileserver,
+  'health.checker': (spec) => createHealthChecker(spec),
+  'metrics.collector': createMetricsCollector,
+  'log.collector': (spec) => createLogCollector(spec),
+  // The modular framework's in-memory cache: a service for Go code; nothing in a config reaches it.
+  'cache.modular': passive,
 } as const satisfies Record<string, ModuleFactory>;
 
 export type ModuleType = keyof typeof MODULE_TYPES;

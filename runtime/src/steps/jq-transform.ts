@@ -9,9 +9,9 @@ export const jqTransform: StepFactory = (spec, deps) => {
   return {
     name: spec.name,
     type: spec.type,
-    async run(ctx) {
+    async run(ctx, scope) {
       const input = inputFrom ? ctx.resolvePath(inputFrom) : ctx.current;
-      const results = await deps.jq.run(input, expression);
+      const results = await deps.jq.run(input, expression, { signal: scope.signal });
       const output: Json = { result: results.length === 0 ? null : results.length === 1 ? results[0] : results };
       if (results.length === 1 && isRecord(results[0])) Object.assign(output, results[0], { result: results[0] });
       return { output };

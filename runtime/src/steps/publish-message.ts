@@ -14,10 +14,10 @@ export const publishMessage: StepFactory = (spec, deps) => {
   return {
     name: spec.name,
     type: spec.type,
-    run(ctx) {
+    run(ctx, scope) {
       const t = deps.templates.render(topic, ctx.data());
       const message = (payload === undefined ? { ...ctx.current } : deps.templates.renderValue(payload, ctx.data())) as Json;
-      broker.publish(t, message);
+      broker.publish(t, message, (scope.messageDepth ?? 0) + 1);
       return { output: { published: true, topic: t } };
     },
   };

@@ -2,6 +2,7 @@ import { authRequired } from './auth-required.js';
 import { conditionalRoute } from './conditional-route.js';
 import { dbExec } from './db-exec.js';
 import { dbQuery } from './db-query.js';
+import { httpCall } from './http-call.js';
 import { jqTransform } from './jq-transform.js';
 import { jsonResponse } from './json-response.js';
 import { logMessage } from './log-message.js';
@@ -24,6 +25,7 @@ export const STEP_TYPES = {
   'step.log': logMessage,
   'step.publish': publishMessage,
   'step.auth_required': authRequired,
+  'step.http_call': httpCall,
 } as const satisfies Record<string, StepFactory>;
 
 export function isStepType(type: string): type is keyof typeof STEP_TYPES {

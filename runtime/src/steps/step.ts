@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { StepSpec } from '../config/app-config.js';
+import type { OutboundPolicy } from '../confine/outbound-policy.js';
+import type { RuntimeLimits } from '../limits.js';
 import type { ModuleSet } from '../modules/module.js';
 import type { Json, PipelineContext } from '../pipeline/pipeline-context.js';
 import type { TemplateEngine } from '../template/index.js';
@@ -16,7 +18,15 @@ export type StepResult = {
 };
 
 /** What a step may touch at run time beyond the pipeline context. */
-export type RunScope = { readonly pipeline: string; readonly log: Logger; readonly headers: Readonly<Record<string, string | string[] | undefined>> };
+export type RunScope = {
+  readonly pipeline: string;
+  readonly log: Logger;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** Aborted when the pipeline's deadline passes; long steps (jq) stop their work on it. */
+  readonly signal?: AbortSignal;
+  /** For a run started by a message: how many messages led to it (step.publish passes it on, plus one). */
+  readonly messageDepth?: number;
+};
 
 export type Step = {
   readonly name: string;
@@ -33,6 +43,9 @@ export type StepDeps = {
   readonly log: Logger;
   /** One jq engine per runtime, loaded on first use. */
   readonly jq: JqRunner;
+  /** Where calls may go (step.http_call). */
+  readonly outbound: OutboundPolicy;
+  readonly limits: RuntimeLimits;
 };
 
 /** Builds a step from its YAML; throws with a message naming the problem for bad config. */

@@ -1,6 +1,7 @@
 import { HttpAnswerError } from '../pipeline/errors.js';
 import type { PipelineContext } from '../pipeline/pipeline-context.js';
 import { isRecord, optionalString, stringList } from './config-values.js';
+import { compilePattern } from './linear-regexp.js';
 import type { StepFactory } from './step.js';
 
 type Schema = Record<string, unknown>;
@@ -15,8 +16,18 @@ function typeMatches(v: unknown, expected: string): boolean {
   return t === expected;
 }
 
+type Patterns = ReadonlyMap<string, RegExp>;
+
+/** Compiles every `pattern` in a schema (nested properties and items too), refusing bad ones at start. */
+export function compilePatterns(schema: Schema, where: string, out = new Map<string, RegExp>()): Map<string, RegExp> {
+  if (typeof schema.pattern === 'string' && !out.has(schema.pattern)) out.set(schema.pattern, compilePattern(schema.pattern, where));
+  if (isRecord(schema.items)) compilePatterns(schema.items, where, out);
+  if (isRecord(schema.properties)) for (const sub of Object.values(schema.properties)) if (isRecord(sub)) compilePatterns(sub, where, out);
+  return out;
+}
+
 /** Checks a value against the JSON Schema keywords pipeline apps use; returns messages naming each field. */
-export function checkSchema(value: unknown, schema: Schema, at: string, problems: string[], missing: string[]): void {
+export function checkSchema(value: unknown, schema: Schema, at: string, problems: string[], missing: string[], patterns: Patterns = new Map()): void {
   const label = at || 'body';
   const types = stringList(schema.type);
   if (types.length && value !== undefined && !types.some((t) => typeMatches(value, t))) {
@@ -29,7 +40,8 @@ export function checkSchema(value: unknown, schema: Schema, at: string, problems
     const len = [...value].length;
     if (typeof schema.minLength === 'number' && len < schema.minLength) problems.push(`${label}: must be at least ${schema.minLength} characters`);
     if (typeof schema.maxLength === 'number' && len > schema.maxLength) problems.push(`${label}: must be at most ${schema.maxLength} characters`);
-    if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value)) problems.push(`${label}: must match pattern ${schema.pattern}`);
+    if (typeof schema.pattern === 'string' && !(patterns.get(schema.pattern) ?? compilePattern(schema.pattern, label)).test(value))
+      problems.push(`${label}: must match pattern ${schema.pattern}`);
     if (schema.format === 'email' && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(value)) problems.push(`${label}: must be an email address`);
   }
   if (typeof value === 'number') {
@@ -39,7 +51,7 @@ export function checkSchema(value: unknown, schema: Schema, at: string, problems
   if (Array.isArray(value)) {
     if (typeof schema.minItems === 'number' && value.length < schema.minItems) problems.push(`${label}: must have at least ${schema.minItems} items`);
     if (typeof schema.maxItems === 'number' && value.length > schema.maxItems) problems.push(`${label}: must have at most ${schema.maxItems} items`);
-    if (isRecord(schema.items)) for (const [i, item] of value.entries()) checkSchema(item, schema.items, `${label}[${i}]`, problems, missing);
+    if (isRecord(schema.items)) for (const [i, item] of value.entries()) checkSchema(item, schema.items, `${label}[${i}]`, problems, missing, patterns);
   }
   if (isRecord(value)) {
     for (const field of stringList(schema.required)) {
@@ -47,7 +59,7 @@ export function checkSchema(value: unknown, schema: Schema, at: string, problems
     }
     if (isRecord(schema.properties))
       for (const [field, sub] of Object.entries(schema.properties))
-        if (value[field] !== undefined && isRecord(sub)) checkSchema(value[field], sub, at ? `${at}.${field}` : field, problems, missing);
+        if (value[field] !== undefined && isRecord(sub)) checkSchema(value[field], sub, at ? `${at}.${field}` : field, problems, missing, patterns);
   }
 }
 
@@ -65,6 +77,7 @@ export const validateInput: StepFactory = (spec) => {
     throw new Error(`step ${spec.name} (step.validate): unknown strategy "${strategy}" (json_schema, required_fields)`);
 
   const target = (ctx: PipelineContext): unknown => (source ? ctx.resolvePath(source) : ctx.current);
+  const patterns = schema ? compilePatterns(schema, `step ${spec.name} (step.validate)`) : new Map<string, RegExp>();
 
   return {
     name: spec.name,
@@ -77,7 +90,7 @@ export const validateInput: StepFactory = (spec) => {
         const obj = isRecord(data) ? data : {};
         for (const f of required) if (obj[f] === undefined || obj[f] === null) missing.push(f);
       } else if (schema) {
-        checkSchema(isRecord(data) ? data : data ?? {}, schema, '', problems, missing);
+        checkSchema(isRecord(data) ? data : data ?? {}, schema, '', problems, missing, patterns);
       }
       if (missing.length) problems.unshift(`missing required fields: ${missing.join(', ')}`);
       if (problems.length) throw new HttpAnswerError(400, { error: problems.join('; '), ...(missing.length ? { missing } : {}), details: problems });

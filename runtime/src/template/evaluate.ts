@@ -34,15 +34,57 @@ export function walkPath(value: unknown, path: readonly string[]): unknown {
   return cur;
 }
 
+/** What one rendering may cost: loop iterations, output size, and the pipeline's deadline. */
+export type TemplateBudget = { readonly maxIterations: number; readonly maxOutput: number };
+
 export class Evaluator {
   private out = '';
-  constructor(private readonly fns: Readonly<Record<string, TemplateFunction>>) {}
+  private iterations = 0;
+  /** Output of earlier renderings in the current step: the budget covers a whole step, not one string. */
+  private produced = 0;
+  private inStep = false;
+  /** performance.now() past which a rendering stops (the running pipeline's deadline), or null. */
+  private deadline: number | null = null;
+  constructor(
+    private readonly fns: Readonly<Record<string, TemplateFunction>>,
+    private readonly budget: TemplateBudget,
+  ) {}
+
+  /** Renderings until endStep() share one budget and stop at `deadline`. */
+  beginStep(deadline: number | null): void {
+    this.inStep = true;
+    this.deadline = deadline;
+    this.iterations = 0;
+    this.produced = 0;
+  }
+
+  endStep(): void {
+    this.inStep = false;
+    this.deadline = null;
+  }
 
   run(nodes: readonly Node[], data: unknown): string {
     this.out = '';
+    if (!this.inStep) {
+      this.iterations = 0;
+      this.produced = 0;
+    }
     const scope: Scope = { vars: new Map([['$', data]]), parent: null };
     this.walk(nodes, data, scope);
+    this.produced += this.out.length;
     return this.out;
+  }
+
+  private emit(text: string): void {
+    this.out += text;
+    if (this.produced + this.out.length > this.budget.maxOutput)
+      throw new TemplateExecError(`templates produced more than ${this.budget.maxOutput} characters in one step`);
+  }
+
+  private tick(): void {
+    if (++this.iterations > this.budget.maxIterations) throw new TemplateExecError(`range ran more than ${this.budget.maxIterations} iterations in one step`);
+    if ((this.iterations & 1023) === 0 && this.deadline !== null && performance.now() > this.deadline)
+      throw new TemplateExecError('the pipeline deadline passed while the template was rendering');
   }
 
   /** Evaluates a single-action template and returns its raw value rather than text. */
@@ -55,11 +97,11 @@ export class Evaluator {
     for (const node of nodes) {
       switch (node.t) {
         case 'text':
-          this.out += node.text;
+          this.emit(node.text);
           break;
         case 'action': {
           const v = this.pipeline(node.pipe, dot, scope);
-          if (!node.pipe.decl) this.out += formatValue(v);
+          if (!node.pipe.decl) this.emit(formatValue(v));
           break;
         }
         case 'if': {
@@ -89,20 +131,31 @@ export class Evaluator {
   private range(node: Extract<Node, { t: 'range' }>, dot: unknown, scope: Scope): void {
     const decl = node.pipe.decl;
     const source = this.pipeline({ decl: null, cmds: node.pipe.cmds }, dot, scope);
-    let entries: [unknown, unknown][];
-    if (Array.isArray(source)) entries = source.map((v, i) => [i, v]);
-    else if (typeof source === 'number') entries = Array.from({ length: Math.max(0, Math.trunc(source)) }, (_, i) => [i, i]);
-    else if (source && typeof source === 'object')
-      entries = Object.keys(source)
-        .sort()
-        .map((k) => [k, (source as Record<string, unknown>)[k]]);
-    else if (source === null || source === undefined) entries = [];
-    else throw new TemplateExecError(`range can't iterate over ${formatValue(source)}`);
-    if (!entries.length) {
+    let entries: Iterable<[unknown, unknown]>;
+    let count: number;
+    if (Array.isArray(source)) {
+      entries = source.entries();
+      count = source.length;
+    } else if (typeof source === 'number') {
+      // An integer range is counted, never materialized: `range 1000000000` stops at the iteration budget.
+      count = Math.max(0, Math.trunc(source));
+      entries = (function* () {
+        for (let i = 0; i < count; i++) yield [i, i] as [unknown, unknown];
+      })();
+    } else if (source && typeof source === 'object') {
+      const keys = Object.keys(source).sort();
+      count = keys.length;
+      entries = keys.map((k): [unknown, unknown] => [k, (source as Record<string, unknown>)[k]]);
+    } else if (source === null || source === undefined) {
+      entries = [];
+      count = 0;
+    } else throw new TemplateExecError(`range can't iterate over ${formatValue(source)}`);
+    if (!count) {
       this.walk(node.otherwise, dot, { vars: new Map(), parent: scope });
       return;
     }
     for (const [key, value] of entries) {
+      this.tick();
       const inner: Scope = { vars: new Map(), parent: scope };
       if (decl) {
         if (decl.names.length === 1) inner.vars.set(decl.names[0], value);
@@ -155,12 +208,17 @@ export class Evaluator {
       const fn = this.fns[name];
       const args = cmd.slice(1).map((a) => this.arg(a, dot, scope));
       if (hasPiped) args.push(piped);
+      let result: unknown;
       try {
-        return fn(...args);
+        result = fn(...args);
       } catch (err) {
         if (err instanceof TemplateExecError) throw new TemplateExecError(`error calling ${name}: ${err.message}`);
+        if (err instanceof RangeError) throw new TemplateExecError(`error calling ${name}: ${err.message}`);
         throw err;
       }
+      if (typeof result === 'string' && result.length > this.budget.maxOutput)
+        throw new TemplateExecError(`error calling ${name}: the result is larger than ${this.budget.maxOutput} characters`);
+      return result;
     }
     if (cmd.length > 1 || hasPiped) throw new TemplateExecError(`can't give argument to non-function ${describe(head)}`);
     return this.arg(head, dot, scope);

@@ -7,7 +7,12 @@ export class TemplateExecError extends Error {
 }
 
 export type TemplateFunction = (...args: unknown[]) => unknown;
-export type FunctionEnv = { env: Readonly<Record<string, string | undefined>>; now?: () => Date };
+export type FunctionEnv = {
+  env: Readonly<Record<string, string | undefined>>;
+  now?: () => Date;
+  /** Largest string a function may build (repeat, replace, printf widths); default 4 MiB characters. */
+  maxOutput?: number;
+};
 
 const str = (v: unknown): string => formatValue(v);
 const num = (v: unknown): number => {
@@ -124,6 +129,10 @@ const toJson = (v: unknown): string => {
 /** The function table pipeline templates can call. `and`/`or` are evaluated lazily by the evaluator. */
 export function createFunctions(fenv: FunctionEnv): Record<string, TemplateFunction> {
   const clock = fenv.now ?? (() => new Date());
+  const maxOutput = fenv.maxOutput ?? 4 * 1024 * 1024;
+  const tooLarge = (size: number) => {
+    if (size > maxOutput) throw new TemplateExecError(`the result would be ${size} characters, more than ${maxOutput}`);
+  };
   const fns: Record<string, TemplateFunction> = {
     // Go builtins
     and: (...a) => a.find((x) => !isTruthy(x)) ?? a[a.length - 1],
@@ -153,7 +162,7 @@ export function createFunctions(fenv: FunctionEnv): Record<string, TemplateFunct
     },
     print: (...a) => a.map((x, i) => (i > 0 && typeof x !== 'string' && typeof a[i - 1] !== 'string' ? ' ' : '') + str(x)).join(''),
     println: (...a) => `${a.map(str).join(' ')}\n`,
-    printf: (format, ...a) => sprintf(str(format), a),
+    printf: (format, ...a) => sprintf(str(format), a, maxOutput),
     urlquery: (...a) => encodeURIComponent(a.map(str).join('')).replace(/%20/g, '+'),
     html: (...a) => a.map(str).join('').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`),
     js: (...a) => JSON.stringify(a.map(str).join('')).slice(1, -1),
@@ -192,11 +201,23 @@ export function createFunctions(fenv: FunctionEnv): Record<string, TemplateFunct
     hasPrefix: (prefix, s) => str(s).startsWith(str(prefix)),
     hasSuffix: (suffix, s) => str(s).endsWith(str(suffix)),
     contains: (sub, s) => str(s).includes(str(sub)),
-    replace: (oldS, newS, s) => str(s).split(str(oldS)).join(str(newS)),
+    replace: (oldS, newS, s) => {
+      const parts = str(s).split(str(oldS));
+      tooLarge(str(s).length + (parts.length - 1) * str(newS).length);
+      return parts.join(str(newS));
+    },
     split: (sep, s) => str(s).split(str(sep)),
     splitList: (sep, s) => str(s).split(str(sep)),
-    join: (sep, list) => (Array.isArray(list) ? list.map(str).join(str(sep)) : str(list)),
-    repeat: (n, s) => str(s).repeat(Math.max(0, int(n))),
+    join: (sep, list) => {
+      if (!Array.isArray(list)) return str(list);
+      tooLarge(list.length * str(sep).length);
+      return list.map(str).join(str(sep));
+    },
+    repeat: (n, s) => {
+      const count = Math.max(0, int(n));
+      tooLarge(count * str(s).length);
+      return str(s).repeat(count);
+    },
     substr: (start, end, s) => str(s).slice(int(start), int(end) < 0 ? undefined : int(end)),
     trunc: (n, s) => str(s).slice(0, int(n)),
     quote: (...a) => a.map((x) => JSON.stringify(str(x))).join(' '),

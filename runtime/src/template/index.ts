@@ -16,15 +16,18 @@ export type CompiledTemplate = {
 
 export type TemplateEngine = {
   compile(source: string): CompiledTemplate;
+  /** Renderings until endStep() share one budget (iterations, output) and stop at `deadline` (performance.now()). */
+  beginStep(deadline: number | null): void;
+  endStep(): void;
   render(template: CompiledTemplate | string, data: unknown): string;
   /** Renders every string inside a YAML value (maps and lists recursively); other values pass through. */
   renderValue(value: unknown, data: unknown): unknown;
 };
 
 /** Creates a Go-template engine with a parse cache; parse errors throw TemplateSyntaxError, run errors TemplateExecError. */
-export function createTemplateEngine(fenv: FunctionEnv): TemplateEngine {
+export function createTemplateEngine(fenv: FunctionEnv & { maxIterations?: number }): TemplateEngine {
   const fns = createFunctions(fenv);
-  const evaluator = new Evaluator(fns);
+  const evaluator = new Evaluator(fns, { maxIterations: fenv.maxIterations ?? 100_000, maxOutput: fenv.maxOutput ?? 4 * 1024 * 1024 });
   const cache = new Map<string, CompiledTemplate>();
 
   function compile(source: string): CompiledTemplate {
@@ -54,7 +57,13 @@ export function createTemplateEngine(fenv: FunctionEnv): TemplateEngine {
     return value;
   }
 
-  return { compile, render, renderValue };
+  return {
+    compile,
+    render,
+    renderValue,
+    beginStep: (deadline) => evaluator.beginStep(deadline),
+    endStep: () => evaluator.endStep(),
+  };
 }
 
 /** Collects every template string in a YAML value and parses it, so bad templates are found at start. */

@@ -1,12 +1,13 @@
 import { formatValue } from './format-value.js';
 
 /** A subset of Go's fmt.Sprintf: %v %s %d %f %g %e %q %t %x %X %o %b %c %%, with flags, width and precision. */
-export function sprintf(format: string, args: unknown[]): string {
+export function sprintf(format: string, args: unknown[], maxWidth = 4 * 1024 * 1024): string {
   let argIndex = 0;
   return format.replace(/%([-+# 0]*)(\d+|\*)?(?:\.(\d+|\*))?([a-zA-Z%])/g, (whole, flags: string, widthRaw, precRaw, verb: string) => {
     if (verb === '%') return '%';
     let width = widthRaw === '*' ? Number(args[argIndex++]) : widthRaw ? Number(widthRaw) : undefined;
     const prec = precRaw === '*' ? Number(args[argIndex++]) : precRaw !== undefined ? Number(precRaw) : undefined;
+    if ((width !== undefined && width > maxWidth) || (prec !== undefined && prec > maxWidth)) throw new RangeError(`printf width ${Math.max(width ?? 0, prec ?? 0)} is larger than ${maxWidth}`);
     if (argIndex >= args.length) return `%!${verb}(MISSING)`;
     const arg = args[argIndex++];
     let out: string;

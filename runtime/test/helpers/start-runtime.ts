@@ -52,9 +52,9 @@ export async function startRuntime(args: readonly string[], env: Record<string, 
 }
 
 /** Runs the runtime expecting it to refuse to start; resolves with its exit code and stderr. */
-export async function runRefusing(args: readonly string[]): Promise<{ code: number | null; stderr: string; stdout: string }> {
+export async function runRefusing(args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string; stdout: string }> {
   const { command, args: base } = runtimeCommand({ configFiles: [] });
-  const proc = spawn(command, [...base, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(command, [...base, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
   let stdout = '';
   proc.stderr.on('data', (d) => {

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { WorkflowAppSpec } from '@wharf/contracts';
+import { RUNTIME_HEALTH_PATH } from '@wharf/contracts/runtime-protocol';
 import type { LogRing } from './log-ring.js';
 import { type FileTail, tailFile } from './file-tail.js';
 import { groupAlive, killTree, pidAlive } from './process-tree.js';
@@ -142,11 +143,11 @@ function wrap(record: InstanceRecord, exitedRaw: Promise<number | null>, ring: L
   return instance;
 }
 
-/** GET /healthz; the digest the runtime reports, or an error message. */
+/** GET RUNTIME_HEALTH_PATH; the digest the runtime reports, or an error message. */
 export async function probeHealth(port: number, signal?: AbortSignal, timeoutMs = 1_000): Promise<{ ok: boolean; digest: string | null; message: string }> {
   const timeout = AbortSignal.timeout(timeoutMs);
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+    const res = await fetch(`http://127.0.0.1:${port}${RUNTIME_HEALTH_PATH}`, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
     const body = (await res.json().catch(() => ({}))) as { digest?: unknown; status?: unknown };
     const digest = typeof body.digest === 'string' ? body.digest : null;
     return { ok: res.ok, digest, message: `healthz ${res.status}${typeof body.status === 'string' ? ` ${body.status}` : ''}` };
