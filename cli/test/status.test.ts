@@ -35,9 +35,9 @@ t.test('wharf status: table and --json with what a user needs to see', async (t)
   const io = { stdout: (s: string) => (out += s), stderr: (s: string) => (out += s), cwd: '/', pool: db.pool };
   t.equal(await runStatus([], io), 0);
   const lines = out.split('\n');
-  t.match(lines[0], /^APP\s+ENV\s+VERSION\s+READY\s+AGE\s+URL$/);
-  t.match(out, /shop\s+pr-4\s+-\s+→ 2222222\s+False \(ApplyFailed\)\s+\d+s\s+-/);
-  t.match(out, /shop\s+production\s+1111111\s+True\s+\d+s\s+memory:\/\/shop\/production/);
+  t.match(lines[0], /^APP\s+ENV\s+VERSION\s+STATE\s+AGE\s+URL$/);
+  t.match(out, /shop\s+pr-4\s+-\s+→ 2222222\s+Degraded \(ApplyFailed\)\s+\d+s\s+-/);
+  t.match(out, /shop\s+production\s+1111111\s+Ready\s+\d+s\s+memory:\/\/shop\/production/);
   t.match(out, /shop\/pr-4 Degraded \(ApplyFailed\): port 8080 already in use/, 'the failure says why');
   out = '';
   t.equal(await runStatus(['--json'], io), 0);
@@ -45,6 +45,7 @@ t.test('wharf status: table and --json with what a user needs to see', async (t)
   t.equal(json.length, 2);
   t.match(json.find((e) => e.environment === 'production'), {
     app: 'shop',
+    state: 'Ready',
     ready: 'True',
     url: 'memory://shop/production',
     version: { runningDigest: 'sha256:1111111' },

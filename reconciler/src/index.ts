@@ -6,5 +6,5 @@ export * from './targets/target.js';
 export * from './targets/registry.js';
 export * from './targets/memory/memory-target.js';
 export * from './targets/local/local-target.js';
-export { summarizeOutcome, summarizeStart, parseConditions } from './reconcile/summarize-status.js';
+export { summarizeOutcome, summarizeStart } from './reconcile/summarize-status.js';
 export type { ReconcileResult } from './reconcile/result.js';

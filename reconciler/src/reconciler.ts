@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { REASONS } from '@wharf/contracts';
 import { type DatabasePool, environments as envStore, listen, type Listener } from '@wharf/store';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
@@ -167,7 +168,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         },
       });
     } catch (err) {
-      result = { kind: 'failed', reason: 'ApplyFailed', message: (err as Error).message };
+      result = { kind: 'failed', reason: REASONS.ApplyFailed, message: (err as Error).message };
     }
     clearTimeout(startTimer);
     if (startWrite) await startWrite.catch(() => undefined);

@@ -4,10 +4,10 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { Diagnostic } from '@wharf/contracts';
+import type { Diagnostic, DriftMode, EnvironmentKind } from '@wharf/contracts';
 import { type DatabasePool, type repositories, versions } from '@wharf/store';
 import type { Logger } from 'pino';
-import { applyAppVersion, type DesiredChange, type EnvironmentKind } from './desired-state.js';
+import { applyAppVersion, type DesiredChange } from './desired-state.js';
 import { createGitReader, type GitReader } from './git/git-reader.js';
 import { type IngestResult, ingestCommit } from './ingest.js';
 import { createHttpClient } from './remote/http-client.js';
@@ -260,7 +260,7 @@ export function createSource(options: SourceOptions): Source {
         throw new Error(`version ${input.versionId} is not a version of ${input.repository.full_name}`);
       }
       const apps = (await versions.listVersionApps(pool, version.id)).filter((a) => !input.app || a.app === input.app);
-      const manifest = version.manifest as { apps?: { name: string; target?: string; driftMode?: 'correct' | 'warn' }[] } | null;
+      const manifest = version.manifest as { apps?: { name: string; target?: string; driftMode?: DriftMode }[] } | null;
       return pool.transaction(async (tx) => {
         const out: DesiredChange[] = [];
         const target = { envName: input.envName, kind: input.kind, branch: input.branch, prNumber: input.prNumber };

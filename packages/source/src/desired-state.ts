@@ -3,12 +3,10 @@
  * change of digest bumps generation and notifies); an invalid one leaves the environment on its last good version
  * with Stalled/InvalidVersion naming the sha and the first error.
  */
-import { type Condition, type Diagnostic, REASONS, setCondition, type WorkflowAppSpec } from '@wharf/contracts';
+import { type Condition, type Diagnostic, type DriftMode, type EnvironmentKind, REASONS, setCondition, type WorkflowAppSpec } from '@wharf/contracts';
 import { type DatabasePool, type DatabaseTransactionConnection, desiredState, type repositories, type versions } from '@wharf/store';
 import { describeDiagnostic, firstError } from './diagnostics.js';
 import type { Manifest } from './validation.js';
-
-export type EnvironmentKind = 'production' | 'preview';
 
 export interface EnvironmentTarget {
   envName: string;
@@ -56,7 +54,7 @@ export async function applyAppVersion(
     version: versions.Version;
     app: versions.VersionApp | { app: string; digest: null; valid: false; diagnostics: Diagnostic[]; spec: null };
     target: EnvironmentTarget;
-    manifestApp?: { target?: string; driftMode?: 'correct' | 'warn' };
+    manifestApp?: { target?: string; driftMode?: DriftMode };
     now: Date;
     /** The environment row, already locked by the caller (undefined: lock it here; null: there is none). */
     locked?: desiredState.DesiredEnvironment | null;

@@ -7,6 +7,7 @@
  * sends `NOTIFY wharf_environments, '<id>'`, all in the caller's transaction.
  */
 import { sql, type CommonQueryMethods, type DatabaseTransactionConnection } from 'slonik';
+import { DRIFT_MODES, type DriftMode, ENVIRONMENT_KINDS, type EnvironmentKind } from '@wharf/contracts';
 import { z } from 'zod';
 import { int8, parseOne, parseRow, parseRows } from './rows.js';
 
@@ -21,11 +22,11 @@ export const DesiredEnvironment = z.object({
   repository_id: int8,
   app: z.string(),
   name: z.string(),
-  kind: z.enum(['production', 'preview']),
+  kind: z.enum(ENVIRONMENT_KINDS),
   branch: z.string().nullable(),
   pr_number: int8.nullable(),
   target: z.string(),
-  drift_mode: z.enum(['correct', 'warn']),
+  drift_mode: z.enum(DRIFT_MODES),
   desired_version_id: int8.nullable(),
   desired_digest: z.string().nullable(),
   desired_spec: z.any(),
@@ -84,11 +85,11 @@ export interface DesiredInput {
   repositoryId: number;
   app: string;
   name: string;
-  kind: 'production' | 'preview';
+  kind: EnvironmentKind;
   branch: string | null;
   prNumber: number | null;
   target: string;
-  driftMode: 'correct' | 'warn';
+  driftMode: DriftMode;
   /** null: the environment exists but has no valid version yet. */
   versionId: number | null;
   digest: string | null;

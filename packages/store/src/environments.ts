@@ -7,6 +7,7 @@
  * write retried after a lost connection finds the lease already released and writes nothing twice.
  */
 import { sql, type CommonQueryMethods, type DatabasePool } from 'slonik';
+import { DRIFT_MODES, ENVIRONMENT_KINDS, type EnvironmentKind, REASONS } from '@wharf/contracts';
 import { z } from 'zod';
 
 /** int8 columns come back as BigInt from slonik 47's type parsers: parse rows to numbers (ids stay far below 2^53). */
@@ -23,7 +24,7 @@ export const ClaimedEnvironment = z.object({
   repository_id: int8,
   app: z.string(),
   name: z.string(),
-  kind: z.enum(['production', 'preview']),
+  kind: z.enum(ENVIRONMENT_KINDS),
   branch: z.string().nullable(),
   pr_number: int8.nullable(),
   target: z.string(),
@@ -37,7 +38,7 @@ export const ClaimedEnvironment = z.object({
   conditions: z.array(z.record(z.unknown())),
   url: z.string().nullable(),
   failure_count: int8,
-  drift_mode: z.enum(['correct', 'warn']),
+  drift_mode: z.enum(DRIFT_MODES),
   deletion_requested: z.boolean(),
   rollback_of_version_id: int8.nullable(),
 });
@@ -184,7 +185,7 @@ async function openRollouts(
       continue;
     }
     if (f.rollout_history_id !== null && open) {
-      updates.push({ id: f.rollout_history_id, result: 'superseded', reason: 'Superseded', message: `superseded by generation ${s.generation}` });
+      updates.push({ id: f.rollout_history_id, result: 'superseded', reason: REASONS.Superseded, message: `superseded by generation ${s.generation}` });
     }
     inserts.push({
       environmentId: f.id,
@@ -369,7 +370,7 @@ export const EnvironmentSummary = z.object({
   repository_id: int8,
   app: z.string(),
   name: z.string(),
-  kind: z.enum(['production', 'preview']),
+  kind: z.enum(ENVIRONMENT_KINDS),
   target: z.string(),
   generation: int8,
   observed_generation: int8,
@@ -383,7 +384,7 @@ export const EnvironmentSummary = z.object({
   conditions: z.array(z.record(z.unknown())),
   url: z.string().nullable(),
   suspended: z.boolean(),
-  drift_mode: z.enum(['correct', 'warn']),
+  drift_mode: z.enum(DRIFT_MODES),
   deletion_requested: z.boolean(),
   failure_count: int8,
   lease_owner: z.string().nullable(),
@@ -470,7 +471,7 @@ export interface SeedEnvironment {
   repositoryId: number;
   app: string;
   name: string;
-  kind?: 'production' | 'preview';
+  kind?: EnvironmentKind;
   target?: string;
   digest: string | null;
   spec: unknown;

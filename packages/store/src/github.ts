@@ -3,6 +3,7 @@
  * and the ordered outbox drain. Every read is scoped by repository or tenant.
  */
 import { sql, type CommonQueryMethods } from 'slonik';
+import { ENVIRONMENT_KINDS } from '@wharf/contracts';
 import { z } from 'zod';
 import { int8, parseOne, parseRow, parseRows } from './rows.js';
 
@@ -201,7 +202,7 @@ export const ReportedEnvironment = z.object({
   repository_id: int8,
   app: z.string(),
   name: z.string(),
-  kind: z.enum(['production', 'preview']),
+  kind: z.enum(ENVIRONMENT_KINDS),
   pr_number: int8.nullable(),
   url: z.string().nullable(),
   desired_sha: z.string().nullable(),

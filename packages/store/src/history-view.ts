@@ -43,10 +43,3 @@ export async function listRollouts(
     LIMIT ${input.limit ?? 20}`);
   return rows.map((r) => RolloutView.parse(r));
 }
-
-/** "rollback to 4eb6b0e (First version)" or "deploy 1cded6d (New greeting)". */
-export function describeRollout(r: Pick<RolloutView, 'sha' | 'subject' | 'rollback_sha' | 'rollback_subject' | 'action'>): string {
-  if (r.rollback_sha) return `rollback to ${r.rollback_sha.slice(0, 7)} (${r.rollback_subject ?? ''})`;
-  if (r.sha) return `${r.action === 'delete' ? 'tear down' : 'deploy'} ${r.sha.slice(0, 7)} (${r.subject ?? ''})`;
-  return r.action;
-}

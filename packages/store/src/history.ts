@@ -1,12 +1,12 @@
 /** environment_history: one row per rollout. Written inside the reconciler's status transactions. */
+import { ROLLOUT_RESULTS, type RolloutResult } from '@wharf/contracts';
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { int8, parseRows } from './rows.js';
 
 /** int8 columns come back as BigInt from slonik 47's type parsers: parse rows to numbers (ids stay far below 2^53). */
 
-export const HISTORY_RESULTS = ['in_progress', 'succeeded', 'failed', 'superseded'] as const;
-export type HistoryResult = (typeof HISTORY_RESULTS)[number];
+export type HistoryResult = RolloutResult;
 
 export const HistoryEntry = z.object({
   id: int8,
@@ -15,7 +15,7 @@ export const HistoryEntry = z.object({
   version_id: int8.nullable(),
   digest: z.string().nullable(),
   action: z.string(),
-  result: z.enum(HISTORY_RESULTS),
+  result: z.enum(ROLLOUT_RESULTS),
   reason: z.string().nullable(),
   message: z.string().nullable(),
   rollback_of_version_id: int8.nullable(),

@@ -2,6 +2,7 @@
  * Versions (one row per commit seen), their per-app results, and the branch heads a repository was last seen at.
  * Written by @wharf/source; read by the reconciler, the API and the GitHub reporter.
  */
+import { rollbackText } from '@wharf/contracts';
 import { sql, type CommonQueryMethods, type DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
 import { int8, parseRows } from './rows.js';
@@ -150,10 +151,8 @@ export async function describeRollback(db: CommonQueryMethods, versionId: number
     SELECT o.sha, split_part(coalesce(o.message, ''), E'\n', 1) AS subject
     FROM version_apps a JOIN versions o ON o.id = a.rollback_of_version_id
     WHERE a.version_id = ${versionId} AND a.app = ${app}`).then(maybeRow(z.object({ sha: z.string(), subject: z.string().nullable() })));
-  return row ? rollbackText(row.sha, row.subject ?? '') : null;
+  return row ? rollbackText(row.sha, row.subject) : null;
 }
-
-export const rollbackText = (sha: string, subject: string): string => `rollback to ${sha.slice(0, 7)} (${subject})`;
 
 /** Marks the given versions unreachable (force push, deleted branch); every other version of the repository reachable. */
 /**

@@ -3,14 +3,12 @@
  * (which ends the run) or undefined (go on); a thrown error is classified. The caller turns the result into status
  * once (summarize-status.ts).
  */
-import { type Plan, plan, primaryAction, REASONS, type WorkflowAppSpec } from '@wharf/contracts';
+import { type HistoryReason, type Plan, type PlanActionType, PLAN_REASONS, plan, primaryAction, REASONS, type WorkflowAppSpec } from '@wharf/contracts';
 import type { environments } from '@wharf/store';
 import type { Logger } from 'pino';
 import { classifyError, GenericError, StalledError } from '../errors.js';
 import type { Observation, Target, TargetEnvironment, TargetRef } from '../targets/target.js';
 import type { ReconcileResult } from './result.js';
-
-export const UNKNOWN_TARGET = 'UnknownTarget';
 
 export interface ReconcileContext {
   env: environments.ClaimedEnvironment;
@@ -19,7 +17,7 @@ export interface ReconcileContext {
   signal: AbortSignal;
   applyTimeoutMs: number;
   /** Records the rollout start (Progressing, history, outbox) before the target is touched. */
-  startRollout(message: string, action: string, reason: string, deleting: boolean): Promise<void>;
+  startRollout(message: string, action: PlanActionType, reason: HistoryReason, deleting: boolean): Promise<void>;
   // Filled in by the steps:
   target?: Target;
   observation?: Observation;
@@ -53,7 +51,7 @@ async function withTimeout<T>(ms: number, parent: AbortSignal, what: string, fn:
 
 const resolveTarget: Step = async (ctx) => {
   const target = ctx.targets[ctx.env.target];
-  if (!target) throw new StalledError(`no target named "${ctx.env.target}" is configured`, { reason: UNKNOWN_TARGET });
+  if (!target) throw new StalledError(`no target named "${ctx.env.target}" is configured`, { reason: REASONS.UnknownTarget });
   ctx.target = target;
   return undefined;
 };
@@ -94,7 +92,7 @@ const makePlan: Step = async (ctx) => {
   );
   const action = primaryAction(ctx.plan);
   if (action.type !== 'noop') return undefined;
-  if (action.reason === 'AlreadyDeleted') return { kind: 'deleted' };
+  if (action.reason === PLAN_REASONS.AlreadyDeleted) return { kind: 'deleted' };
   return { kind: 'noop', reason: action.reason, message: action.message, url: ctx.observation?.url ?? null };
 };
 
@@ -141,7 +139,7 @@ export async function reconcileEnvironment(ctx: ReconcileContext): Promise<Recon
       const result = await step(ctx);
       if (result) return result;
     }
-    return { kind: 'noop', reason: 'UpToDate', message: 'nothing to do', url: null };
+    return { kind: 'noop', reason: PLAN_REASONS.UpToDate, message: 'nothing to do', url: null };
   } catch (err) {
     const c = classifyError(err);
     if (c.kind === 'stalled') return { kind: 'stalled', reason: c.reason, message: c.message };

@@ -2,7 +2,7 @@
  * The one place where a reconcile's result becomes status: conditions, observed state, history, outbox, failure
  * count and the next attempt. Pure.
  */
-import { type Condition, CONDITION_TYPES, type ConditionType, REASONS, setCondition } from '@wharf/contracts';
+import { type Condition, parseConditions, REASONS, setCondition } from '@wharf/contracts';
 import type { environments } from '@wharf/store';
 import { backoffDelay, resyncDelay } from '../backoff.js';
 import type { ReconcileResult } from './result.js';
@@ -15,22 +15,6 @@ export interface SummarizeOptions {
   now: Date;
   resyncMs: number;
   random: () => number;
-}
-
-const isCondition = (c: Record<string, unknown>): c is Record<string, unknown> & Condition =>
-  CONDITION_TYPES.includes(c.type as ConditionType) &&
-  typeof c.status === 'string' &&
-  typeof c.reason === 'string' &&
-  typeof c.lastTransitionTime === 'string';
-
-export function parseConditions(raw: readonly Record<string, unknown>[]): Condition[] {
-  return raw.filter(isCondition).map((c) => ({
-    type: c.type,
-    status: c.status,
-    reason: c.reason,
-    message: typeof c.message === 'string' ? c.message : '',
-    lastTransitionTime: c.lastTransitionTime,
-  }));
 }
 
 /** Stalled with reason InvalidVersion belongs to packages/source: never overwritten or cleared here. */

@@ -6,6 +6,7 @@
  *   const server = await buildServer({ ..., plugins: [gh.plugin] });
  *   gh.start(); … await gh.stop();
  */
+import { OUTBOX_KINDS } from '@wharf/contracts';
 import type { DatabasePool, repositories } from '@wharf/store';
 import { deliveries, github as githubStore } from '@wharf/store';
 import type { FastifyPluginAsync } from 'fastify';
@@ -118,7 +119,7 @@ export function createGitHubApp(options: GitHubAppOptions): GitHubApp {
       for (let i = 0; i < 50; i++) {
         await worker.drain();
         await drain.drain();
-        const pending = await githubStore.countPendingOutbox(options.pool, ['github.check_run', 'github.pr_comment', 'github.reply', 'deployment_status', 'github.deployment_inactive', 'github.rollback_pr']);
+        const pending = await githubStore.countPendingOutbox(options.pool, Object.values(OUTBOX_KINDS));
         const counts = await deliveries.countDeliveries(options.pool);
         if (pending === 0 && counts.pending === 0 && counts.processing === 0) return;
         await new Promise((r) => setTimeout(r, 20));

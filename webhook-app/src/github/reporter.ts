@@ -3,18 +3,9 @@
  * retries, in order per stream, deduplicated.
  */
 import { createHash } from 'node:crypto';
+import { OUTBOX_KINDS } from '@wharf/contracts';
 import { type CommonQueryMethods, github } from '@wharf/store';
 import type { CheckName } from './types.js';
-
-export const OUTBOX_KINDS = {
-  checkRun: 'github.check_run',
-  comment: 'github.pr_comment',
-  reply: 'github.reply',
-  deploymentInactive: 'github.deployment_inactive',
-  rollbackPullRequest: 'github.rollback_pr',
-  /** Written by the reconciler. */
-  deploymentStatus: 'deployment_status',
-} as const;
 
 export interface Annotation {
   path: string;

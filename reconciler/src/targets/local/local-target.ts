@@ -127,7 +127,7 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
       else if (v.secretRef) {
         const value = options.resolveSecret?.(v.secretRef);
         if (value === undefined) {
-          throw new StalledError(`secret ${v.secretRef.name}/${v.secretRef.key} for ${v.name} is not available`, { reason: 'SecretMissing' });
+          throw new StalledError(`secret ${v.secretRef.name}/${v.secretRef.key} for ${v.name} is not available`, { reason: REASONS.SecretMissing });
         }
         out[v.name] = value;
       }

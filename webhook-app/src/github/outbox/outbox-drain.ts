@@ -4,10 +4,10 @@
  * only a request GitHub keeps refusing as malformed (4xx other than rate limits) is given up after a few attempts,
  * with the error kept on the row.
  */
+import { OUTBOX_KINDS, type OutboxKind } from '@wharf/contracts';
 import { github } from '@wharf/store';
 import type { Counter } from 'prom-client';
 import { backoffSeconds } from '../backoff.js';
-import { OUTBOX_KINDS } from '../reporter.js';
 import type { AppDeps } from '../types.js';
 import { sendCheckRun } from './send-check-run.js';
 import { sendComment, sendReply } from './send-comment.js';
@@ -16,14 +16,15 @@ import { sendRollbackPullRequest } from './send-rollback-pr.js';
 import type { Sender } from './types.js';
 import { createPollingLoop, type PollingLoop } from '../polling-loop.js';
 
-export const senders: Record<string, Sender> = {
+export const senders = {
   [OUTBOX_KINDS.checkRun]: sendCheckRun,
   [OUTBOX_KINDS.comment]: sendComment,
   [OUTBOX_KINDS.reply]: sendReply,
   [OUTBOX_KINDS.deploymentStatus]: sendDeploymentStatus,
   [OUTBOX_KINDS.deploymentInactive]: sendDeploymentInactive,
   [OUTBOX_KINDS.rollbackPullRequest]: sendRollbackPullRequest,
-};
+} as const satisfies Record<OutboxKind, Sender>;
+const senderOf: ReadonlyMap<string, Sender> = new Map(Object.entries(senders));
 
 export interface OutboxDrainOptions {
   deps: AppDeps;
@@ -63,7 +64,7 @@ export function createOutboxDrain(o: OutboxDrainOptions): OutboxDrain {
 
   const sendOne = async (row: github.ClaimedOutboxRow) => {
     const log = deps.log.child({ outboxId: row.id, kind: row.kind, attempt: row.attempts });
-    const sender = senders[row.kind];
+    const sender = senderOf.get(row.kind);
     if (!sender) return;
     try {
       const result = await sender(deps, row);

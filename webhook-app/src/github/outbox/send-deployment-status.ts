@@ -4,22 +4,21 @@
  * A failure is posted like any other status and a later success replaces it. For previews the wharf/preview check
  * follows; the pull request's comment is refreshed (after a merge, the merged pull request's comment).
  */
+import { type DeploymentState, type EnvironmentKind, OUTBOX_KINDS, PRODUCTION_ENVIRONMENT, previewEnvironmentName, rollbackText } from '@wharf/contracts';
 import { github, versions } from '@wharf/store';
 import { GITHUB_LIMITS, shortSha } from '../render/limits.js';
 import { renderPreviewCheck, type PreviewStatus } from '../render/render-preview-check.js';
-import { OUTBOX_KINDS, queueCheckRun, queueCommentRefresh } from '../reporter.js';
+import { queueCheckRun, queueCommentRefresh } from '../reporter.js';
 import { CHECK_NAMES, type AppDeps } from '../types.js';
 import { ownerRepo, type Sender } from './types.js';
 
-export const DEPLOYMENT_STATES = ['queued', 'pending', 'in_progress', 'success', 'failure', 'error', 'inactive'] as const;
-type DeploymentState = (typeof DEPLOYMENT_STATES)[number];
 
 interface StatusPayload {
   environmentId?: number;
   repositoryId?: number;
   app?: string;
   environment?: string;
-  environmentKind?: 'production' | 'preview';
+  environmentKind?: EnvironmentKind;
   prNumber?: number | null;
   sha?: string | null;
   state: DeploymentState;
@@ -29,8 +28,8 @@ interface StatusPayload {
 }
 
 /** `production` and `preview/pr-<n>` for a repository with one app; `/<app>` appended when it has several. */
-export function githubEnvironmentName(kind: 'production' | 'preview', prNumber: number | null, app: string, appCount: number): string {
-  const base = kind === 'production' ? 'production' : `preview/pr-${prNumber}`;
+export function githubEnvironmentName(kind: EnvironmentKind, prNumber: number | null, app: string, appCount: number): string {
+  const base = kind === 'production' ? PRODUCTION_ENVIRONMENT : `preview/${previewEnvironmentName(prNumber ?? 0)}`;
   return appCount > 1 ? `${base}/${app}` : base;
 }
 
@@ -46,7 +45,7 @@ export const sendDeploymentStatus: Sender = async (deps, row) => {
   if (repositoryId === undefined) return { delivered: true, note: 'no repository' };
   const repo = await github.getRepositoryById(deps.pool, repositoryId);
   if (!repo) return { delivered: true, note: 'not a GitHub repository' };
-  const kind = env?.kind ?? p.environmentKind ?? (p.environment === 'production' ? 'production' : 'preview');
+  const kind = env?.kind ?? p.environmentKind ?? (p.environment === PRODUCTION_ENVIRONMENT ? 'production' : 'preview');
   const prNumber = env?.pr_number ?? p.prNumber ?? null;
   const app = env?.app ?? p.app ?? 'app';
   const sha = p.sha ?? env?.desired_sha ?? null;
@@ -60,7 +59,7 @@ export const sendDeploymentStatus: Sender = async (deps, row) => {
   const ghEnv = githubEnvironmentName(kind, prNumber, app, await appCount(deps, repositoryId, sha));
   const octokit = await deps.client.installation(repo.installation_id);
   const { owner, repo: name } = ownerRepo(repo.full_name);
-  const rollback = env && env.desired_sha === sha && env.rollback_of_sha ? `rollback to ${shortSha(env.rollback_of_sha)} (${env.rollback_subject ?? ''})` : null;
+  const rollback = env && env.desired_sha === sha && env.rollback_of_sha ? rollbackText(env.rollback_of_sha, env.rollback_subject) : null;
   let record = await github.findDeployment(deps.pool, repositoryId, ghEnv, sha);
   if (!record) {
     if (p.state === 'inactive') return { delivered: true, note: 'never deployed' };
@@ -100,7 +99,7 @@ async function followUp(
   deps: AppDeps,
   repo: github.GithubRepository,
   rowId: number,
-  s: { kind: 'production' | 'preview'; prNumber: number | null; app: string; sha: string; state: DeploymentState; url: string | null; description: string; logTail?: string[]; rollback: string | null },
+  s: { kind: EnvironmentKind; prNumber: number | null; app: string; sha: string; state: DeploymentState; url: string | null; description: string; logTail?: string[]; rollback: string | null },
 ): Promise<void> {
   await deps.pool.transaction(async (tx) => {
     if (s.kind === 'preview' && s.prNumber !== null) {
