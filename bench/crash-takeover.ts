@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { environments } from '@wharf/store';
-import { argValue, benchDatabase, benchSpec, seedConverged, startReplica, waitUntil } from '../reconciler/bench/support.js';
+import { argValue, benchDatabase, benchSpec, seedConverged, startReplica, waitUntil } from './support/replicas.js';
 
 const ENVS = argValue('envs', 500);
 const LEASE_MS = argValue('lease-ms', 5_000);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from '@wharf/store';
 import { z } from 'zod';
-import { argValue, benchDatabase, seedConverged, sleep, startReplica } from '../reconciler/bench/support.js';
+import { argValue, benchDatabase, seedConverged, sleep, startReplica } from './support/replicas.js';
 
 const ENVS = argValue('envs', 10_000);
 const SECONDS = argValue('seconds', 300);

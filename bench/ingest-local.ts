@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { createSource } from '@wharf/source';
 import { desiredState, listen, repositories, sql, tenants } from '@wharf/store';
 import pino from 'pino';
-import { benchDatabase, percentile } from '../packages/source/test/helpers/bench-db.js';
+import { benchDatabase, percentile } from '@wharf/testkit';
 
 const COMMITS = 50;
 const run = promisify(execFile);
@@ -22,7 +22,7 @@ const git = (cwd: string, ...args: string[]) => run('git', args, { cwd, env });
 const workflow = (port: number) =>
   `modules:\n  - name: server\n    type: http.server\n    config:\n      address: ":${port}"\n  - name: router\n    type: http.router\n    dependsOn: [server]\n`;
 
-const db = await benchDatabase();
+const db = await benchDatabase(process.env.DATABASE_URL, { poolSize: 10 });
 const dir = await mkdtemp(path.join(tmpdir(), 'wharf-bench-local-'));
 const log = pino({ level: 'warn' });
 try {

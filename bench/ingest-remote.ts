@@ -17,7 +17,7 @@ import { createSource } from '@wharf/source';
 import { desiredState, repositories, tenants } from '@wharf/store';
 import { startGitHttpServer } from '@wharf/testkit';
 import pino from 'pino';
-import { benchDatabase, percentile } from '../packages/source/test/helpers/bench-db.js';
+import { benchDatabase, percentile } from '@wharf/testkit';
 
 const COMMITS = 5000;
 const APPS = 20;
@@ -57,7 +57,7 @@ async function buildHistory(bare: string): Promise<void> {
   await git(bare, 'gc', '-q');
 }
 
-const db = await benchDatabase();
+const db = await benchDatabase(process.env.DATABASE_URL, { poolSize: 10 });
 const root = await mkdtemp(path.join(tmpdir(), 'wharf-bench-remote-'));
 const log = pino({ level: process.env.WHARF_LOG_LEVEL ?? 'warn' });
 try {

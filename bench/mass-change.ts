@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { environments } from '@wharf/store';
-import { argValue, benchDatabase, benchSpec, type ReplicaReport, seedConverged, sleep, startReplica, waitUntil } from '../reconciler/bench/support.js';
+import { argValue, benchDatabase, benchSpec, type ReplicaReport, seedConverged, sleep, startReplica, waitUntil } from './support/replicas.js';
 
 const ENVS = argValue('envs', 10_000);
 const APPLY_MS = argValue('apply-ms', 5);

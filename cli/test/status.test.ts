@@ -1,6 +1,6 @@
-import { environments, repositories, tenants } from '@wharf/store';
-import { createTestDatabase } from '@wharf/testkit';
-import { createMemoryTarget, createReconciler } from '@wharf/reconciler';
+import { environments } from '@wharf/store';
+import { createMemoryTarget, createTestDatabase, seedRepository } from '@wharf/testkit';
+import { createReconciler, createTargetRegistry, existingTarget } from '@wharf/reconciler';
 import pino from 'pino';
 import t from 'tap';
 import { runStatus } from '../src/commands/status.js';
@@ -16,21 +16,22 @@ const spec = (app: string, env: string, v: string) => ({
 });
 
 async function seedTwo(pool: Parameters<typeof environments.seedEnvironments>[0]) {
-  const tenant = await tenants.upsertTenant(pool, { kind: 'local', externalId: 'me', name: 'me' });
-  const repo = await repositories.upsertRepository(pool, { tenantId: tenant.id, provider: 'local', fullName: 'me/r', url: 'file:///r', defaultBranch: 'main' });
+  const { tenantId, repositoryId } = await seedRepository(pool);
   const [prod = 0, pr = 0] = await environments.seedEnvironments(pool, [
-    { tenantId: tenant.id, repositoryId: repo.id, app: 'shop', name: 'production', kind: 'production', target: 'memory', digest: 'sha256:1111111', spec: spec('shop', 'production', '1111111') },
-    { tenantId: tenant.id, repositoryId: repo.id, app: 'shop', name: 'pr-4', target: 'memory', digest: 'sha256:2222222', spec: spec('shop', 'pr-4', '2222222') },
+    { tenantId, repositoryId, app: 'shop', name: 'production', kind: 'production', target: 'memory', digest: 'sha256:1111111', spec: spec('shop', 'production', '1111111') },
+    { tenantId, repositoryId, app: 'shop', name: 'pr-4', target: 'memory', digest: 'sha256:2222222', spec: spec('shop', 'pr-4', '2222222') },
   ]);
   return { prod, pr };
 }
+
+const log = pino({ level: 'silent' });
 
 t.test('wharf status: table and --json with what a user needs to see', async (t) => {
   const db = await createTestDatabase(t);
   const { pr } = await seedTwo(db.pool);
   const target = createMemoryTarget();
   target.setFault(pr, { kind: 'throw', error: () => new Error('port 8080 already in use') });
-  await createReconciler({ pool: db.pool, targets: { memory: target }, log: pino({ level: 'silent' }) }).reconcileOnce();
+  await createReconciler({ pool: db.pool, targets: await createTargetRegistry({ memory: {} }, { log }, { memory: existingTarget(target) }), log }).reconcileOnce();
   let out = '';
   const io = { stdout: (s: string) => (out += s), stderr: (s: string) => (out += s), cwd: '/', pool: db.pool };
   t.equal(await runStatus([], io), 0);

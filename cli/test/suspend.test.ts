@@ -1,27 +1,28 @@
-import { environments, repositories, tenants } from '@wharf/store';
-import { createTestDatabase } from '@wharf/testkit';
-import { createMemoryTarget, createReconciler } from '@wharf/reconciler';
+import { environments } from '@wharf/store';
+import { createMemoryTarget, createTestDatabase, seedRepository } from '@wharf/testkit';
+import { createReconciler, createTargetRegistry, existingTarget } from '@wharf/reconciler';
 import pino from 'pino';
 import t from 'tap';
 import { runStatus } from '../src/commands/status.js';
 import { runResume, runSuspend } from '../src/commands/suspend.js';
 
 async function seedTwo(pool: Parameters<typeof environments.seedEnvironments>[0]) {
-  const tenant = await tenants.upsertTenant(pool, { kind: 'local', externalId: 'me', name: 'me' });
-  const repo = await repositories.upsertRepository(pool, { tenantId: tenant.id, provider: 'local', fullName: 'me/r', url: 'file:///r', defaultBranch: 'main' });
+  const { tenantId, repositoryId } = await seedRepository(pool);
   const spec = (env: string) => ({ app: 'shop', environment: env, version: { sha: 'a'.repeat(40), digest: 'sha256:a' }, files: [], runtime: {}, replicas: 1, env: [] });
   const [prod = 0, pr = 0] = await environments.seedEnvironments(pool, [
-    { tenantId: tenant.id, repositoryId: repo.id, app: 'shop', name: 'production', target: 'memory', digest: 'sha256:a', spec: spec('production') },
-    { tenantId: tenant.id, repositoryId: repo.id, app: 'shop', name: 'pr-4', target: 'memory', digest: 'sha256:a', spec: spec('pr-4') },
+    { tenantId, repositoryId, app: 'shop', name: 'production', target: 'memory', digest: 'sha256:a', spec: spec('production') },
+    { tenantId, repositoryId, app: 'shop', name: 'pr-4', target: 'memory', digest: 'sha256:a', spec: spec('pr-4') },
   ]);
   return { prod, pr };
 }
+
+const log = pino({ level: 'silent' });
 
 t.test('wharf suspend and resume', async (t) => {
   const db = await createTestDatabase(t);
   const { pr } = await seedTwo(db.pool);
   const target = createMemoryTarget();
-  const rec = createReconciler({ pool: db.pool, targets: { memory: target }, log: pino({ level: 'silent' }) });
+  const rec = createReconciler({ pool: db.pool, targets: await createTargetRegistry({ memory: {} }, { log }, { memory: existingTarget(target) }), log });
   let out = '';
   let err = '';
   const io = { stdout: (s: string) => (out += s), stderr: (s: string) => (err += s), cwd: '/', pool: db.pool };

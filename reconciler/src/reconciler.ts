@@ -14,7 +14,7 @@ import { reconcileEnvironment } from './reconcile/reconcile-environment.js';
 import { RESULT_LABELS, type ReconcileResult } from './reconcile/result.js';
 import { summarizeOutcome, summarizeStart } from './reconcile/summarize-status.js';
 import { createWriteBatcher } from './reconcile/write-batcher.js';
-import type { Target } from './targets/target.js';
+import type { TargetResolver } from './targets/registry.js';
 
 export interface Clock {
   now(): Date;
@@ -24,8 +24,8 @@ export interface ReconcilerOptions {
   pool: DatabasePool;
   /** For the dedicated LISTEN connection; without it the loop only ticks. */
   databaseUrl?: string;
-  /** The explicit registry of targets by name (environments.target). */
-  targets: Readonly<Record<string, Target>>;
+  /** The targets, built by the registry (createTargetRegistry), which resolves environments.target names. */
+  targets: TargetResolver;
   log: Logger;
   registry?: Registry;
   replicaId?: string;
@@ -266,8 +266,8 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   };
 
   const recoverTargets = async () => {
-    for (const [name, target] of Object.entries(targets)) {
-      if (!target.capabilities.needsRecovery || !target.recover) continue;
+    for (const [name, target] of targets.built) {
+      if (!target.recover) continue;
       const { adopted } = await target.recover();
       const requeued = await envStore.requeueTarget(pool, name, adopted);
       log.info({ target: name, adopted: adopted.length, requeued }, 'target recovered');

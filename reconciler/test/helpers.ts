@@ -1,8 +1,9 @@
-import type { WorkflowAppSpec } from '@wharf/contracts';
-import { type DatabasePool, environments, repositories, tenants } from '@wharf/store';
-import pino from 'pino';
+import type { Target, WorkflowAppSpec } from '@wharf/contracts';
+import { type DatabasePool, environments } from '@wharf/store';
+import { seedRepository, silentLog } from '@wharf/testkit';
+import { createTargetRegistry, existingTarget, type TargetResolver } from '../src/index.js';
 
-export const silentLog = pino({ level: process.env.WHARF_TEST_LOG ?? 'silent' });
+export { silentLog, waitFor } from '@wharf/testkit';
 
 export function specFor(app: string, env: string, version: string, extra: Partial<WorkflowAppSpec> = {}): WorkflowAppSpec {
   return {
@@ -22,17 +23,15 @@ export function specFor(app: string, env: string, version: string, extra: Partia
   };
 }
 
-export async function seedRepo(pool: DatabasePool) {
-  const tenant = await tenants.upsertTenant(pool, { kind: 'local', externalId: 'me', name: 'me' });
-  const repo = await repositories.upsertRepository(pool, {
-    tenantId: tenant.id,
-    provider: 'local',
-    fullName: 'me/repo',
-    url: 'file:///repo',
-    defaultBranch: 'main',
-  });
-  return { tenantId: tenant.id, repositoryId: repo.id };
-}
+export const seedRepo = (pool: DatabasePool) => seedRepository(pool, { fullName: 'me/repo', url: 'file:///repo' });
+
+/** A registry serving test doubles under the given names (`memory`, `local`, `agent` …). */
+export const registryOf = (targets: Record<string, Target>): Promise<TargetResolver> =>
+  createTargetRegistry(
+    Object.fromEntries(Object.keys(targets).map((k) => [k, {}])),
+    { log: silentLog },
+    Object.fromEntries(Object.entries(targets).map(([k, target]) => [k, existingTarget(target)])),
+  );
 
 /** Environments with version v1 desired and nothing deployed. */
 export async function seedEnvs(
@@ -57,16 +56,6 @@ export async function seedEnvs(
     })),
   );
   return { tenantId, repositoryId, ids, app };
-}
-
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 export const cond = (conditions: readonly Record<string, unknown>[], type: string) => conditions.find((c) => c.type === type);

@@ -1,21 +1,20 @@
 import { environments, outbox } from '@wharf/store';
 import { createTestDatabase, tinyRuntimeCommand } from '@wharf/testkit';
 import t from 'tap';
-import { createLocalTarget, createReconciler } from '../src/index.js';
+import { createReconciler, createTargetRegistry } from '../src/index.js';
 import { cond, seedEnvs, silentLog, specFor, waitFor } from './helpers.js';
 import { get, tempDir } from './local-helpers.js';
 
 t.test('reconciler + local target: Ready with a URL that answers; a version that never gets healthy is Degraded with its output while the old one serves; then it recovers', async (t) => {
   const db = await createTestDatabase(t);
-  const local = await createLocalTarget({
-    stateDir: await tempDir(t, 'wharf-e2e-'),
-    runtimeCommand: tinyRuntimeCommand(),
-    log: silentLog,
-    healthTimeoutMs: 2_000,
-    stopGraceMs: 1_000,
-  });
-  t.teardown(() => local.close());
-  const rec = createReconciler({ pool: db.pool, databaseUrl: db.url, targets: { local }, log: silentLog, pollIntervalMs: 200 });
+  const targets = await createTargetRegistry(
+    { local: { stateDir: await tempDir(t, 'wharf-e2e-'), runtimeCommand: tinyRuntimeCommand(), healthTimeoutMs: 2_000, stopGraceMs: 1_000 } },
+    { log: silentLog },
+  );
+  t.teardown(() => targets.close());
+  const local = targets.get('local');
+  if (!local) throw new Error('the registry built no local target');
+  const rec = createReconciler({ pool: db.pool, databaseUrl: db.url, targets, log: silentLog, pollIntervalMs: 200 });
   const { ids } = await seedEnvs(db.pool, ['prod'], { target: 'local' });
   const id = ids[0] ?? 0;
   await rec.start();

@@ -1,18 +1,20 @@
 import { desiredState, environments, history, outbox, sql, versions } from '@wharf/store';
 import { createTestDatabase } from '@wharf/testkit';
 import { Registry } from 'prom-client';
+import type { Target } from '@wharf/contracts';
 import t from 'tap';
-import { createMemoryTarget, createReconciler, type ReconcilerOptions } from '../src/index.js';
-import { cond, seedEnvs, silentLog, specFor, waitFor } from './helpers.js';
+import { createMemoryTarget } from '@wharf/testkit';
+import { createReconciler, type ReconcilerOptions } from '../src/index.js';
+import { cond, registryOf, seedEnvs, silentLog, specFor, waitFor } from './helpers.js';
 
-const make = (o: Partial<ReconcilerOptions> & Pick<ReconcilerOptions, 'pool' | 'targets'>) =>
-  createReconciler({ log: silentLog, leaseTtlMs: 10_000, resyncMs: 60_000, ...o });
+const make = async (o: Partial<Omit<ReconcilerOptions, 'targets'>> & Pick<ReconcilerOptions, 'pool'> & { targets: Record<string, Target> }) =>
+  createReconciler({ log: silentLog, leaseTtlMs: 10_000, resyncMs: 60_000, ...o, targets: await registryOf(o.targets) });
 
 t.test('converges new environments: status, history, outbox, resync scheduled', async (t) => {
   const db = await createTestDatabase(t);
   const target = createMemoryTarget();
   const registry = new Registry();
-  const rec = make({ pool: db.pool, targets: { memory: target }, registry });
+  const rec = await make({ pool: db.pool, targets: { memory: target }, registry });
   const { ids } = await seedEnvs(db.pool, ['prod', 'pr-1', 'pr-2']);
   t.equal(await rec.reconcileOnce(), 3);
   for (const id of ids) {
@@ -47,7 +49,7 @@ t.test('converges new environments: status, history, outbox, resync scheduled', 
 t.test('a failure backs off, keeps one history row, and recovers to Ready saying so', async (t) => {
   const db = await createTestDatabase(t);
   const target = createMemoryTarget();
-  const rec = make({ pool: db.pool, targets: { memory: target } });
+  const rec = await make({ pool: db.pool, targets: { memory: target } });
   const { ids } = await seedEnvs(db.pool, ['prod']);
   const id = ids[0] ?? 0;
   target.setFault(id, { kind: 'throw', error: () => new Error('disk full') });
@@ -77,7 +79,7 @@ t.test('a failure backs off, keeps one history row, and recovers to Ready saying
 t.test('stalled waits for a new desired state; waiting requeues soon', async (t) => {
   const db = await createTestDatabase(t);
   const target = createMemoryTarget();
-  const rec = make({ pool: db.pool, targets: { memory: target } });
+  const rec = await make({ pool: db.pool, targets: { memory: target } });
   const { ids } = await seedEnvs(db.pool, ['a']);
   const { ids: nowhere } = await seedEnvs(db.pool, ['b'], { target: 'nowhere' });
   target.setFault(ids[0] ?? 0, { kind: 'progressing', times: 2 });
@@ -99,7 +101,7 @@ t.test('stalled waits for a new desired state; waiting requeues soon', async (t)
 t.test('apply timeout: Degraded with ApplyTimeout, the loop goes on', async (t) => {
   const db = await createTestDatabase(t);
   const target = createMemoryTarget();
-  const rec = make({ pool: db.pool, targets: { memory: target }, applyTimeoutMs: 200 });
+  const rec = await make({ pool: db.pool, targets: { memory: target }, applyTimeoutMs: 200 });
   const { ids } = await seedEnvs(db.pool, ['hangs', 'fine']);
   target.setFault(ids[0] ?? 0, { kind: 'hang' });
   t.equal(await rec.reconcileOnce(), 2);
@@ -113,7 +115,7 @@ t.test('drift: corrected and counted; in warn mode only reported', async (t) => 
   const db = await createTestDatabase(t);
   const target = createMemoryTarget();
   const registry = new Registry();
-  const rec = make({ pool: db.pool, targets: { memory: target }, registry, resyncMs: 200 });
+  const rec = await make({ pool: db.pool, targets: { memory: target }, registry, resyncMs: 200 });
   const { ids } = await seedEnvs(db.pool, ['correct', 'warn']);
   await db.pool.query(sql.unsafe`UPDATE environments SET drift_mode = 'warn' WHERE id = ${ids[1] ?? 0}`);
   await rec.reconcileOnce();
@@ -139,7 +141,7 @@ t.test('drift: corrected and counted; in warn mode only reported', async (t) => 
 t.test('teardown keeps the row until the target confirms, then deletes it', async (t) => {
   const db = await createTestDatabase(t);
   const target = createMemoryTarget();
-  const rec = make({ pool: db.pool, targets: { memory: target } });
+  const rec = await make({ pool: db.pool, targets: { memory: target } });
   const { ids } = await seedEnvs(db.pool, ['pr-9']);
   const id = ids[0] ?? 0;
   await rec.reconcileOnce();
@@ -156,7 +158,7 @@ t.test('teardown keeps the row until the target confirms, then deletes it', asyn
 t.test('suspend and resume', async (t) => {
   const db = await createTestDatabase(t);
   const target = createMemoryTarget();
-  const rec = make({ pool: db.pool, targets: { memory: target } });
+  const rec = await make({ pool: db.pool, targets: { memory: target } });
   const { ids } = await seedEnvs(db.pool, ['prod']);
   const id = ids[0] ?? 0;
   t.ok(await environments.setSuspended(db.pool, id, true));
@@ -170,7 +172,7 @@ t.test('suspend and resume', async (t) => {
 t.test('the InvalidVersion condition of packages/source is never overwritten or cleared', async (t) => {
   const db = await createTestDatabase(t);
   const target = createMemoryTarget();
-  const rec = make({ pool: db.pool, targets: { memory: target } });
+  const rec = await make({ pool: db.pool, targets: { memory: target } });
   const { ids } = await seedEnvs(db.pool, ['prod']);
   const id = ids[0] ?? 0;
   const invalid = { type: 'Stalled', status: 'True', reason: 'InvalidVersion', message: 'app.yaml:3: unknown module type', lastTransitionTime: new Date().toISOString() };
@@ -185,8 +187,8 @@ t.test('two replicas claiming at once never both apply', async (t) => {
   const db = await createTestDatabase(t);
   const a = createMemoryTarget({ applyMs: 2 });
   const b = createMemoryTarget({ applyMs: 2 });
-  const ra = make({ pool: db.pool, targets: { memory: a }, replicaId: 'a', batchSize: 50 });
-  const rb = make({ pool: db.pool, targets: { memory: b }, replicaId: 'b', batchSize: 50 });
+  const ra = await make({ pool: db.pool, targets: { memory: a }, replicaId: 'a', batchSize: 50 });
+  const rb = await make({ pool: db.pool, targets: { memory: b }, replicaId: 'b', batchSize: 50 });
   const { ids } = await seedEnvs(db.pool, Array.from({ length: 300 }, (_, i) => `pr-${i}`));
   for (;;) {
     const [x, y] = await Promise.all([ra.reconcileOnce(), rb.reconcileOnce()]);
@@ -203,7 +205,7 @@ t.test('two replicas claiming at once never both apply', async (t) => {
 t.test('a dead replica\'s claims are taken over when its lease expires', async (t) => {
   const db = await createTestDatabase(t);
   const target = createMemoryTarget();
-  const rec = make({ pool: db.pool, targets: { memory: target }, replicaId: 'alive' });
+  const rec = await make({ pool: db.pool, targets: { memory: target }, replicaId: 'alive' });
   const { ids } = await seedEnvs(db.pool, ['a', 'b']);
   const claimed = await environments.claimDueEnvironments(db.pool, { owner: 'dead', leaseMs: 300, limit: 10 });
   t.equal(claimed.length, 2);
@@ -217,7 +219,7 @@ t.test('a dead replica\'s claims are taken over when its lease expires', async (
 t.test('the loop wakes on NOTIFY, survives losing its database connections, and writes no duplicate history', async (t) => {
   const db = await createTestDatabase(t);
   const target = createMemoryTarget({ applyMs: 300 });
-  const rec = make({ pool: db.pool, databaseUrl: db.url, targets: { memory: target }, pollIntervalMs: 60_000 });
+  const rec = await make({ pool: db.pool, databaseUrl: db.url, targets: { memory: target }, pollIntervalMs: 60_000 });
   const { ids } = await seedEnvs(db.pool, ['a', 'b', 'c'], { converged: { dueInMs: 3_600_000 } });
   for (const id of ids) target.setRunning(id, 'sha256:v1');
   await rec.start();
@@ -242,7 +244,7 @@ t.test('the loop wakes on NOTIFY, survives losing its database connections, and 
 t.test('a rollout that takes a while shows Progressing and an in-progress history row while it runs', async (t) => {
   const db = await createTestDatabase(t);
   const target = createMemoryTarget({ applyMs: 1_500 });
-  const rec = make({ pool: db.pool, targets: { memory: target }, progressAfterMs: 100 });
+  const rec = await make({ pool: db.pool, targets: { memory: target }, progressAfterMs: 100 });
   const { ids } = await seedEnvs(db.pool, ['slow']);
   const id = ids[0] ?? 0;
   const done = rec.reconcileOnce();
@@ -261,7 +263,7 @@ t.test('a rollout that takes a while shows Progressing and an in-progress histor
 t.test('gauges: environments by condition and queue depth', async (t) => {
   const db = await createTestDatabase(t);
   const registry = new Registry();
-  const rec = make({ pool: db.pool, databaseUrl: db.url, targets: { memory: createMemoryTarget() }, registry, metricsIntervalMs: 100 });
+  const rec = await make({ pool: db.pool, databaseUrl: db.url, targets: { memory: createMemoryTarget() }, registry, metricsIntervalMs: 100 });
   await seedEnvs(db.pool, ['a', 'b']);
   await seedEnvs(db.pool, ['c'], { target: 'nowhere', app: 'other' });
   await rec.start();
@@ -278,7 +280,7 @@ t.test('gauges: environments by condition and queue depth', async (t) => {
 t.test('stop does not hang on a target that hangs', async (t) => {
   const db = await createTestDatabase(t);
   const target = createMemoryTarget();
-  const rec = make({ pool: db.pool, databaseUrl: db.url, targets: { memory: target }, stopTimeoutMs: 300 });
+  const rec = await make({ pool: db.pool, databaseUrl: db.url, targets: { memory: target }, stopTimeoutMs: 300 });
   const { ids } = await seedEnvs(db.pool, ['stuck']);
   target.setFault(ids[0] ?? 0, { kind: 'hang' });
   await rec.start();
@@ -314,7 +316,7 @@ t.test('a rollout of a rollback commit records what it rolls back to', async (t)
   const [id = 0] = await environments.seedEnvironments(db.pool, [
     { tenantId, repositoryId, app: 'shop', name: 'production', target: 'memory', digest: 'sha256:one', spec: specFor('shop', 'production', 'one'), versionId: revert.id },
   ]);
-  await make({ pool: db.pool, targets: { memory: createMemoryTarget() } }).reconcileOnce();
+  await (await make({ pool: db.pool, targets: { memory: createMemoryTarget() } })).reconcileOnce();
   const [h] = await history.listHistory(db.pool, id);
   t.match(h, { version_id: revert.id, rollback_of_version_id: first.id, result: 'succeeded' });
 });

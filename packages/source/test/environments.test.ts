@@ -4,7 +4,7 @@ import { desiredState, listen, sql, versions } from '@wharf/store';
 import pino from 'pino';
 import t from 'tap';
 import { branchSlug } from '../src/index.js';
-import { createRepo, manifest, workflow } from './helpers/git-repo.js';
+import { createRepo, manifest, workflow } from '@wharf/testkit';
 import { type Fixture, setup } from './helpers/setup.js';
 
 const shop = manifest([{ name: 'shop', files: ['apps/shop/*.yaml'] }]);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql, versions } from '@wharf/store';
 import t from 'tap';
-import { createRepo, manifest, workflow, workflowReformatted } from './helpers/git-repo.js';
+import { createRepo, manifest, workflow, workflowReformatted } from '@wharf/testkit';
 import { setup } from './helpers/setup.js';
 
 const shopOnly = manifest([{ name: 'shop', files: ['apps/shop/*.yaml'] }]);

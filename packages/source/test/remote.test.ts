@@ -4,7 +4,7 @@ import { desiredState, versions } from '@wharf/store';
 import { type GitHttpServerOptions, startGitHttpServer } from '@wharf/testkit';
 import t from 'tap';
 import { createSource, RemoteUnavailableError } from '../src/index.js';
-import { git, manifest, openRepo, tempDir, workflow } from './helpers/git-repo.js';
+import { git, manifest, openRepo, tempDir, workflow } from '@wharf/testkit';
 import { type Fixture, setup } from './helpers/setup.js';
 
 const shop = manifest([{ name: 'shop', files: ['apps/shop/*.yaml'] }]);

@@ -1,6 +1,6 @@
 import { desiredState, versions } from '@wharf/store';
 import t from 'tap';
-import { createRepo, manifest, workflow } from './helpers/git-repo.js';
+import { createRepo, manifest, workflow } from '@wharf/testkit';
 import { type Fixture, setup } from './helpers/setup.js';
 
 const shop = manifest([{ name: 'shop', files: ['apps/shop/*.yaml'] }]);

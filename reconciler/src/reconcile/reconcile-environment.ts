@@ -7,12 +7,13 @@ import { type HistoryReason, type Plan, type PlanActionType, PLAN_REASONS, plan,
 import type { environments } from '@wharf/store';
 import type { Logger } from 'pino';
 import { classifyError, GenericError, StalledError } from '../errors.js';
-import type { Observation, Target, TargetEnvironment, TargetRef } from '../targets/target.js';
+import type { Observation, Target, TargetEnvironment, TargetRef } from '@wharf/contracts';
+import type { TargetResolver } from '../targets/registry.js';
 import type { ReconcileResult } from './result.js';
 
 export interface ReconcileContext {
   env: environments.ClaimedEnvironment;
-  targets: Readonly<Record<string, Target>>;
+  targets: TargetResolver;
   log: Logger;
   signal: AbortSignal;
   applyTimeoutMs: number;
@@ -20,13 +21,20 @@ export interface ReconcileContext {
   startRollout(message: string, action: PlanActionType, reason: HistoryReason, deleting: boolean): Promise<void>;
   // Filled in by the steps:
   target?: Target;
+  qualifier?: string | null;
   observation?: Observation;
   plan?: Plan;
 }
 
 type Step = (ctx: ReconcileContext) => Promise<ReconcileResult | undefined>;
 
-const ref = (env: environments.ClaimedEnvironment): TargetRef => ({ id: env.id, tenantId: env.tenant_id, app: env.app, name: env.name });
+const ref = (ctx: ReconcileContext): TargetRef => ({
+  id: ctx.env.id,
+  tenantId: ctx.env.tenant_id,
+  app: ctx.env.app,
+  name: ctx.env.name,
+  qualifier: ctx.qualifier ?? null,
+});
 
 /** Runs `fn` with a signal aborted after `ms`; rejects with ApplyTimeout when it does not settle in time. */
 async function withTimeout<T>(ms: number, parent: AbortSignal, what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -50,9 +58,10 @@ async function withTimeout<T>(ms: number, parent: AbortSignal, what: string, fn:
 }
 
 const resolveTarget: Step = async (ctx) => {
-  const target = ctx.targets[ctx.env.target];
-  if (!target) throw new StalledError(`no target named "${ctx.env.target}" is configured`, { reason: REASONS.UnknownTarget });
-  ctx.target = target;
+  const resolved = ctx.targets.resolve(ctx.env.target);
+  if ('error' in resolved) throw new StalledError(resolved.error, { reason: REASONS.UnknownTarget });
+  ctx.target = resolved.target;
+  ctx.qualifier = resolved.qualifier;
   return undefined;
 };
 
@@ -69,7 +78,7 @@ const observe: Step = async (ctx) => {
   if (!target) return undefined;
   try {
     ctx.observation = await withTimeout(ctx.applyTimeoutMs, ctx.signal, 'observe', (signal) =>
-      target.observe(ref(ctx.env), { signal, log: ctx.log }),
+      target.observe(ref(ctx), { signal, log: ctx.log }),
     );
   } catch (err) {
     throw err instanceof GenericError ? err : new GenericError(`observe failed: ${(err as Error).message}`, { reason: REASONS.ApplyFailed, cause: err });
@@ -110,13 +119,13 @@ const applyPlan: Step = async (ctx) => {
   const action = primaryAction(ctx.plan);
   await ctx.startRollout(action.message, action.type, action.drift ? REASONS.DriftCorrected : action.reason, action.type === 'delete');
   if (action.type === 'delete') {
-    const deleted = await withTimeout(ctx.applyTimeoutMs, ctx.signal, 'delete', (signal) => target.delete(ref(env), { signal, log: ctx.log }));
+    const deleted = await withTimeout(ctx.applyTimeoutMs, ctx.signal, 'delete', (signal) => target.delete(ref(ctx), { signal, log: ctx.log }));
     if (deleted.status === 'deleted') return { kind: 'deleted' };
     return { kind: 'waiting', reason: REASONS.TearingDown, message: deleted.message, retryAfterMs: deleted.retryAfterMs ?? 2_000 };
   }
   if (action.type === 'noop') return undefined;
   const desired: TargetEnvironment = {
-    ...ref(env),
+    ...ref(ctx),
     kind: env.kind,
     generation: env.generation,
     digest: env.desired_digest ?? '',

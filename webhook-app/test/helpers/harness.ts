@@ -2,32 +2,30 @@
  * A whole GitHub App on loopback for scenario tests: real Postgres, a real Git remote (smart HTTP), the real source
  * and reconciler (memory target), the strict fake GitHub, and the Fastify server receiving signed deliveries.
  */
-import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { createMemoryTarget, createReconciler, type MemoryTarget, type Reconciler } from '@wharf/reconciler';
+import { createReconciler, createTargetRegistry, existingTarget, type Reconciler } from '@wharf/reconciler';
 import { createSource } from '@wharf/source';
 import { github, tenants } from '@wharf/store';
-import { createTestDatabase, type FakeGitHub, type RepoRef, signedDelivery, startFakeGitHub, startGitHttpServer, type TestDatabase } from '@wharf/testkit';
+import {
+  createMemoryTarget,
+  createTestDatabase,
+  type FakeGitHub,
+  git,
+  type MemoryTarget,
+  type RepoRef,
+  signedDelivery,
+  startFakeGitHub,
+  startGitHttpServer,
+  type TestDatabase,
+} from '@wharf/testkit';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { buildServer, createGitHubApp, type GitHubApp } from '../../src/index.js';
 
-const run = promisify(execFile);
-const GIT_ENV = {
-  ...process.env,
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_AUTHOR_NAME: 'Ada',
-  GIT_AUTHOR_EMAIL: 'ada@example.com',
-  GIT_COMMITTER_NAME: 'Ada',
-  GIT_COMMITTER_EMAIL: 'ada@example.com',
-};
-export const git = async (cwd: string, ...args: string[]) => (await run('git', args, { cwd, env: GIT_ENV })).stdout.trim();
 
 export const WEBHOOK_SECRET = 'test-webhook-secret';
 export const APP_ID = 123456;
@@ -108,8 +106,10 @@ export async function startHarness(t: { teardown(fn: () => unknown): void; fail(
   t.teardown(() => app.stop());
   const server = await buildServer({ log: silentLog, pool: db.pool, registry, version: 'test', plugins: [app.plugin] });
   t.teardown(() => server.close());
+  // Environments name the `local` target (the manifest's default): the registry serves the memory target under it.
   const target = createMemoryTarget();
-  const reconciler = createReconciler({ pool: db.pool, targets: { local: target, memory: target }, log: silentLog, resyncMs: 3_600_000 });
+  const targets = await createTargetRegistry({ local: {} }, { log: silentLog }, { local: existingTarget(target, 'none') });
+  const reconciler = createReconciler({ pool: db.pool, targets, log: silentLog, resyncMs: 3_600_000 });
   t.teardown(() => reconciler.stop());
 
   const branchesSeen = new Set<string>(['main']);

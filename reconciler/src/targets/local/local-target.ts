@@ -7,12 +7,22 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { REASONS } from '@wharf/contracts';
+import {
+  type ApplyResult,
+  type DeleteResult,
+  type LogLine,
+  type LogOptions,
+  nothingRunning,
+  type Observation,
+  REASONS,
+  type Target,
+  type TargetEnvironment,
+  type TargetRef,
+} from '@wharf/contracts';
 import { freePort } from '@wharf/store';
 import type { Logger } from 'pino';
 import { backoffDelay } from '../../backoff.js';
 import { GenericError, StalledError } from '../../errors.js';
-import type { ApplyResult, DeleteResult, LogLine, Observation, Target, TargetEnvironment, TargetRef } from '../target.js';
 import { createLogRing, type LogRing } from './log-ring.js';
 import { commandLine, killTree, pidAlive } from './process-tree.js';
 import { createRouter } from './router.js';
@@ -47,6 +57,8 @@ export interface LocalTargetOptions {
 }
 
 export interface LocalTarget extends Target {
+  recover(): Promise<{ adopted: number[] }>;
+  logs(ref: TargetRef, options?: LogOptions): AsyncIterable<LogLine>;
   readonly router: { url: string; port: number; urlFor(app: string, env: string): string; close(): Promise<void> };
   /** The pid of an environment's current runtime (tests, `wharf status`). */
   pidOf(id: number): number | undefined;
@@ -94,12 +106,7 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
     port: options.routerPort ?? 0,
     host: options.routerHost,
     log,
-    logs: (id, follow) => {
-      const s = states.get(id);
-      if (!s) return undefined;
-      const stop = follow ? s.ring.follow(follow) : () => undefined;
-      return { lines: s.ring.lines(), stop };
-    },
+    logs: (id, logOptions) => states.get(id)?.ring.stream(logOptions),
   });
 
   const envDir = (id: number) => path.join(envsDir, String(id));
@@ -272,7 +279,7 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
             .catch(() => null);
           const probe = await probeHealth(record.port);
           if (desired && probe.ok && probe.digest === record.digest) {
-            const s = stateFor({ id: record.envId, tenantId: record.tenantId, app: record.app, name: record.name });
+            const s = stateFor({ id: record.envId, tenantId: record.tenantId, app: record.app, name: record.name, qualifier: null });
             const instance = adoptInstance(record, s.ring);
             s.current = instance;
             s.desired = desired;
@@ -296,7 +303,7 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
 
   const target: LocalTarget = {
     name: 'local',
-    capabilities: { rollout: 'swap', applyWaitsForHealthy: true, logs: true, urls: true, needsRecovery: true },
+    capabilities: { rollout: 'swap', applyWaitsForHealthy: true, urls: true },
     router: { url: router.url, port: router.port, urlFor: router.urlFor, close: () => router.close() },
     pidOf: (id) => states.get(id)?.current?.record.pid,
 
@@ -318,19 +325,30 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
     async observe(ref): Promise<Observation> {
       const s = states.get(ref.id);
       const cur = s?.current;
-      if (!s || !cur) return { exists: false, digest: null, healthy: false, url: null };
-      const url = router.urlFor(ref.app, ref.name);
-      if (cur.hasExited()) {
-        return { exists: true, digest: cur.record.digest, healthy: false, url, message: 'runtime exited; restart pending' };
-      }
-      const probe = await probeHealth(cur.record.port);
-      return {
+      if (!s || !cur) return nothingRunning();
+      const seen = (digest: string, healthy: boolean, message?: string): Observation => ({
         exists: true,
-        digest: probe.digest ?? cur.record.digest,
-        healthy: probe.ok,
-        url,
-        ...(probe.ok ? {} : { message: probe.message }),
-      };
+        digest,
+        healthy,
+        url: router.urlFor(ref.app, ref.name),
+        ...(message ? { message } : {}),
+        observedGeneration: cur.record.generation,
+        conditions: [],
+        instances: [
+          {
+            name: `pid ${cur.record.pid}`,
+            digest,
+            healthy,
+            host: 'localhost',
+            startedAt: cur.record.startedAt,
+            restarts: s.crashes,
+            ...(message ? { message } : {}),
+          },
+        ],
+      });
+      if (cur.hasExited()) return seen(cur.record.digest, false, 'runtime exited; restart pending');
+      const probe = await probeHealth(cur.record.port);
+      return seen(probe.digest ?? cur.record.digest, probe.ok, probe.ok ? undefined : probe.message);
     },
 
     delete(ref): Promise<DeleteResult> {
@@ -351,10 +369,8 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
 
     recover,
 
-    logs(ref, follow?: (line: LogLine) => void) {
-      const s = states.get(ref.id);
-      if (!s) return { lines: [], stop: () => undefined };
-      return { lines: s.ring.lines(), stop: follow ? s.ring.follow(follow) : () => undefined };
+    logs(ref, logOptions) {
+      return states.get(ref.id)?.ring.stream(logOptions) ?? createLogRing(0).stream();
     },
 
     async close() {

@@ -1,9 +1,10 @@
 /** One reconciler replica process for the benchmarks: memory target, counts queries and applies, reports on SIGTERM. */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createReconciler, createTargetRegistry, existingTarget } from '@wharf/reconciler';
 import { createStorePool } from '@wharf/store';
+import { createMemoryTarget } from '@wharf/testkit';
 import pino from 'pino';
-import { createMemoryTarget, createReconciler } from '../src/index.js';
-import type { ReplicaOptions, ReplicaReport } from './support.js';
+import type { ReplicaOptions, ReplicaReport } from './replicas.js';
 
 const o = JSON.parse(process.argv[2] ?? '{}') as ReplicaOptions;
 const started = performance.now();
@@ -16,11 +17,13 @@ const rssMb = () => {
 const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMb())), 1_000);
 const pool = await createStorePool(o.databaseUrl, { maximumPoolSize: 10, onQuery: () => queries++ });
 const target = createMemoryTarget({ applyMs: o.applyMs, presumeRunning: o.presumeRunning });
+const log = pino({ level: 'warn' });
+const targets = await createTargetRegistry({ memory: {} }, { log }, { memory: existingTarget(target) });
 const rec = createReconciler({
   pool,
   databaseUrl: o.databaseUrl,
-  targets: { memory: target },
-  log: pino({ level: 'warn' }),
+  targets,
+  log,
   replicaId: o.replicaId,
   leaseTtlMs: o.leaseTtlMs,
   resyncMs: o.resyncMs,

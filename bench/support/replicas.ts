@@ -1,62 +1,19 @@
 /**
- * Shared by the reconciler benchmarks (bench/*.ts): a database of their own (embedded Postgres in a temp dir when
- * DATABASE_URL is unset, else a fresh database on that server), seeding, and replica child processes.
+ * Shared by the reconciler benchmarks (bench/*.ts): seeding converged environments, and reconciler replicas as child
+ * processes (replica.ts) on the memory target. Their database comes from testkit's benchDatabase.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createStorePool, type DatabasePool, environments, migrate, repositories, startEmbeddedPostgres, tenants } from '@wharf/store';
-import pg from 'pg';
+import { type DatabasePool, environments } from '@wharf/store';
+import { seedRepository } from '@wharf/testkit';
 import pino from 'pino';
 
 export const log = pino({ level: 'warn' });
+import { sleep } from '@wharf/testkit';
 
-export interface BenchDatabase {
-  url: string;
-  pool: DatabasePool;
-  close(): Promise<void>;
-}
-
-export async function benchDatabase(databaseUrl: string | undefined): Promise<BenchDatabase> {
-  const cleanups: (() => Promise<void>)[] = [];
-  let server = databaseUrl;
-  if (!server) {
-    const dir = await mkdtemp(path.join(tmpdir(), 'wharf-bench-pg-'));
-    const pgServer = await startEmbeddedPostgres({ dataDir: path.join(dir, 'data'), ephemeral: true, log });
-    server = pgServer.url;
-    cleanups.push(async () => {
-      await pgServer.stop();
-      await rm(dir, { recursive: true, force: true });
-    });
-  }
-  const name = `wharf_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: server });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(server);
-  u.pathname = `/${name}`;
-  const url = u.toString();
-  await migrate(url, log);
-  const pool = await createStorePool(url, { maximumPoolSize: 4 });
-  cleanups.unshift(async () => {
-    await pool.end();
-    const a = new pg.Client({ connectionString: server });
-    await a.connect();
-    await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await a.end();
-  });
-  return {
-    url,
-    pool,
-    close: async () => {
-      for (const c of cleanups) await c();
-    },
-  };
-}
+export { benchDatabase, median, sleep } from '@wharf/testkit';
 
 export function benchSpec(app: string, env: string, version: string) {
   return {
@@ -72,15 +29,14 @@ export function benchSpec(app: string, env: string, version: string) {
 
 /** `count` environments on the memory target, converged at v1, next due spread over `dueSpreadMs` (or after 1 h). */
 export async function seedConverged(pool: DatabasePool, count: number, dueSpreadMs?: number, target = 'memory'): Promise<number[]> {
-  const tenant = await tenants.upsertTenant(pool, { kind: 'local', externalId: 'bench', name: 'bench' });
-  const repo = await repositories.upsertRepository(pool, { tenantId: tenant.id, provider: 'local', fullName: 'bench/repo', url: 'file:///bench', defaultBranch: 'main' });
+  const { tenantId, repositoryId } = await seedRepository(pool, { tenant: 'bench' });
   const ids: number[] = [];
   for (let start = 0; start < count; start += 2_000) {
     const rows = Array.from({ length: Math.min(2_000, count - start) }, (_, i) => {
       const name = `env-${start + i}`;
       return {
-        tenantId: tenant.id,
-        repositoryId: repo.id,
+        tenantId,
+        repositoryId,
         app: 'bench',
         name,
         target,
@@ -150,8 +106,6 @@ export function startReplica(options: ReplicaOptions): Replica {
   };
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export async function waitUntil(what: string, fn: () => Promise<boolean>, timeoutMs: number, everyMs = 50): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await fn())) {
@@ -159,12 +113,6 @@ export async function waitUntil(what: string, fn: () => Promise<boolean>, timeou
     await sleep(everyMs);
   }
 }
-
-export const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
-};
 
 export function argValue(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
