@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { createSource } from '@wharf/source';
-import { desiredState, listen, repositories, sql, tenants } from '@wharf/store';
+import { desiredState, scopeOf, listen, repositories, sql, tenants } from '@wharf/store';
 import pino from 'pino';
 import { benchDatabase, percentile } from '@wharf/testkit';
 
@@ -37,7 +37,7 @@ try {
   const repository = await repositories.upsertRepository(db.pool, { tenantId: tenant.id, provider: 'local', fullName: 'bench', url: dir, defaultBranch: 'main' });
   const source = createSource({ pool: db.pool, cacheDir: path.join(dir, '.cache'), log });
   const watcher = await source.watchLocalRepository({ repository, path: dir, debounceMs: 15 });
-  const prod = (await desiredState.listEnvironments(db.pool, repository.id)).find((e) => e.name === 'production');
+  const prod = (await desiredState.listRepositoryEnvironments(db.pool, scopeOf(repository))).find((e) => e.name === 'production');
   if (!prod) throw new Error('no production environment after the first sync');
 
   let waiting: (() => void) | undefined;
@@ -67,7 +67,7 @@ try {
     await notified;
     latencies.push(performance.now() - started);
   }
-  const final = (await desiredState.listEnvironments(db.pool, repository.id)).find((e) => e.name === 'production');
+  const final = (await desiredState.listRepositoryEnvironments(db.pool, scopeOf(repository))).find((e) => e.name === 'production');
   await watcher.close();
   await listener.close();
   const round = (n: number) => Math.round(n * 10) / 10;

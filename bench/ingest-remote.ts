@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { createSource } from '@wharf/source';
-import { desiredState, repositories, tenants } from '@wharf/store';
+import { desiredState, scopeOf, repositories, tenants } from '@wharf/store';
 import { startGitHttpServer } from '@wharf/testkit';
 import pino from 'pino';
 import { benchDatabase, percentile } from '@wharf/testkit';
@@ -95,7 +95,7 @@ try {
     const result = await source.checkRemote(repository);
     wharf.push(performance.now() - t0);
     validated += result.sync?.ingested[0]?.validated.length ?? 0;
-    const prod = (await desiredState.listEnvironments(db.pool, repository.id)).find((e) => e.name === `production` && e.app === `app-${String(app).padStart(2, '0')}`);
+    const prod = (await desiredState.listRepositoryEnvironments(db.pool, scopeOf(repository))).find((e) => e.name === `production` && e.app === `app-${String(app).padStart(2, '0')}`);
     if (prod?.desired_spec?.version.sha !== sha) throw new Error(`round ${round}: production did not move to ${sha}: ${JSON.stringify({ moved: result.moved, ingested: result.sync?.ingested.map((i) => [i.version.sha, i.version.valid, i.validated, i.version.diagnostics]), prod: [prod?.desired_spec?.version, prod?.conditions] })}`);
 
     const t1 = performance.now();

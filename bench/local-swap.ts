@@ -10,9 +10,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createReconciler, createTargetRegistry, type LocalTarget, TARGET_FACTORIES } from '@wharf/reconciler';
-import { createStorePool, environments } from '@wharf/store';
+import { createStorePool } from '@wharf/store';
 import { seedRepository, tinyRuntimeCommand } from '@wharf/testkit';
 import { argValue, benchDatabase, benchSpec, log, median, sleep, waitUntil } from './support/replicas.js';
+import { countUnconverged, seedEnvironments, setDesiredForTest } from '@wharf/store/testing';
 
 const SWAPS = argValue('swaps', 7);
 const RPS = argValue('rps', 200);
@@ -62,11 +63,11 @@ const request = () =>
 
 try {
   const { tenantId, repositoryId } = await seedRepository(db.pool, { tenant: 'bench', fullName: 'bench/swap' });
-  const [id = 0] = await environments.seedEnvironments(db.pool, [
+  const [id = 0] = await seedEnvironments(db.pool, [
     { tenantId, repositoryId, app: 'shop', name: 'prod', target: 'local', digest: 'sha256:v1', spec: benchSpec('shop', 'prod', 'v1') },
   ]);
   await rec.start();
-  await waitUntil('v1 converged', async () => (await environments.countUnconverged(db.pool, [id])) === 0, 60_000);
+  await waitUntil('v1 converged', async () => (await countUnconverged(db.pool, [id])) === 0, 60_000);
 
   let loading = true;
   const inflight = new Set<Promise<void>>();
@@ -90,7 +91,7 @@ try {
     const version = `v${i + 2}`;
     const digest = `sha256:${version}`;
     const t0 = performance.now();
-    await environments.setDesiredForTest(db.pool, { ids: [id], digest, spec: benchSpec('shop', 'prod', version) });
+    await setDesiredForTest(db.pool, { ids: [id], digest, spec: benchSpec('shop', 'prod', version) });
     await waitUntil(`${version} served`, async () => firstSeen.has(digest), 30_000, 5);
     const seen = firstSeen.get(digest) ?? 0;
     fromCommit.push(seen - t0);

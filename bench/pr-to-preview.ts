@@ -17,7 +17,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { createReconciler, createTargetRegistry } from '@wharf/reconciler';
 import { createSource } from '@wharf/source';
-import { createStorePool, deliveries, github, migrate, startEmbeddedPostgres } from '@wharf/store';
+import { OUTBOX_KINDS } from '@wharf/contracts';
+import { createStorePool, deliveries, migrate, outbox, startEmbeddedPostgres } from '@wharf/store';
 import { installationPayload, pullRequestPayload, pushPayload, REPO_ROOT, signedDelivery, startFakeGitHub, startGitHttpServer } from '@wharf/testkit';
 import { buildServer, createGitHubApp, type GitHubApp } from '@wharf/webhook-app';
 import pg from 'pg';
@@ -119,7 +120,7 @@ try {
   });
   const started = app;
   cleanups.unshift(() => started.stop());
-  const server = await buildServer({ log, pool, registry, version: 'bench', plugins: [app.plugin] });
+  const server = await buildServer({ log, pool, registry, version: 'bench', units: [{ name: 'github', plugin: app.plugin }] });
   cleanups.unshift(() => server.close());
   const targets = await createTargetRegistry({ local: { stateDir: path.join(tmp, 'local') } }, { log });
   cleanups.unshift(() => targets.close());
@@ -150,7 +151,7 @@ try {
 
   let idle = false;
   const watchIdle = setInterval(() => {
-    void Promise.all([github.countPendingOutbox(pool, ['github.check_run', 'github.pr_comment', 'github.reply', 'deployment_status', 'github.deployment_inactive']), deliveries.countDeliveries(pool)])
+    void Promise.all([outbox.countPendingOutbox(pool, Object.values(OUTBOX_KINDS)), deliveries.countDeliveries(pool)])
       .then(([outbox, d]) => {
         idle = outbox === 0 && d.pending === 0 && d.processing === 0;
       })

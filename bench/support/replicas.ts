@@ -6,12 +6,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type DatabasePool, environments } from '@wharf/store';
+import { type DatabasePool } from '@wharf/store';
 import { seedRepository } from '@wharf/testkit';
 import pino from 'pino';
 
 export const log = pino({ level: 'warn' });
 import { sleep } from '@wharf/testkit';
+import { seedEnvironments } from '@wharf/store/testing';
 
 export { benchDatabase, median, sleep } from '@wharf/testkit';
 
@@ -45,7 +46,7 @@ export async function seedConverged(pool: DatabasePool, count: number, dueSpread
         converged: { dueInMs: dueSpreadMs === undefined ? 3_600_000 : Math.random() * dueSpreadMs },
       };
     });
-    ids.push(...(await environments.seedEnvironments(pool, rows)));
+    ids.push(...(await seedEnvironments(pool, rows)));
   }
   return ids;
 }

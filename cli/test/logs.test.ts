@@ -1,7 +1,7 @@
-import { environments } from '@wharf/store';
 import { createTestDatabase, seedRepository, tempDir, tinyRuntimeCommand } from '@wharf/testkit';
 import { createReconciler, createTargetRegistry } from '@wharf/reconciler';
 import pino from 'pino';
+import { seedEnvironments } from '@wharf/store/testing';
 import t from 'tap';
 import { runLogs } from '../src/commands/logs.js';
 
@@ -13,7 +13,7 @@ t.test('wharf logs prints the runtime output and follows it', async (t) => {
   t.teardown(() => targets.close());
   const local = targets.get('local');
   const { tenantId, repositoryId } = await seedRepository(db.pool);
-  await environments.seedEnvironments(db.pool, [
+  await seedEnvironments(db.pool, [
     {
       tenantId,
       repositoryId,

@@ -1,7 +1,7 @@
-import { environments } from '@wharf/store';
 import { createMemoryTarget, createTestDatabase, seedRepository } from '@wharf/testkit';
 import { createReconciler, createTargetRegistry, existingTarget } from '@wharf/reconciler';
 import pino from 'pino';
+import { seedEnvironments } from '@wharf/store/testing';
 import t from 'tap';
 import { runStatus } from '../src/commands/status.js';
 
@@ -15,9 +15,9 @@ const spec = (app: string, env: string, v: string) => ({
   env: [],
 });
 
-async function seedTwo(pool: Parameters<typeof environments.seedEnvironments>[0]) {
+async function seedTwo(pool: Parameters<typeof seedEnvironments>[0]) {
   const { tenantId, repositoryId } = await seedRepository(pool);
-  const [prod = 0, pr = 0] = await environments.seedEnvironments(pool, [
+  const [prod = 0, pr = 0] = await seedEnvironments(pool, [
     { tenantId, repositoryId, app: 'shop', name: 'production', kind: 'production', target: 'memory', digest: 'sha256:1111111', spec: spec('shop', 'production', '1111111') },
     { tenantId, repositoryId, app: 'shop', name: 'pr-4', target: 'memory', digest: 'sha256:2222222', spec: spec('shop', 'pr-4', '2222222') },
   ]);

@@ -1,15 +1,15 @@
-import { environments } from '@wharf/store';
 import { createMemoryTarget, createTestDatabase, seedRepository } from '@wharf/testkit';
 import { createReconciler, createTargetRegistry, existingTarget } from '@wharf/reconciler';
 import pino from 'pino';
+import { getEnvironmentState, listAllAudit, seedEnvironments } from '@wharf/store/testing';
 import t from 'tap';
 import { runStatus } from '../src/commands/status.js';
 import { runResume, runSuspend } from '../src/commands/suspend.js';
 
-async function seedTwo(pool: Parameters<typeof environments.seedEnvironments>[0]) {
+async function seedTwo(pool: Parameters<typeof seedEnvironments>[0]) {
   const { tenantId, repositoryId } = await seedRepository(pool);
   const spec = (env: string) => ({ app: 'shop', environment: env, version: { sha: 'a'.repeat(40), digest: 'sha256:a' }, files: [], runtime: {}, replicas: 1, env: [] });
-  const [prod = 0, pr = 0] = await environments.seedEnvironments(pool, [
+  const [prod = 0, pr = 0] = await seedEnvironments(pool, [
     { tenantId, repositoryId, app: 'shop', name: 'production', target: 'memory', digest: 'sha256:a', spec: spec('production') },
     { tenantId, repositoryId, app: 'shop', name: 'pr-4', target: 'memory', digest: 'sha256:a', spec: spec('pr-4') },
   ]);
@@ -26,7 +26,7 @@ t.test('wharf suspend and resume', async (t) => {
   let out = '';
   let err = '';
   const io = { stdout: (s: string) => (out += s), stderr: (s: string) => (err += s), cwd: '/', pool: db.pool };
-  t.equal(await runSuspend(['shop/pr-4'], io), 0);
+  t.equal(await runSuspend(['shop/pr-4', '--reason', 'load test tonight'], io), 0);
   t.match(out, /shop\/pr-4 suspended/);
   t.equal(await rec.reconcileOnce(), 1, 'only production is reconciled');
   t.notOk(target.running.has(pr));
@@ -39,5 +39,9 @@ t.test('wharf suspend and resume', async (t) => {
   t.equal(await runSuspend(['nope'], io), 1);
   t.match(err, /no environment named nope/);
   t.equal(await runSuspend([], io), 2);
-  t.equal((await environments.getEnvironmentState(db.pool, pr))?.suspended, false);
+  t.equal((await getEnvironmentState(db.pool, pr))?.suspended, false);
+  t.match(await listAllAudit(db.pool), [
+    { action: 'suspend', actor: /^cli:/, subject: `environment:${pr}`, reason: 'load test tonight', details: { app: 'shop', environment: 'pr-4' } },
+    { action: 'resume', actor: /^cli:/, subject: `environment:${pr}`, reason: 'wharf resume pr-4--shop' },
+  ], 'who suspended and resumed it, and why, are in the audit log');
 });

@@ -14,5 +14,10 @@ export {
 } from './targets/registry.js';
 export { existingTarget, type TargetFactory, type TargetDeps } from './targets/target-factory.js';
 export type { LocalTarget, LocalTargetSettings } from './targets/local/index.js';
-export { summarizeOutcome, summarizeStart } from './reconcile/summarize-status.js';
-export type { ReconcileResult } from './reconcile/result.js';
+// The reconcile steps on an EnvironmentSnapshot, for any loop: the Postgres-backed one above, or an operator's.
+export { reconcileEnvironment, STEPS, type ReconcileDeps, type RolloutStartRequest } from './reconcile/reconcile-environment.js';
+export { summarizeOutcome, summarizeStart, deploymentMessage, type SummarizeOptions } from './reconcile/summarize-status.js';
+export { applyStatusUpdate } from './reconcile/apply-status.js';
+export { RESULT_LABELS, type ReconcileResult, type ResultKind } from './reconcile/result.js';
+export { localTargetSettings, reconcilerSettings, targetsFromSettings, type ReconcilerSettings } from './settings.js';
+export { startHealthServer, type HealthServer } from './health-server.js';

@@ -1,5 +1,6 @@
-import type { Target, WorkflowAppSpec } from '@wharf/contracts';
-import { type DatabasePool, environments } from '@wharf/store';
+import type { Condition, ConditionType, Target, WorkflowAppSpec } from '@wharf/contracts';
+import { type DatabasePool, history, outbox } from '@wharf/store';
+import { getEnvironmentState, seedEnvironments } from '@wharf/store/testing';
 import { seedRepository, silentLog } from '@wharf/testkit';
 import { createTargetRegistry, existingTarget, type TargetResolver } from '../src/index.js';
 
@@ -42,7 +43,7 @@ export async function seedEnvs(
   const { tenantId, repositoryId } = await seedRepo(pool);
   const app = options.app ?? 'shop';
   const version = options.version ?? 'v1';
-  const ids = await environments.seedEnvironments(
+  const ids = await seedEnvironments(
     pool,
     names.map((name) => ({
       tenantId,
@@ -58,4 +59,16 @@ export async function seedEnvs(
   return { tenantId, repositoryId, ids, app };
 }
 
-export const cond = (conditions: readonly Record<string, unknown>[], type: string) => conditions.find((c) => c.type === type);
+export const cond = (conditions: readonly Condition[], type: ConditionType) => conditions.find((c) => c.type === type);
+
+/** History rows of an environment, scoped by its own tenant. */
+export async function historyOf(pool: DatabasePool, id: number) {
+  const env = await getEnvironmentState(pool, id);
+  return env ? history.listHistory(pool, { tenantId: env.tenant_id }, id) : [];
+}
+
+/** Outbox rows of an environment, scoped by its own tenant. */
+export async function outboxOf(pool: DatabasePool, id: number) {
+  const env = await getEnvironmentState(pool, id);
+  return env ? outbox.listOutboxForEnvironment(pool, { tenantId: env.tenant_id }, id) : [];
+}

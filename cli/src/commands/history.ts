@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { describeRollout } from '@wharf/contracts';
-import { historyView } from '@wharf/store';
+import { history } from '@wharf/store';
 import { type EnvironmentCommandIO, environmentFromArgs } from './status.js';
 
 export const historySummary = 'list the rollouts of an environment, rollbacks named as such';
@@ -9,7 +9,7 @@ export const historyHelp = `Usage: wharf history ENV|APP/ENV|BRANCH [--app APP] 
 Lists the latest rollouts of environment ENV (e.g. production), newest first: the commit deployed, and for a
 rollback the commit it returned to ("rollback to 4eb6b0e (First version)").`;
 
-const describe = (r: historyView.RolloutView) =>
+const describe = (r: history.RolloutView) =>
   describeRollout({ action: r.action, sha: r.sha, subject: r.subject, rollbackSha: r.rollback_sha, rollbackSubject: r.rollback_subject });
 
 export async function runHistory(argv: string[], io: EnvironmentCommandIO): Promise<number> {
@@ -21,7 +21,7 @@ export async function runHistory(argv: string[], io: EnvironmentCommandIO): Prom
   const target = await environmentFromArgs(io, historyHelp, values, positionals);
   if ('exit' in target) return target.exit;
   const { env } = target;
-  const rows = await historyView.listRollouts(io.pool, { name: env.name, app: env.app, limit: Number(values.limit ?? 20) });
+  const rows = await history.listRollouts(io.pool, { tenantId: env.tenant_id }, { name: env.name, app: env.app, limit: Number(values.limit ?? 20) });
   if (values.json) {
     io.stdout(`${JSON.stringify(rows.map((r) => ({ ...r, description: describe(r) })), null, 2)}\n`);
     return 0;

@@ -3,8 +3,8 @@
  * Also home of the environment lookup shared by diff, logs, suspend and resume.
  */
 import { parseArgs } from 'node:util';
-import { type Condition, type ConditionType, environmentState, findCondition, formatState, parseConditions } from '@wharf/contracts';
-import { environments, type DatabasePool } from '@wharf/store';
+import { type Condition, type ConditionType, environmentState, findCondition, formatState } from '@wharf/contracts';
+import { type DatabasePool, environmentViews, EVERY_TENANT } from '@wharf/store';
 import { branchSlug } from '@wharf/source';
 
 export interface EnvironmentCommandIO {
@@ -23,9 +23,9 @@ Lists every environment: its app, the commit it runs (and the one it is moving t
 Progressing, Degraded, Stalled, Suspended, Deleting, Pending, with the reason when it is not Ready), how old it is
 and its URL.`;
 
-type Summary = environments.EnvironmentSummary;
+type Summary = environmentViews.EnvironmentSummary;
 
-export const conditionOf = (e: Summary, type: ConditionType): Condition | undefined => findCondition(parseConditions(e.conditions), type);
+export const conditionOf = (e: Summary, type: ConditionType): Condition | undefined => findCondition(e.conditions, type);
 
 /** `ENV`, `APP/ENV`, `ENV--APP` (the router host label) or a branch name, plus `--app`. */
 export async function resolveEnvironment(
@@ -41,7 +41,8 @@ export async function resolveEnvironment(
   // A branch name (`feature/x`): its environment is named by the branch's slug.
   candidates.push({ name: branchSlug(ref), app }, ...(slash > 0 ? [{ app: ref.slice(0, slash), name: branchSlug(ref.slice(slash + 1)) }] : []));
   for (const c of candidates) {
-    const found = await environments.findEnvironmentsByName(pool, { name: c.name, ...(c.app ? { app: c.app } : {}) });
+    // The CLI is the operator's tool on the database it is given: it sees every tenant's environments.
+    const found = await environmentViews.findEnvironmentsByName(pool, EVERY_TENANT, { name: c.name, ...(c.app ? { app: c.app } : {}) });
     if (found.length === 1 && found[0]) return { env: found[0] };
     if (found.length > 1) {
       return { error: `${ref} is ambiguous: it exists in apps ${found.map((f) => f.app).join(', ')}; add --app APP or write APP/${c.name}` };
@@ -89,7 +90,7 @@ export function age(fromIso: string, now: Date): string {
 
 /** The one-word state, as `wharf up` prints it too: `Ready`, `Stalled (InvalidVersion)`. */
 export const stateText = (e: Summary): string =>
-  formatState(environmentState({ conditions: parseConditions(e.conditions), suspended: e.suspended, deletionRequested: e.deletion_requested }));
+  formatState(environmentState({ conditions: e.conditions, suspended: e.suspended, deletionRequested: e.deletion_requested }));
 
 export function versionText(e: Summary): string {
   const running = short(e.observed_sha ?? (e.observed_digest ? e.observed_digest.replace(/^sha256:/, '') : null));
@@ -107,7 +108,7 @@ export async function runStatus(argv: string[], io: EnvironmentCommandIO): Promi
     io.stdout(`${statusHelp}\n`);
     return 0;
   }
-  const all = await environments.listEnvironments(io.pool);
+  const all = await environmentViews.listEnvironments(io.pool, EVERY_TENANT);
   const rows = values.app ? all.filter((e) => e.app === values.app) : all;
   if (values.json) {
     io.stdout(

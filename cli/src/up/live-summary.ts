@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { environments, type DatabasePool } from '@wharf/store';
-import { environmentState, formatState, parseConditions } from '@wharf/contracts';
+import { type DatabasePool, environmentViews } from '@wharf/store';
+import { environmentState, formatState } from '@wharf/contracts';
 
 export interface LiveSummary {
   /** Prints the table now if it changed since the last print. */
@@ -28,9 +28,9 @@ export function startLiveSummary(options: {
     if (busy) return;
     busy = true;
     try {
-      const rows = await environments.listEnvironments(options.pool, { tenantId: options.tenantId });
+      const rows = await environmentViews.listEnvironments(options.pool, { tenantId: options.tenantId });
       const lines = rows.map((e) => {
-        const s = environmentState({ conditions: parseConditions(e.conditions), suspended: e.suspended, deletionRequested: e.deletion_requested });
+        const s = environmentState({ conditions: e.conditions, suspended: e.suspended, deletionRequested: e.deletion_requested });
         const state = formatState(s);
         const message = s.message;
         const sha = (e.observed_sha ?? e.desired_sha ?? '').slice(0, 7) || '-';

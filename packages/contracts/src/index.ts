@@ -42,6 +42,7 @@ export type {
 } from './domain/environment-snapshot.js';
 export { TARGET_KINDS, DEFAULT_TARGET, parseTargetName, type TargetKind, type TargetName } from './domain/target-name.js';
 export { ROLLOUT_RESULTS, rollbackText, describeRollout, type RolloutResult, type RolloutWords } from './domain/rollout.js';
+export { AUDIT_ACTIONS, type AuditAction, type AuditEntry } from './domain/audit.js';
 export { OUTBOX_KINDS, DEPLOYMENT_STATES, type OutboxKind, type DeploymentState, type DeploymentStatusPayload } from './domain/outbox.js';
 export {
   nothingRunning,
@@ -128,12 +129,14 @@ export {
   loadSettings,
   settingsTable,
   checkPostgresUrl,
+  commonSettings,
   SettingsError,
   type SettingSchema,
   type SettingsSchema,
   type SettingsOf,
 } from './settings.js';
 export { REDACT_PATHS, redactSecrets } from './redact.js';
+export { StartupError } from './startup-error.js';
 
 // The runtime contract (also importable alone as @wharf/contracts/runtime-protocol)
 export { RUNTIME_HEALTH_PATH, RUNTIME_RESERVED_PREFIX, RUNTIME_FLAGS, RUNTIME_LISTENING_PREFIX } from './runtime-protocol.js';

@@ -2,7 +2,7 @@
  * One pass over a repository's branch heads: ingest the heads that moved, update their environments, tear down
  * the environments of deleted branches, and mark versions that no branch reaches any more (force push, deletion).
  */
-import { type DatabasePool, desiredState, type repositories, versions } from '@wharf/store';
+import { type DatabasePool, desiredState, refs, type repositories, scopeOf, versions } from '@wharf/store';
 import type { Logger } from 'pino';
 import { SlonikError } from 'slonik';
 import { branchSlug } from './branch-slug.js';
@@ -36,12 +36,13 @@ export async function syncHeads(
   options: { branchPreviews: boolean },
 ): Promise<SyncResult> {
   const { pool, log } = deps;
-  const stored = new Map((await versions.listRefs(pool, repository.id)).map((r) => [r.ref, r.sha]));
+  const scope = scopeOf(repository);
+  const stored = new Map((await refs.listRefs(pool, scope)).map((r) => [r.ref, r.sha]));
   const result: SyncResult = { ingested: [], changes: [], deletedBranches: [], forcePushed: [], failed: [], unreachable: 0 };
   // The default branch first: its manifest says which branch is production (the last readable one while it is broken).
   const ordered = [...heads].sort(([a], [b]) => Number(b === repository.default_branch) - Number(a === repository.default_branch));
   const productionOf = async () =>
-    productionBranchOf(repository, (await versions.latestManifest(pool, repository.id, repository.default_branch)) as Manifest | null);
+    productionBranchOf(repository, (await versions.latestManifest(pool, scope, repository.default_branch)) as Manifest | null);
   let production: string | undefined;
   for (const [branch, sha] of ordered) {
     const before = stored.get(branch);
@@ -49,7 +50,7 @@ export async function syncHeads(
     production ??= await productionOf();
     // Without branch previews (GitHub: pull requests get previews instead) only production's head is ingested.
     if (!options.branchPreviews && branch !== production && branch !== repository.default_branch) {
-      await versions.saveRef(pool, { tenantId: repository.tenant_id, repositoryId: repository.id, ref: branch, sha });
+      await refs.saveRef(pool, scope, { ref: branch, sha });
       continue;
     }
     try {
@@ -83,27 +84,27 @@ export async function syncHeads(
       result.failed.push({ branch, sha, error });
       continue;
     }
-    await versions.saveRef(pool, { tenantId: repository.tenant_id, repositoryId: repository.id, ref: branch, sha });
+    await refs.saveRef(pool, scope, { ref: branch, sha });
   }
   for (const branch of stored.keys()) {
     if (heads.has(branch)) continue;
     result.deletedBranches.push(branch);
-    for (const env of await desiredState.listBranchEnvironments(pool, repository.id, branch)) {
+    for (const env of await desiredState.listBranchEnvironments(pool, scope, branch)) {
       if (env.kind !== 'preview') {
         log.warn({ repository: repository.full_name, branch, environment: env.name }, 'production branch deleted; environment left running');
         continue;
       }
-      if (await desiredState.requestDeletion(pool, env.id)) {
+      if (await desiredState.requestDeletion(pool, scope, env.id)) {
         result.changes.push({ app: env.app, environment: env.name, environmentId: env.id, outcome: 'updated', generation: env.generation + 1 });
       }
     }
-    await versions.deleteRef(pool, repository.id, branch);
+    await refs.deleteRef(pool, scope, branch);
   }
   if (result.forcePushed.length > 0 || result.deletedBranches.length > 0) {
-    const known = new Set(await versions.listVersionShas(pool, repository.id));
+    const known = new Set(await versions.listVersionShas(pool, scope));
     const reachable = await reader.reachable([...heads.values()], known);
     const unreachable = [...known].filter((s) => !reachable.has(s));
-    result.unreachable = await versions.setUnreachable(pool, repository.id, unreachable);
+    result.unreachable = await versions.setUnreachable(pool, scope, unreachable);
     log.info({ repository: repository.full_name, forcePushed: result.forcePushed, unreachable: unreachable.length }, 'reachability updated');
   }
   return result;

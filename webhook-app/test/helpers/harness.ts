@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createReconciler, createTargetRegistry, existingTarget, type Reconciler } from '@wharf/reconciler';
 import { createSource } from '@wharf/source';
-import { github, tenants } from '@wharf/store';
+import { repositories, type RepositoryScope, scopeOf, tenants } from '@wharf/store';
 import {
   createMemoryTarget,
   createTestDatabase,
@@ -62,6 +62,8 @@ export interface Harness {
   silentLog: pino.Logger;
   /** Moves the App's clock forward (the janitor's idea of now). */
   advance(ms: number): void;
+  /** The tenant and repository of REPO, as the store scopes its reads. */
+  repository(): Promise<RepositoryScope>;
 }
 
 export async function startHarness(t: { teardown(fn: () => unknown): void; fail(m: string): unknown }, options: { maxPreviews?: number } = {}): Promise<Harness> {
@@ -104,7 +106,7 @@ export async function startHarness(t: { teardown(fn: () => unknown): void; fail(
     now: () => new Date(Date.now() + offset),
   });
   t.teardown(() => app.stop());
-  const server = await buildServer({ log: silentLog, pool: db.pool, registry, version: 'test', plugins: [app.plugin] });
+  const server = await buildServer({ log: silentLog, pool: db.pool, registry, version: 'test', units: [{ name: 'github', plugin: app.plugin }] });
   t.teardown(() => server.close());
   // Environments name the `local` target (the manifest's default): the registry serves the memory target under it.
   const target = createMemoryTarget();
@@ -123,6 +125,11 @@ export async function startHarness(t: { teardown(fn: () => unknown): void; fail(
     silentLog,
     advance: (ms) => {
       offset += ms;
+    },
+    async repository() {
+      const repo = await repositories.findGithubRepository(db.pool, String(INSTALLATION_ID), REPO.fullName);
+      if (!repo) throw new Error(`${REPO.fullName} is not known yet`);
+      return scopeOf(repo);
     },
     async commit(branch, message, files) {
       const current = await git(work, 'rev-parse', '--abbrev-ref', 'HEAD').catch(() => 'main');
@@ -181,7 +188,7 @@ export async function startHarness(t: { teardown(fn: () => unknown): void; fail(
   await h.settle();
   if (options.maxPreviews !== undefined) {
     const tenant = await tenants.findTenant(db.pool, 'github', String(INSTALLATION_ID));
-    if (tenant) await github.setMaxPreviews(db.pool, tenant.id, options.maxPreviews);
+    if (tenant) await tenants.setMaxPreviews(db.pool, tenant.id, options.maxPreviews);
   }
   return h;
 }

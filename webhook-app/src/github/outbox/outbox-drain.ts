@@ -5,7 +5,7 @@
  * with the error kept on the row.
  */
 import { OUTBOX_KINDS, type OutboxKind } from '@wharf/contracts';
-import { github } from '@wharf/store';
+import { outbox } from '@wharf/store';
 import type { Counter } from 'prom-client';
 import { backoffSeconds } from '../backoff.js';
 import type { AppDeps } from '../types.js';
@@ -59,35 +59,35 @@ function classify(err: unknown): { retry: 'always' | 'limited'; afterSeconds?: n
 
 export function createOutboxDrain(o: OutboxDrainOptions): OutboxDrain {
   const { deps } = o;
-  const kinds = Object.keys(senders);
+  const kinds = Object.values(OUTBOX_KINDS);
   const backoff = o.backoff ?? { baseSeconds: 2, maxSeconds: 600 };
 
-  const sendOne = async (row: github.ClaimedOutboxRow) => {
+  const sendOne = async (row: outbox.ClaimedOutboxRow) => {
     const log = deps.log.child({ outboxId: row.id, kind: row.kind, attempt: row.attempts });
     const sender = senderOf.get(row.kind);
     if (!sender) return;
     try {
       const result = await sender(deps, row);
-      await github.markDelivered(deps.pool, row.id, result.note);
+      await outbox.markDelivered(deps.pool, row.id, result.note);
       o.sent.inc({ kind: row.kind, result: result.note ? 'skipped' : 'delivered' });
     } catch (err) {
       const c = classify(err);
       const message = `${(err as HttpError).status ?? ''} ${(err as Error).message ?? String(err)}`.trim().slice(0, 2000);
       if (c.retry === 'limited' && row.attempts >= (o.maxClientErrorAttempts ?? 5)) {
         log.error({ err, attempts: row.attempts }, 'GitHub keeps refusing this request; giving up');
-        await github.markDelivered(deps.pool, row.id, `gave up: ${message}`);
+        await outbox.markDelivered(deps.pool, row.id, `gave up: ${message}`);
         o.sent.inc({ kind: row.kind, result: 'gave_up' });
         return;
       }
       const delay = Math.max(c.afterSeconds ?? 0, backoffSeconds(row.attempts, backoff));
       log.warn({ err, retryInSeconds: Math.round(delay * 10) / 10 }, 'GitHub request failed; will retry');
-      await github.retryOutbox(deps.pool, row.id, delay, message);
+      await outbox.retryOutbox(deps.pool, row.id, delay, message);
       o.sent.inc({ kind: row.kind, result: 'retry' });
     }
   };
 
   const step = async (): Promise<number> => {
-    const rows = await github.claimOutbox(deps.pool, { kinds, limit: o.batchSize ?? 16, leaseSeconds: 120 });
+    const rows = await outbox.claimOutbox(deps.pool, { kinds, limit: o.batchSize ?? 16, leaseSeconds: 120 });
     await Promise.all(rows.map(sendOne));
     return rows.length;
   };
