@@ -21,7 +21,7 @@ import { OUTBOX_KINDS } from '@wharf/contracts';
 import { createStorePool, deliveries, migrate, outbox, startEmbeddedPostgres } from '@wharf/store';
 import { installationPayload, pullRequestPayload, pushPayload, REPO_ROOT, signedDelivery, startFakeGitHub, startGitHttpServer } from '@wharf/testkit';
 import { buildServer, createGitHubApp, type GitHubApp } from '@wharf/webhook-app';
-import pg from 'pg';
+import { createDatabase, databaseUrl, dropDatabase } from '@wharf/store/testing';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 
@@ -45,20 +45,10 @@ if (!url) {
   cleanups.unshift(() => h.stop());
 } else {
   const name = `wharf_bench_pr_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
   const base = url;
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  url = u.toString();
-  cleanups.unshift(async () => {
-    const a = new pg.Client({ connectionString: base });
-    await a.connect();
-    await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await a.end();
-  });
+  await createDatabase(base, name);
+  url = databaseUrl(base, name);
+  cleanups.unshift(() => dropDatabase(base, name));
 }
 /** GET a *.localhost URL through 127.0.0.1 with its Host header (the local router routes by host). */
 const getViaLoopback = (target: string) =>

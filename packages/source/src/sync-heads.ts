@@ -2,9 +2,8 @@
  * One pass over a repository's branch heads: ingest the heads that moved, update their environments, tear down
  * the environments of deleted branches, and mark versions that no branch reaches any more (force push, deletion).
  */
-import { type DatabasePool, desiredState, refs, type repositories, scopeOf, versions } from '@wharf/store';
+import { type DatabasePool, desiredState, isDatabaseError, refs, type repositories, scopeOf, versions } from '@wharf/store';
 import type { Logger } from 'pino';
-import { SlonikError } from 'slonik';
 import { branchSlug } from './branch-slug.js';
 import { applyBranchHead, type DesiredChange, productionBranchOf } from './desired-state.js';
 import type { GitReader } from './git/git-reader.js';
@@ -79,7 +78,7 @@ export async function syncHeads(
       if (before && !(await reader.isAncestor(before, sha))) result.forcePushed.push(branch);
     } catch (error) {
       // The database being down stops the sync; a commit that cannot be read only skips its branch.
-      if (error instanceof SlonikError) throw error;
+      if (isDatabaseError(error)) throw error;
       log.error({ err: error, repository: repository.full_name, branch, sha }, 'branch head not ingested');
       result.failed.push({ branch, sha, error });
       continue;

@@ -126,3 +126,5 @@ export async function listAllAudit(db: CommonQueryMethods) {
   const Row = z.object({ tenant_id: int8.nullable(), actor: z.string(), action: z.string(), subject: z.string().nullable(), reason: z.string(), details: Json });
   return db.any(sql.type(Row)`SELECT tenant_id, actor, action, subject, reason, details FROM audit_log ORDER BY id`).then((rows) => rows.map((r) => Row.parse(r)));
 }
+
+export { databaseUrl, withServerLock, databaseExists, createDatabase, renameDatabase, dropDatabase, openConnections } from './server-admin.js';

@@ -7,9 +7,8 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createStorePool, type DatabasePool, migrate, startEmbeddedPostgres } from '@wharf/store';
-import pg from 'pg';
+import { createDatabase, databaseUrl, dropDatabase } from '@wharf/store/testing';
 import pino from 'pino';
-import { databaseUrl } from './test-database.js';
 
 export interface BenchDatabase {
   url: string;
@@ -31,19 +30,14 @@ export async function benchDatabase(serverUrl: string | undefined, options: { po
       await rm(dir, { recursive: true, force: true });
     });
   }
-  const admin = async (text: string) => {
-    const client = new pg.Client({ connectionString: databaseUrl(server, 'postgres'), application_name: 'wharf-bench' });
-    await client.connect();
-    await client.query(text).finally(() => client.end());
-  };
   const name = `wharf_bench_${randomBytes(4).toString('hex')}`;
-  await admin(`CREATE DATABASE ${name}`);
+  await createDatabase(server, name);
   const url = databaseUrl(server, name);
   await migrate(url, log);
   const pool = await createStorePool(url, { maximumPoolSize: options.poolSize ?? 4 });
   cleanups.unshift(async () => {
     await pool.end();
-    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await dropDatabase(server, name);
   });
   return {
     url,

@@ -8,7 +8,7 @@ export { silentLog, capturingLog, type CapturedLine } from './log.js';
 export { waitFor, sleep, pidAlive } from './wait.js';
 export { seedRepository, type SeededRepository } from './seed.js';
 export { createMemoryTarget, type MemoryTarget, type MemoryTargetOptions, type MemoryFault } from './memory-target.js';
-export { REPO_ROOT, WHARF_BIN, TSX_LOADER, startWharf, type RunningProcess } from './processes.js';
+export { REPO_ROOT, WHARF_BIN, TSX_LOADER, startWharf, startTsProcess, type RunningProcess } from './processes.js';
 export { startGitHttpServer, type GitHttpServer, type GitHttpServerOptions } from './git-http-server.js';
 export { tinyRuntimeCommand, TINY_RUNTIME_BIN } from './tiny-runtime.js';
 export {
