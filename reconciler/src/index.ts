@@ -1,7 +1,6 @@
 /** @wharf/reconciler: the reconcile loop, its steps, and the target registry. */
 export { createReconciler, type Reconciler, type ReconcilerOptions, type Clock } from './reconciler.js';
 export { ReconcileError, StalledError, WaitingError, GenericError, classifyError, ERROR_KINDS, type ErrorKind, type ClassifiedError } from './errors.js';
-export { backoffDelay, resyncDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 export { createReconcilerMetrics, type ReconcilerMetrics } from './metrics.js';
 export {
   TARGET_FACTORIES,

@@ -98,6 +98,8 @@ export {
 } from './workflow/validate-workflow-files.js';
 export { BUILTIN_TYPES } from './generated/module-catalogue.js';
 
+export { backoffDelay, resyncDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+
 // Plan: desired vs observed → actions with reasons
 export {
   CONFIG_ITEM_KINDS,

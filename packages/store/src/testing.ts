@@ -2,7 +2,7 @@
  * @wharf/store/testing: seeding and raw reads for tests and benchmarks. Real desired state is written by
  * packages/source; these write rows directly so that a test of the reconciler needs no Git repository.
  */
-import { ENVIRONMENT_KINDS, type EnvironmentKind, parseConditions } from '@wharf/contracts';
+import { DEFAULT_TARGET, ENVIRONMENT_KINDS, type EnvironmentKind, parseConditions } from '@wharf/contracts';
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { ENVIRONMENTS_CHANNEL } from './channels.js';
@@ -31,7 +31,7 @@ export async function seedEnvironments(db: CommonQueryMethods, rows: readonly Se
     app: r.app,
     name: r.name,
     kind: z.enum(ENVIRONMENT_KINDS).parse(r.kind ?? 'preview'),
-    target: r.target ?? 'local',
+    target: r.target ?? DEFAULT_TARGET,
     digest: r.digest,
     spec: r.spec ?? null,
     versionId: r.versionId ?? null,

@@ -4,6 +4,7 @@
  * resource status) records the StatusUpdate it returns.
  */
 import {
+  backoffDelay,
   type Condition,
   type DeploymentState,
   type DeploymentStatusPayload,
@@ -11,10 +12,10 @@ import {
   OUTBOX_KINDS,
   type OutboxMessage,
   REASONS,
+  resyncDelay,
   setCondition,
   type StatusUpdate,
 } from '@wharf/contracts';
-import { backoffDelay, resyncDelay } from '../backoff.js';
 import type { ReconcileResult } from './result.js';
 
 export interface SummarizeOptions {

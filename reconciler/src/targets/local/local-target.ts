@@ -9,6 +9,8 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   type ApplyResult,
+  backoffDelay,
+  type BackoffPolicy,
   type DeleteResult,
   type LogLine,
   type LogOptions,
@@ -21,7 +23,6 @@ import {
 } from '@wharf/contracts';
 import { freePort } from '@wharf/store';
 import type { Logger } from 'pino';
-import { backoffDelay } from '../../backoff.js';
 import { GenericError, StalledError } from '../../errors.js';
 import { createLogRing, type LogRing } from './log-ring.js';
 import { commandLine, killTree, pidAlive } from './process-tree.js';
@@ -97,7 +98,7 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
   const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
   const graceMs = options.stopGraceMs ?? 3_000;
   const logLines = options.logLines ?? 1_000;
-  const restartPolicy = { baseMs: options.restartBaseMs ?? 1_000, maxMs: options.restartMaxMs ?? 30_000 };
+  const restartPolicy: BackoffPolicy = { baseMs: options.restartBaseMs ?? 1_000, maxMs: options.restartMaxMs ?? 30_000, jitter: 'proportional' };
   const states = new Map<number, EnvState>();
   let command: string[] | undefined = options.runtimeCommand;
   let closed = false;

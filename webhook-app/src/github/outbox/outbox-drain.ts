@@ -4,10 +4,9 @@
  * only a request GitHub keeps refusing as malformed (4xx other than rate limits) is given up after a few attempts,
  * with the error kept on the row.
  */
-import { OUTBOX_KINDS, type OutboxKind } from '@wharf/contracts';
+import { backoffDelay, type BackoffPolicy, OUTBOX_KINDS, type OutboxKind } from '@wharf/contracts';
 import { outbox } from '@wharf/store';
 import type { Counter } from 'prom-client';
-import { backoffSeconds } from '../backoff.js';
 import type { AppDeps } from '../types.js';
 import { sendCheckRun } from './send-check-run.js';
 import { sendComment, sendReply } from './send-comment.js';
@@ -60,7 +59,8 @@ function classify(err: unknown): { retry: 'always' | 'limited'; afterSeconds?: n
 export function createOutboxDrain(o: OutboxDrainOptions): OutboxDrain {
   const { deps } = o;
   const kinds = Object.values(OUTBOX_KINDS);
-  const backoff = o.backoff ?? { baseSeconds: 2, maxSeconds: 600 };
+  const { baseSeconds, maxSeconds } = o.backoff ?? { baseSeconds: 2, maxSeconds: 600 };
+  const policy: BackoffPolicy = { baseMs: baseSeconds * 1_000, maxMs: maxSeconds * 1_000, jitter: 'equal' };
 
   const sendOne = async (row: outbox.ClaimedOutboxRow) => {
     const log = deps.log.child({ outboxId: row.id, kind: row.kind, attempt: row.attempts });
@@ -79,7 +79,7 @@ export function createOutboxDrain(o: OutboxDrainOptions): OutboxDrain {
         o.sent.inc({ kind: row.kind, result: 'gave_up' });
         return;
       }
-      const delay = Math.max(c.afterSeconds ?? 0, backoffSeconds(row.attempts, backoff));
+      const delay = Math.max(c.afterSeconds ?? 0, backoffDelay(row.attempts, Math.random, policy) / 1_000);
       log.warn({ err, retryInSeconds: Math.round(delay * 10) / 10 }, 'GitHub request failed; will retry');
       await outbox.retryOutbox(deps.pool, row.id, delay, message);
       o.sent.inc({ kind: row.kind, result: 'retry' });
