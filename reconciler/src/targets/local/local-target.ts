@@ -5,7 +5,7 @@
  * restart of Wharf, runtimes left by the previous run are adopted (still healthy, recorded as current) or stopped.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   type ApplyResult,
@@ -25,9 +25,9 @@ import { freePort } from '@wharf/store';
 import type { Logger } from 'pino';
 import { GenericError, StalledError } from '../../errors.js';
 import { createLogRing, type LogRing } from './log-ring.js';
-import { commandLine, killTree, pidAlive } from './process-tree.js';
 import { createRouter } from './router.js';
-import { adoptInstance, type InstanceRecord, probeHealth, type RuntimeInstance, startInstance } from './runtime-instance.js';
+import { CURRENT_FILE, DESIRED_FILE, recoverLeftRuntimes } from './recover-left-runtimes.js';
+import { adoptInstance, probeHealth, type RuntimeInstance, startInstance } from './runtime-instance.js';
 
 export interface LocalTargetOptions {
   /** Work dirs, logs and the record of running runtimes (e.g. `.wharf/local`). */
@@ -76,8 +76,6 @@ interface EnvState {
   lock: Promise<unknown>;
 }
 
-const CURRENT = 'current.json';
-const DESIRED = 'desired.json';
 
 async function defaultRuntimeCommand(): Promise<string[]> {
   const specifier = '@wharf/runtime';
@@ -238,7 +236,7 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
       env: runtimeEnv(env, port),
       ring: s.ring,
     });
-    await writeFile(path.join(workDir, DESIRED), JSON.stringify(env));
+    await writeFile(path.join(workDir, DESIRED_FILE), JSON.stringify(env));
     try {
       await waitHealthy(s, instance, env, signal);
     } catch (err) {
@@ -251,56 +249,28 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
     s.current = instance;
     s.desired = env;
     router.set({ envId: env.id, app: env.app, env: env.name, upstream: instance.upstream, unavailable: '' });
-    await writeFile(path.join(envDir(env.id), CURRENT), JSON.stringify({ instanceId }));
+    await writeFile(path.join(envDir(env.id), CURRENT_FILE), JSON.stringify({ instanceId }));
     s.ring.push('system', `serving digest ${env.digest} from pid ${instance.record.pid}`);
     watchCrash(s, instance);
     if (previous) drainAndStop(s, previous);
     return { status: 'ready', url: router.urlFor(env.app, env.name) };
   };
 
-  const recover = async (): Promise<{ adopted: number[] }> => {
-    const adopted: number[] = [];
-    for (const name of await readdir(envsDir).catch(() => [] as string[])) {
-      const id = Number(name);
-      if (!Number.isInteger(id)) continue;
-      const dir = envDir(id);
-      const current = await readFile(path.join(dir, CURRENT), 'utf8')
-        .then((t) => (JSON.parse(t) as { instanceId: string }).instanceId)
-        .catch(() => undefined);
-      for (const inst of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-        if (!inst.isDirectory()) continue;
-        const workDir = path.join(dir, inst.name);
-        const record = await readFile(path.join(workDir, 'instance.json'), 'utf8')
-          .then((t) => JSON.parse(t) as InstanceRecord)
-          .catch(() => undefined);
-        const alive = record !== undefined && pidAlive(record.pid) && ((await commandLine(record.pid)) ?? '').includes(workDir);
-        if (record && alive && inst.name === current) {
-          const desired = await readFile(path.join(workDir, DESIRED), 'utf8')
-            .then((t) => JSON.parse(t) as TargetEnvironment)
-            .catch(() => null);
-          const probe = await probeHealth(record.port);
-          if (desired && probe.ok && probe.digest === record.digest) {
-            const s = stateFor({ id: record.envId, tenantId: record.tenantId, app: record.app, name: record.name, qualifier: null });
-            const instance = adoptInstance(record, s.ring);
-            s.current = instance;
-            s.desired = desired;
-            router.set({ envId: id, app: record.app, env: record.name, upstream: instance.upstream, unavailable: '' });
-            watchCrash(s, instance);
-            adopted.push(id);
-            log.info({ envId: id, pid: record.pid, port: record.port }, 'adopted a runtime left by the previous run');
-            continue;
-          }
-        }
-        if (record && alive) {
-          log.warn({ envId: id, pid: record.pid }, 'stopping a runtime left by the previous run');
-          await killTree(record.pid, graceMs);
-        }
-        await rm(workDir, { recursive: true, force: true });
-      }
-      if (!adopted.includes(id)) await rm(dir, { recursive: true, force: true });
-    }
-    return { adopted };
-  };
+  const recover = async (): Promise<{ adopted: number[] }> => ({
+    adopted: await recoverLeftRuntimes({
+      envsDir,
+      graceMs,
+      log,
+      adopt: (record, desired) => {
+        const s = stateFor({ id: record.envId, tenantId: record.tenantId, app: record.app, name: record.name, qualifier: null });
+        const instance = adoptInstance(record, s.ring);
+        s.current = instance;
+        s.desired = desired;
+        router.set({ envId: record.envId, app: record.app, env: record.name, upstream: instance.upstream, unavailable: '' });
+        watchCrash(s, instance);
+      },
+    }),
+  });
 
   const target: LocalTarget = {
     name: 'local',
