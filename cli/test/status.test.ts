@@ -1,34 +1,15 @@
-import { createMemoryTarget, createTestDatabase, seedRepository } from '@wharf/testkit';
+import { createMemoryTarget, createTestDatabase } from '@wharf/testkit';
 import { createReconciler, createTargetRegistry, existingTarget } from '@wharf/reconciler';
 import pino from 'pino';
-import { seedEnvironments } from '@wharf/store/testing';
 import t from 'tap';
 import { runStatus } from '../src/commands/status.js';
-
-const spec = (app: string, env: string, v: string) => ({
-  app,
-  environment: env,
-  version: { sha: `${v}`.padEnd(40, 'a'), digest: `sha256:${v}` },
-  files: [{ path: 'app.yaml', content: 'modules: []\n' }],
-  runtime: {},
-  replicas: 1,
-  env: [],
-});
-
-async function seedTwo(pool: Parameters<typeof seedEnvironments>[0]) {
-  const { tenantId, repositoryId } = await seedRepository(pool);
-  const [prod = 0, pr = 0] = await seedEnvironments(pool, [
-    { tenantId, repositoryId, app: 'shop', name: 'production', kind: 'production', target: 'memory', digest: 'sha256:1111111', spec: spec('shop', 'production', '1111111') },
-    { tenantId, repositoryId, app: 'shop', name: 'pr-4', target: 'memory', digest: 'sha256:2222222', spec: spec('shop', 'pr-4', '2222222') },
-  ]);
-  return { prod, pr };
-}
+import { seedTwo } from './helpers.js';
 
 const log = pino({ level: 'silent' });
 
 t.test('wharf status: table and --json with what a user needs to see', async (t) => {
   const db = await createTestDatabase(t);
-  const { pr } = await seedTwo(db.pool);
+  const { pr } = await seedTwo(db.pool, { production: '1111111', pr: '2222222' });
   const target = createMemoryTarget();
   target.setFault(pr, { kind: 'throw', error: () => new Error('port 8080 already in use') });
   await createReconciler({ pool: db.pool, targets: await createTargetRegistry({ memory: {} }, { log }, { memory: existingTarget(target) }), log }).reconcileOnce();

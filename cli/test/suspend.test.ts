@@ -1,26 +1,17 @@
-import { createMemoryTarget, createTestDatabase, seedRepository } from '@wharf/testkit';
+import { createMemoryTarget, createTestDatabase } from '@wharf/testkit';
 import { createReconciler, createTargetRegistry, existingTarget } from '@wharf/reconciler';
 import pino from 'pino';
-import { getEnvironmentState, listAllAudit, seedEnvironments } from '@wharf/store/testing';
+import { getEnvironmentState, listAllAudit } from '@wharf/store/testing';
 import t from 'tap';
 import { runStatus } from '../src/commands/status.js';
 import { runResume, runSuspend } from '../src/commands/suspend.js';
-
-async function seedTwo(pool: Parameters<typeof seedEnvironments>[0]) {
-  const { tenantId, repositoryId } = await seedRepository(pool);
-  const spec = (env: string) => ({ app: 'shop', environment: env, version: { sha: 'a'.repeat(40), digest: 'sha256:a' }, files: [], runtime: {}, replicas: 1, env: [] });
-  const [prod = 0, pr = 0] = await seedEnvironments(pool, [
-    { tenantId, repositoryId, app: 'shop', name: 'production', target: 'memory', digest: 'sha256:a', spec: spec('production') },
-    { tenantId, repositoryId, app: 'shop', name: 'pr-4', target: 'memory', digest: 'sha256:a', spec: spec('pr-4') },
-  ]);
-  return { prod, pr };
-}
+import { seedTwo } from './helpers.js';
 
 const log = pino({ level: 'silent' });
 
 t.test('wharf suspend and resume', async (t) => {
   const db = await createTestDatabase(t);
-  const { pr } = await seedTwo(db.pool);
+  const { pr } = await seedTwo(db.pool, { production: 'a', pr: 'a' });
   const target = createMemoryTarget();
   const rec = createReconciler({ pool: db.pool, targets: await createTargetRegistry({ memory: {} }, { log }, { memory: existingTarget(target) }), log });
   let out = '';

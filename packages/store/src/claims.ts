@@ -5,24 +5,12 @@
  * next_attempt_at moves to the lease expiry on claim: if the replica dies the rows come due again by themselves.
  * Every write after a claim is fenced by `lease_owner` (rollouts.ts).
  */
-import {
-  DRIFT_MODES,
-  ENVIRONMENT_KINDS,
-  type EnvironmentSnapshot,
-  parseConditions,
-  parseTargetName,
-} from '@wharf/contracts';
+import { DRIFT_MODES, type EnvironmentSnapshot, parseTargetName } from '@wharf/contracts';
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
-import { IdRow, int8, Json, parseRows, SpecColumn } from './rows.js';
+import { ConditionsColumn, EnvironmentKey, IdRow, int8, parseRows, SpecColumn } from './rows.js';
 
-const ClaimedRow = z.object({
-  id: int8,
-  tenant_id: int8,
-  repository_id: int8,
-  app: z.string(),
-  name: z.string(),
-  kind: z.enum(ENVIRONMENT_KINDS),
+const ClaimedRow = EnvironmentKey.extend({
   branch: z.string().nullable(),
   pr_number: int8.nullable(),
   target: z.string(),
@@ -33,7 +21,7 @@ const ClaimedRow = z.object({
   observed_generation: int8,
   observed_digest: z.string().nullable(),
   observed_version_id: int8.nullable(),
-  conditions: Json,
+  conditions: ConditionsColumn,
   url: z.string().nullable(),
   failure_count: int8,
   drift_mode: z.enum(DRIFT_MODES),
@@ -64,7 +52,7 @@ export function toSnapshot(r: ClaimedRow): EnvironmentSnapshot {
       rollbackOfVersionId: r.rollback_of_version_id,
     },
     observed: { generation: r.observed_generation, digest: r.observed_digest, versionId: r.observed_version_id, url: r.url },
-    conditions: parseConditions(r.conditions),
+    conditions: r.conditions,
     driftMode: r.drift_mode,
     deletionRequested: r.deletion_requested,
     failureCount: r.failure_count,

@@ -6,20 +6,14 @@
  * Every change of desired state bumps `generation`, makes the row due now (not before a live lease expires) and
  * sends `NOTIFY wharf_environments, '<id>'`, all in the caller's transaction.
  */
-import { type Condition, DRIFT_MODES, type DriftMode, ENVIRONMENT_KINDS, type EnvironmentKind, parseConditions } from '@wharf/contracts';
+import { type Condition, DRIFT_MODES, type DriftMode, type EnvironmentIdentity } from '@wharf/contracts';
 import { sql, type CommonQueryMethods, type DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
 import { ENVIRONMENTS_CHANNEL } from './channels.js';
-import { IdRow, int8, jsonb, parseOne, parseRow, parseRows, SpecColumn } from './rows.js';
+import { ConditionsColumn, EnvironmentKey, IdRow, int8, jsonb, parseOne, parseRow, parseRows, SpecColumn } from './rows.js';
 import { repositoryFilter, type RepositoryScope, type TenantScope } from './scope.js';
 
-export const DesiredEnvironment = z.object({
-  id: int8,
-  tenant_id: int8,
-  repository_id: int8,
-  app: z.string(),
-  name: z.string(),
-  kind: z.enum(ENVIRONMENT_KINDS),
+export const DesiredEnvironment = EnvironmentKey.extend({
   branch: z.string().nullable(),
   pr_number: int8.nullable(),
   target: z.string(),
@@ -28,7 +22,7 @@ export const DesiredEnvironment = z.object({
   desired_digest: z.string().nullable(),
   desired_spec: SpecColumn,
   generation: int8,
-  conditions: z.unknown().transform(parseConditions),
+  conditions: ConditionsColumn,
   deletion_requested_at: z.string().nullable(),
   suspended: z.boolean(),
 });
@@ -93,15 +87,7 @@ export async function listBranchEnvironments(db: CommonQueryMethods, scope: Repo
     .then(parseRows(DesiredEnvironment));
 }
 
-export interface DesiredInput {
-  tenantId: number;
-  repositoryId: number;
-  app: string;
-  name: string;
-  kind: EnvironmentKind;
-  branch: string | null;
-  prNumber: number | null;
-  target: string;
+export interface DesiredInput extends Omit<EnvironmentIdentity, 'id'> {
   driftMode: DriftMode;
   /** null: the environment exists but has no valid version yet. */
   versionId: number | null;

@@ -2,19 +2,13 @@
  * Read models of `environments`: what `wharf status`, the live summary, the metrics, the GitHub App's reports and
  * the API show. Every read names its scope (scope.ts); the metrics count every tenant's environments by design.
  */
-import { DRIFT_MODES, ENVIRONMENT_KINDS, parseConditions } from '@wharf/contracts';
+import { DRIFT_MODES } from '@wharf/contracts';
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
-import { int8, Json, parseOne, parseRow, parseRows, SpecColumn } from './rows.js';
+import { ConditionsColumn, EnvironmentKey, int8, parseOne, parseRow, parseRows, SpecColumn } from './rows.js';
 import { type ReadScope, repositoryFilter, type RepositoryScope, tenantFilter, type TenantScope } from './scope.js';
 
-export const EnvironmentSummary = z.object({
-  id: int8,
-  tenant_id: int8,
-  repository_id: int8,
-  app: z.string(),
-  name: z.string(),
-  kind: z.enum(ENVIRONMENT_KINDS),
+export const EnvironmentSummary = EnvironmentKey.extend({
   target: z.string(),
   generation: int8,
   observed_generation: int8,
@@ -25,7 +19,7 @@ export const EnvironmentSummary = z.object({
   observed_sha: z.string().nullable(),
   observed_version_id: int8.nullable(),
   observed_spec: SpecColumn,
-  conditions: Json.transform(parseConditions),
+  conditions: ConditionsColumn,
   url: z.string().nullable(),
   suspended: z.boolean(),
   drift_mode: z.enum(DRIFT_MODES),
@@ -144,13 +138,7 @@ export async function listProductionSpecs(db: CommonQueryMethods, scope: Reposit
     .then(parseRows(ProductionSpec));
 }
 
-export const ReportedEnvironment = z.object({
-  id: int8,
-  tenant_id: int8,
-  repository_id: int8,
-  app: z.string(),
-  name: z.string(),
-  kind: z.enum(ENVIRONMENT_KINDS),
+export const ReportedEnvironment = EnvironmentKey.extend({
   pr_number: int8.nullable(),
   url: z.string().nullable(),
   desired_sha: z.string().nullable(),

@@ -10,8 +10,6 @@ import {
   type Condition,
   type HistoryReason,
   type OutboxMessage,
-  type PlanActionType,
-  parseConditions,
   REASONS,
   ROLLOUT_RESULTS,
   type RolloutResult,
@@ -21,18 +19,11 @@ import {
 import { sql, type CommonQueryMethods, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { insertOutboxRows, type NewOutboxRow } from './outbox.js';
-import { int8, Json, parseRows } from './rows.js';
+import { ConditionsColumn, int8, parseRows } from './rows.js';
 
-interface NewHistoryRow {
+interface NewHistoryRow extends Pick<RolloutStart, 'generation' | 'versionId' | 'digest' | 'action' | 'reason' | 'message' | 'rollbackOfVersionId'> {
   environmentId: number;
   tenantId: number;
-  generation: number;
-  versionId: number | null;
-  digest: string | null;
-  action: PlanActionType;
-  reason: HistoryReason;
-  message: string;
-  rollbackOfVersionId: number | null;
   /** ISO time the rollout began; null: now. */
   startedAt: string | null;
 }
@@ -79,7 +70,7 @@ const Fenced = z.object({
   rollout_history_id: int8.nullable(),
   history_generation: int8.nullable(),
   history_result: z.enum(ROLLOUT_RESULTS).nullable(),
-  conditions: Json.transform(parseConditions),
+  conditions: ConditionsColumn,
 });
 
 const isInvalidVersion = (c: Condition) => c.type === 'Stalled' && c.reason === REASONS.InvalidVersion;

@@ -2,7 +2,7 @@
  * Row parsing shared by the query modules. slonik 47 applies `sql.type(schema)` only with a result-parser
  * interceptor, so modules parse rows with their schema themselves; these are the pieces they share.
  */
-import type { WorkflowAppSpec } from '@wharf/contracts';
+import { ENVIRONMENT_KINDS, parseConditions, type WorkflowAppSpec } from '@wharf/contracts';
 import { sql } from 'slonik';
 import { z } from 'zod';
 
@@ -34,3 +34,16 @@ export const SpecColumn = z.custom<WorkflowAppSpec | null>(() => true).transform
 
 /** `id` columns of RETURNING clauses. */
 export const IdRow = z.object({ id: int8 });
+
+/** The columns that say which environment a row is: every environment row schema starts with them. */
+export const EnvironmentKey = z.object({
+  id: int8,
+  tenant_id: int8,
+  repository_id: int8,
+  app: z.string(),
+  name: z.string(),
+  kind: z.enum(ENVIRONMENT_KINDS),
+});
+
+/** `environments.conditions` as contracts' Condition list. */
+export const ConditionsColumn = Json.transform(parseConditions);

@@ -3,7 +3,7 @@
  * and reconciler (memory target), the strict fake GitHub, and the Fastify server receiving signed deliveries.
  */
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createReconciler, createTargetRegistry, existingTarget, type Reconciler } from '@wharf/reconciler';
@@ -15,6 +15,7 @@ import {
   type FakeGitHub,
   git,
   type MemoryTarget,
+  openRepo,
   type RepoRef,
   signedDelivery,
   startFakeGitHub,
@@ -32,15 +33,7 @@ export const APP_ID = 123456;
 export const INSTALLATION_ID = 4242;
 export const REPO: RepoRef = { fullName: 'acme/shop', installationId: INSTALLATION_ID, defaultBranch: 'main' };
 
-export const workflow = (port = 8080, extra = ''): string => `modules:
-  - name: server
-    type: http.server
-    config:
-      address: ":${port}"
-  - name: router
-    type: http.router
-    dependsOn: [server]
-${extra}`;
+export { workflow } from '@wharf/testkit';
 
 export const manifest = (extra = ''): string => `apps:\n  - name: shop\n    files: ["apps/shop/*.yaml"]\n${extra}`;
 
@@ -138,14 +131,7 @@ export async function startHarness(t: { teardown(fn: () => unknown): void; fail(
         else await git(work, 'checkout', '-q', '-b', branch);
       }
       branchesSeen.add(branch);
-      for (const [p, content] of Object.entries(files)) {
-        const full = path.join(work, p);
-        if (content === null) await rm(full, { force: true });
-        else {
-          await mkdir(path.dirname(full), { recursive: true });
-          await writeFile(full, content);
-        }
-      }
+      await (await openRepo(work)).write(files);
       await git(work, 'add', '-A');
       await git(work, 'commit', '-q', '--allow-empty', '-m', message);
       await git(work, 'push', '-q', '--force', 'origin', branch);
