@@ -1,8 +1,8 @@
 /**
  * Posts outbox rows to GitHub: claims due rows (the head of each stream or environment only, so order holds), sends
- * each through its sender, and marks it delivered. A failure is retried with exponential backoff and never dropped;
- * only a request GitHub keeps refusing as malformed (4xx other than rate limits) is given up after a few attempts,
- * with the error kept on the row.
+ * each through its sender (a tenant's rows in the order they were queued), and marks it delivered. A failure is
+ * retried with exponential backoff and never dropped; only a request GitHub keeps refusing as malformed (4xx other
+ * than rate limits) is given up after a few attempts, with the error kept on the row.
  */
 import { backoffDelay, type BackoffPolicy, OUTBOX_KINDS, type OutboxKind } from '@wharf/contracts';
 import { outbox } from '@wharf/store';
@@ -86,9 +86,19 @@ export function createOutboxDrain(o: OutboxDrainOptions): OutboxDrain {
     }
   };
 
+  /**
+   * One batch: each tenant's rows in the order they were queued (GitHub spaces one installation's writes anyway, and
+   * what was decided first, such as a check before the deployment it led to, is posted first); tenants at once.
+   */
   const step = async (): Promise<number> => {
     const rows = await outbox.claimOutbox(deps.pool, { kinds, limit: o.batchSize ?? 16, leaseSeconds: 120 });
-    await Promise.all(rows.map(sendOne));
+    const byTenant = new Map<number, outbox.ClaimedOutboxRow[]>();
+    for (const row of rows) byTenant.set(row.tenant_id, [...(byTenant.get(row.tenant_id) ?? []), row]);
+    await Promise.all(
+      [...byTenant.values()].map(async (own) => {
+        for (const row of own) await sendOne(row);
+      }),
+    );
     return rows.length;
   };
   return createPollingLoop({ name: 'outbox drain', log: deps.log, pollMs: o.pollMs, step });
