@@ -6,8 +6,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { environments } from '@wharf/store';
-import { argValue, benchDatabase, benchSpec, seedConverged, startReplica, waitUntil } from '../reconciler/bench/support.js';
+import { argValue, benchDatabase, benchSpec, seedConverged, startReplica, waitUntil } from './support/replicas.js';
+import { countLeasedBy, countUnconverged, setDesiredForTest } from '@wharf/store/testing';
 
 const ENVS = argValue('envs', 500);
 const LEASE_MS = argValue('lease-ms', 5_000);
@@ -27,8 +27,8 @@ try {
     reportFile: path.join(work, 'a.json'),
   });
   await a.ready;
-  await environments.setDesiredForTest(db.pool, { ids: null, digest: 'sha256:v2', spec: benchSpec('bench', 'any', 'v2') });
-  await waitUntil('A holds every claim', async () => (await environments.countLeasedBy(db.pool, 'replica-a')) === ENVS, 60_000);
+  await setDesiredForTest(db.pool, { ids: null, digest: 'sha256:v2', spec: benchSpec('bench', 'any', 'v2') });
+  await waitUntil('A holds every claim', async () => (await countLeasedBy(db.pool, 'replica-a')) === ENVS, 60_000);
   const b = startReplica({
     databaseUrl: db.url,
     replicaId: 'replica-b',
@@ -38,10 +38,10 @@ try {
     reportFile: path.join(work, 'b.json'),
   });
   await b.ready;
-  const held = await environments.countLeasedBy(db.pool, 'replica-a');
+  const held = await countLeasedBy(db.pool, 'replica-a');
   const t0 = performance.now();
   a.child.kill('SIGKILL');
-  await waitUntil('B converged them', async () => (await environments.countUnconverged(db.pool, ids)) === 0, LEASE_MS + 60_000, 50);
+  await waitUntil('B converged them', async () => (await countUnconverged(db.pool, ids)) === 0, LEASE_MS + 60_000, 50);
   const takeover = (performance.now() - t0) / 1000;
   const report = await b.stop();
   const result = {

@@ -9,8 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from '@wharf/store';
-import { z } from 'zod';
-import { argValue, benchDatabase, seedConverged, sleep, startReplica } from '../reconciler/bench/support.js';
+import { argValue, benchDatabase, seedConverged, sleep, startReplica } from './support/replicas.js';
 
 const ENVS = argValue('envs', 10_000);
 const SECONDS = argValue('seconds', 300);
@@ -20,12 +19,12 @@ const work = await mkdtemp(path.join(tmpdir(), 'wharf-bench-idle-'));
 
 const xacts = async () =>
   Number(
-    await db.pool.oneFirst(sql.type(z.object({ n: z.unknown() }))`
+    await db.pool.oneFirst(sql.unsafe`
       SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()`),
   );
 const observedSince = async (since: string) =>
   Number(
-    await db.pool.oneFirst(sql.type(z.object({ n: z.unknown() }))`
+    await db.pool.oneFirst(sql.unsafe`
       SELECT count(*) AS n FROM environments WHERE last_reconciled_at >= ${since}::timestamptz`),
   );
 

@@ -30,10 +30,7 @@ import type { repositories } from '@wharf/store';
 import git from 'isomorphic-git';
 import fs from 'node:fs';
 import pino from 'pino';
-import { DEFAULT_FETCH_LIMITS, isFetchRefused } from '../packages/source/src/remote/fetch-limits.js';
-import { createRefusedPacks, fetchRefs, type RemoteDeps } from '../packages/source/src/remote/fetch-remote.js';
-import { createHttpClient } from '../packages/source/src/remote/http-client.js';
-import { DEFAULT_RETRY } from '../packages/source/src/remote/retry.js';
+import { createHttpClient, createRefusedPacks, DEFAULT_FETCH_LIMITS, DEFAULT_RETRY, fetchRefs, isFetchRefused, type RemoteDeps } from '@wharf/source/remote';
 
 const MiB = 1024 * 1024;
 const run = promisify(execFile);

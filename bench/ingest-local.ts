@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { createSource } from '@wharf/source';
-import { desiredState, listen, repositories, sql, tenants } from '@wharf/store';
+import { desiredState, scopeOf, listen, repositories, sql, tenants } from '@wharf/store';
 import pino from 'pino';
-import { benchDatabase, percentile } from '../packages/source/test/helpers/bench-db.js';
+import { benchDatabase, percentile } from '@wharf/testkit';
 
 const COMMITS = 50;
 const run = promisify(execFile);
@@ -22,7 +22,7 @@ const git = (cwd: string, ...args: string[]) => run('git', args, { cwd, env });
 const workflow = (port: number) =>
   `modules:\n  - name: server\n    type: http.server\n    config:\n      address: ":${port}"\n  - name: router\n    type: http.router\n    dependsOn: [server]\n`;
 
-const db = await benchDatabase();
+const db = await benchDatabase(process.env.DATABASE_URL, { poolSize: 10 });
 const dir = await mkdtemp(path.join(tmpdir(), 'wharf-bench-local-'));
 const log = pino({ level: 'warn' });
 try {
@@ -37,7 +37,7 @@ try {
   const repository = await repositories.upsertRepository(db.pool, { tenantId: tenant.id, provider: 'local', fullName: 'bench', url: dir, defaultBranch: 'main' });
   const source = createSource({ pool: db.pool, cacheDir: path.join(dir, '.cache'), log });
   const watcher = await source.watchLocalRepository({ repository, path: dir, debounceMs: 15 });
-  const prod = (await desiredState.listEnvironments(db.pool, repository.id)).find((e) => e.name === 'production');
+  const prod = (await desiredState.listRepositoryEnvironments(db.pool, scopeOf(repository))).find((e) => e.name === 'production');
   if (!prod) throw new Error('no production environment after the first sync');
 
   let waiting: (() => void) | undefined;
@@ -67,7 +67,7 @@ try {
     await notified;
     latencies.push(performance.now() - started);
   }
-  const final = (await desiredState.listEnvironments(db.pool, repository.id)).find((e) => e.name === 'production');
+  const final = (await desiredState.listRepositoryEnvironments(db.pool, scopeOf(repository))).find((e) => e.name === 'production');
   await watcher.close();
   await listener.close();
   const round = (n: number) => Math.round(n * 10) / 10;

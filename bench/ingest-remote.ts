@@ -14,10 +14,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { createSource } from '@wharf/source';
-import { desiredState, repositories, tenants } from '@wharf/store';
+import { desiredState, scopeOf, repositories, tenants } from '@wharf/store';
 import { startGitHttpServer } from '@wharf/testkit';
 import pino from 'pino';
-import { benchDatabase, percentile } from '../packages/source/test/helpers/bench-db.js';
+import { benchDatabase, percentile } from '@wharf/testkit';
 
 const COMMITS = 5000;
 const APPS = 20;
@@ -57,7 +57,7 @@ async function buildHistory(bare: string): Promise<void> {
   await git(bare, 'gc', '-q');
 }
 
-const db = await benchDatabase();
+const db = await benchDatabase(process.env.DATABASE_URL, { poolSize: 10 });
 const root = await mkdtemp(path.join(tmpdir(), 'wharf-bench-remote-'));
 const log = pino({ level: process.env.WHARF_LOG_LEVEL ?? 'warn' });
 try {
@@ -95,7 +95,7 @@ try {
     const result = await source.checkRemote(repository);
     wharf.push(performance.now() - t0);
     validated += result.sync?.ingested[0]?.validated.length ?? 0;
-    const prod = (await desiredState.listEnvironments(db.pool, repository.id)).find((e) => e.name === `production` && e.app === `app-${String(app).padStart(2, '0')}`);
+    const prod = (await desiredState.listRepositoryEnvironments(db.pool, scopeOf(repository))).find((e) => e.name === `production` && e.app === `app-${String(app).padStart(2, '0')}`);
     if (prod?.desired_spec?.version.sha !== sha) throw new Error(`round ${round}: production did not move to ${sha}: ${JSON.stringify({ moved: result.moved, ingested: result.sync?.ingested.map((i) => [i.version.sha, i.version.valid, i.validated, i.version.diagnostics]), prod: [prod?.desired_spec?.version, prod?.conditions] })}`);
 
     const t1 = performance.now();

@@ -9,26 +9,32 @@ import http from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createStorePool, environments, repositories, tenants } from '@wharf/store';
-import { tinyRuntimeCommand } from '@wharf/testkit';
-import { createLocalTarget, createReconciler, type Target } from '../reconciler/src/index.js';
-import { argValue, benchDatabase, benchSpec, log, median, sleep, waitUntil } from '../reconciler/bench/support.js';
+import { createReconciler, createTargetRegistry, type LocalTarget, TARGET_FACTORIES } from '@wharf/reconciler';
+import { createStorePool } from '@wharf/store';
+import { seedRepository, tinyRuntimeCommand } from '@wharf/testkit';
+import { argValue, benchDatabase, benchSpec, log, median, sleep, waitUntil } from './support/replicas.js';
+import { countUnconverged, seedEnvironments, setDesiredForTest } from '@wharf/store/testing';
 
 const SWAPS = argValue('swaps', 7);
 const RPS = argValue('rps', 200);
 const db = await benchDatabase(process.env.DATABASE_URL);
 const stateDir = await mkdtemp(path.join(tmpdir(), 'wharf-bench-swap-'));
-const local = await createLocalTarget({ stateDir, runtimeCommand: tinyRuntimeCommand(), log });
 const applyStarted = new Map<string, number>();
-const timed: Target = {
+/** The local target, with the start of each apply timed. */
+const timed = (local: LocalTarget): LocalTarget => ({
   ...local,
   apply: (env, ctx) => {
     applyStarted.set(env.digest, performance.now());
     return local.apply(env, ctx);
   },
-};
+});
+const targets = await createTargetRegistry({ local: { stateDir, runtimeCommand: tinyRuntimeCommand() } }, { log }, {
+  local: { ...TARGET_FACTORIES.local, create: async (settings, deps) => timed(await TARGET_FACTORIES.local.create(settings, deps)) },
+});
+const local = targets.get('local');
+if (!local) throw new Error('no local target');
 const pool = await createStorePool(db.url, { maximumPoolSize: 5 });
-const rec = createReconciler({ pool, databaseUrl: db.url, targets: { local: timed }, log });
+const rec = createReconciler({ pool, databaseUrl: db.url, targets, log });
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 const host = `prod--shop.localhost:${local.router.port}`;
@@ -56,13 +62,12 @@ const request = () =>
   });
 
 try {
-  const tenant = await tenants.upsertTenant(db.pool, { kind: 'local', externalId: 'bench', name: 'bench' });
-  const repo = await repositories.upsertRepository(db.pool, { tenantId: tenant.id, provider: 'local', fullName: 'bench/swap', url: 'file:///x', defaultBranch: 'main' });
-  const [id = 0] = await environments.seedEnvironments(db.pool, [
-    { tenantId: tenant.id, repositoryId: repo.id, app: 'shop', name: 'prod', target: 'local', digest: 'sha256:v1', spec: benchSpec('shop', 'prod', 'v1') },
+  const { tenantId, repositoryId } = await seedRepository(db.pool, { tenant: 'bench', fullName: 'bench/swap' });
+  const [id = 0] = await seedEnvironments(db.pool, [
+    { tenantId, repositoryId, app: 'shop', name: 'prod', target: 'local', digest: 'sha256:v1', spec: benchSpec('shop', 'prod', 'v1') },
   ]);
   await rec.start();
-  await waitUntil('v1 converged', async () => (await environments.countUnconverged(db.pool, [id])) === 0, 60_000);
+  await waitUntil('v1 converged', async () => (await countUnconverged(db.pool, [id])) === 0, 60_000);
 
   let loading = true;
   const inflight = new Set<Promise<void>>();
@@ -86,7 +91,7 @@ try {
     const version = `v${i + 2}`;
     const digest = `sha256:${version}`;
     const t0 = performance.now();
-    await environments.setDesiredForTest(db.pool, { ids: [id], digest, spec: benchSpec('shop', 'prod', version) });
+    await setDesiredForTest(db.pool, { ids: [id], digest, spec: benchSpec('shop', 'prod', version) });
     await waitUntil(`${version} served`, async () => firstSeen.has(digest), 30_000, 5);
     const seen = firstSeen.get(digest) ?? 0;
     fromCommit.push(seen - t0);
@@ -105,7 +110,7 @@ try {
     failed_requests: failed,
   };
   await rec.stop();
-  await local.close();
+  await targets.close();
   agent.destroy();
   await pool.end();
   await db.close();
@@ -114,7 +119,7 @@ try {
 } catch (err) {
   console.error(err);
   await rec.stop().catch(() => undefined);
-  await local.close().catch(() => undefined);
+  await targets.close().catch(() => undefined);
   await db.close().catch(() => undefined);
   process.exit(1);
 }

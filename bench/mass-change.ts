@@ -7,8 +7,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { environments } from '@wharf/store';
-import { argValue, benchDatabase, benchSpec, type ReplicaReport, seedConverged, sleep, startReplica, waitUntil } from '../reconciler/bench/support.js';
+import { argValue, benchDatabase, benchSpec, type ReplicaReport, seedConverged, sleep, startReplica, waitUntil } from './support/replicas.js';
+import { countUnconverged, setDesiredForTest } from '@wharf/store/testing';
 
 const ENVS = argValue('envs', 10_000);
 const APPLY_MS = argValue('apply-ms', 5);
@@ -34,8 +34,8 @@ async function phase(replicas: number, version: string): Promise<number> {
   await Promise.all(started.map((r) => r.ready));
   await sleep(500);
   const t0 = performance.now();
-  await environments.setDesiredForTest(db.pool, { ids: null, digest: `sha256:${version}`, spec: benchSpec('bench', 'any', version) });
-  await waitUntil('converged', async () => (await environments.countUnconverged(db.pool)) === 0, 120_000, 100);
+  await setDesiredForTest(db.pool, { ids: null, digest: `sha256:${version}`, spec: benchSpec('bench', 'any', version) });
+  await waitUntil('converged', async () => (await countUnconverged(db.pool)) === 0, 120_000, 100);
   const seconds = (performance.now() - t0) / 1000;
   const reports: ReplicaReport[] = await Promise.all(started.map((r) => r.stop()));
   for (const r of reports) for (const [k, n] of Object.entries(r.applies)) applies.set(`${replicas}:${k}`, (applies.get(`${replicas}:${k}`) ?? 0) + n);

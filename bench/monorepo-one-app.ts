@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { createSource } from '@wharf/source';
 import { repositories, tenants } from '@wharf/store';
 import pino from 'pino';
-import { benchDatabase, percentile } from '../packages/source/test/helpers/bench-db.js';
+import { benchDatabase, percentile } from '@wharf/testkit';
 
 const APPS = 100;
 const FILES = 3;
@@ -24,7 +24,7 @@ const name = (a: number) => `svc-${String(a).padStart(3, '0')}`;
 const config = (a: number, f: number, rev: number) =>
   `modules:\n  - name: m${f}-r${rev}\n    type: http.server\n    config:\n      address: ":${9000 + a}"\n`;
 
-const db = await benchDatabase();
+const db = await benchDatabase(process.env.DATABASE_URL, { poolSize: 10 });
 const dir = await mkdtemp(path.join(tmpdir(), 'wharf-bench-mono-'));
 const log = pino({ level: 'warn' });
 try {

@@ -15,12 +15,13 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createLocalTarget, createReconciler } from '@wharf/reconciler';
+import { createReconciler, createTargetRegistry } from '@wharf/reconciler';
 import { createSource } from '@wharf/source';
-import { createStorePool, deliveries, github, migrate, startEmbeddedPostgres } from '@wharf/store';
+import { OUTBOX_KINDS } from '@wharf/contracts';
+import { createStorePool, deliveries, migrate, outbox, startEmbeddedPostgres } from '@wharf/store';
 import { installationPayload, pullRequestPayload, pushPayload, REPO_ROOT, signedDelivery, startFakeGitHub, startGitHttpServer } from '@wharf/testkit';
 import { buildServer, createGitHubApp, type GitHubApp } from '@wharf/webhook-app';
-import pg from 'pg';
+import { createDatabase, databaseUrl, dropDatabase } from '@wharf/store/testing';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 
@@ -44,20 +45,10 @@ if (!url) {
   cleanups.unshift(() => h.stop());
 } else {
   const name = `wharf_bench_pr_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
   const base = url;
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  url = u.toString();
-  cleanups.unshift(async () => {
-    const a = new pg.Client({ connectionString: base });
-    await a.connect();
-    await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await a.end();
-  });
+  await createDatabase(base, name);
+  url = databaseUrl(base, name);
+  cleanups.unshift(() => dropDatabase(base, name));
 }
 /** GET a *.localhost URL through 127.0.0.1 with its Host header (the local router routes by host). */
 const getViaLoopback = (target: string) =>
@@ -119,11 +110,11 @@ try {
   });
   const started = app;
   cleanups.unshift(() => started.stop());
-  const server = await buildServer({ log, pool, registry, version: 'bench', plugins: [app.plugin] });
+  const server = await buildServer({ log, pool, registry, version: 'bench', units: [{ name: 'github', plugin: app.plugin }] });
   cleanups.unshift(() => server.close());
-  const target = await createLocalTarget({ stateDir: path.join(tmp, 'local'), log });
-  cleanups.unshift(() => target.close?.() ?? Promise.resolve());
-  const reconciler = createReconciler({ pool, databaseUrl: url, targets: { local: target }, log, pollIntervalMs: 200 });
+  const targets = await createTargetRegistry({ local: { stateDir: path.join(tmp, 'local') } }, { log });
+  cleanups.unshift(() => targets.close());
+  const reconciler = createReconciler({ pool, databaseUrl: url, targets, log, pollIntervalMs: 200 });
   await reconciler.start();
   cleanups.unshift(() => reconciler.stop());
   app.start();
@@ -150,7 +141,7 @@ try {
 
   let idle = false;
   const watchIdle = setInterval(() => {
-    void Promise.all([github.countPendingOutbox(pool, ['github.check_run', 'github.pr_comment', 'github.reply', 'deployment_status', 'github.deployment_inactive']), deliveries.countDeliveries(pool)])
+    void Promise.all([outbox.countPendingOutbox(pool, Object.values(OUTBOX_KINDS)), deliveries.countDeliveries(pool)])
       .then(([outbox, d]) => {
         idle = outbox === 0 && d.pending === 0 && d.processing === 0;
       })

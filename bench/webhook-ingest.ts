@@ -140,7 +140,7 @@ const app = createGitHubApp({
   source: {} as never,
   janitorCron: null,
 });
-const server = await buildServer({ log, pool, registry, version: 'bench', plugins: [app.plugin] });
+const server = await buildServer({ log, pool, registry, version: 'bench', units: [{ name: 'github', plugin: app.plugin }] });
 await server.listen({ host: '127.0.0.1', port: 0 });
 const address = server.server.address();
 const endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/api/github/webhooks`;

@@ -1,11 +1,8 @@
 import path from 'node:path';
-import { loadSettings, redactSecrets } from '@wharf/contracts';
-import { createStorePool, type DatabasePool, runningEmbeddedUrl, sql } from '@wharf/store';
-import { StartupError } from './errors.js';
-import { processSettings } from './settings.js';
-import { storeSettings } from '@wharf/store';
+import { commonSettings, loadSettings, redactSecrets, StartupError } from '@wharf/contracts';
+import { createStorePool, type DatabasePool, ping, runningEmbeddedUrl, storeSettings } from '@wharf/store';
 
-const connectSettings = { WHARF_DATA_DIR: processSettings.WHARF_DATA_DIR, ...storeSettings };
+const connectSettings = { WHARF_DATA_DIR: commonSettings.WHARF_DATA_DIR, ...storeSettings };
 
 /**
  * A relative WHARF_DATA_DIR is looked for in `cwd` and then in each parent, so commands work from inside the
@@ -36,7 +33,7 @@ export async function openStore(env: Record<string, string | undefined>, cwd: st
   }
   const pool = await createStorePool(url, { maximumPoolSize: 2 });
   try {
-    await pool.query(sql.unsafe`SELECT 1 FROM environments LIMIT 1`);
+    await ping(pool);
   } catch (err) {
     await pool.end();
     throw new StartupError(`cannot read Wharf's database at ${redactSecrets(url)}: ${redactSecrets((err as Error).message)}`);

@@ -1,3 +1,4 @@
-export * from './main.js';
-export * from './control-plane.js';
-export * from './settings.js';
+/** @wharf/cli: the `wharf` command. */
+export { main, usage } from './main.js';
+export { startControlPlane, type ControlPlane, type ControlPlaneDeps } from './control-plane.js';
+export { upSettings, upOnlySettings } from './settings.js';

@@ -1,5 +1,6 @@
-import { environments, repositories, sql, tenants, versions } from '@wharf/store';
+import { repositories, sql, tenants, versions } from '@wharf/store';
 import { createTestDatabase } from '@wharf/testkit';
+import { seedEnvironments, setDesiredForTest } from '@wharf/store/testing';
 import t from 'tap';
 import { runDiff } from '../src/commands/diff.js';
 
@@ -35,11 +36,11 @@ t.test('wharf diff: the plan with config changes by name', async (t) => {
       apps: [{ app: 'shop', digest: 'sha256:a', valid: true, diagnostics: [], spec: v1, carriedFromVersionId: null, rollbackOfVersionId: null }],
     }),
   );
-  const [id = 0] = await environments.seedEnvironments(db.pool, [
+  const [id = 0] = await seedEnvironments(db.pool, [
     { tenantId: tenant.id, repositoryId: repo.id, app: 'shop', name: 'production', kind: 'production', digest: 'sha256:a', spec: v1, versionId: version.id, converged: { dueInMs: 3_600_000 } },
   ]);
   const v2 = spec('b', 'modules:\n  - name: server\n    type: http.server\n    config: { address: ":9090" }\n  - name: router\n    type: http.router\nworkflows:\n  http:\n    routes:\n      - { method: GET, path: /health, handler: h }\n');
-  await environments.setDesiredForTest(db.pool, { ids: [id], digest: 'sha256:b', spec: v2 });
+  await setDesiredForTest(db.pool, { ids: [id], digest: 'sha256:b', spec: v2 });
   let out = '';
   let err = '';
   const io = { stdout: (s: string) => (out += s), stderr: (s: string) => (err += s), cwd: '/', pool: db.pool };

@@ -1,25 +1,22 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { environments, repositories, tenants } from '@wharf/store';
-import { createTestDatabase, tinyRuntimeCommand } from '@wharf/testkit';
-import { createLocalTarget, createReconciler } from '@wharf/reconciler';
+import { createTestDatabase, seedRepository, tempDir, tinyRuntimeCommand } from '@wharf/testkit';
+import { createReconciler, createTargetRegistry } from '@wharf/reconciler';
 import pino from 'pino';
+import { seedEnvironments } from '@wharf/store/testing';
 import t from 'tap';
 import { runLogs } from '../src/commands/logs.js';
 
 t.test('wharf logs prints the runtime output and follows it', async (t) => {
   const db = await createTestDatabase(t);
-  const stateDir = await mkdtemp(path.join(tmpdir(), 'wharf-cli-logs-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
-  const local = await createLocalTarget({ stateDir, runtimeCommand: tinyRuntimeCommand(), log: pino({ level: 'silent' }), stopGraceMs: 1_000 });
-  t.teardown(() => local.close());
-  const tenant = await tenants.upsertTenant(db.pool, { kind: 'local', externalId: 'me', name: 'me' });
-  const repo = await repositories.upsertRepository(db.pool, { tenantId: tenant.id, provider: 'local', fullName: 'me/r', url: 'file:///r', defaultBranch: 'main' });
-  await environments.seedEnvironments(db.pool, [
+  const stateDir = await tempDir(t, 'wharf-cli-logs-');
+  const log = pino({ level: 'silent' });
+  const targets = await createTargetRegistry({ local: { stateDir, runtimeCommand: tinyRuntimeCommand(), stopGraceMs: 1_000 } }, { log });
+  t.teardown(() => targets.close());
+  const local = targets.get('local');
+  const { tenantId, repositoryId } = await seedRepository(db.pool);
+  await seedEnvironments(db.pool, [
     {
-      tenantId: tenant.id,
-      repositoryId: repo.id,
+      tenantId,
+      repositoryId,
       app: 'shop',
       name: 'production',
       target: 'local',
@@ -27,7 +24,7 @@ t.test('wharf logs prints the runtime output and follows it', async (t) => {
       spec: { app: 'shop', environment: 'production', version: { sha: 'a'.repeat(40), digest: 'sha256:abc' }, files: [{ path: 'app.yaml', content: '# echo: hi\n' }], runtime: {}, replicas: 1, env: [] },
     },
   ]);
-  await createReconciler({ pool: db.pool, targets: { local }, log: pino({ level: 'silent' }) }).reconcileOnce();
+  await createReconciler({ pool: db.pool, targets, log }).reconcileOnce();
   let out = '';
   let err = '';
   const io = { stdout: (s: string) => (out += s), stderr: (s: string) => (err += s), cwd: '/', pool: db.pool };
@@ -43,7 +40,7 @@ t.test('wharf logs prints the runtime output and follows it', async (t) => {
   const controller = new AbortController();
   const following = runLogs(['production', '--follow'], { ...io, signal: controller.signal });
   await new Promise((r) => setTimeout(r, 300));
-  process.kill(local.pidOf(1) ?? 0, 'SIGKILL');
+  process.kill(local?.pidOf(1) ?? 0, 'SIGKILL');
   const deadline = Date.now() + 15_000;
   while (!/runtime exited/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   controller.abort();

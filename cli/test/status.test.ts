@@ -1,43 +1,25 @@
-import { environments, repositories, tenants } from '@wharf/store';
-import { createTestDatabase } from '@wharf/testkit';
-import { createMemoryTarget, createReconciler } from '@wharf/reconciler';
+import { createMemoryTarget, createTestDatabase } from '@wharf/testkit';
+import { createReconciler, createTargetRegistry, existingTarget } from '@wharf/reconciler';
 import pino from 'pino';
 import t from 'tap';
 import { runStatus } from '../src/commands/status.js';
+import { seedTwo } from './helpers.js';
 
-const spec = (app: string, env: string, v: string) => ({
-  app,
-  environment: env,
-  version: { sha: `${v}`.padEnd(40, 'a'), digest: `sha256:${v}` },
-  files: [{ path: 'app.yaml', content: 'modules: []\n' }],
-  runtime: {},
-  replicas: 1,
-  env: [],
-});
-
-async function seedTwo(pool: Parameters<typeof environments.seedEnvironments>[0]) {
-  const tenant = await tenants.upsertTenant(pool, { kind: 'local', externalId: 'me', name: 'me' });
-  const repo = await repositories.upsertRepository(pool, { tenantId: tenant.id, provider: 'local', fullName: 'me/r', url: 'file:///r', defaultBranch: 'main' });
-  const [prod = 0, pr = 0] = await environments.seedEnvironments(pool, [
-    { tenantId: tenant.id, repositoryId: repo.id, app: 'shop', name: 'production', kind: 'production', target: 'memory', digest: 'sha256:1111111', spec: spec('shop', 'production', '1111111') },
-    { tenantId: tenant.id, repositoryId: repo.id, app: 'shop', name: 'pr-4', target: 'memory', digest: 'sha256:2222222', spec: spec('shop', 'pr-4', '2222222') },
-  ]);
-  return { prod, pr };
-}
+const log = pino({ level: 'silent' });
 
 t.test('wharf status: table and --json with what a user needs to see', async (t) => {
   const db = await createTestDatabase(t);
-  const { pr } = await seedTwo(db.pool);
+  const { pr } = await seedTwo(db.pool, { production: '1111111', pr: '2222222' });
   const target = createMemoryTarget();
   target.setFault(pr, { kind: 'throw', error: () => new Error('port 8080 already in use') });
-  await createReconciler({ pool: db.pool, targets: { memory: target }, log: pino({ level: 'silent' }) }).reconcileOnce();
+  await createReconciler({ pool: db.pool, targets: await createTargetRegistry({ memory: {} }, { log }, { memory: existingTarget(target) }), log }).reconcileOnce();
   let out = '';
   const io = { stdout: (s: string) => (out += s), stderr: (s: string) => (out += s), cwd: '/', pool: db.pool };
   t.equal(await runStatus([], io), 0);
   const lines = out.split('\n');
-  t.match(lines[0], /^APP\s+ENV\s+VERSION\s+READY\s+AGE\s+URL$/);
-  t.match(out, /shop\s+pr-4\s+-\s+→ 2222222\s+False \(ApplyFailed\)\s+\d+s\s+-/);
-  t.match(out, /shop\s+production\s+1111111\s+True\s+\d+s\s+memory:\/\/shop\/production/);
+  t.match(lines[0], /^APP\s+ENV\s+VERSION\s+STATE\s+AGE\s+URL$/);
+  t.match(out, /shop\s+pr-4\s+-\s+→ 2222222\s+Degraded \(ApplyFailed\)\s+\d+s\s+-/);
+  t.match(out, /shop\s+production\s+1111111\s+Ready\s+\d+s\s+memory:\/\/shop\/production/);
   t.match(out, /shop\/pr-4 Degraded \(ApplyFailed\): port 8080 already in use/, 'the failure says why');
   out = '';
   t.equal(await runStatus(['--json'], io), 0);
@@ -45,6 +27,7 @@ t.test('wharf status: table and --json with what a user needs to see', async (t)
   t.equal(json.length, 2);
   t.match(json.find((e) => e.environment === 'production'), {
     app: 'shop',
+    state: 'Ready',
     ready: 'True',
     url: 'memory://shop/production',
     version: { runningDigest: 'sha256:1111111' },

@@ -1,31 +1,23 @@
-import { environments, repositories, tenants } from '@wharf/store';
-import { createTestDatabase } from '@wharf/testkit';
-import { createMemoryTarget, createReconciler } from '@wharf/reconciler';
+import { createMemoryTarget, createTestDatabase } from '@wharf/testkit';
+import { createReconciler, createTargetRegistry, existingTarget } from '@wharf/reconciler';
 import pino from 'pino';
+import { getEnvironmentState, listAllAudit } from '@wharf/store/testing';
 import t from 'tap';
 import { runStatus } from '../src/commands/status.js';
 import { runResume, runSuspend } from '../src/commands/suspend.js';
+import { seedTwo } from './helpers.js';
 
-async function seedTwo(pool: Parameters<typeof environments.seedEnvironments>[0]) {
-  const tenant = await tenants.upsertTenant(pool, { kind: 'local', externalId: 'me', name: 'me' });
-  const repo = await repositories.upsertRepository(pool, { tenantId: tenant.id, provider: 'local', fullName: 'me/r', url: 'file:///r', defaultBranch: 'main' });
-  const spec = (env: string) => ({ app: 'shop', environment: env, version: { sha: 'a'.repeat(40), digest: 'sha256:a' }, files: [], runtime: {}, replicas: 1, env: [] });
-  const [prod = 0, pr = 0] = await environments.seedEnvironments(pool, [
-    { tenantId: tenant.id, repositoryId: repo.id, app: 'shop', name: 'production', target: 'memory', digest: 'sha256:a', spec: spec('production') },
-    { tenantId: tenant.id, repositoryId: repo.id, app: 'shop', name: 'pr-4', target: 'memory', digest: 'sha256:a', spec: spec('pr-4') },
-  ]);
-  return { prod, pr };
-}
+const log = pino({ level: 'silent' });
 
 t.test('wharf suspend and resume', async (t) => {
   const db = await createTestDatabase(t);
-  const { pr } = await seedTwo(db.pool);
+  const { pr } = await seedTwo(db.pool, { production: 'a', pr: 'a' });
   const target = createMemoryTarget();
-  const rec = createReconciler({ pool: db.pool, targets: { memory: target }, log: pino({ level: 'silent' }) });
+  const rec = createReconciler({ pool: db.pool, targets: await createTargetRegistry({ memory: {} }, { log }, { memory: existingTarget(target) }), log });
   let out = '';
   let err = '';
   const io = { stdout: (s: string) => (out += s), stderr: (s: string) => (err += s), cwd: '/', pool: db.pool };
-  t.equal(await runSuspend(['shop/pr-4'], io), 0);
+  t.equal(await runSuspend(['shop/pr-4', '--reason', 'load test tonight'], io), 0);
   t.match(out, /shop\/pr-4 suspended/);
   t.equal(await rec.reconcileOnce(), 1, 'only production is reconciled');
   t.notOk(target.running.has(pr));
@@ -38,5 +30,9 @@ t.test('wharf suspend and resume', async (t) => {
   t.equal(await runSuspend(['nope'], io), 1);
   t.match(err, /no environment named nope/);
   t.equal(await runSuspend([], io), 2);
-  t.equal((await environments.getEnvironmentState(db.pool, pr))?.suspended, false);
+  t.equal((await getEnvironmentState(db.pool, pr))?.suspended, false);
+  t.match(await listAllAudit(db.pool), [
+    { action: 'suspend', actor: /^cli:/, subject: `environment:${pr}`, reason: 'load test tonight', details: { app: 'shop', environment: 'pr-4' } },
+    { action: 'resume', actor: /^cli:/, subject: `environment:${pr}`, reason: 'wharf resume pr-4--shop' },
+  ], 'who suspended and resumed it, and why, are in the audit log');
 });

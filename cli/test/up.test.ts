@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { postgresProcesses } from '@wharf/store';
 import { createTestDatabase, startWharf } from '@wharf/testkit';
-import pg from 'pg';
+import { createStorePool, sql } from '@wharf/store';
 import t from 'tap';
 
 async function tempDir(): Promise<string> {
@@ -68,9 +68,9 @@ t.test('embedded Postgres: ready, clean stop on SIGTERM, and recovery after kill
   // Write a row straight into the embedded database, as any client would.
   const port = (await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[3];
   const password = await readFile(path.join(cwd, '.wharf', 'wharf-password'), 'utf8');
-  const client = new pg.Client({ host: '127.0.0.1', port: Number(port), user: 'postgres', password, database: 'postgres' });
-  await client.connect();
-  await client.query(`INSERT INTO audit_log (actor, action) VALUES ('test', 'before-crash')`);
+  const embeddedUrl = (p: string | undefined) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${p}/postgres`;
+  const client = await createStorePool(embeddedUrl(port), { maximumPoolSize: 1 });
+  await client.query(sql.unsafe`INSERT INTO audit_log (actor, action) VALUES ('test', 'before-crash')`);
   await client.end();
 
   first.child.kill('SIGKILL');
@@ -80,9 +80,8 @@ t.test('embedded Postgres: ready, clean stop on SIGTERM, and recovery after kill
   const [, url2] = await second.waitFor(/Wharf is up at (http:\/\/\S+)/);
   t.equal((await fetch(`${url2}/readyz`)).status, 200, 'comes back after kill -9');
   const port2 = (await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[3];
-  const client2 = new pg.Client({ host: '127.0.0.1', port: Number(port2), user: 'postgres', password, database: 'postgres' });
-  await client2.connect();
-  const { rows } = await client2.query(`SELECT action FROM audit_log WHERE actor = 'test'`);
+  const client2 = await createStorePool(embeddedUrl(port2), { maximumPoolSize: 1 });
+  const rows = await client2.any(sql.unsafe`SELECT action FROM audit_log WHERE actor = 'test'`);
   await client2.end();
   t.same(rows, [{ action: 'before-crash' }], 'data written before the crash is intact');
 

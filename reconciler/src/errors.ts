@@ -2,15 +2,15 @@
  * The error vocabulary that decides retries (Flux's): stalled waits for a new desired state, waiting requeues soon,
  * anything else backs off exponentially.
  */
-import { REASONS } from '@wharf/contracts';
+import { REASONS, type Reason } from '@wharf/contracts';
 
 export const ERROR_KINDS = ['stalled', 'waiting', 'generic'] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
 export abstract class ReconcileError extends Error {
   abstract readonly kind: ErrorKind;
-  readonly reason: string;
-  constructor(message: string, options: { reason: string; cause?: unknown }) {
+  readonly reason: Reason;
+  constructor(message: string, options: { reason: Reason; cause?: unknown }) {
     super(message, { cause: options.cause });
     this.reason = options.reason;
   }
@@ -27,7 +27,7 @@ export class WaitingError extends ReconcileError {
   readonly kind = 'waiting' as const;
   override readonly name = 'WaitingError';
   readonly retryAfterMs: number;
-  constructor(message: string, options: { reason: string; cause?: unknown; retryAfterMs?: number }) {
+  constructor(message: string, options: { reason: Reason; cause?: unknown; retryAfterMs?: number }) {
     super(message, options);
     this.retryAfterMs = options.retryAfterMs ?? 2_000;
   }
@@ -41,12 +41,12 @@ export class GenericError extends ReconcileError {
 
 export interface ClassifiedError {
   kind: ErrorKind;
-  reason: string;
+  reason: Reason;
   message: string;
   retryAfterMs?: number;
 }
 
-export function classifyError(err: unknown, fallbackReason: string = REASONS.ApplyFailed): ClassifiedError {
+export function classifyError(err: unknown, fallbackReason: Reason = REASONS.ApplyFailed): ClassifiedError {
   if (err instanceof WaitingError) return { kind: 'waiting', reason: err.reason, message: err.message, retryAfterMs: err.retryAfterMs };
   if (err instanceof ReconcileError) return { kind: err.kind, reason: err.reason, message: err.message };
   const message = err instanceof Error ? err.message : String(err);

@@ -1,10 +1,22 @@
-export * from './reconciler.js';
-export * from './errors.js';
-export * from './backoff.js';
-export * from './metrics.js';
-export * from './targets/target.js';
-export * from './targets/registry.js';
-export * from './targets/memory/memory-target.js';
-export * from './targets/local/local-target.js';
-export { summarizeOutcome, summarizeStart, parseConditions } from './reconcile/summarize-status.js';
-export type { ReconcileResult } from './reconcile/result.js';
+/** @wharf/reconciler: the reconcile loop, its steps, and the target registry. */
+export { createReconciler, type Reconciler, type ReconcilerOptions, type Clock } from './reconciler.js';
+export { ReconcileError, StalledError, WaitingError, GenericError, classifyError, ERROR_KINDS, type ErrorKind, type ClassifiedError } from './errors.js';
+export { createReconcilerMetrics, type ReconcilerMetrics } from './metrics.js';
+export {
+  TARGET_FACTORIES,
+  createTargetRegistry,
+  type TargetRegistry,
+  type TargetResolver,
+  type TargetsConfig,
+  type TargetFactories,
+  type ResolvedTarget,
+} from './targets/registry.js';
+export { existingTarget, type TargetFactory, type TargetDeps } from './targets/target-factory.js';
+export type { LocalTarget, LocalTargetSettings } from './targets/local/index.js';
+// The reconcile steps on an EnvironmentSnapshot, for any loop: the Postgres-backed one above, or an operator's.
+export { reconcileEnvironment, STEPS, type ReconcileDeps, type RolloutStartRequest } from './reconcile/reconcile-environment.js';
+export { summarizeOutcome, summarizeStart, deploymentMessage, type SummarizeOptions } from './reconcile/summarize-status.js';
+export { applyStatusUpdate } from './reconcile/apply-status.js';
+export { RESULT_LABELS, type ReconcileResult, type ResultKind } from './reconcile/result.js';
+export { localTargetSettings, reconcilerSettings, targetsFromSettings, type ReconcilerSettings } from './settings.js';
+export { startHealthServer, type HealthServer } from './health-server.js';

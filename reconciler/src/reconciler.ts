@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { type DatabasePool, environments as envStore, listen, type Listener } from '@wharf/store';
+import { type EnvironmentSnapshot, REASONS, type RolloutStart, type StatusUpdate } from '@wharf/contracts';
+import { claims, type DatabasePool, ENVIRONMENTS_CHANNEL, environmentViews, listen, type Listener, rollouts } from '@wharf/store';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createReconcilerMetrics, type ReconcilerMetrics } from './metrics.js';
@@ -13,7 +14,7 @@ import { reconcileEnvironment } from './reconcile/reconcile-environment.js';
 import { RESULT_LABELS, type ReconcileResult } from './reconcile/result.js';
 import { summarizeOutcome, summarizeStart } from './reconcile/summarize-status.js';
 import { createWriteBatcher } from './reconcile/write-batcher.js';
-import type { Target } from './targets/target.js';
+import type { TargetResolver } from './targets/registry.js';
 
 export interface Clock {
   now(): Date;
@@ -23,8 +24,8 @@ export interface ReconcilerOptions {
   pool: DatabasePool;
   /** For the dedicated LISTEN connection; without it the loop only ticks. */
   databaseUrl?: string;
-  /** The explicit registry of targets by name (environments.target). */
-  targets: Readonly<Record<string, Target>>;
+  /** The targets, built by the registry (createTargetRegistry), which resolves environments.target names. */
+  targets: TargetResolver;
   log: Logger;
   registry?: Registry;
   replicaId?: string;
@@ -64,7 +65,6 @@ export interface Reconciler {
   reconcileOnce(): Promise<number>;
 }
 
-const NOTIFY_CHANNEL = envStore.ENVIRONMENTS_CHANNEL;
 
 export function createReconciler(options: ReconcilerOptions): Reconciler {
   const { pool, targets } = options;
@@ -98,25 +98,25 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     wakeUp?.();
   };
 
-  const starts = createWriteBatcher<envStore.RolloutStart, number | undefined>({
+  const starts = createWriteBatcher<RolloutStart, number | undefined>({
     name: 'rollout-start',
     log,
     maxBatch: 500,
     maxDelayMs: 5,
     maxConcurrentFlushes: 2,
     flush: async (items) => {
-      const ids = await envStore.recordRolloutStarts(pool, replicaId, items);
+      const ids = await rollouts.recordRolloutStarts(pool, replicaId, items);
       return items.map((i) => ids.get(i.id));
     },
   });
-  const outcomes = createWriteBatcher<envStore.ReconcileOutcome, boolean>({
+  const outcomes = createWriteBatcher<StatusUpdate, boolean>({
     name: 'outcome',
     log,
     maxBatch: 500,
     maxDelayMs: 5,
     maxConcurrentFlushes: 2,
     flush: async (items) => {
-      const written = new Set(await envStore.recordOutcomes(pool, replicaId, items));
+      const written = new Set(await rollouts.recordOutcomes(pool, replicaId, items));
       return items.map((i) => written.has(i.id));
     },
   });
@@ -125,31 +125,31 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
    * A rollout that takes longer than progressAfterMs gets its start recorded while it runs (Progressing, history row
    * in progress, in_progress status); a quicker one is recorded once, with its outcome, in one transaction.
    */
-  const reconcileOne = async (env: envStore.ClaimedEnvironment, controller: AbortController) => {
+  const reconcileOne = async (env: EnvironmentSnapshot, controller: AbortController) => {
     const started = performance.now();
-    const envLog = log.child({ envId: env.id, app: env.app, env: env.name, generation: env.generation });
-    let start: envStore.RolloutStart | undefined;
+    const { id } = env.identity;
+    const envLog = log.child({ envId: id, app: env.identity.app, env: env.identity.name, generation: env.generation });
+    let start: RolloutStart | undefined;
     let startWrite: Promise<number | undefined> | undefined;
     let startTimer: NodeJS.Timeout | undefined;
     let result: ReconcileResult;
     try {
-      result = await reconcileEnvironment({
-        env,
+      result = await reconcileEnvironment(env, {
         targets,
         log: envLog,
         signal: controller.signal,
         applyTimeoutMs,
-        startRollout: async (message, action, reason, deleting) => {
+        startRollout: async ({ message, action, reason, deleting }) => {
           const s = summarizeStart(env, message, deleting, clock.now());
-          const pending: envStore.RolloutStart = {
-            id: env.id,
+          const pending: RolloutStart = {
+            id,
             generation: env.generation,
-            versionId: env.desired_version_id,
-            digest: env.desired_digest,
+            versionId: env.desired.versionId,
+            digest: env.desired.digest,
             action,
             reason,
             message,
-            rollbackOfVersionId: env.rollback_of_version_id,
+            rollbackOfVersionId: env.desired.rollbackOfVersionId,
             conditions: s.conditions,
             outbox: s.outbox,
             startedAt: clock.now().toISOString(),
@@ -167,7 +167,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         },
       });
     } catch (err) {
-      result = { kind: 'failed', reason: 'ApplyFailed', message: (err as Error).message };
+      result = { kind: 'failed', reason: REASONS.ApplyFailed, message: (err as Error).message };
     }
     clearTimeout(startTimer);
     if (startWrite) await startWrite.catch(() => undefined);
@@ -183,14 +183,14 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
 
   const claim = async (limit: number) => {
     if (limit <= 0) return [];
-    return envStore.claimDueEnvironments(pool, { owner: replicaId, leaseMs, limit, exclude: [...inFlight.keys()] });
+    return claims.claimDueEnvironments(pool, { owner: replicaId, leaseMs, limit, exclude: [...inFlight.keys()] });
   };
 
-  const launch = (env: envStore.ClaimedEnvironment) => {
+  const launch = (env: EnvironmentSnapshot) => {
     const controller = new AbortController();
-    inFlight.set(env.id, controller);
+    inFlight.set(env.identity.id, controller);
     const task = reconcileOne(env, controller).finally(() => {
-      inFlight.delete(env.id);
+      inFlight.delete(env.identity.id);
       tasks.delete(task);
       // With a backlog, claim again once there is room for a good batch (not after every single environment);
       // without one, the next NOTIFY or tick will do.
@@ -203,7 +203,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   const renew = async () => {
     if (inFlight.size === 0) return;
     try {
-      await envStore.renewLeases(pool, { owner: replicaId, ids: [...inFlight.keys()], leaseMs });
+      await claims.renewLeases(pool, { owner: replicaId, ids: [...inFlight.keys()], leaseMs });
     } catch (err) {
       log.warn({ err }, 'lease renewal failed');
     }
@@ -211,7 +211,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
 
   const refreshGauges = async () => {
     try {
-      const c = await envStore.countEnvironments(pool);
+      const c = await environmentViews.countEnvironments(pool);
       metrics.queueDepth.set(c.due);
       metrics.environments.set({ condition: 'Ready' }, c.ready);
       metrics.environments.set({ condition: 'Progressing' }, c.progressing);
@@ -265,11 +265,11 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   };
 
   const recoverTargets = async () => {
-    for (const [name, target] of Object.entries(targets)) {
-      if (!target.capabilities.needsRecovery || !target.recover) continue;
+    for (const [kind, target] of targets.built) {
+      if (!target.recover) continue;
       const { adopted } = await target.recover();
-      const requeued = await envStore.requeueTarget(pool, name, adopted);
-      log.info({ target: name, adopted: adopted.length, requeued }, 'target recovered');
+      const requeued = await claims.requeueTargetKind(pool, kind, adopted);
+      log.info({ target: kind, adopted: adopted.length, requeued }, 'target recovered');
     }
   };
 
@@ -281,7 +281,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       running = true;
       await recoverTargets();
       if (options.databaseUrl) {
-        listener = listen(options.databaseUrl, [NOTIFY_CHANNEL], () => wake(), log, () => wake());
+        listener = listen(options.databaseUrl, [ENVIRONMENTS_CHANNEL], () => wake(), log, () => wake());
       }
       timers.push(setInterval(() => void renew(), Math.max(100, Math.floor(leaseMs / 3))));
       timers.push(setInterval(() => void refreshGauges(), options.metricsIntervalMs ?? 15_000));

@@ -1,8 +1,10 @@
-import type { WorkflowAppSpec } from '@wharf/contracts';
-import { type DatabasePool, environments, repositories, tenants } from '@wharf/store';
-import pino from 'pino';
+import type { Condition, ConditionType, Target, WorkflowAppSpec } from '@wharf/contracts';
+import { type DatabasePool, history, outbox } from '@wharf/store';
+import { getEnvironmentState, seedEnvironments } from '@wharf/store/testing';
+import { seedRepository, silentLog } from '@wharf/testkit';
+import { createTargetRegistry, existingTarget, type TargetResolver } from '../src/index.js';
 
-export const silentLog = pino({ level: process.env.WHARF_TEST_LOG ?? 'silent' });
+export { silentLog, waitFor } from '@wharf/testkit';
 
 export function specFor(app: string, env: string, version: string, extra: Partial<WorkflowAppSpec> = {}): WorkflowAppSpec {
   return {
@@ -22,17 +24,15 @@ export function specFor(app: string, env: string, version: string, extra: Partia
   };
 }
 
-export async function seedRepo(pool: DatabasePool) {
-  const tenant = await tenants.upsertTenant(pool, { kind: 'local', externalId: 'me', name: 'me' });
-  const repo = await repositories.upsertRepository(pool, {
-    tenantId: tenant.id,
-    provider: 'local',
-    fullName: 'me/repo',
-    url: 'file:///repo',
-    defaultBranch: 'main',
-  });
-  return { tenantId: tenant.id, repositoryId: repo.id };
-}
+export const seedRepo = (pool: DatabasePool) => seedRepository(pool, { fullName: 'me/repo', url: 'file:///repo' });
+
+/** A registry serving test doubles under the given names (`memory`, `local`, `agent` …). */
+export const registryOf = (targets: Record<string, Target>): Promise<TargetResolver> =>
+  createTargetRegistry(
+    Object.fromEntries(Object.keys(targets).map((k) => [k, {}])),
+    { log: silentLog },
+    Object.fromEntries(Object.entries(targets).map(([k, target]) => [k, existingTarget(target)])),
+  );
 
 /** Environments with version v1 desired and nothing deployed. */
 export async function seedEnvs(
@@ -43,7 +43,7 @@ export async function seedEnvs(
   const { tenantId, repositoryId } = await seedRepo(pool);
   const app = options.app ?? 'shop';
   const version = options.version ?? 'v1';
-  const ids = await environments.seedEnvironments(
+  const ids = await seedEnvironments(
     pool,
     names.map((name) => ({
       tenantId,
@@ -59,14 +59,16 @@ export async function seedEnvs(
   return { tenantId, repositoryId, ids, app };
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+export const cond = (conditions: readonly Condition[], type: ConditionType) => conditions.find((c) => c.type === type);
+
+/** History rows of an environment, scoped by its own tenant. */
+export async function historyOf(pool: DatabasePool, id: number) {
+  const env = await getEnvironmentState(pool, id);
+  return env ? history.listHistory(pool, { tenantId: env.tenant_id }, id) : [];
 }
 
-export const cond = (conditions: readonly Record<string, unknown>[], type: string) => conditions.find((c) => c.type === type);
+/** Outbox rows of an environment, scoped by its own tenant. */
+export async function outboxOf(pool: DatabasePool, id: number) {
+  const env = await getEnvironmentState(pool, id);
+  return env ? outbox.listOutboxForEnvironment(pool, { tenantId: env.tenant_id }, id) : [];
+}

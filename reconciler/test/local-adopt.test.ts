@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { tinyRuntimeCommand } from '@wharf/testkit';
 import t from 'tap';
-import { createLocalTarget } from '../src/index.js';
+import { createLocalTarget } from '../src/targets/local/local-target.js';
 import { silentLog, waitFor } from './helpers.js';
 import { alive, get, tempDir } from './local-helpers.js';
 
@@ -26,12 +26,12 @@ t.test('after Wharf is killed -9, a new start adopts live runtimes and cleans up
   await waitFor('pr-1 runtime dead', async () => !alive(prPid));
 
   const lt = await createLocalTarget({ stateDir, runtimeCommand: tinyRuntimeCommand(), log: silentLog });
-  const { adopted } = await lt.recover?.() ?? { adopted: [] };
+  const { adopted } = await lt.recover();
   t.same(adopted, [7], 'the live runtime is adopted');
   t.equal(lt.pidOf(7), prodPid);
   t.match((await get(lt.router.port, '/shop/prod/')).json, { digest: 'sha256:v1', pid: prodPid }, 'and served by the new router');
   t.notOk(existsSync(path.join(stateDir, 'envs', '8')), 'the dead one is cleaned up (the reconciler re-creates it)');
-  t.match(await lt.observe({ id: 8, tenantId: 1, app: 'shop', name: 'pr-1' }, { signal: new AbortController().signal, log: silentLog }), { exists: false });
+  t.match(await lt.observe({ id: 8, tenantId: 1, app: 'shop', name: 'pr-1', qualifier: null }, { signal: new AbortController().signal, log: silentLog }), { exists: false });
   await lt.close();
   t.notOk(alive(prodPid), 'close stops adopted runtimes too');
 });

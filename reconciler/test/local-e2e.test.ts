@@ -1,41 +1,40 @@
-import { environments, outbox } from '@wharf/store';
+import { getEnvironmentState, setDesiredForTest } from '@wharf/store/testing';
 import { createTestDatabase, tinyRuntimeCommand } from '@wharf/testkit';
 import t from 'tap';
-import { createLocalTarget, createReconciler } from '../src/index.js';
-import { cond, seedEnvs, silentLog, specFor, waitFor } from './helpers.js';
+import { createReconciler, createTargetRegistry } from '../src/index.js';
+import { cond, outboxOf, seedEnvs, silentLog, specFor, waitFor } from './helpers.js';
 import { get, tempDir } from './local-helpers.js';
 
 t.test('reconciler + local target: Ready with a URL that answers; a version that never gets healthy is Degraded with its output while the old one serves; then it recovers', async (t) => {
   const db = await createTestDatabase(t);
-  const local = await createLocalTarget({
-    stateDir: await tempDir(t, 'wharf-e2e-'),
-    runtimeCommand: tinyRuntimeCommand(),
-    log: silentLog,
-    healthTimeoutMs: 2_000,
-    stopGraceMs: 1_000,
-  });
-  t.teardown(() => local.close());
-  const rec = createReconciler({ pool: db.pool, databaseUrl: db.url, targets: { local }, log: silentLog, pollIntervalMs: 200 });
+  const targets = await createTargetRegistry(
+    { local: { stateDir: await tempDir(t, 'wharf-e2e-'), runtimeCommand: tinyRuntimeCommand(), healthTimeoutMs: 2_000, stopGraceMs: 1_000 } },
+    { log: silentLog },
+  );
+  t.teardown(() => targets.close());
+  const local = targets.get('local');
+  if (!local) throw new Error('the registry built no local target');
+  const rec = createReconciler({ pool: db.pool, databaseUrl: db.url, targets, log: silentLog, pollIntervalMs: 200 });
   const { ids } = await seedEnvs(db.pool, ['prod'], { target: 'local' });
   const id = ids[0] ?? 0;
   await rec.start();
   t.teardown(() => rec.stop());
 
   const ready = await waitFor('Ready', async () => {
-    const e = await environments.getEnvironmentState(db.pool, id);
+    const e = await getEnvironmentState(db.pool, id);
     return e && cond(e.conditions, 'Ready')?.status === 'True' ? e : undefined;
   });
   const port = local.router.port;
   t.equal(ready.url, `http://prod--shop.localhost:${port}/`);
   t.match((await get(port, '/', `prod--shop.localhost:${port}`)).json, { echo: 'shop v1', digest: 'sha256:v1' });
 
-  await environments.setDesiredForTest(db.pool, {
+  await setDesiredForTest(db.pool, {
     ids: [id],
     digest: 'sha256:v2',
     spec: specFor('shop', 'prod', 'v2', { env: [{ name: 'TINY_RUNTIME_MODE', value: 'never-healthy' }] }),
   });
   const degraded = await waitFor('Degraded', async () => {
-    const e = await environments.getEnvironmentState(db.pool, id);
+    const e = await getEnvironmentState(db.pool, id);
     return e && cond(e.conditions, 'Degraded')?.status === 'True' ? e : undefined;
   });
   const d = cond(degraded.conditions, 'Degraded');
@@ -44,12 +43,12 @@ t.test('reconciler + local target: Ready with a URL that answers; a version that
   t.match(cond(degraded.conditions, 'Ready'), { status: 'False', reason: 'RuntimeUnhealthy' });
   t.equal(degraded.observed_digest, 'sha256:v1', 'observed stays on the version that serves');
   t.match((await get(port, '/shop/prod/')).json, { digest: 'sha256:v1' }, 'previous version still serving');
-  const states = (await outbox.listOutboxForEnvironment(db.pool, id)).map((o) => o.payload.state);
+  const states = (await outboxOf(db.pool, id)).map((o) => o.payload.state);
   t.ok(states.includes('failure'), 'GitHub hears about the failure');
 
-  await environments.setDesiredForTest(db.pool, { ids: [id], digest: 'sha256:v3', spec: specFor('shop', 'prod', 'v3') });
+  await setDesiredForTest(db.pool, { ids: [id], digest: 'sha256:v3', spec: specFor('shop', 'prod', 'v3') });
   const recovered = await waitFor('Recovered', async () => {
-    const e = await environments.getEnvironmentState(db.pool, id);
+    const e = await getEnvironmentState(db.pool, id);
     return e && e.observed_digest === 'sha256:v3' ? e : undefined;
   }, 30_000);
   t.match(cond(recovered.conditions, 'Ready'), { status: 'True', reason: 'Recovered' });

@@ -1,7 +1,4 @@
 import http from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 
 export function get(port: number, urlPath: string, host?: string): Promise<{ status: number; body: string; json: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
@@ -23,17 +20,4 @@ export function get(port: number, urlPath: string, host?: string): Promise<{ sta
   });
 }
 
-export async function tempDir(t: { teardown(fn: () => unknown): void }, prefix: string): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), prefix));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-export const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+export { pidAlive as alive, tempDir } from '@wharf/testkit';

@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { tinyRuntimeCommand } from '@wharf/testkit';
 import t from 'tap';
-import { createLocalTarget, type LocalTarget, type TargetEnvironment } from '../src/index.js';
+import type { TargetEnvironment } from '@wharf/contracts';
+import { createLocalTarget, type LocalTarget } from '../src/targets/local/local-target.js';
 import { silentLog, specFor, waitFor } from './helpers.js';
 import { alive, get, tempDir } from './local-helpers.js';
 
@@ -12,6 +13,7 @@ const envOf = (version: string, generation: number, env: Record<string, string> 
   tenantId: 1,
   app: 'shop',
   name: 'prod',
+  qualifier: null,
   kind: 'production',
   generation,
   digest: `sha256:${version}`,
@@ -44,7 +46,13 @@ t.test('serves an environment through the router by host and by path; swaps with
   const byPath = await get(port, '/shop/prod/orders');
   t.match(byPath.json, { echo: 'shop v1', path: '/orders' });
   t.equal((await get(port, '/shop/nope/')).status, 404);
-  t.match(await lt.observe({ id: 7, tenantId: 1, app: 'shop', name: 'prod' }, ctx()), { exists: true, digest: 'sha256:v1', healthy: true });
+  t.match(await lt.observe({ id: 7, tenantId: 1, app: 'shop', name: 'prod', qualifier: null }, ctx()), {
+    exists: true,
+    digest: 'sha256:v1',
+    healthy: true,
+    observedGeneration: 1,
+    instances: [{ name: /^pid \d+$/, digest: 'sha256:v1', healthy: true, host: 'localhost' }],
+  });
   const oldPid = lt.pidOf(7) ?? 0;
 
   let failed = 0;
@@ -98,11 +106,27 @@ t.test('a crashed runtime restarts with backoff; logs keep its output', async (t
     const p = lt.pidOf(7);
     return p !== undefined && p !== pid && (await get(lt.router.port, '/shop/prod/')).json.pid === p;
   });
-  const lines = lt.logs?.({ id: 7 }).lines.map((l) => l.line) ?? [];
+  const lines: string[] = [];
+  for await (const l of lt.logs({ id: 7, tenantId: 1, app: 'shop', name: 'prod', qualifier: null })) lines.push(l.line);
   t.ok(lines.some((l) => /runtime exited with code null; restarting in \d+ ms/.test(l)), 'the crash is in the log');
   t.ok(lines.some((l) => /tiny runtime starting/.test(l)), 'runtime stderr is in the log');
   const res = await get(lt.router.port, '/.wharf/logs/7');
   t.match(res.body.split('\n')[0], /"stream":"(system|stderr|stdout)"/);
+
+  // Following: the kept lines, then new ones as they come, until the reader stops.
+  const stop = new AbortController();
+  const followed: string[] = [];
+  const reading = (async () => {
+    for await (const l of lt.logs({ id: 7, tenantId: 1, app: 'shop', name: 'prod', qualifier: null }, { follow: true, tail: 1, signal: stop.signal })) {
+      followed.push(l.line);
+      if (/runtime exited/.test(l.line) && followed.length > 1) stop.abort();
+    }
+  })();
+  await waitFor('following', async () => followed.length === 1);
+  process.kill(lt.pidOf(7) ?? 0, 'SIGKILL');
+  await reading;
+  t.equal(followed.length >= 2, true, 'the tail line, then the new crash line');
+  t.match(followed.at(-1), /runtime exited/);
 });
 
 t.test('teardown kills the whole process tree and removes the work dir', async (t) => {
@@ -120,10 +144,10 @@ t.test('teardown kills the whole process tree and removes the work dir', async (
   });
   const childPid = Number(await readFile(childPidFile, 'utf8'));
   t.ok(alive(childPid));
-  t.same(await lt.delete({ id: 7, tenantId: 1, app: 'shop', name: 'prod' }, ctx()), { status: 'deleted' });
+  t.same(await lt.delete({ id: 7, tenantId: 1, app: 'shop', name: 'prod', qualifier: null }, ctx()), { status: 'deleted' });
   t.notOk(alive(pid), 'runtime gone');
   t.notOk(alive(childPid), "runtime's child gone");
   t.notOk(existsSync(envDir), 'work dir removed');
   t.equal((await get(lt.router.port, '/shop/prod/')).status, 404);
-  t.match(await lt.observe({ id: 7, tenantId: 1, app: 'shop', name: 'prod' }, ctx()), { exists: false });
+  t.match(await lt.observe({ id: 7, tenantId: 1, app: 'shop', name: 'prod', qualifier: null }, ctx()), { exists: false });
 });

@@ -1,3 +1,33 @@
-export * from './server.js';
-export * from './settings.js';
-export * from './github/index.js';
+/** @wharf/webhook-app: the control-plane server (GitHub App today; REST API, agent API, dashboard next). */
+export { buildServer, type ServerOptions } from './server.js';
+export { startControlPlaneServer, checkPortFree, WHARF_VERSION, type ControlPlaneServer } from './control-plane.js';
+export { CONTROL_PLANE_UNITS, buildUnits, type ControlPlaneUnit, type UnitContext, type UnitFactory } from './units.js';
+export { serverSettings, controlPlaneSettings, type ControlPlaneSettings } from './settings.js';
+export {
+  createGitHubApp,
+  githubUnit,
+  githubSettings,
+  githubConfigured,
+  resolveGitHubCredentials,
+  decidePreview,
+  decidePullRequest,
+  renderPullRequest,
+  parseCommand,
+  renderComment,
+  renderValidateCheck,
+  renderPlanCheck,
+  githubEnvironmentName,
+  type GitHubApp,
+  type GitHubAppOptions,
+  type GitHubSettings,
+  type GitHubAppCredentials,
+  type SourcePort,
+  type ThrottleOptions,
+  type PreviewDecision,
+  type PreviewFacts,
+  type PullRequestDecision,
+  type CommitFacts,
+  type PullRequestFacts,
+  type RenderedPullRequest,
+  type Command,
+} from './github/index.js';

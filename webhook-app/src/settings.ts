@@ -1,4 +1,7 @@
-import type { SettingsSchema } from '@wharf/contracts';
+import { commonSettings, type SettingsOf, type SettingsSchema } from '@wharf/contracts';
+import { sourceSettings } from '@wharf/source';
+import { storeSettings } from '@wharf/store';
+import { githubSettings } from './github/settings.js';
 
 export const serverSettings = {
   WHARF_HOST: { type: 'string', description: 'Address the API and webhook server listens on.', default: '127.0.0.1' },
@@ -10,3 +13,7 @@ export const serverSettings = {
     maximum: 65535,
   },
 } as const satisfies SettingsSchema;
+
+/** Everything the control-plane server reads: its own, the store's and every unit's. */
+export const controlPlaneSettings = { ...commonSettings, ...serverSettings, ...storeSettings, ...githubSettings, ...sourceSettings } as const satisfies SettingsSchema;
+export type ControlPlaneSettings = SettingsOf<typeof controlPlaneSettings>;

@@ -110,7 +110,7 @@ t.test('per-tenant preview cap, idle TTL janitor, redeploy and help commands', a
   t.equal(h.fake.state.deploymentsFor(REPO.fullName, 'preview/pr-12').length, 0);
 
   h.fake.state.setPermission(REPO.fullName, 'octocat', 'admin');
-  const generationOf = async () => (await desiredState.listEnvironments(h.db.pool, 1)).find((e) => e.name === 'pr-11')?.generation ?? 0;
+  const generationOf = async () => (await desiredState.listRepositoryEnvironments(h.db.pool, await h.repository())).find((e) => e.name === 'pr-11')?.generation ?? 0;
   const generationBefore = await generationOf();
   h.fake.state.comments.push({ id: 900, repo: REPO.fullName, issue: 11, body: '/wharf redeploy', user: 'octocat', reactions: [], edits: 0 });
   await h.deliver('issue_comment', issueCommentPayload(REPO, { issueNumber: 11, body: '/wharf redeploy', commentId: 900, sender: 'octocat' }));

@@ -1,5 +1,6 @@
 import { issueCommentPayload, pullRequestPayload, pushPayload } from '@wharf/testkit';
 import { desiredState } from '@wharf/store';
+import { listAllAudit } from '@wharf/store/testing';
 import t from 'tap';
 import { REPO, startHarness, workflow } from './helpers/harness.js';
 
@@ -38,7 +39,7 @@ t.test('a fork pull request is validated and planned, and previewed only after a
   await h.settle();
   t.same(h.fake.state.comments.find((c) => c.id === 502)?.reactions, ['rocket']);
   t.equal(h.fake.state.latestCheckRun(REPO.fullName, head, 'wharf/preview')?.conclusion, 'success', 'preview deployed after approval');
-  const envs = await desiredState.listEnvironments(h.db.pool, 1);
+  const envs = await desiredState.listRepositoryEnvironments(h.db.pool, await h.repository());
   const preview = envs.find((e) => e.name === 'pr-9');
   const env = ((preview?.desired_spec ?? { env: [] }) as { env: { name: string; secretRef?: unknown }[] }).env;
   t.same(env.map((e) => e.name), ['GREETING'], 'the fork preview gets plain variables and no secret reference');
@@ -64,6 +65,18 @@ t.test('a fork pull request is validated and planned, and previewed only after a
   await h.deliver('pull_request', pullRequestPayload(REPO, { action: 'closed', number: 9, headSha: head2, headRef: 'patch-1', forkFullName: 'mallory/shop' }));
   await h.settle();
   t.ok(h.fake.state.deploymentsFor(REPO.fullName, 'preview/pr-9').every((d) => d.statuses.at(-1)?.state === 'inactive'), 'deployments inactive');
-  t.equal((await desiredState.listEnvironments(h.db.pool, 1)).filter((e) => e.name === 'pr-9').length, 0, 'the preview environment is gone');
+  t.equal((await desiredState.listRepositoryEnvironments(h.db.pool, await h.repository())).filter((e) => e.name === 'pr-9').length, 0, 'the preview environment is gone');
+  // Who approved what, who asked for what (and was refused), and what was deployed for whom, in the audit log.
+  const entries = await listAllAudit(h.db.pool);
+  const pick = (action: string) => entries.filter((e) => e.action === action).map((e) => [e.actor, e.details]);
+  t.match(pick('command'), [
+    ['github:mallory', { command: 'preview', outcome: 'refused: no write access' }],
+    ['github:octocat', { command: 'preview', outcome: /approved/ }],
+  ]);
+  t.match(pick('approve-preview'), [['github:octocat', { sha: head, fork: true }], ['github:octocat', { sha: head2, fork: true }]]);
+  t.match(entries.filter((e) => e.action === 'deploy' && e.actor === 'github:octocat').map((e) => e.details), [
+    { environment: 'pr-9', sha: head, secretsStripped: true },
+    { environment: 'pr-9', sha: head2, secretsStripped: true },
+  ]);
   t.same(h.fake.problems, []);
 });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { decidePreview, parseCommand, renderComment, renderValidateCheck } from '../src/index.js';
+import { decidePreview, decidePullRequest, parseCommand, renderComment, renderPullRequest, renderValidateCheck } from '../src/index.js';
 
 t.test('comment commands', async (t) => {
   t.same(parseCommand('/wharf preview'), { name: 'preview' });
@@ -49,4 +49,50 @@ t.test('validate check output fits GitHub', async (t) => {
   const comment = renderComment({ state: 'open', summary: { sha: 'a'.repeat(40), apps: [{ app: 'shop', valid: true, errors: 0, warnings: 0, plan: '1 added' }], commentsEnabled: true }, previews: [{ app: 'shop', state: 'success', url: 'https://p.example', sha: 'a'.repeat(40), description: null }] });
   t.match(comment, /^<!-- wharf:pr-comment -->/);
   t.match(comment, /\| shop \| \[Visit preview\]\(https:\/\/p\.example\) \| `aaaaaaa` \| ✅ Ready \| 1 added \|/);
+});
+
+t.test('a pull request decision is one value, decided and rendered without a database', async (t) => {
+  const sha = 'c'.repeat(40);
+  const spec = (port: number) => [{ path: 'apps/shop/main.yaml', content: `modules:\n  - name: server\n    type: http.server\n    config: { address: ":${port}" }\n` }];
+  const manifest = { apps: [{ name: 'shop', files: ['apps/shop/*.yaml'], replicas: 1, env: [], target: 'local', driftMode: 'correct' as const }], previews: { enabled: true, ttlHours: 24, forkPolicy: 'approval' as const, maxConcurrent: 10, drafts: false }, comments: { enabled: true } };
+  const commit = {
+    kind: 'read' as const,
+    sha,
+    versionId: 7,
+    manifest: manifest as never,
+    diagnostics: [],
+    apps: [{ app: 'shop', valid: true, diagnostics: [], files: spec(8081), rollback: null }],
+    production: new Map([['shop', { files: spec(8080), sha: 'a'.repeat(40) }]]),
+  };
+  const pr = { number: 4, headSha: sha, headRef: 'feature', actor: 'github:ada', fork: false, draft: false, approvedSha: null, activeInTenant: 0, tenantLimit: 10, activeInRepository: 0, suspended: false, livePreviews: 0 };
+  const checks = ['validate', 'plan', 'preview'] as const;
+
+  const same = decidePullRequest({ commit, checks, pullRequest: pr });
+  t.match(same, { commit: { kind: 'evaluated', apps: [{ app: 'shop', valid: true, changes: [{ kind: 'file', change: 'changed' }], productionSha: 'a'.repeat(40) }] } });
+  t.same(same.pullRequest?.desired, { kind: 'deploy', apps: ['shop'], stripSecrets: false, branch: 'feature', actor: 'github:ada' });
+  const rendered = renderPullRequest(same);
+  t.same(rendered.checks.map((c) => [c.key, c.output.status, c.output.conclusion ?? null]), [
+    ['validate', 'completed', 'success'],
+    ['plan', 'completed', 'success'],
+    ['preview', 'queued', null],
+  ]);
+  t.match(rendered.summary, { sha, apps: [{ app: 'shop', valid: true, plan: '1 changed' }], previewRefusal: null, ttlHours: 24 });
+
+  const fork = decidePullRequest({ commit, checks, pullRequest: { ...pr, fork: true } });
+  t.same(fork.pullRequest?.desired, { kind: 'none' }, 'a fork waits for approval');
+  t.match(renderPullRequest(fork).checks.find((c) => c.key === 'preview')?.output, { conclusion: 'neutral', title: /Fork: waiting for a maintainer/ });
+  const approved = decidePullRequest({ commit, checks, pullRequest: { ...pr, fork: true, approvedSha: sha, actor: 'github:octocat' } });
+  t.same(approved.pullRequest?.desired, { kind: 'deploy', apps: ['shop'], stripSecrets: true, branch: null, actor: 'github:octocat' }, 'approved: deployed without secrets');
+
+  const invalid = { ...commit, apps: [{ app: 'shop', valid: false, diagnostics: [], files: null, rollback: null }] };
+  t.same(decidePullRequest({ commit: invalid, checks, pullRequest: { ...pr, livePreviews: 1 } }).pullRequest?.desired, { kind: 'record-invalid', branch: 'feature', actor: 'github:ada' }, 'the live preview says why it keeps its last good version');
+  t.same(decidePullRequest({ commit: invalid, checks, pullRequest: pr }).pullRequest?.desired, { kind: 'none' });
+
+  const none = decidePullRequest({ commit: { ...commit, manifest: null, diagnostics: [{ file: 'wharf.yaml', line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', code: 'WHARF143', message: 'no manifest' }] }, checks, pullRequest: pr });
+  t.match(none, { commit: { kind: 'no-manifest' }, pullRequest: { preview: { deploy: false, refusal: { reason: 'no-manifest' } }, desired: { kind: 'none' } } });
+  t.match(renderPullRequest(none).summary, { noManifest: true });
+
+  const unreadable = decidePullRequest({ commit: { kind: 'unreadable', sha, reason: 'could not find commit' }, checks, pullRequest: null });
+  t.same(renderPullRequest(unreadable).checks.map((c) => c.key), ['validate']);
+  t.equal(renderPullRequest(unreadable).summary, null);
 });

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { historyView } from '@wharf/store';
+import { describeRollout } from '@wharf/contracts';
+import { history } from '@wharf/store';
 import { type EnvironmentCommandIO, environmentFromArgs } from './status.js';
 
 export const historySummary = 'list the rollouts of an environment, rollbacks named as such';
@@ -7,6 +8,9 @@ export const historyHelp = `Usage: wharf history ENV|APP/ENV|BRANCH [--app APP] 
 
 Lists the latest rollouts of environment ENV (e.g. production), newest first: the commit deployed, and for a
 rollback the commit it returned to ("rollback to 4eb6b0e (First version)").`;
+
+const describe = (r: history.RolloutView) =>
+  describeRollout({ action: r.action, sha: r.sha, subject: r.subject, rollbackSha: r.rollback_sha, rollbackSubject: r.rollback_subject });
 
 export async function runHistory(argv: string[], io: EnvironmentCommandIO): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -17,9 +21,9 @@ export async function runHistory(argv: string[], io: EnvironmentCommandIO): Prom
   const target = await environmentFromArgs(io, historyHelp, values, positionals);
   if ('exit' in target) return target.exit;
   const { env } = target;
-  const rows = await historyView.listRollouts(io.pool, { name: env.name, app: env.app, limit: Number(values.limit ?? 20) });
+  const rows = await history.listRollouts(io.pool, { tenantId: env.tenant_id }, { name: env.name, app: env.app, limit: Number(values.limit ?? 20) });
   if (values.json) {
-    io.stdout(`${JSON.stringify(rows.map((r) => ({ ...r, description: historyView.describeRollout(r) })), null, 2)}\n`);
+    io.stdout(`${JSON.stringify(rows.map((r) => ({ ...r, description: describe(r) })), null, 2)}\n`);
     return 0;
   }
   if (rows.length === 0) {
@@ -29,7 +33,7 @@ export async function runHistory(argv: string[], io: EnvironmentCommandIO): Prom
   io.stdout(`${'APP'.padEnd(12)} ${'ENV'.padEnd(14)} ${'GEN'.padEnd(4)} ${'RESULT'.padEnd(11)} ${'STARTED'.padEnd(20)} WHAT\n`);
   for (const r of rows) {
     io.stdout(
-      `${r.app.padEnd(12)} ${r.environment.padEnd(14)} ${String(r.generation).padEnd(4)} ${r.result.padEnd(11)} ${r.started_at.slice(0, 19).replace('T', ' ').padEnd(20)} ${historyView.describeRollout(r)}${r.result === 'failed' && r.message ? `: ${r.message.split('\n')[0]}` : ''}\n`,
+      `${r.app.padEnd(12)} ${r.environment.padEnd(14)} ${String(r.generation).padEnd(4)} ${r.result.padEnd(11)} ${r.started_at.slice(0, 19).replace('T', ' ').padEnd(20)} ${describe(r)}${r.result === 'failed' && r.message ? `: ${r.message.split('\n')[0]}` : ''}\n`,
     );
   }
   return 0;

@@ -3,7 +3,8 @@
  * Also home of the environment lookup shared by diff, logs, suspend and resume.
  */
 import { parseArgs } from 'node:util';
-import { environments, type DatabasePool } from '@wharf/store';
+import { type Condition, type ConditionType, environmentState, findCondition, formatState } from '@wharf/contracts';
+import { type DatabasePool, environmentViews, EVERY_TENANT } from '@wharf/store';
 import { branchSlug } from '@wharf/source';
 
 export interface EnvironmentCommandIO {
@@ -15,24 +16,16 @@ export interface EnvironmentCommandIO {
   signal?: AbortSignal;
 }
 
-export const statusSummary = 'list environments: app, version, Ready, age, URL';
+export const statusSummary = 'list environments: app, version, state, age, URL';
 export const statusHelp = `Usage: wharf status [--app APP] [--json]
 
-Lists every environment: its app, the commit it runs (and the one it is moving to), whether it is Ready (with the
-reason when not), how old it is and its URL.`;
+Lists every environment: its app, the commit it runs (and the one it is moving to), its state in one word (Ready,
+Progressing, Degraded, Stalled, Suspended, Deleting, Pending, with the reason when it is not Ready), how old it is
+and its URL.`;
 
-type Summary = environments.EnvironmentSummary;
+type Summary = environmentViews.EnvironmentSummary;
 
-interface ConditionLike {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-  lastTransitionTime: string;
-}
-
-export const conditionOf = (e: Summary, type: string): ConditionLike | undefined =>
-  e.conditions.find((c) => c.type === type) as ConditionLike | undefined;
+export const conditionOf = (e: Summary, type: ConditionType): Condition | undefined => findCondition(e.conditions, type);
 
 /** `ENV`, `APP/ENV`, `ENV--APP` (the router host label) or a branch name, plus `--app`. */
 export async function resolveEnvironment(
@@ -48,7 +41,8 @@ export async function resolveEnvironment(
   // A branch name (`feature/x`): its environment is named by the branch's slug.
   candidates.push({ name: branchSlug(ref), app }, ...(slash > 0 ? [{ app: ref.slice(0, slash), name: branchSlug(ref.slice(slash + 1)) }] : []));
   for (const c of candidates) {
-    const found = await environments.findEnvironmentsByName(pool, { name: c.name, ...(c.app ? { app: c.app } : {}) });
+    // The CLI is the operator's tool on the database it is given: it sees every tenant's environments.
+    const found = await environmentViews.findEnvironmentsByName(pool, EVERY_TENANT, { name: c.name, ...(c.app ? { app: c.app } : {}) });
     if (found.length === 1 && found[0]) return { env: found[0] };
     if (found.length > 1) {
       return { error: `${ref} is ambiguous: it exists in apps ${found.map((f) => f.app).join(', ')}; add --app APP or write APP/${c.name}` };
@@ -94,16 +88,9 @@ export function age(fromIso: string, now: Date): string {
   return `${Math.floor(s / 86_400)}d`;
 }
 
-export function readyText(e: Summary): string {
-  if (e.deletion_requested) return 'Deleting';
-  if (e.suspended) return 'Suspended';
-  const ready = conditionOf(e, 'Ready');
-  const stalled = conditionOf(e, 'Stalled');
-  if (stalled?.status === 'True') return `Stalled (${stalled.reason})`;
-  if (!ready) return e.observed_generation < e.generation ? 'Progressing' : 'Unknown';
-  if (ready.status === 'True') return e.observed_generation < e.generation ? 'True (updating)' : 'True';
-  return `${ready.status} (${ready.reason})`;
-}
+/** The one-word state, as `wharf up` prints it too: `Ready`, `Stalled (InvalidVersion)`. */
+export const stateText = (e: Summary): string =>
+  formatState(environmentState({ conditions: e.conditions, suspended: e.suspended, deletionRequested: e.deletion_requested }));
 
 export function versionText(e: Summary): string {
   const running = short(e.observed_sha ?? (e.observed_digest ? e.observed_digest.replace(/^sha256:/, '') : null));
@@ -121,7 +108,7 @@ export async function runStatus(argv: string[], io: EnvironmentCommandIO): Promi
     io.stdout(`${statusHelp}\n`);
     return 0;
   }
-  const all = await environments.listEnvironments(io.pool);
+  const all = await environmentViews.listEnvironments(io.pool, EVERY_TENANT);
   const rows = values.app ? all.filter((e) => e.app === values.app) : all;
   if (values.json) {
     io.stdout(
@@ -131,7 +118,8 @@ export async function runStatus(argv: string[], io: EnvironmentCommandIO): Promi
           environment: e.name,
           kind: e.kind,
           target: e.target,
-          ready: readyText(e),
+          state: stateText(e),
+          ready: conditionOf(e, 'Ready')?.status ?? 'Unknown',
           version: { running: e.observed_sha, runningDigest: e.observed_digest, desired: e.desired_sha, desiredDigest: e.desired_digest },
           generation: e.generation,
           observedGeneration: e.observed_generation,
@@ -154,8 +142,8 @@ export async function runStatus(argv: string[], io: EnvironmentCommandIO): Promi
   }
   const now = new Date();
   const table = [
-    ['APP', 'ENV', 'VERSION', 'READY', 'AGE', 'URL'],
-    ...rows.map((e) => [e.app, e.name, versionText(e), readyText(e), age(e.created_at, now), e.url ?? '-']),
+    ['APP', 'ENV', 'VERSION', 'STATE', 'AGE', 'URL'],
+    ...rows.map((e) => [e.app, e.name, versionText(e), stateText(e), age(e.created_at, now), e.url ?? '-']),
   ];
   const widths = table[0]?.map((_, i) => Math.max(...table.map((r) => (r[i] ?? '').length))) ?? [];
   for (const r of table) io.stdout(`${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')}\n`);

@@ -1,10 +1,9 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadSettings } from '@wharf/contracts';
-import { StartupError, startControlPlane } from '../control-plane.js';
+import { loadSettings, StartupError } from '@wharf/contracts';
+import { startControlPlane } from '../control-plane.js';
 import { createLogger } from '../logger.js';
 import { upSettings } from '../settings.js';
-import { githubExtension } from '../up/github.js';
 import { startLiveSummary } from '../up/live-summary.js';
 import { startLocalStack } from '../up/local-stack.js';
 import { prepareRepository } from '../up/prepare-repository.js';
@@ -47,7 +46,7 @@ export async function runUp(argv: string[], io: CommandIO): Promise<number> {
   }).catch((err: Error) => {
     throw new StartupError(err.message);
   });
-  const cp = await startControlPlane({ settings, log, cwd: io.cwd, progress, extend: githubExtension(settings, dataDir, log) });
+  const cp = await startControlPlane({ settings, log, cwd: io.cwd, progress });
   let stack: Awaited<ReturnType<typeof startLocalStack>>;
   try {
     stack = await startLocalStack({
@@ -57,8 +56,7 @@ export async function runUp(argv: string[], io: CommandIO): Promise<number> {
       registry: cp.registry,
       repoPath: repo.path,
       dataDir,
-      routerPort: settings.WHARF_ROUTER_PORT,
-      runtimeCommand: settings.WHARF_RUNTIME_COMMAND?.split(/\s+/).filter(Boolean),
+      settings,
     });
   } catch (err) {
     await cp.stop();

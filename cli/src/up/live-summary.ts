@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { environments, type DatabasePool } from '@wharf/store';
-import { environmentState } from './environment-state.js';
+import { type DatabasePool, environmentViews } from '@wharf/store';
+import { environmentState, formatState } from '@wharf/contracts';
 
 export interface LiveSummary {
   /** Prints the table now if it changed since the last print. */
@@ -28,12 +28,14 @@ export function startLiveSummary(options: {
     if (busy) return;
     busy = true;
     try {
-      const rows = await environments.listEnvironments(options.pool, { tenantId: options.tenantId });
+      const rows = await environmentViews.listEnvironments(options.pool, { tenantId: options.tenantId });
       const lines = rows.map((e) => {
-        const { state, message } = environmentState(e.conditions, e.suspended);
+        const s = environmentState({ conditions: e.conditions, suspended: e.suspended, deletionRequested: e.deletion_requested });
+        const state = formatState(s);
+        const message = s.message;
         const sha = (e.observed_sha ?? e.desired_sha ?? '').slice(0, 7) || '-';
         const pathUrl = `${options.routerUrl}/${e.app}/${e.name}/`;
-        const detail = message && state !== 'Ready' ? `\n      ${message.split('\n')[0]}` : '';
+        const detail = message && s.state !== 'Ready' ? `\n      ${message.split('\n')[0]}` : '';
         return `  ${e.app.padEnd(12)} ${e.name.padEnd(22)} ${sha.padEnd(8)} ${state.padEnd(12)} ${e.url ?? pathUrl}${e.url ? `  (or ${pathUrl})` : ''}${detail}`;
       });
       const text = lines.length

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { createLocalTarget, createReconciler, type LocalTarget, type Reconciler } from '@wharf/reconciler';
+import { createReconciler, createTargetRegistry, type LocalTarget, localTargetSettings, type Reconciler, targetsFromSettings } from '@wharf/reconciler';
+import type { SettingsOf } from '@wharf/contracts';
 import { createSource, type LocalWatcher } from '@wharf/source';
 import { type DatabasePool, repositories, tenants } from '@wharf/store';
 import type { Logger } from 'pino';
@@ -22,9 +23,9 @@ export async function startLocalStack(options: {
   log: Logger;
   registry: Registry;
   repoPath: string;
+  /** Absolute. */
   dataDir: string;
-  routerPort: number;
-  runtimeCommand?: string[];
+  settings: SettingsOf<typeof localTargetSettings>;
 }): Promise<LocalStack> {
   const { pool, log } = options;
   const tenant = await tenants.upsertTenant(pool, { kind: 'local', externalId: 'local', name: 'local' });
@@ -40,17 +41,14 @@ export async function startLocalStack(options: {
     for (const fn of stops.reverse()) await fn().catch((err) => log.warn({ err }, 'stop step failed'));
   };
   try {
-    const target = await createLocalTarget({
-      stateDir: path.join(options.dataDir, 'local'),
-      routerPort: options.routerPort,
-      log: log.child({ component: 'local-target' }),
-      ...(options.runtimeCommand ? { runtimeCommand: options.runtimeCommand } : {}),
-    });
-    stops.push(() => target.close());
+    const targets = await createTargetRegistry(targetsFromSettings(options.settings, options.dataDir), { log: log.child({ component: 'local-target' }) });
+    stops.push(() => targets.close());
+    const target = targets.get('local');
+    if (!target) throw new Error('the target registry built no local target');
     const reconciler = createReconciler({
       pool,
       databaseUrl: options.databaseUrl,
-      targets: { local: target },
+      targets,
       log: log.child({ component: 'reconciler' }),
       registry: options.registry,
     });

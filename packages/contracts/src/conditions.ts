@@ -1,4 +1,7 @@
-/** Condition types and reasons shared by the reconciler, the store, the CLI and the GitHub reporter. */
+/**
+ * Condition types and reasons shared by the reconciler, the targets, the store, the CLI and the GitHub reporter.
+ * Reasons are a closed list: a reason that is not here does not type-check. docs/condition.md says when each is set.
+ */
 export const CONDITION_TYPES = ['Ready', 'Progressing', 'Degraded', 'Stalled'] as const;
 export type ConditionType = (typeof CONDITION_TYPES)[number];
 
@@ -6,26 +9,43 @@ export const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
 export type ConditionStatus = (typeof CONDITION_STATUSES)[number];
 
 export const REASONS = {
-  InvalidVersion: 'InvalidVersion',
-  QuotaExceeded: 'QuotaExceeded',
+  // Rollouts
   Progressing: 'Progressing',
   RolloutSucceeded: 'RolloutSucceeded',
   Recovered: 'Recovered',
+  TearingDown: 'TearingDown',
+  Superseded: 'Superseded',
+  NoVersion: 'NoVersion',
+  Suspended: 'Suspended',
+  // Failures that back off
   RuntimeUnhealthy: 'RuntimeUnhealthy',
   ApplyFailed: 'ApplyFailed',
   ApplyTimeout: 'ApplyTimeout',
+  // Drift
   DriftCorrected: 'DriftCorrected',
   DriftDetected: 'DriftDetected',
-  Suspended: 'Suspended',
-  TearingDown: 'TearingDown',
-  NoVersion: 'NoVersion',
+  // Waiting: not done and not failed (a target still rolling out, an API briefly away, an agent not reporting)
+  Waiting: 'Waiting',
+  ApiUnavailable: 'ApiUnavailable',
+  AgentOffline: 'AgentOffline',
+  // Stalled: needs a change by the user before Wharf tries again
+  InvalidVersion: 'InvalidVersion',
+  QuotaExceeded: 'QuotaExceeded',
+  SecretMissing: 'SecretMissing',
+  UnknownTarget: 'UnknownTarget',
+  Forbidden: 'Forbidden',
+  // A condition read from elsewhere (a custom resource's status) with a reason Wharf does not know.
+  Unknown: 'Unknown',
 } as const;
 export type Reason = (typeof REASONS)[keyof typeof REASONS];
+
+const REASON_SET: ReadonlySet<string> = new Set(Object.values(REASONS));
+export const isReason = (value: unknown): value is Reason => typeof value === 'string' && REASON_SET.has(value);
 
 export interface Condition {
   type: ConditionType;
   status: ConditionStatus;
-  reason: string;
+  reason: Reason;
   message: string;
   /** RFC 3339 time of the last change of `status`. */
   lastTransitionTime: string;
@@ -51,3 +71,28 @@ export function setCondition(
 
 export const findCondition = (conditions: readonly Condition[], type: ConditionType): Condition | undefined =>
   conditions.find((c) => c.type === type);
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/**
+ * Conditions as stored (jsonb) or read from a custom resource's status: entries that are not conditions are dropped,
+ * a reason Wharf does not know becomes `Unknown` (its message is kept).
+ */
+export function parseConditions(raw: unknown): Condition[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.flatMap((c): Condition[] => {
+    if (!isRecord(c)) return [];
+    const type = CONDITION_TYPES.find((t) => t === c.type);
+    const status = CONDITION_STATUSES.find((s) => s === c.status);
+    if (!type || !status || typeof c.lastTransitionTime !== 'string') return [];
+    return [
+      {
+        type,
+        status,
+        reason: isReason(c.reason) ? c.reason : REASONS.Unknown,
+        message: typeof c.message === 'string' ? c.message : '',
+        lastTransitionTime: c.lastTransitionTime,
+      },
+    ];
+  });
+}

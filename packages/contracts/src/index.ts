@@ -1,11 +1,82 @@
+/** @wharf/contracts: Wharf's shared vocabulary and pure functions. No I/O; imports nothing of Wharf's. */
 export const WHARF_API_GROUP = 'wharf.dev' as const;
-export * from './diagnostic.js';
-export * from './conditions.js';
-export * from './workflow-app.js';
-export * from './redact.js';
-export * from './settings.js';
-export * from './codes.js';
+
+// Diagnostics and their codes
+export { SEVERITIES, type Severity, type Diagnostic, hasErrors, formatDiagnostic, fileDiagnostic } from './diagnostic.js';
+export { CODES, CODE_SEVERITY, CODE_ENGINE_VERDICT, type Code, type CodeName, type EngineVerdict } from './codes.js';
 export { LIMITS, type Limits } from './limits.js';
+
+// Conditions, reasons and the one-word state
+export {
+  CONDITION_TYPES,
+  CONDITION_STATUSES,
+  REASONS,
+  isReason,
+  setCondition,
+  findCondition,
+  parseConditions,
+  type Condition,
+  type ConditionType,
+  type ConditionStatus,
+  type Reason,
+} from './conditions.js';
+export { ENVIRONMENT_STATES, environmentState, formatState, type EnvironmentState, type EnvironmentStateWord } from './domain/state.js';
+
+// Environments, targets, rollouts, the outbox
+export {
+  ENVIRONMENT_KINDS,
+  DRIFT_MODES,
+  DEFAULT_DRIFT_MODE,
+  PRODUCTION_ENVIRONMENT,
+  previewEnvironmentName,
+  type EnvironmentKind,
+  type DriftMode,
+} from './domain/environment.js';
+export type {
+  EnvironmentIdentity,
+  EnvironmentSnapshot,
+  HistoryReason,
+  OutboxMessage,
+  RolloutStart,
+  StatusUpdate,
+} from './domain/environment-snapshot.js';
+export { TARGET_KINDS, DEFAULT_TARGET, parseTargetName, type TargetKind, type TargetName } from './domain/target-name.js';
+export { ROLLOUT_RESULTS, rollbackText, describeRollout, type RolloutResult, type RolloutWords } from './domain/rollout.js';
+export { AUDIT_ACTIONS, type AuditAction, type AuditEntry } from './domain/audit.js';
+export { OUTBOX_KINDS, DEPLOYMENT_STATES, type OutboxKind, type DeploymentState, type DeploymentStatusPayload } from './domain/outbox.js';
+export {
+  nothingRunning,
+  type Target,
+  type TargetCapabilities,
+  type TargetContext,
+  type ApplyContext,
+  type TargetEnvironment,
+  type TargetRef,
+  type TargetLog,
+  type Observation,
+  type InstanceObservation,
+  type ApplyResult,
+  type DeleteResult,
+  type LogLine,
+  type LogOptions,
+} from './target.js';
+
+// WorkflowApp: the unit of desired state
+export {
+  WORKFLOW_APP_API_VERSION,
+  WORKFLOW_APP_KIND,
+  type EnvVar,
+  type RuntimeSpec,
+  type WorkflowApp,
+  type WorkflowAppCondition,
+  type WorkflowAppSpec,
+  type WorkflowAppStatus,
+  type WorkflowFile,
+} from './workflow-app.js';
+export { validateWorkflowApp } from './workflow-app-validate.js';
+export { manifestSchema, workflowAppSchema } from './generated/schemas.js';
+
+// The app manifest and workflow validation
 export {
   MANIFEST_FILENAMES,
   DEFAULT_APP_FILENAMES,
@@ -28,8 +99,67 @@ export {
 export { looksLikeWorkflowConfig } from './workflow/looks-like-config.js';
 export { CONFINED_KINDS, confinedOptions, type ConfinedKind } from './workflow/confinement/confined-options.js';
 export { BUILTIN_TYPES } from './generated/module-catalogue.js';
-export { manifestSchema, workflowAppSchema } from './generated/schemas.js';
-export { validateWorkflowApp } from './workflow-app-validate.js';
-export * from './plan/index.js';
-export * from './runtime-protocol.js';
-export * from './plans.js';
+
+export { backoffDelay, resyncDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+
+// Plan: desired vs observed → actions with reasons
+export {
+  CONFIG_ITEM_KINDS,
+  CONFIG_CHANGE_KINDS,
+  diffConfig,
+  type ConfigItemKind,
+  type ConfigChangeKind,
+  type ConfigChange,
+  type ConfigDiff,
+} from './plan/config-diff.js';
+export {
+  PLAN_ACTIONS,
+  PLAN_REASONS,
+  plan,
+  primaryAction,
+  type PlanActionType,
+  type PlanReason,
+  type DesiredState,
+  type RuntimeObservation,
+  type ObservedState,
+  type PlanAction,
+  type Plan,
+  type PlanOptions,
+} from './plan/plan.js';
+export { renderPlan, type RenderPlanOptions } from './plan/render-plan.js';
+
+// Settings, logs
+export {
+  loadSettings,
+  settingsTable,
+  checkPostgresUrl,
+  commonSettings,
+  SettingsError,
+  type SettingSchema,
+  type SettingsSchema,
+  type SettingsOf,
+} from './settings.js';
+export { REDACT_PATHS, redactSecrets } from './redact.js';
+export { StartupError } from './startup-error.js';
+
+// The runtime contract (also importable alone as @wharf/contracts/runtime-protocol)
+export { RUNTIME_HEALTH_PATH, RUNTIME_RESERVED_PREFIX, RUNTIME_FLAGS, RUNTIME_LISTENING_PREFIX } from './runtime-protocol.js';
+
+// Billing plans as data (enforcement, docs, Stripe catalog)
+export {
+  BILLING_PLAN_IDS,
+  BILLING_PLANS,
+  TRIAL_DAYS_MAX,
+  USAGE_METRICS,
+  USAGE_METRIC_NAMES,
+  isBillingPlanId,
+  withinQuota,
+  billingPriceLookupKeys,
+  type BillingPlanId,
+  type BillingPlan,
+  type BillingPlanLimits,
+  type BillingPlanPrices,
+  type MeteredPrice,
+  type QuotaLimit,
+  type UsageMetric,
+} from './plans.js';

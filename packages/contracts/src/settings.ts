@@ -116,3 +116,18 @@ export function checkPostgresUrl(value: string): string | undefined {
   if (!url.hostname) return 'has no host: expected postgres://user:password@host:port/database';
   return undefined;
 }
+
+/** Settings every deployable reads (wharf up, the control-plane server, the reconciler). */
+export const commonSettings = {
+  WHARF_DATA_DIR: {
+    type: 'string',
+    description: 'Where `wharf up` keeps its state: the embedded database (`pg/`), example repositories, runtime work dirs, logs.',
+    default: '.wharf',
+  },
+  WHARF_LOG_LEVEL: {
+    type: 'string',
+    description: 'Log level.',
+    default: 'info',
+    enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+  },
+} as const satisfies SettingsSchema;

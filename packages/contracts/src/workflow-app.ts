@@ -19,7 +19,10 @@ export type {
 export const WORKFLOW_APP_API_VERSION = 'wharf.dev/v1alpha1' as const;
 export const WORKFLOW_APP_KIND = 'WorkflowApp' as const;
 
-// The schema's condition and conditions.ts' Condition must stay the same shape.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const conditionShapesAgree: Same<WorkflowAppCondition, Condition> = true;
-void conditionShapesAgree;
+// Every Condition Wharf writes fits the schema's condition (whose reason is any string: a custom resource's status
+// may carry reasons of other controllers, which parseConditions reads as `Unknown`).
+type Fits<A, B> = [A] extends [B] ? true : false;
+const conditionFitsSchema: Fits<Condition, WorkflowAppCondition> = true;
+const schemaFitsCondition: Fits<Omit<WorkflowAppCondition, 'reason'>, Omit<Condition, 'reason'>> = true;
+void conditionFitsSchema;
+void schemaFitsCondition;

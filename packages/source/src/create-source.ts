@@ -4,10 +4,10 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { Diagnostic } from '@wharf/contracts';
-import { type DatabasePool, type repositories, versions } from '@wharf/store';
+import type { Diagnostic, DriftMode, EnvironmentKind } from '@wharf/contracts';
+import { type DatabasePool, type DatabaseTransactionConnection, refs, type repositories, scopeOf, versions } from '@wharf/store';
 import type { Logger } from 'pino';
-import { applyAppVersion, type DesiredChange, type EnvironmentKind } from './desired-state.js';
+import { type Actor, applyAppVersion, type DesiredChange, type DesiredOptions, redeployPreview } from './desired-state.js';
 import { createGitReader, type GitReader } from './git/git-reader.js';
 import { createObjectCacheBudget } from './git/object-cache.js';
 import { ObjectTooLargeError, type ReadLimits } from './git/read-limits.js';
@@ -67,6 +67,9 @@ export interface SetDesiredInput {
   kind: EnvironmentKind;
   branch: string | null;
   prNumber: number | null;
+  /** Who asked (written to the audit log with each deploy or rollback). */
+  actor: Actor;
+  options?: DesiredOptions;
 }
 
 export interface Source {
@@ -113,8 +116,14 @@ export interface Source {
     branchPreviews?: boolean;
     onResult?: (result: { moved: boolean; sync?: SyncResult } | { error: unknown }) => void;
   }): RemotePoller;
-  /** Points an environment (e.g. a pull request's `pr-<n>`) at a recorded version. */
-  setDesiredFromVersion(input: SetDesiredInput): Promise<DesiredChange[]>;
+  /**
+   * Points an environment (a pull request's `pr-<n>`) at a recorded version: the one writer of desired state, as for
+   * branch heads. `options.stripSecrets` for a fork's preview. Runs in `within` when given (the caller's transaction
+   * also queues what GitHub hears about it), else in a transaction of its own.
+   */
+  setDesiredFromVersion(input: SetDesiredInput, within?: DatabaseTransactionConnection): Promise<DesiredChange[]>;
+  /** Deploys a pull request's live previews again at the same version; returns how many. */
+  redeployPreview(input: { repository: Repository; prNumber: number; actor: Actor }): Promise<number>;
   /** The directory whose object store is read for this repository. */
   gitdirFor(repository: Repository): string;
 }
@@ -257,7 +266,7 @@ export function createSource(options: SourceOptions): Source {
       const started = performance.now();
       const advertised = await listRemoteHeads(remote, repository);
       log.debug({ repository: repository.full_name, lsRemoteMs: Math.round(performance.now() - started) }, 'remote heads listed');
-      const stored = new Map((await versions.listRefs(pool, repository.id)).map((r) => [r.ref, r.sha]));
+      const stored = new Map((await refs.listRefs(pool, scopeOf(repository))).map((r) => [r.ref, r.sha]));
       const moved =
         advertised.size !== stored.size || [...advertised].some(([ref, sha]) => stored.get(ref) !== sha);
       if (!moved) return { moved: false };
@@ -316,7 +325,7 @@ export function createSource(options: SourceOptions): Source {
         if (!/^[0-9a-f]{40}$/.test(after)) throw new Error(`not a commit id: ${JSON.stringify(after)}`);
         const branch = full.slice('refs/heads/'.length);
         // The other branches as last recorded: only the pushed one moves in this sync (the poll catches the rest).
-        const heads = new Map((await versions.listRefs(pool, repository.id)).map((r) => [r.ref, r.sha]));
+        const heads = new Map((await refs.listRefs(pool, scopeOf(repository))).map((r) => [r.ref, r.sha]));
         if (/^0{40}$/.test(after)) heads.delete(branch);
         else heads.set(branch, after);
         const reader = readerFor(await ensureCache(remote, repository));
@@ -355,26 +364,30 @@ export function createSource(options: SourceOptions): Source {
       };
     },
 
-    async setDesiredFromVersion(input) {
-      const version = await versions.getVersion(pool, input.repository.tenant_id, input.versionId);
-      if (!version || version.repository_id !== Number(input.repository.id)) {
-        throw new Error(`version ${input.versionId} is not a version of ${input.repository.full_name}`);
-      }
-      const apps = (await versions.listVersionApps(pool, version.id)).filter((a) => !input.app || a.app === input.app);
-      const manifest = version.manifest as { apps?: { name: string; target?: string; driftMode?: 'correct' | 'warn' }[] } | null;
-      return pool.transaction(async (tx) => {
+    async setDesiredFromVersion(input, within) {
+      const scope = scopeOf(input.repository);
+      const write = async (tx: DatabaseTransactionConnection) => {
+        const version = await versions.getVersion(tx, scope, input.versionId);
+        if (!version || version.repository_id !== Number(input.repository.id)) {
+          throw new Error(`version ${input.versionId} is not a version of ${input.repository.full_name}`);
+        }
+        const apps = (await versions.listVersionApps(tx, scope, version.id)).filter((a) => !input.app || a.app === input.app);
+        const manifest = version.manifest as { apps?: { name: string; target?: string; driftMode?: DriftMode }[] } | null;
         const out: DesiredChange[] = [];
         const target = { envName: input.envName, kind: input.kind, branch: input.branch, prNumber: input.prNumber };
+        const common = { repository: input.repository, version, target, now: now(), actor: input.actor, options: input.options };
         if (apps.length === 0 && !version.valid && input.app) {
           const app = { app: input.app, digest: null, valid: false as const, diagnostics: version.diagnostics as Diagnostic[], spec: null };
-          out.push(await applyAppVersion(tx, { repository: input.repository, version, app, target, now: now() }));
+          out.push(await applyAppVersion(tx, { ...common, app }));
         }
         for (const app of apps) {
-          const manifestApp = manifest?.apps?.find((a) => a.name === app.app);
-          out.push(await applyAppVersion(tx, { repository: input.repository, version, app, target, manifestApp, now: now() }));
+          out.push(await applyAppVersion(tx, { ...common, app, manifestApp: manifest?.apps?.find((a) => a.name === app.app) }));
         }
         return out;
-      });
+      };
+      return within ? write(within) : pool.transaction(write);
     },
+
+    redeployPreview: (input) => redeployPreview(pool, input),
   };
 }

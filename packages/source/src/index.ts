@@ -1,7 +1,7 @@
 export { createSource, resolveGitdir, type RemotePoller, type SetDesiredInput, type Source, type SourceOptions } from './create-source.js';
 export type { IngestResult } from './ingest.js';
 export type { SyncResult } from './sync-heads.js';
-export type { DesiredChange, EnvironmentKind, EnvironmentTarget } from './desired-state.js';
+export { commitActor, type Actor, type DesiredChange, type DesiredOptions, type EnvironmentTarget } from './desired-state.js';
 export type { LocalWatcher } from './watch-local.js';
 export type { FetchOptions, FetchResult, RemoteAuth } from './remote/fetch-remote.js';
 export { RemoteUnavailableError, type RetryPolicy } from './remote/retry.js';

@@ -3,7 +3,7 @@
  * rollbacks, and record the version exactly once.
  */
 import type { Diagnostic } from '@wharf/contracts';
-import { type DatabasePool, type repositories, versions } from '@wharf/store';
+import { type DatabasePool, refs, type repositories, type RepositoryScope, scopeOf, versions } from '@wharf/store';
 import type { Logger } from 'pino';
 import type { GitReader } from './git/git-reader.js';
 import { type BaseVersion, readVersion } from './read-version.js';
@@ -22,7 +22,7 @@ export interface IngestResult {
 }
 
 async function loadBase(db: DatabasePool, reader: GitReader, version: versions.Version): Promise<BaseVersion> {
-  const apps = await versions.listVersionApps(db, version.id);
+  const apps = await versions.listVersionApps(db, { tenantId: version.tenant_id }, version.id);
   const commit = await reader.readCommit(version.sha);
   return {
     id: version.id,
@@ -57,14 +57,15 @@ async function findBase(
   parents: string[],
   sha: string,
 ): Promise<BaseVersion | null> {
+  const scope: RepositoryScope = scopeOf(repository);
   if (parents[0]) {
-    const parent = await versions.findVersion(db, repository.id, parents[0]);
+    const parent = await versions.findVersion(db, scope, parents[0]);
     if (parent) return loadBase(db, reader, parent);
   }
   if (!ref) return null;
-  const previous = (await versions.listRefs(db, repository.id)).find((r) => r.ref === ref);
+  const previous = (await refs.listRefs(db, scope)).find((r) => r.ref === ref);
   if (!previous || previous.sha === sha || !(await reader.isAncestor(previous.sha, sha))) return null;
-  const version = await versions.findVersion(db, repository.id, previous.sha);
+  const version = await versions.findVersion(db, scope, previous.sha);
   return version ? loadBase(db, reader, version) : null;
 }
 
@@ -78,8 +79,9 @@ export async function ingestCommit(
   const { pool } = deps;
   // Branches are recorded by name (`main`), as syncs see them; other refs (`refs/pull/7/head`) in full.
   const ref = fullRef?.startsWith('refs/heads/') ? fullRef.slice('refs/heads/'.length) : fullRef;
-  const existing = await versions.findVersion(pool, repository.id, sha);
-  if (existing) return { version: existing, apps: await versions.listVersionApps(pool, existing.id), created: false, validated: [] };
+  const scope = scopeOf(repository);
+  const existing = await versions.findVersion(pool, scope, sha);
+  if (existing) return { version: existing, apps: await versions.listVersionApps(pool, scope, existing.id), created: false, validated: [] };
 
   const t0 = performance.now();
   const commit = await reader.readCommit(sha);
@@ -95,7 +97,7 @@ export async function ingestCommit(
   for (const app of content.apps) {
     if (!app.valid || app.carriedFromVersionId !== null) continue;
     if (base?.apps.get(app.app)?.digest === app.digest) continue;
-    const found = await versions.findVersionsWithDigest(pool, { repositoryId: repository.id, app: app.app, digest: app.digest, excludeSha: sha });
+    const found = await versions.findVersionsWithDigest(pool, scope, { app: app.app, digest: app.digest, excludeSha: sha });
     if (found.length > 0) candidates.set(app.app, found);
   }
   if (candidates.size > 0) {
@@ -138,5 +140,5 @@ export async function ingestCommit(
     { repository: repository.full_name, ref, sha, valid, created, validated: content.validated.length, apps: content.apps.length, ...timings },
     'version ingested',
   );
-  return { version, apps: await versions.listVersionApps(pool, version.id), created, validated: created ? content.validated : [] };
+  return { version, apps: await versions.listVersionApps(pool, scope, version.id), created, validated: created ? content.validated : [] };
 }

@@ -2,12 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { desiredState, versions } from '@wharf/store';
-import { publishPullHead } from '@wharf/testkit';
+import { desiredState, refs } from '@wharf/store';
 import t from 'tap';
 import { createGitReader } from '../src/git/git-reader.js';
 import { PackTooLargeError, RefAdvertisementTooLargeError, RefNotFoundError } from '../src/index.js';
-import { git, manifest, openRepo, tempDir, workflow } from './helpers/git-repo.js';
+import { git, manifest, openRepo, publishPullHead, tempDir, workflow } from '@wharf/testkit';
 import { fastImport, remoteRepo } from './helpers/remote-repo.js';
 import { type Fixture, setup } from './helpers/setup.js';
 
@@ -16,7 +15,7 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 
 const production = async (f: Fixture, repositoryId: number) =>
-  (await desiredState.listEnvironments(f.db.pool, repositoryId)).find((e) => e.name === 'production');
+  (await desiredState.listRepositoryEnvironments(f.db.pool, { tenantId: f.tenantId, repositoryId })).find((e) => e.name === 'production');
 
 /** A fast-import `data` command. */
 const message = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
@@ -39,7 +38,7 @@ t.test('a push fetches only the pushed branch: the other branches never reach th
   const before = remote.server.requests.length;
   const synced = await f.source.syncPushedRef(repository, 'refs/heads/main', second);
   t.same(synced.ingested.map((i) => i.version.sha), [second], 'the pushed head is recorded');
-  t.equal((await production(f, repository.id))?.desired_spec.version.sha, second, 'production follows it');
+  t.equal((await production(f, repository.id))?.desired_spec?.version.sha, second, 'production follows it');
   t.equal(remote.packRequests(before), 1, 'one fetch');
   const gitdir = f.source.gitdirFor(repository);
   const reader = createGitReader(gitdir);
@@ -53,7 +52,7 @@ t.test('a push fetches only the pushed branch: the other branches never reach th
   const skipped = await f.source.syncPushedRef(repository, 'refs/heads/other', other);
   t.same(skipped.ingested, [], 'nothing ingested');
   t.equal(remote.server.requests.length, count, 'no request to the remote at all');
-  t.same((await versions.listRefs(f.db.pool, repository.id)).map((r) => [r.ref, r.sha]), [['main', second], ['other', other]]);
+  t.same((await refs.listRefs(f.db.pool, { tenantId: f.tenantId, repositoryId: repository.id })).map((r) => [r.ref, r.sha]), [['main', second], ['other', other]]);
 
   // A deletion tears down that branch only; the safety-net poll then agrees and fetches nothing.
   await remote.repo.git('push', '-q', 'origin', '--delete', 'other');
@@ -82,7 +81,7 @@ t.test('with branch previews, a push fetches and previews that branch alone', as
 
   const result = await f.source.syncPushedRef(repository, 'refs/heads/b', b);
   t.same(result.ingested.map((i) => i.version.sha), [b]);
-  const envs = await desiredState.listEnvironments(f.db.pool, repository.id);
+  const envs = await desiredState.listRepositoryEnvironments(f.db.pool, { tenantId: f.tenantId, repositoryId: repository.id });
   t.same(envs.map((e) => e.name).sort(), ['b', 'production']);
   const reader = createGitReader(f.source.gitdirFor(repository));
   t.ok(await reader.hasCommit(a), 'b’s parent a came with b (it is b’s history)');
@@ -176,14 +175,14 @@ t.test('a pack over the limit is refused as it streams: nothing stored, producti
   t.match(checked.sync?.failed, [{ branch: 'big', sha: big, error: PackTooLargeError }]);
   t.equal(remote.packRequests(polled), 0, 'the poll does not download it either');
   t.notOk(f.logs.some((l) => /cloning again/.test(l.msg)), 'a refused pack is not mistaken for a damaged cache');
-  t.equal((await production(f, repository.id))?.desired_spec.version.sha, good);
+  t.equal((await production(f, repository.id))?.desired_spec?.version.sha, good);
 
   // A production push that is too big: production stays on its last good version.
   await remote.repo.git('merge', '-q', '--ff-only', 'big');
   await remote.push('main');
   const pushed = await f.source.syncPushedRef(repository, 'refs/heads/main', big);
   t.match(pushed.failed, [{ branch: 'main', error: PackTooLargeError }]);
-  t.equal((await production(f, repository.id))?.desired_spec.version.sha, good, 'production untouched');
+  t.equal((await production(f, repository.id))?.desired_spec?.version.sha, good, 'production untouched');
   t.same(await packFiles(gitdir), packsBefore, 'still nothing stored');
 
   // The limit is per call too: a caller may allow more.
@@ -240,6 +239,6 @@ t.test('a GitHub repository with hundreds of branches: the poll fetches producti
   const checked = await f.source.checkRemote(repository);
   t.same(checked.sync?.ingested.map((i) => i.version.sha), [root], 'production ingested');
   t.equal(remote.packRequests(before), 1, 'one fetch, of main');
-  t.equal((await versions.listRefs(f.db.pool, repository.id)).length, 301, 'every head remembered');
+  t.equal((await refs.listRefs(f.db.pool, { tenantId: f.tenantId, repositoryId: repository.id })).length, 301, 'every head remembered');
   t.same(await cacheRefs(f.source.gitdirFor(repository)), ['refs/remotes/origin/main']);
 });

@@ -3,7 +3,7 @@ import t from 'tap';
 import { createGitReader } from '../src/git/git-reader.js';
 import { createObjectCacheBudget } from '../src/git/object-cache.js';
 import { ObjectTooLargeError } from '../src/index.js';
-import { createRepo, manifest, workflow } from './helpers/git-repo.js';
+import { createRepo, manifest, workflow } from '@wharf/testkit';
 import { remoteRepo } from './helpers/remote-repo.js';
 import { setup } from './helpers/setup.js';
 

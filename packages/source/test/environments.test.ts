@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { desiredState, listen, sql, versions } from '@wharf/store';
+import { desiredState, listen, refs, sql, versions } from '@wharf/store';
 import pino from 'pino';
 import t from 'tap';
 import { branchSlug } from '../src/index.js';
-import { createRepo, manifest, workflow } from './helpers/git-repo.js';
+import { createRepo, manifest, workflow } from '@wharf/testkit';
 import { type Fixture, setup } from './helpers/setup.js';
 
 const shop = manifest([{ name: 'shop', files: ['apps/shop/*.yaml'] }]);
@@ -37,7 +37,7 @@ async function notifications(t: Parameters<typeof setup>[0], f: Fixture) {
 }
 
 const env = async (f: Fixture, repositoryId: number, name: string, app = 'shop') =>
-  (await desiredState.listEnvironments(f.db.pool, repositoryId)).find((e) => e.name === name && e.app === app);
+  (await desiredState.listRepositoryEnvironments(f.db.pool, { tenantId: f.tenantId, repositoryId: repositoryId })).find((e) => e.name === name && e.app === app);
 
 t.test('production follows the production branch head when valid; an invalid head stalls it on the last good version', async (t) => {
   const f = await setup(t);
@@ -50,8 +50,8 @@ t.test('production follows the production branch head when valid; an invalid hea
   const first = await env(f, repository.id, 'production');
   t.ok(first, 'production environment created');
   t.match(first, { kind: 'production', branch: 'main', target: 'local', drift_mode: 'correct', generation: 1 });
-  t.equal(first?.desired_spec.version.sha, good);
-  t.equal(first?.desired_spec.environment, 'production');
+  t.equal(first?.desired_spec?.version.sha, good);
+  t.equal(first?.desired_spec?.environment, 'production');
   t.ok(await notes.next((p) => p === String(first?.id)), 'NOTIFY wharf_environments with the environment id');
 
   // A live lease: the next change is due when it runs out, not before.
@@ -62,7 +62,7 @@ t.test('production follows the production branch head when valid; an invalid hea
   await f.source.syncLocalRepository(repository, repo.dir);
   const second = await env(f, repository.id, 'production');
   t.equal(second?.generation, 2, 'a new desired version bumps generation');
-  t.equal(second?.desired_spec.version.sha, next);
+  t.equal(second?.desired_spec?.version.sha, next);
   const due = await f.db.pool.oneFirst(sql.unsafe`SELECT next_attempt_at FROM environments WHERE id = ${first?.id ?? 0}`);
   t.equal(new Date(due as string).toISOString(), leaseUntil, 'not due before the live lease expires');
   t.ok(await notes.next((p) => p === String(first?.id)));
@@ -70,22 +70,22 @@ t.test('production follows the production branch head when valid; an invalid hea
   const docs = await repo.commit('docs only', { 'README.md': 'hello' });
   await f.source.syncLocalRepository(repository, repo.dir);
   t.equal((await env(f, repository.id, 'production'))?.generation, 2, 'a commit that does not change the app leaves it alone');
-  t.ok((await versions.findVersion(f.db.pool, repository.id, docs))?.valid, 'but is recorded as a version');
+  t.ok((await versions.findVersion(f.db.pool, { tenantId: f.tenantId, repositoryId: repository.id }, docs))?.valid, 'but is recorded as a version');
 
   const bad = await repo.commit('break it', { 'apps/shop/main.yaml': 'modules:\n  - name: server\n    type: http.server\n  - name: [\n' });
   await f.source.syncLocalRepository(repository, repo.dir);
   const stalled = await env(f, repository.id, 'production');
   t.equal(stalled?.generation, 2, 'an invalid version does not bump generation');
-  t.equal(stalled?.desired_spec.version.sha, next, 'production stays on the last good version');
+  t.equal(stalled?.desired_spec?.version.sha, next, 'production stays on the last good version');
   const condition = stalled?.conditions.find((c: { type: string }) => c.type === 'Stalled');
   t.match(condition, { status: 'True', reason: 'InvalidVersion' });
-  t.match(condition.message, new RegExp(`^version ${bad.slice(0, 7)} is invalid: apps/shop/main\\.yaml:\\d+:\\d+ `), 'names the sha and first error as file:line:col');
+  t.match(condition?.message, new RegExp(`^version ${bad.slice(0, 7)} is invalid: apps/shop/main\\.yaml:\\d+:\\d+ `), 'names the sha and first error as file:line:col');
 
   const fixed = await repo.commit('fix', { 'apps/shop/main.yaml': workflow(7070) });
   await f.source.syncLocalRepository(repository, repo.dir);
   const recovered = await env(f, repository.id, 'production');
   t.equal(recovered?.generation, 3);
-  t.equal(recovered?.desired_spec.version.sha, fixed);
+  t.equal(recovered?.desired_spec?.version.sha, fixed);
   t.match(recovered?.conditions.find((c: { type: string }) => c.type === 'Stalled'), { status: 'False' }, 'Stalled cleared');
 });
 
@@ -98,7 +98,7 @@ t.test('the production branch comes from the manifest; every other branch is a p
   const names = ['feature/login', 'Feature/Login', 'feature-login', 'fix/ünïcode-☃', 'production', `long/${'x'.repeat(245)}`];
   for (const b of names) await repo.git('branch', b);
   await f.source.syncLocalRepository(repository, repo.dir);
-  const envs = await desiredState.listEnvironments(f.db.pool, repository.id);
+  const envs = await desiredState.listRepositoryEnvironments(f.db.pool, { tenantId: f.tenantId, repositoryId: repository.id });
   const byBranch = new Map(envs.map((e) => [e.branch, e]));
   t.equal(byBranch.get('release')?.name, 'production');
   t.equal(byBranch.get('release')?.kind, 'production');
@@ -115,8 +115,8 @@ t.test('the production branch comes from the manifest; every other branch is a p
   await repo.git('checkout', '-q', 'release');
   const rel = await repo.commit('release change', { 'apps/shop/main.yaml': workflow(6060) });
   await f.source.syncLocalRepository(repository, repo.dir);
-  const after = await desiredState.listEnvironments(f.db.pool, repository.id);
-  t.equal(after.find((e) => e.name === 'production')?.desired_spec.version.sha, rel);
+  const after = await desiredState.listRepositoryEnvironments(f.db.pool, { tenantId: f.tenantId, repositoryId: repository.id });
+  t.equal(after.find((e) => e.name === 'production')?.desired_spec?.version.sha, rel);
   t.notOk(after.find((e) => e.name === 'release'), 'no preview for the production branch');
 });
 
@@ -134,8 +134,8 @@ t.test('GitHub repositories: only the production branch head is ingested on sync
     branchPreviews: false,
   });
   t.same(result.ingested.map((i) => i.version.ref), ['main']);
-  t.same((await versions.listRefs(f.db.pool, repository.id)).map((r) => r.ref), ['main', 'topic'], 'but every head is remembered');
-  t.same((await desiredState.listEnvironments(f.db.pool, repository.id)).map((e) => e.name), ['production']);
+  t.same((await refs.listRefs(f.db.pool, { tenantId: f.tenantId, repositoryId: repository.id })).map((r) => r.ref), ['main', 'topic'], 'but every head is remembered');
+  t.same((await desiredState.listRepositoryEnvironments(f.db.pool, { tenantId: f.tenantId, repositoryId: repository.id })).map((e) => e.name), ['production']);
 });
 
 t.test('deleting a branch asks for its preview to be torn down; pack-refs does not', async (t) => {
@@ -164,7 +164,7 @@ t.test('deleting a branch asks for its preview to be torn down; pack-refs does n
   t.equal(gone?.generation, 2, 'generation bumped');
   t.ok(await notes.next((p) => p === String(topic?.id)), 'reconciler notified');
   t.notOk((await env(f, repository.id, 'production'))?.deletion_requested_at, 'production untouched');
-  const topicVersion = await versions.findVersion(f.db.pool, repository.id, gone?.desired_spec.version.sha);
+  const topicVersion = await versions.findVersion(f.db.pool, { tenantId: f.tenantId, repositoryId: repository.id }, gone?.desired_spec?.version.sha ?? '');
   t.equal(topicVersion?.reachable, false, 'the deleted branch’s commit is no longer reachable');
 });
 
@@ -181,11 +181,11 @@ t.test('force pushes: the environment follows the new head, the old commits stay
   const rewritten = await repo.commit('rewritten', { 'apps/shop/main.yaml': workflow(4) });
   const result = await f.source.syncLocalRepository(repository, repo.dir);
   t.same(result.forcePushed, ['main']);
-  const reachable = async (sha: string) => (await versions.findVersion(f.db.pool, repository.id, sha))?.reachable;
+  const reachable = async (sha: string) => (await versions.findVersion(f.db.pool, { tenantId: f.tenantId, repositoryId: repository.id }, sha))?.reachable;
   t.equal(await reachable(lost1), false);
   t.equal(await reachable(lost2), false);
   t.equal(await reachable(rewritten), true);
-  t.equal((await env(f, repository.id, 'production'))?.desired_spec.version.sha, rewritten, 'production follows the new head');
+  t.equal((await env(f, repository.id, 'production'))?.desired_spec?.version.sha, rewritten, 'production follows the new head');
 
   await repo.git('reset', '-q', '--hard', lost2);
   await f.source.syncLocalRepository(repository, repo.dir);
@@ -206,10 +206,11 @@ t.test('setDesiredFromVersion points a pull request environment at a version', a
     kind: 'preview',
     branch: 'feature',
     prNumber: 7,
+    actor: { actor: 'github:octocat' },
   });
   t.match(changes, [{ app: 'shop', environment: 'pr-7', outcome: 'updated', generation: 1 }]);
   t.match(await env(f, repository.id, 'pr-7'), { kind: 'preview', pr_number: 7, desired_version_id: version.id });
-  const again = await f.source.setDesiredFromVersion({ repository, versionId: version.id, envName: 'pr-7', kind: 'preview', branch: 'feature', prNumber: 7 });
+  const again = await f.source.setDesiredFromVersion({ repository, versionId: version.id, envName: 'pr-7', kind: 'preview', branch: 'feature', prNumber: 7, actor: { actor: 'github:octocat' } });
   t.match(again, [{ outcome: 'unchanged', generation: 1 }], 'the same version again changes nothing');
 });
 
@@ -221,8 +222,8 @@ t.test('a branch whose head cannot be read is skipped and retried; the other bra
   await writeFile(path.join(repo.dir, '.git', 'refs', 'heads', 'broken'), `${'e'.repeat(40)}\n`);
   const result = await f.source.syncLocalRepository(repository, repo.dir);
   t.same(result.failed.map((x) => x.branch), ['broken']);
-  t.equal((await env(f, repository.id, 'production'))?.desired_spec.version.sha, good);
-  t.same((await versions.listRefs(f.db.pool, repository.id)).map((r) => r.ref), ['main'], 'the broken head is not recorded, so it is retried');
+  t.equal((await env(f, repository.id, 'production'))?.desired_spec?.version.sha, good);
+  t.same((await refs.listRefs(f.db.pool, { tenantId: f.tenantId, repositoryId: repository.id })).map((r) => r.ref), ['main'], 'the broken head is not recorded, so it is retried');
 });
 
 t.test('a broken manifest stalls the branch’s environments; an app removed from the manifest is torn down', async (t) => {
@@ -239,7 +240,7 @@ t.test('a broken manifest stalls the branch’s environments; an app removed fro
   await f.source.syncLocalRepository(repository, repo.dir);
   for (const app of ['shop', 'blog']) {
     const e = await env(f, repository.id, 'production', app);
-    t.equal(e?.desired_spec.version.sha, good, `${app} stays on the last good version`);
+    t.equal(e?.desired_spec?.version.sha, good, `${app} stays on the last good version`);
     t.match(
       e?.conditions.find((c: { type: string }) => c.type === 'Stalled'),
       { status: 'True', reason: 'InvalidVersion', message: new RegExp(`^version ${broken.slice(0, 7)} is invalid: wharf\\.yaml:\\d+:\\d+ `) },

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql, versions } from '@wharf/store';
 import t from 'tap';
-import { createRepo, manifest, workflow, workflowReformatted } from './helpers/git-repo.js';
+import { createRepo, manifest, workflow, workflowReformatted } from '@wharf/testkit';
 import { setup } from './helpers/setup.js';
 
 const shopOnly = manifest([{ name: 'shop', files: ['apps/shop/*.yaml'] }]);
@@ -32,9 +32,9 @@ t.test('a commit becomes one version with a sha256 digest and the spec to deploy
   const [app] = again.apps;
   t.equal(app.app, 'shop');
   t.match(app.digest, /^sha256:[0-9a-f]{64}$/);
-  t.same(app.spec.files, [{ path: 'apps/shop/main.yaml', content: workflow() }], 'the spec carries the file as committed');
-  t.same(app.spec.version, { sha, digest: app.digest });
-  t.equal(app.spec.replicas, 1);
+  t.same(app.spec?.files, [{ path: 'apps/shop/main.yaml', content: workflow() }], 'the spec carries the file as committed');
+  t.same(app.spec?.version, { sha, digest: app.digest });
+  t.equal(app.spec?.replicas, 1);
 });
 
 t.test('comments, whitespace, quoting and key order do not change the digest; a value does', async (t) => {
@@ -98,7 +98,7 @@ t.test('revert commits, reverts of reverts and hand edits back to old content ar
   t.equal(c.apps[0].digest, a.apps[0].digest);
   t.equal(c.apps[0].rollback_of_version_id, a.version.id, 'git revert: a rollback to the version with that digest');
   t.equal(
-    await versions.describeRollback(f.db.pool, c.version.id, 'shop'),
+    await versions.describeRollback(f.db.pool, { tenantId: f.tenantId }, c.version.id, 'shop'),
     `rollback to ${a.version.sha.slice(0, 7)} (Serve on 8080)`,
     'history text names the short sha and subject',
   );
@@ -116,7 +116,7 @@ t.test('revert commits, reverts of reverts and hand edits back to old content ar
 
   const e = await ingest(await repo.commit('hand edit', { 'apps/shop/main.yaml': workflowReformatted(8080) }));
   t.equal(e.apps[0].rollback_of_version_id, c.version.id, 'a hand edit back to old content (reformatted) is a rollback too');
-  t.equal(await versions.describeRollback(f.db.pool, e.version.id, 'shop'), `rollback to ${c.version.sha.slice(0, 7)} (Revert "Move to 9090")`);
+  t.equal(await versions.describeRollback(f.db.pool, { tenantId: f.tenantId }, e.version.id, 'shop'), `rollback to ${c.version.sha.slice(0, 7)} (Revert "Move to 9090")`);
 
   // The same content on an unrelated branch is not in this commit's history: no rollback.
   await repo.git('checkout', '-q', '--orphan', 'other');

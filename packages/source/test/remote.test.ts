@@ -3,14 +3,14 @@ import path from 'node:path';
 import { desiredState, versions } from '@wharf/store';
 import t from 'tap';
 import { createSource, RemoteUnavailableError } from '../src/index.js';
-import { manifest, workflow } from './helpers/git-repo.js';
+import { manifest, workflow } from '@wharf/testkit';
 import { remoteRepo } from './helpers/remote-repo.js';
 import { type Fixture, setup } from './helpers/setup.js';
 
 const shop = manifest([{ name: 'shop', files: ['apps/shop/*.yaml'] }]);
 
 const production = async (f: Fixture, repositoryId: number) =>
-  (await desiredState.listEnvironments(f.db.pool, repositoryId)).find((e) => e.name === 'production');
+  (await desiredState.listRepositoryEnvironments(f.db.pool, { tenantId: f.tenantId, repositoryId: repositoryId })).find((e) => e.name === 'production');
 
 t.test('a remote is cloned once into the cache, then fetched only when a head moved', async (t) => {
   const f = await setup(t);
@@ -21,7 +21,7 @@ t.test('a remote is cloned once into the cache, then fetched only when a head mo
 
   const initial = await f.source.checkRemote(repository);
   t.equal(initial.moved, true);
-  t.equal((await production(f, repository.id))?.desired_spec.version.sha, first);
+  t.equal((await production(f, repository.id))?.desired_spec?.version.sha, first);
   t.ok((await readdir(f.cacheDir)).length === 1, 'one clone in the cache directory');
 
   const before = remote.server.requests.length;
@@ -38,14 +38,14 @@ t.test('a remote is cloned once into the cache, then fetched only when a head mo
   t.equal(moved.moved, true);
   t.same(moved.sync?.ingested.map((i) => i.version.sha).sort(), [second, feature].sort(), 'both moved heads ingested');
   t.same(moved.sync?.ingested.find((i) => i.version.sha === second)?.validated, ['shop']);
-  t.equal((await production(f, repository.id))?.desired_spec.version.sha, second);
-  const envs = await desiredState.listEnvironments(f.db.pool, repository.id);
+  t.equal((await production(f, repository.id))?.desired_spec?.version.sha, second);
+  const envs = await desiredState.listRepositoryEnvironments(f.db.pool, { tenantId: f.tenantId, repositoryId: repository.id });
   t.ok(envs.find((e) => e.branch === 'feature' && e.name === 'feature'), 'a plain Git remote gets branch previews');
 
   await remote.repo.git('push', '-q', 'origin', '--delete', 'feature');
   const deleted = await f.source.checkRemote(repository);
   t.same(deleted.sync?.deletedBranches, ['feature'], 'a branch deleted on the remote is seen');
-  t.equal((await versions.findVersion(f.db.pool, repository.id, feature))?.reachable, false);
+  t.equal((await versions.findVersion(f.db.pool, { tenantId: f.tenantId, repositoryId: repository.id }, feature))?.reachable, false);
 });
 
 t.test('credentials come from the auth hook on every request', async (t) => {
@@ -61,7 +61,7 @@ t.test('credentials come from the auth hook on every request', async (t) => {
   t.ok(auth.every((a) => a?.startsWith('Basic ')), 'every request authenticated');
   const decoded = new Set(auth.map((a) => Buffer.from((a ?? '').slice(6), 'base64').toString()));
   t.ok(decoded.has('x-access-token:tok-1') && decoded.has('x-access-token:tok-2'), 'a fresh token per operation');
-  t.equal((await desiredState.listEnvironments(f.db.pool, repository.id)).map((e) => e.name).join(), 'production', 'GitHub repositories get no branch previews');
+  t.equal((await desiredState.listRepositoryEnvironments(f.db.pool, { tenantId: f.tenantId, repositoryId: repository.id })).map((e) => e.name).join(), 'production', 'GitHub repositories get no branch previews');
 });
 
 t.test('a corrupt cache directory is cloned again with a warning', async (t) => {
@@ -83,7 +83,7 @@ t.test('a corrupt cache directory is cloned again with a warning', async (t) => 
   const restarted = createSource({ pool: f.db.pool, cacheDir: f.cacheDir, log: f.log });
   const result = await restarted.syncRemoteRepository(repository);
   t.same(result.ingested.map((i) => i.version.sha), [sha]);
-  t.equal((await production(f, repository.id))?.desired_spec.version.sha, sha);
+  t.equal((await production(f, repository.id))?.desired_spec?.version.sha, sha);
   t.ok(f.logs.some((l) => l.level === 'warn' && /cloning again/.test(l.msg)), 'warned');
 });
 
@@ -114,7 +114,7 @@ t.test('a remote that times out is retried with backoff, then reported; the envi
   t.equal(remote.server.requests.length - count, 3, 'three attempts');
   t.ok(Date.now() - started < 5000, 'bounded in time');
   t.same(await production(f, repository.id), before, 'environment untouched');
-  t.equal(before?.desired_spec.version.sha, first);
+  t.equal(before?.desired_spec?.version.sha, first);
 
   mode.stall = false;
   mode.failures = 2;
@@ -138,7 +138,7 @@ t.test('pollRemote notices a push within a few intervals', async (t) => {
   while ((await production(f, repository.id))?.desired_spec?.version.sha !== sha && Date.now() < until) {
     await new Promise((r) => setTimeout(r, 50));
   }
-  t.equal((await production(f, repository.id))?.desired_spec.version.sha, sha);
+  t.equal((await production(f, repository.id))?.desired_spec?.version.sha, sha);
   await poller.close();
   t.ok(results.length >= 1);
 });
@@ -157,7 +157,7 @@ t.test('ingestRemote fetches a pull request head that is on no branch, increment
   const { version, validated } = await f.source.ingestRemote(repository, 'refs/pull/7/head', pr);
   t.equal(version.sha, pr);
   t.same(validated, ['shop'], 'diffed against its parent on main: only the changed app read');
-  const changes = await f.source.setDesiredFromVersion({ repository, versionId: version.id, envName: 'pr-7', kind: 'preview', branch: 'feature', prNumber: 7 });
+  const changes = await f.source.setDesiredFromVersion({ repository, versionId: version.id, envName: 'pr-7', kind: 'preview', branch: 'feature', prNumber: 7, actor: { actor: 'github:octocat' } });
   t.match(changes, [{ environment: 'pr-7', outcome: 'updated' }]);
   const again = await f.source.ingestRemote(repository, 'refs/pull/7/head', pr);
   t.equal(again.created, false, 'a redelivered event changes nothing');

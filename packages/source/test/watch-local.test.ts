@@ -1,6 +1,6 @@
-import { desiredState, versions } from '@wharf/store';
+import { desiredState, refs } from '@wharf/store';
 import t from 'tap';
-import { createRepo, manifest, workflow } from './helpers/git-repo.js';
+import { createRepo, manifest, workflow } from '@wharf/testkit';
 import { type Fixture, setup } from './helpers/setup.js';
 
 const shop = manifest([{ name: 'shop', files: ['apps/shop/*.yaml'] }]);
@@ -15,7 +15,7 @@ async function eventually<T>(what: string, fn: () => Promise<T | undefined | fal
   }
 }
 
-const envs = (f: Fixture, repositoryId: number) => desiredState.listEnvironments(f.db.pool, repositoryId);
+const envs = (f: Fixture, repositoryId: number) => desiredState.listRepositoryEnvironments(f.db.pool, { tenantId: f.tenantId, repositoryId: repositoryId });
 
 t.test('a working copy is watched live: commits, new branches, pack-refs and branch deletion', async (t) => {
   const f = await setup(t);
@@ -55,7 +55,7 @@ t.test('a working copy is watched live: commits, new branches, pack-refs and bra
   );
   t.ok(torn);
   await watcher.idle();
-  t.equal((await versions.listRefs(f.db.pool, repository.id)).length, 1, 'only main is left');
+  t.equal((await refs.listRefs(f.db.pool, { tenantId: f.tenantId, repositoryId: repository.id })).length, 1, 'only main is left');
   t.notOk((await envs(f, repository.id)).find((e) => e.name === 'production')?.deletion_requested_at);
 });
 
@@ -73,6 +73,6 @@ t.test('a burst of commits is debounced and ends on the last head', async (t) =>
   );
   await watcher.idle();
   const prod = (await envs(f, repository.id)).find((e) => e.name === 'production');
-  t.equal(prod?.desired_spec.version.sha, last);
+  t.equal(prod?.desired_spec?.version.sha, last);
   t.ok((prod?.generation ?? 0) <= 11, 'no more generations than commits');
 });

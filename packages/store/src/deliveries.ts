@@ -1,13 +1,14 @@
 /**
  * webhook_deliveries: every GitHub delivery is stored before it is acknowledged (the delivery id is the primary key,
- * so a redelivery is stored once), then claimed by a worker with SKIP LOCKED, in order per repository.
+ * so a redelivery is stored once), then claimed by a worker with SKIP LOCKED, in order per repository. Deliveries
+ * arrive before Wharf knows their tenant: the worker records it when it has found it. The worker's claims work for
+ * every tenant by design.
  */
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { int8, parseRows, parseRow } from './rows.js';
 
 
-export const DELIVERIES_CHANNEL = 'wharf_webhook_deliveries' as const;
 export const DELIVERY_STATUSES = ['pending', 'processing', 'done', 'ignored', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
@@ -21,19 +22,6 @@ export interface NewDelivery {
   source?: string;
 }
 
-/** Stores a delivery; `stored: false` means this delivery id was already stored (a redelivery). */
-export async function insertDelivery(db: CommonQueryMethods, d: NewDelivery): Promise<{ stored: boolean }> {
-  const row = await db.maybeOne(sql.type(z.object({ delivery_id: z.string() }))`
-    WITH ins AS (
-      INSERT INTO webhook_deliveries (delivery_id, source, event, action, payload, ordering_key)
-      VALUES (${d.deliveryId}, ${d.source ?? 'github'}, ${d.event}, ${d.action}, ${d.payload}::jsonb, ${d.orderingKey})
-      ON CONFLICT (delivery_id) DO NOTHING
-      RETURNING delivery_id
-    )
-    SELECT delivery_id FROM ins, LATERAL (SELECT pg_notify(${DELIVERIES_CHANNEL}, ins.delivery_id)) n`).then(parseRow(z.object({ delivery_id: z.string() })));
-  return { stored: row !== null };
-}
-
 /**
  * Stores several deliveries in one statement (one commit): the webhook route batches concurrent requests so that
  * ingest is not bound by one commit per delivery. Returns the ids that were new.
@@ -41,15 +29,14 @@ export async function insertDelivery(db: CommonQueryMethods, d: NewDelivery): Pr
 export async function insertDeliveries(db: CommonQueryMethods, ds: readonly NewDelivery[]): Promise<Set<string>> {
   if (ds.length === 0) return new Set();
   const rows = ds.map((d) => ({ id: d.deliveryId, source: d.source ?? 'github', event: d.event, action: d.action, payload: d.payload, key: d.orderingKey }));
-  const stored = await db.any(sql.type(z.object({ delivery_id: z.string() }))`
-    WITH ins AS (
-      INSERT INTO webhook_deliveries (delivery_id, source, event, action, payload, ordering_key)
-      SELECT x.id, x.source, x.event, x.action, x.payload::jsonb, x.key
-      FROM jsonb_to_recordset(${sql.jsonb(rows)}) AS x(id text, source text, event text, action text, payload text, key text)
-      ON CONFLICT (delivery_id) DO NOTHING
-      RETURNING delivery_id
-    ), n AS (SELECT pg_notify(${DELIVERIES_CHANNEL}, count(*)::text) FROM ins HAVING count(*) > 0)
-    SELECT delivery_id FROM ins LEFT JOIN n ON true`).then(parseRows(z.object({ delivery_id: z.string() })));
+  const stored = await db
+    .any(sql.type(z.object({ delivery_id: z.string() }))`
+    INSERT INTO webhook_deliveries (delivery_id, source, event, action, payload, ordering_key)
+    SELECT x.id, x.source, x.event, x.action, x.payload::jsonb, x.key
+    FROM jsonb_to_recordset(${sql.jsonb(rows)}) AS x(id text, source text, event text, action text, payload text, key text)
+    ON CONFLICT (delivery_id) DO NOTHING
+    RETURNING delivery_id`)
+    .then(parseRows(z.object({ delivery_id: z.string() })));
   return new Set(stored.map((r) => r.delivery_id));
 }
 

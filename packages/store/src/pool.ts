@@ -1,4 +1,4 @@
-import { createPool, createTypeParserPreset, type DatabasePool, type Interceptor } from 'slonik';
+import { createPool, createTypeParserPreset, type DatabasePool, type Interceptor, SlonikError } from 'slonik';
 
 export type { DatabasePool } from 'slonik';
 
@@ -39,3 +39,6 @@ export async function createStorePool(connectionString: string, options: PoolOpt
     ],
   });
 }
+
+/** True for errors of the database or its connection (the caller stops instead of skipping one item). */
+export const isDatabaseError = (err: unknown): boolean => err instanceof SlonikError;

@@ -1,10 +1,18 @@
+/**
+ * repositories: what a tenant has Wharf watch. A GitHub repository is found by its installation (the tenant's
+ * external id) and full name, as webhook deliveries name it; every other read is scoped by tenant.
+ */
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
+import { int8, parseOne, parseRow } from './rows.js';
+import type { RepositoryScope } from './scope.js';
+
+export const REPOSITORY_PROVIDERS = ['github', 'local', 'git'] as const;
 
 export const Repository = z.object({
-  id: z.number(),
-  tenant_id: z.number(),
-  provider: z.enum(['github', 'local', 'git']),
+  id: int8,
+  tenant_id: int8,
+  provider: z.enum(REPOSITORY_PROVIDERS),
   full_name: z.string(),
   url: z.string(),
   default_branch: z.string(),
@@ -18,19 +26,56 @@ export async function upsertRepository(
   db: CommonQueryMethods,
   input: { tenantId: number; provider: Repository['provider']; fullName: string; url: string; defaultBranch: string; externalId?: string },
 ): Promise<Repository> {
-  return db.one(sql.type(Repository)`
+  return db
+    .one(sql.type(Repository)`
     INSERT INTO repositories (tenant_id, provider, full_name, url, default_branch, external_id)
     VALUES (${input.tenantId}, ${input.provider}, ${input.fullName}, ${input.url}, ${input.defaultBranch}, ${input.externalId ?? null})
     ON CONFLICT (tenant_id, full_name) DO UPDATE
       SET url = EXCLUDED.url, default_branch = EXCLUDED.default_branch, external_id = EXCLUDED.external_id
-    RETURNING ${columns}`);
+    RETURNING ${columns}`)
+    .then(parseOne(Repository));
 }
 
-/** Every read is scoped by tenant. */
-export async function getRepository(db: CommonQueryMethods, tenantId: number, id: number): Promise<Repository | null> {
-  return db.maybeOne(sql.type(Repository)`SELECT ${columns} FROM repositories WHERE tenant_id = ${tenantId} AND id = ${id}`);
+export async function getRepository(db: CommonQueryMethods, scope: RepositoryScope): Promise<Repository | null> {
+  return db
+    .maybeOne(sql.type(Repository)`SELECT ${columns} FROM repositories WHERE tenant_id = ${scope.tenantId} AND id = ${scope.repositoryId}`)
+    .then(parseRow(Repository));
 }
 
-export async function listRepositories(db: CommonQueryMethods, tenantId: number): Promise<readonly Repository[]> {
-  return db.any(sql.type(Repository)`SELECT ${columns} FROM repositories WHERE tenant_id = ${tenantId} ORDER BY id`);
+/** A GitHub repository with what the App needs of its tenant (installation, preview cap, suspension). */
+export const GithubRepository = z.object({
+  id: int8,
+  tenant_id: int8,
+  full_name: z.string(),
+  default_branch: z.string(),
+  installation_id: z.string(),
+  max_previews: int8,
+  suspended: z.boolean(),
+});
+export type GithubRepository = z.infer<typeof GithubRepository>;
+
+const githubColumns = sql.fragment`r.id, r.tenant_id, r.full_name, r.default_branch, t.external_id AS installation_id,
+  t.max_previews, (t.suspended_at IS NOT NULL) AS suspended`;
+
+/** The repository a delivery of this installation names. */
+export async function findGithubRepository(db: CommonQueryMethods, installationId: string, fullName: string): Promise<GithubRepository | null> {
+  return db
+    .maybeOne(sql.type(GithubRepository)`
+    SELECT ${githubColumns} FROM repositories r JOIN tenants t ON t.id = r.tenant_id
+    WHERE t.kind = 'github' AND t.external_id = ${installationId} AND r.provider = 'github' AND r.full_name = ${fullName}`)
+    .then(parseRow(GithubRepository));
+}
+
+export async function getGithubRepository(db: CommonQueryMethods, scope: RepositoryScope): Promise<GithubRepository | null> {
+  return db
+    .maybeOne(sql.type(GithubRepository)`
+    SELECT ${githubColumns} FROM repositories r JOIN tenants t ON t.id = r.tenant_id
+    WHERE r.id = ${scope.repositoryId} AND r.tenant_id = ${scope.tenantId} AND t.kind = 'github'`)
+    .then(parseRow(GithubRepository));
+}
+
+export async function setDefaultBranch(db: CommonQueryMethods, scope: RepositoryScope, branch: string): Promise<void> {
+  await db.query(sql.unsafe`
+    UPDATE repositories SET default_branch = ${branch}
+    WHERE id = ${scope.repositoryId} AND tenant_id = ${scope.tenantId} AND default_branch <> ${branch}`);
 }

@@ -1,27 +1,45 @@
+/** tenants: a GitHub App installation, or the local owner of `wharf up`. */
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
+import { int8, parseOne, parseRow } from './rows.js';
+
+export const TENANT_KINDS = ['github', 'local'] as const;
 
 export const Tenant = z.object({
-  id: z.number(),
-  kind: z.enum(['github', 'local']),
+  id: int8,
+  kind: z.enum(TENANT_KINDS),
   external_id: z.string(),
   name: z.string(),
   plan: z.string(),
-  max_previews: z.number(),
+  max_previews: int8,
+  suspended: z.boolean(),
 });
 export type Tenant = z.infer<typeof Tenant>;
 
-export async function upsertTenant(
-  db: CommonQueryMethods,
-  input: { kind: Tenant['kind']; externalId: string; name: string },
-): Promise<Tenant> {
-  return db.one(sql.type(Tenant)`
+const columns = sql.fragment`id, kind, external_id, name, plan, max_previews, suspended_at IS NOT NULL AS suspended`;
+
+export async function upsertTenant(db: CommonQueryMethods, input: { kind: Tenant['kind']; externalId: string; name: string }): Promise<Tenant> {
+  return db
+    .one(sql.type(Tenant)`
     INSERT INTO tenants (kind, external_id, name) VALUES (${input.kind}, ${input.externalId}, ${input.name})
     ON CONFLICT (kind, external_id) DO UPDATE SET name = EXCLUDED.name
-    RETURNING id, kind, external_id, name, plan, max_previews`);
+    RETURNING ${columns}`)
+    .then(parseOne(Tenant));
 }
 
+/** The tenant of an installation (or the local owner), by its external id. */
 export async function findTenant(db: CommonQueryMethods, kind: Tenant['kind'], externalId: string): Promise<Tenant | null> {
-  return db.maybeOne(sql.type(Tenant)`
-    SELECT id, kind, external_id, name, plan, max_previews FROM tenants WHERE kind = ${kind} AND external_id = ${externalId}`);
+  return db
+    .maybeOne(sql.type(Tenant)`SELECT ${columns} FROM tenants WHERE kind = ${kind} AND external_id = ${externalId}`)
+    .then(parseRow(Tenant));
+}
+
+export async function setTenantSuspended(db: CommonQueryMethods, tenantId: number, suspended: boolean): Promise<void> {
+  await db.query(sql.unsafe`
+    UPDATE tenants SET suspended_at = CASE WHEN ${suspended} THEN coalesce(suspended_at, now()) ELSE NULL END WHERE id = ${tenantId}`);
+}
+
+/** The plan's cap on concurrent previews of a tenant. */
+export async function setMaxPreviews(db: CommonQueryMethods, tenantId: number, maxPreviews: number): Promise<void> {
+  await db.query(sql.unsafe`UPDATE tenants SET max_previews = ${maxPreviews} WHERE id = ${tenantId}`);
 }

@@ -1,15 +1,12 @@
 /**
- * Versions (one row per commit seen), their per-app results, and the branch heads a repository was last seen at.
- * Written by @wharf/source; read by the reconciler, the API and the GitHub reporter.
+ * versions (one row per commit seen) and version_apps (their per-app results). Written by @wharf/source; read by the
+ * GitHub App, the CLI and the API, always within one repository of one tenant.
  */
+import { rollbackText } from '@wharf/contracts';
 import { sql, type CommonQueryMethods, type DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
-import { int8, parseRows } from './rows.js';
-
-/** int8 columns: numbers whether the pool's type parser gives bigint, string or number. */
-
-const row = <S extends z.ZodTypeAny>(schema: S) => (r: unknown): z.output<S> => schema.parse(r);
-const maybeRow = <S extends z.ZodTypeAny>(schema: S) => (r: unknown): z.output<S> | null => (r === null ? null : schema.parse(r));
+import { int8, jsonb, parseOne, parseRow, parseRows, SpecColumn } from './rows.js';
+import { repositoryFilter, type RepositoryScope, type TenantScope } from './scope.js';
 
 const json = z.any();
 
@@ -37,7 +34,7 @@ export const VersionApp = z.object({
   digest: z.string(),
   valid: z.boolean(),
   diagnostics: json,
-  spec: json,
+  spec: SpecColumn,
   carried_from_version_id: int8.nullable(),
   rollback_of_version_id: int8.nullable(),
 });
@@ -47,23 +44,36 @@ const versionColumns = sql.fragment`id, tenant_id, repository_id, sha, parent_sh
   diagnostics, manifest, reachable, created_at`;
 const appColumns = sql.fragment`version_id, app, digest, valid, diagnostics, spec, carried_from_version_id, rollback_of_version_id`;
 
-/** JSON values go through a round trip so that `undefined` members disappear, as jsonb would drop them anyway. */
-const jsonb = (value: unknown) => sql.jsonb(JSON.parse(JSON.stringify(value ?? null)));
-
-export async function findVersion(db: CommonQueryMethods, repositoryId: number, sha: string): Promise<Version | null> {
-  return db.maybeOne(sql.type(Version)`SELECT ${versionColumns} FROM versions WHERE repository_id = ${repositoryId} AND sha = ${sha}`).then(maybeRow(Version));
+export async function findVersion(db: CommonQueryMethods, scope: RepositoryScope, sha: string): Promise<Version | null> {
+  return db.maybeOne(sql.type(Version)`SELECT ${versionColumns} FROM versions WHERE ${repositoryFilter(scope)} AND sha = ${sha}`).then(parseRow(Version));
 }
 
-export async function getVersion(db: CommonQueryMethods, tenantId: number, id: number): Promise<Version | null> {
-  return db.maybeOne(sql.type(Version)`SELECT ${versionColumns} FROM versions WHERE tenant_id = ${tenantId} AND id = ${id}`).then(maybeRow(Version));
+export async function getVersion(db: CommonQueryMethods, scope: TenantScope, id: number): Promise<Version | null> {
+  return db.maybeOne(sql.type(Version)`SELECT ${versionColumns} FROM versions WHERE tenant_id = ${scope.tenantId} AND id = ${id}`).then(parseRow(Version));
 }
 
-export async function listVersions(db: CommonQueryMethods, repositoryId: number): Promise<readonly Version[]> {
-  return db.any(sql.type(Version)`SELECT ${versionColumns} FROM versions WHERE repository_id = ${repositoryId} ORDER BY id`).then(parseRows(Version));
+export async function listVersions(db: CommonQueryMethods, scope: RepositoryScope): Promise<readonly Version[]> {
+  return db.any(sql.type(Version)`SELECT ${versionColumns} FROM versions WHERE ${repositoryFilter(scope)} ORDER BY id`).then(parseRows(Version));
 }
 
-export async function listVersionApps(db: CommonQueryMethods, versionId: number): Promise<readonly VersionApp[]> {
-  return db.any(sql.type(VersionApp)`SELECT ${appColumns} FROM version_apps WHERE version_id = ${versionId} ORDER BY app`).then(parseRows(VersionApp));
+export async function listVersionApps(db: CommonQueryMethods, scope: TenantScope, versionId: number): Promise<readonly VersionApp[]> {
+  return db
+    .any(sql.type(VersionApp)`SELECT ${appColumns} FROM version_apps WHERE tenant_id = ${scope.tenantId} AND version_id = ${versionId} ORDER BY app`)
+    .then(parseRows(VersionApp));
+}
+
+/** A valid-or-not version by sha prefix (at least 7 characters), newest first: the target of `/wharf rollback <sha>`. */
+export async function findVersionBySha(
+  db: CommonQueryMethods,
+  scope: RepositoryScope,
+  shaPrefix: string,
+): Promise<{ id: number; sha: string; valid: boolean } | null> {
+  const Found = z.object({ id: int8, sha: z.string(), valid: z.boolean() });
+  return db
+    .maybeOne(sql.type(Found)`
+    SELECT id, sha, valid FROM versions WHERE ${repositoryFilter(scope)} AND sha LIKE ${`${shaPrefix.toLowerCase().replace(/[^0-9a-f]/g, '')}%`}
+    ORDER BY id DESC LIMIT 1`)
+    .then(parseRow(Found));
 }
 
 export interface NewVersionApp {
@@ -105,11 +115,11 @@ export async function insertVersion(
     VALUES (${input.tenantId}, ${input.repositoryId}, ${input.sha}, ${input.parentSha}, ${input.ref}, ${input.author},
       ${input.message}, ${input.committedAt}, ${input.valid}, ${jsonb(input.diagnostics)}, ${jsonb(input.manifest)})
     ON CONFLICT (repository_id, sha) DO NOTHING
-    RETURNING ${versionColumns}`).then(maybeRow(Version));
+    RETURNING ${versionColumns}`).then(parseRow(Version));
   if (!inserted) {
     const existing = await tx.one(sql.type(Version)`
       UPDATE versions SET reachable = true WHERE repository_id = ${input.repositoryId} AND sha = ${input.sha}
-      RETURNING ${versionColumns}`).then(row(Version));
+      RETURNING ${versionColumns}`).then(parseOne(Version));
     return { version: existing, created: false };
   }
   if (input.apps.length > 0) {
@@ -135,68 +145,48 @@ export async function insertVersion(
 /** Versions of this repository, newest first, whose app had this digest and was valid: rollback candidates. */
 export async function findVersionsWithDigest(
   db: CommonQueryMethods,
-  input: { repositoryId: number; app: string; digest: string; excludeSha: string; limit?: number },
+  scope: RepositoryScope,
+  input: { app: string; digest: string; excludeSha: string; limit?: number },
 ): Promise<readonly { id: number; sha: string }[]> {
   return db.any(sql.type(z.object({ id: int8, sha: z.string() }))`
     SELECT v.id, v.sha FROM version_apps a JOIN versions v ON v.id = a.version_id
-    WHERE a.app = ${input.app} AND a.digest = ${input.digest} AND a.valid AND v.repository_id = ${input.repositoryId}
+    WHERE a.app = ${input.app} AND a.digest = ${input.digest} AND a.valid AND ${repositoryFilter(scope, 'v')}
       AND v.sha <> ${input.excludeSha}
     ORDER BY v.id DESC LIMIT ${input.limit ?? 20}`).then(parseRows(z.object({ id: int8, sha: z.string() })));
 }
 
 /** The short sha and subject of a version, as "rollback to <short sha> (<subject>)" shows them. */
-export async function describeRollback(db: CommonQueryMethods, versionId: number, app: string): Promise<string | null> {
+export async function describeRollback(db: CommonQueryMethods, scope: TenantScope, versionId: number, app: string): Promise<string | null> {
   const row = await db.maybeOne(sql.type(z.object({ sha: z.string(), subject: z.string().nullable() }))`
     SELECT o.sha, split_part(coalesce(o.message, ''), E'\n', 1) AS subject
     FROM version_apps a JOIN versions o ON o.id = a.rollback_of_version_id
-    WHERE a.version_id = ${versionId} AND a.app = ${app}`).then(maybeRow(z.object({ sha: z.string(), subject: z.string().nullable() })));
-  return row ? rollbackText(row.sha, row.subject ?? '') : null;
+    WHERE a.tenant_id = ${scope.tenantId} AND a.version_id = ${versionId} AND a.app = ${app}`).then(parseRow(z.object({ sha: z.string(), subject: z.string().nullable() })));
+  return row ? rollbackText(row.sha, row.subject) : null;
 }
 
-export const rollbackText = (sha: string, subject: string): string => `rollback to ${sha.slice(0, 7)} (${subject})`;
-
-/** Marks the given versions unreachable (force push, deleted branch); every other version of the repository reachable. */
 /**
  * Marks the given versions unreachable (force push, deleted branch) and every other branch version of the repository
  * reachable. Versions first seen on other refs (`refs/pull/7/head`) are left as they are: branches do not reach them.
  */
-export async function setUnreachable(db: CommonQueryMethods, repositoryId: number, unreachableShas: readonly string[]): Promise<number> {
+export async function setUnreachable(db: CommonQueryMethods, scope: RepositoryScope, unreachableShas: readonly string[]): Promise<number> {
   const shas = sql.array([...unreachableShas], 'text');
   const res = await db.query(sql.unsafe`
     UPDATE versions SET reachable = NOT (sha = ANY(${shas}))
-    WHERE repository_id = ${repositoryId} AND coalesce(ref, '') NOT LIKE 'refs/%'
+    WHERE ${repositoryFilter(scope)} AND coalesce(ref, '') NOT LIKE 'refs/%'
       AND reachable IS DISTINCT FROM NOT (sha = ANY(${shas}))`);
   return res.rowCount;
 }
 
 /** Shas of the versions first seen on a branch (not on a pull-request or other full ref). */
-export async function listVersionShas(db: CommonQueryMethods, repositoryId: number): Promise<readonly string[]> {
+export async function listVersionShas(db: CommonQueryMethods, scope: RepositoryScope): Promise<readonly string[]> {
   return db.anyFirst(sql.type(z.object({ sha: z.string() }))`
-    SELECT sha FROM versions WHERE repository_id = ${repositoryId} AND coalesce(ref, '') NOT LIKE 'refs/%'`);
+    SELECT sha FROM versions WHERE ${repositoryFilter(scope)} AND coalesce(ref, '') NOT LIKE 'refs/%'`);
 }
 
 /** The manifest of the newest version seen on a branch that had a readable one. */
-export async function latestManifest(db: CommonQueryMethods, repositoryId: number, ref: string): Promise<unknown | null> {
+export async function latestManifest(db: CommonQueryMethods, scope: RepositoryScope, ref: string): Promise<unknown | null> {
   const found = await db.maybeOne(sql.unsafe`
-    SELECT manifest FROM versions WHERE repository_id = ${repositoryId} AND ref = ${ref} AND manifest IS NOT NULL AND manifest <> 'null'::jsonb
+    SELECT manifest FROM versions WHERE ${repositoryFilter(scope)} AND ref = ${ref} AND manifest IS NOT NULL AND manifest <> 'null'::jsonb
     ORDER BY id DESC LIMIT 1`);
   return (found?.manifest as unknown) ?? null;
-}
-
-export const RepositoryRef = z.object({ ref: z.string(), sha: z.string() });
-export type RepositoryRef = z.infer<typeof RepositoryRef>;
-
-/** Branch heads as Wharf last saw them. */
-export async function listRefs(db: CommonQueryMethods, repositoryId: number): Promise<readonly RepositoryRef[]> {
-  return db.any(sql.type(RepositoryRef)`SELECT ref, sha FROM repository_refs WHERE repository_id = ${repositoryId} ORDER BY ref`).then(parseRows(RepositoryRef));
-}
-
-export async function saveRef(db: CommonQueryMethods, input: { tenantId: number; repositoryId: number; ref: string; sha: string }): Promise<void> {
-  await db.query(sql.unsafe`
-    INSERT INTO repository_refs (repository_id, tenant_id, ref, sha) VALUES (${input.repositoryId}, ${input.tenantId}, ${input.ref}, ${input.sha})
-    ON CONFLICT (repository_id, ref) DO UPDATE SET sha = EXCLUDED.sha, updated_at = now()`);
-}
-
-export async function deleteRef(db: CommonQueryMethods, repositoryId: number, ref: string): Promise<void> {
-  await db.query(sql.unsafe`DELETE FROM repository_refs WHERE repository_id = ${repositoryId} AND ref = ${ref}`);
 }

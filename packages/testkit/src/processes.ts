@@ -18,9 +18,14 @@ export interface RunningProcess {
 
 /** Starts `wharf <args>` as a real process (through tsx, as `npm start` does). */
 export function startWharf(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }): RunningProcess {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, WHARF_BIN, ...args], {
+  return startTsProcess(WHARF_BIN, args, { cwd: options.cwd, env: { WHARF_LOG_FILE: '-', WHARF_LOG_LEVEL: 'warn', ...options.env } });
+}
+
+/** Starts a TypeScript entry point (a deployable's main.ts) as a real process, with no DATABASE_URL unless given. */
+export function startTsProcess(script: string, args: string[], options: { cwd: string; env?: Record<string, string | undefined> }): RunningProcess {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, script, ...args], {
     cwd: options.cwd,
-    env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: undefined, WHARF_LOG_FILE: '-', WHARF_LOG_LEVEL: 'warn', ...options.env },
+    env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: undefined, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

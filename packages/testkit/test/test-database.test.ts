@@ -1,6 +1,7 @@
-import { sql } from '@wharf/store';
-import { createTestDatabase, serverUrl, databaseUrl } from '@wharf/testkit';
-import pg from 'pg';
+import { listen, sql } from '@wharf/store';
+import { createTestDatabase, serverUrl, waitFor } from '@wharf/testkit';
+import { databaseExists, openConnections } from '@wharf/store/testing';
+import pino from 'pino';
 import t from 'tap';
 
 t.test('each call gets its own migrated database; data does not leak between them', async (t) => {
@@ -17,18 +18,14 @@ t.test('a test that leaves a connection open fails, and the database is dropped 
   const teardowns: (() => unknown)[] = [];
   const failures: string[] = [];
   const db = await createTestDatabase({ teardown: (fn) => teardowns.push(fn), fail: (m) => failures.push(m) });
-  const leaked = new pg.Client({ connectionString: db.url, application_name: 'leaky-test-client' });
-  leaked.on('error', () => undefined); // the forced drop terminates it
-  await leaked.connect();
+  // A LISTEN connection the test forgot to close (the store's dedicated connection, application name wharf-listen).
+  const leaked = listen(db.url, ['nothing'], () => undefined, pino({ level: 'silent' }));
+  await waitFor('the leaked connection', async () => (await openConnections(serverUrl(), db.name)).some((c) => c.application_name === 'wharf-listen'));
   for (const fn of teardowns) await fn();
+  await leaked.close();
   t.equal(failures.length, 1);
-  t.match(failures[0], /test left 1 connection\(s\) open to its database: leaky-test-client/);
-  const admin = new pg.Client({ connectionString: databaseUrl(serverUrl(), 'postgres') });
-  await admin.connect();
-  const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [db.name]);
-  await admin.end();
-  await leaked.end().catch(() => undefined);
-  t.equal(rowCount, 0, 'database dropped');
+  t.match(failures[0], /test left 1 connection\(s\) open to its database: wharf-listen/);
+  t.equal(await databaseExists(serverUrl(), db.name), false, 'database dropped');
 });
 
 t.test('a clean test passes teardown without failures', async (t) => {

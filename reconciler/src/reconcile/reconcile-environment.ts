@@ -1,68 +1,80 @@
 /**
- * Reconcile one claimed environment as small ordered steps with one signature. A step either returns a result
- * (which ends the run) or undefined (go on); a thrown error is classified. The caller turns the result into status
- * once (summarize-status.ts).
+ * Reconcile one environment as small ordered steps with one signature. The steps read an EnvironmentSnapshot, so the
+ * same code serves the Postgres-backed loop (reconciler.ts) and an operator working from WorkflowApp custom
+ * resources. A step either returns a result (which ends the run) or undefined (go on); a thrown error is classified.
+ * The caller turns the result into status once (summarize-status.ts).
  */
-import { type Plan, plan, primaryAction, REASONS, type WorkflowAppSpec } from '@wharf/contracts';
-import type { environments } from '@wharf/store';
-import type { Logger } from 'pino';
+import {
+  type EnvironmentSnapshot,
+  findCondition,
+  type HistoryReason,
+  type Observation,
+  type Plan,
+  PLAN_REASONS,
+  type PlanActionType,
+  plan,
+  primaryAction,
+  REASONS,
+  type Target,
+  type TargetEnvironment,
+  type TargetLog,
+  type TargetRef,
+} from '@wharf/contracts';
 import { classifyError, GenericError, StalledError } from '../errors.js';
-import type { Observation, Target, TargetEnvironment, TargetRef } from '../targets/target.js';
+import type { TargetResolver } from '../targets/registry.js';
 import type { ReconcileResult } from './result.js';
+import { withTimeout } from './with-timeout.js';
 
-export const UNKNOWN_TARGET = 'UnknownTarget';
+/** What a rollout that starts now is: recorded (Progressing, history, outbox) before the target is touched. */
+export interface RolloutStartRequest {
+  message: string;
+  action: PlanActionType;
+  reason: HistoryReason;
+  deleting: boolean;
+}
 
-export interface ReconcileContext {
-  env: environments.ClaimedEnvironment;
-  targets: Readonly<Record<string, Target>>;
-  log: Logger;
+export interface ReconcileDeps {
+  targets: Pick<TargetResolver, 'resolve'>;
+  log: TargetLog;
+  /** Aborted when the reconciler stops. */
   signal: AbortSignal;
+  /** Apply/observe/delete timeout. */
   applyTimeoutMs: number;
-  /** Records the rollout start (Progressing, history, outbox) before the target is touched. */
-  startRollout(message: string, action: string, reason: string, deleting: boolean): Promise<void>;
+  startRollout(start: RolloutStartRequest): Promise<void>;
+}
+
+interface StepContext extends ReconcileDeps {
+  env: EnvironmentSnapshot;
   // Filled in by the steps:
   target?: Target;
+  qualifier?: string | null;
   observation?: Observation;
   plan?: Plan;
 }
 
-type Step = (ctx: ReconcileContext) => Promise<ReconcileResult | undefined>;
+type Step = (ctx: StepContext) => Promise<ReconcileResult | undefined>;
 
-const ref = (env: environments.ClaimedEnvironment): TargetRef => ({ id: env.id, tenantId: env.tenant_id, app: env.app, name: env.name });
+const isApply = (type: PlanActionType): type is 'create' | 'update' | 'restart' => type === 'create' || type === 'update' || type === 'restart';
 
-/** Runs `fn` with a signal aborted after `ms`; rejects with ApplyTimeout when it does not settle in time. */
-async function withTimeout<T>(ms: number, parent: AbortSignal, what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const onParentAbort = () => controller.abort(parent.reason);
-  parent.addEventListener('abort', onParentAbort, { once: true });
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const err = new GenericError(`${what} did not finish within ${Math.round(ms / 1000)}s`, { reason: REASONS.ApplyTimeout });
-      controller.abort(err);
-      reject(err);
-    }, ms);
-  });
-  try {
-    return await Promise.race([fn(controller.signal), timeout]);
-  } finally {
-    clearTimeout(timer);
-    parent.removeEventListener('abort', onParentAbort);
-  }
-}
+const refOf = (ctx: StepContext): TargetRef => ({
+  id: ctx.env.identity.id,
+  tenantId: ctx.env.identity.tenantId,
+  app: ctx.env.identity.app,
+  name: ctx.env.identity.name,
+  qualifier: ctx.qualifier ?? null,
+});
 
 const resolveTarget: Step = async (ctx) => {
-  const target = ctx.targets[ctx.env.target];
-  if (!target) throw new StalledError(`no target named "${ctx.env.target}" is configured`, { reason: UNKNOWN_TARGET });
-  ctx.target = target;
+  const resolved = ctx.targets.resolve(ctx.env.identity.target);
+  if ('error' in resolved) throw new StalledError(resolved.error, { reason: REASONS.UnknownTarget });
+  ctx.target = resolved.target;
+  ctx.qualifier = resolved.qualifier;
   return undefined;
 };
 
 const checkVersion: Step = async (ctx) => {
-  if (ctx.env.deletion_requested) return undefined;
-  if (ctx.env.desired_spec === null || ctx.env.desired_digest === null) {
-    return { kind: 'no-version', message: 'no valid version to deploy yet' };
-  }
+  if (ctx.env.deletionRequested) return undefined;
+  if (ctx.env.desired.spec === null || ctx.env.desired.digest === null) return { kind: 'no-version', message: 'no valid version to deploy yet' };
   return undefined;
 };
 
@@ -70,39 +82,41 @@ const observe: Step = async (ctx) => {
   const target = ctx.target;
   if (!target) return undefined;
   try {
-    ctx.observation = await withTimeout(ctx.applyTimeoutMs, ctx.signal, 'observe', (signal) =>
-      target.observe(ref(ctx.env), { signal, log: ctx.log }),
-    );
+    ctx.observation = await withTimeout(ctx.applyTimeoutMs, ctx.signal, 'observe', (signal) => target.observe(refOf(ctx), { signal, log: ctx.log }));
   } catch (err) {
     throw err instanceof GenericError ? err : new GenericError(`observe failed: ${(err as Error).message}`, { reason: REASONS.ApplyFailed, cause: err });
   }
   return undefined;
 };
 
+/**
+ * A target that rolls out by itself (Kubernetes, agents) and says it is still at it for this very generation: look
+ * again soon instead of applying the same desired state again.
+ */
+const awaitTarget: Step = async (ctx) => {
+  const o = ctx.observation;
+  if (!o || ctx.env.deletionRequested || o.healthy || o.observedGeneration !== ctx.env.generation) return undefined;
+  const progressing = findCondition(o.conditions, 'Progressing');
+  if (progressing?.status !== 'True') return undefined;
+  return { kind: 'waiting', reason: REASONS.Waiting, message: progressing.message || 'the target is rolling out', retryAfterMs: 2_000, url: o.url };
+};
+
 const makePlan: Step = async (ctx) => {
-  const env = ctx.env;
-  const spec = env.desired_spec as WorkflowAppSpec | null;
+  const { env } = ctx;
   ctx.plan = plan(
-    { generation: env.generation, digest: env.desired_digest, spec, deletionRequested: env.deletion_requested },
-    {
-      generation: env.observed_generation,
-      digest: env.observed_digest,
-      spec: null,
-      runtime: ctx.observation ?? null,
-    },
+    { generation: env.generation, digest: env.desired.digest, spec: env.desired.spec, deletionRequested: env.deletionRequested },
+    { generation: env.observed.generation, digest: env.observed.digest, spec: null, runtime: ctx.observation ?? null },
     { diff: false },
   );
   const action = primaryAction(ctx.plan);
   if (action.type !== 'noop') return undefined;
-  if (action.reason === 'AlreadyDeleted') return { kind: 'deleted' };
+  if (action.reason === PLAN_REASONS.AlreadyDeleted) return { kind: 'deleted' };
   return { kind: 'noop', reason: action.reason, message: action.message, url: ctx.observation?.url ?? null };
 };
 
 const honourDriftMode: Step = async (ctx) => {
   const action = ctx.plan && primaryAction(ctx.plan);
-  if (action?.drift && ctx.env.drift_mode === 'warn') {
-    return { kind: 'drift-detected', action, url: ctx.observation?.url ?? null };
-  }
+  if (action?.drift && ctx.env.driftMode === 'warn') return { kind: 'drift-detected', action, url: ctx.observation?.url ?? null };
   return undefined;
 };
 
@@ -110,22 +124,28 @@ const applyPlan: Step = async (ctx) => {
   const { env, target } = ctx;
   if (!target || !ctx.plan) return undefined;
   const action = primaryAction(ctx.plan);
-  await ctx.startRollout(action.message, action.type, action.drift ? REASONS.DriftCorrected : action.reason, action.type === 'delete');
+  await ctx.startRollout({
+    message: action.message,
+    action: action.type,
+    reason: action.drift ? REASONS.DriftCorrected : action.reason,
+    deleting: action.type === 'delete',
+  });
   if (action.type === 'delete') {
-    const deleted = await withTimeout(ctx.applyTimeoutMs, ctx.signal, 'delete', (signal) => target.delete(ref(env), { signal, log: ctx.log }));
+    const deleted = await withTimeout(ctx.applyTimeoutMs, ctx.signal, 'delete', (signal) => target.delete(refOf(ctx), { signal, log: ctx.log }));
     if (deleted.status === 'deleted') return { kind: 'deleted' };
     return { kind: 'waiting', reason: REASONS.TearingDown, message: deleted.message, retryAfterMs: deleted.retryAfterMs ?? 2_000 };
   }
-  if (action.type === 'noop') return undefined;
+  const type = action.type;
+  if (!isApply(type) || env.desired.spec === null || env.desired.digest === null) return undefined;
   const desired: TargetEnvironment = {
-    ...ref(env),
-    kind: env.kind,
+    ...refOf(ctx),
+    kind: env.identity.kind,
     generation: env.generation,
-    digest: env.desired_digest ?? '',
-    spec: env.desired_spec as WorkflowAppSpec,
+    digest: env.desired.digest,
+    spec: env.desired.spec,
   };
   const result = await withTimeout(ctx.applyTimeoutMs, ctx.signal, 'apply', (signal) =>
-    target.apply(desired, { signal, log: ctx.log, action: action.type as 'create' | 'update' | 'restart' }),
+    target.apply(desired, { signal, log: ctx.log, action: type }),
   );
   if (result.status === 'progressing') {
     return { kind: 'waiting', reason: REASONS.Progressing, message: result.message, retryAfterMs: result.retryAfterMs ?? 2_000, url: result.url };
@@ -133,15 +153,16 @@ const applyPlan: Step = async (ctx) => {
   return { kind: 'succeeded', action, url: result.url, message: result.message };
 };
 
-export const STEPS: readonly Step[] = [resolveTarget, checkVersion, observe, makePlan, honourDriftMode, applyPlan];
+export const STEPS: readonly Step[] = [resolveTarget, checkVersion, observe, awaitTarget, makePlan, honourDriftMode, applyPlan];
 
-export async function reconcileEnvironment(ctx: ReconcileContext): Promise<ReconcileResult> {
+export async function reconcileEnvironment(env: EnvironmentSnapshot, deps: ReconcileDeps): Promise<ReconcileResult> {
+  const ctx: StepContext = { ...deps, env };
   try {
     for (const step of STEPS) {
       const result = await step(ctx);
       if (result) return result;
     }
-    return { kind: 'noop', reason: 'UpToDate', message: 'nothing to do', url: null };
+    return { kind: 'noop', reason: PLAN_REASONS.UpToDate, message: 'nothing to do', url: null };
   } catch (err) {
     const c = classifyError(err);
     if (c.kind === 'stalled') return { kind: 'stalled', reason: c.reason, message: c.message };

@@ -1,17 +1,17 @@
 /** What one reconcile of one environment came to; summarize-status.ts turns it into status, history and outbox. */
-import type { PlanAction } from '@wharf/contracts';
+import type { PlanAction, PlanReason, Reason } from '@wharf/contracts';
 
 export type ReconcileResult =
   /** Nothing to do: runtime matches desired (or nothing to deploy). */
-  | { kind: 'noop'; reason: string; message: string; url: string | null }
+  | { kind: 'noop'; reason: PlanReason; message: string; url: string | null }
   | { kind: 'no-version'; message: string }
   | { kind: 'succeeded'; action: PlanAction; url: string | null; message?: string }
   /** drift_mode warn: drift seen and reported, not corrected. */
   | { kind: 'drift-detected'; action: PlanAction; url: string | null }
   | { kind: 'deleted' }
-  | { kind: 'waiting'; reason: string; message: string; retryAfterMs: number; url?: string | null }
-  | { kind: 'stalled'; reason: string; message: string }
-  | { kind: 'failed'; reason: string; message: string };
+  | { kind: 'waiting'; reason: Reason; message: string; retryAfterMs: number; url?: string | null }
+  | { kind: 'stalled'; reason: Reason; message: string }
+  | { kind: 'failed'; reason: Reason; message: string };
 
 export type ResultKind = ReconcileResult['kind'];
 

@@ -1,15 +1,22 @@
 /**
  * The one place where a reconcile's result becomes status: conditions, observed state, history, outbox, failure
- * count and the next attempt. Pure.
+ * count and the next attempt. Pure, on the snapshot the steps worked on; the store (or an operator's custom
+ * resource status) records the StatusUpdate it returns.
  */
-import { type Condition, CONDITION_TYPES, type ConditionType, REASONS, setCondition } from '@wharf/contracts';
-import type { environments } from '@wharf/store';
-import { backoffDelay, resyncDelay } from '../backoff.js';
+import {
+  backoffDelay,
+  type Condition,
+  type DeploymentState,
+  type DeploymentStatusPayload,
+  type EnvironmentSnapshot,
+  OUTBOX_KINDS,
+  type OutboxMessage,
+  REASONS,
+  resyncDelay,
+  setCondition,
+  type StatusUpdate,
+} from '@wharf/contracts';
 import type { ReconcileResult } from './result.js';
-
-type Claimed = environments.ClaimedEnvironment;
-type Outcome = environments.ReconcileOutcome;
-type OutboxMessage = environments.OutboxMessage;
 
 export interface SummarizeOptions {
   now: Date;
@@ -17,128 +24,110 @@ export interface SummarizeOptions {
   random: () => number;
 }
 
-const isCondition = (c: Record<string, unknown>): c is Record<string, unknown> & Condition =>
-  CONDITION_TYPES.includes(c.type as ConditionType) &&
-  typeof c.status === 'string' &&
-  typeof c.reason === 'string' &&
-  typeof c.lastTransitionTime === 'string';
-
-export function parseConditions(raw: readonly Record<string, unknown>[]): Condition[] {
-  return raw.filter(isCondition).map((c) => ({
-    type: c.type,
-    status: c.status,
-    reason: c.reason,
-    message: typeof c.message === 'string' ? c.message : '',
-    lastTransitionTime: c.lastTransitionTime,
-  }));
-}
+type ConditionUpdate = Omit<Condition, 'lastTransitionTime'>;
 
 /** Stalled with reason InvalidVersion belongs to packages/source: never overwritten or cleared here. */
-function set(conditions: Condition[], next: Omit<Condition, 'lastTransitionTime'>, now: Date): Condition[] {
+function set(conditions: Condition[], next: ConditionUpdate, now: Date): Condition[] {
   const current = conditions.find((c) => c.type === next.type);
   if (next.type === 'Stalled' && current?.reason === REASONS.InvalidVersion) return conditions;
   return setCondition(conditions, next, now);
 }
 
-function apply(conditions: Condition[], updates: Omit<Condition, 'lastTransitionTime'>[], now: Date): Condition[] {
-  return updates.reduce((acc, u) => set(acc, u, now), conditions);
-}
+const apply = (conditions: readonly Condition[], updates: readonly ConditionUpdate[], now: Date): Condition[] =>
+  updates.reduce((acc, u) => set(acc, u, now), [...conditions]);
 
 const sameConditions = (a: readonly Condition[], b: readonly Condition[]) => JSON.stringify(a) === JSON.stringify(b);
 
-export function deploymentMessage(
-  env: Claimed,
-  state: 'in_progress' | 'success' | 'failure' | 'error' | 'inactive',
-  description: string,
-  url: string | null,
-): OutboxMessage {
-  const spec = env.desired_spec as { version?: { sha?: string } } | null;
-  return {
-    kind: 'deployment_status',
+/** The deployment status GitHub (or whoever drains the outbox) hears for this state of the rollout. */
+export function deploymentMessage(env: EnvironmentSnapshot, state: DeploymentState, description: string, url: string | null): OutboxMessage {
+  const payload: DeploymentStatusPayload = {
+    environmentId: env.identity.id,
+    repositoryId: env.identity.repositoryId,
+    app: env.identity.app,
+    environment: env.identity.name,
+    environmentKind: env.identity.kind,
+    prNumber: env.identity.prNumber,
+    sha: env.desired.spec?.version.sha ?? null,
+    digest: env.desired.digest,
+    generation: env.generation,
     state,
-    payload: {
-      environmentId: env.id,
-      repositoryId: env.repository_id,
-      app: env.app,
-      environment: env.name,
-      environmentKind: env.kind,
-      prNumber: env.pr_number,
-      sha: spec?.version?.sha ?? null,
-      digest: env.desired_digest,
-      generation: env.generation,
-      state,
-      url,
-      description: description.slice(0, 140),
-    },
+    url,
+    description: description.slice(0, 140),
   };
+  return { kind: OUTBOX_KINDS.deploymentStatus, state, payload: { ...payload } };
 }
 
-/** Conditions, history row and outbox message of a rollout that starts now. */
-export function summarizeStart(env: Claimed, message: string, deleting: boolean, now: Date) {
-  const previous = parseConditions(env.conditions);
+/** Conditions and outbox messages of a rollout that starts now. */
+export function summarizeStart(env: EnvironmentSnapshot, message: string, deleting: boolean, now: Date): { conditions: Condition[]; outbox: OutboxMessage[] } {
   const reason = deleting ? REASONS.TearingDown : REASONS.Progressing;
-  const conditions = apply(previous, [{ type: 'Progressing', status: 'True', reason, message }], now);
   return {
-    conditions,
-    outbox: deleting ? [] : [deploymentMessage(env, 'in_progress', message, env.url)],
+    conditions: apply(env.conditions, [{ type: 'Progressing', status: 'True', reason, message }], now),
+    outbox: deleting ? [] : [deploymentMessage(env, 'in_progress', message, env.observed.url)],
   };
 }
 
-export function summarizeOutcome(env: Claimed, result: ReconcileResult, options: SummarizeOptions): Outcome {
+export function summarizeOutcome(env: EnvironmentSnapshot, result: ReconcileResult, options: SummarizeOptions): StatusUpdate {
   const { now } = options;
-  const previous = parseConditions(env.conditions);
+  const previous = env.conditions;
   const wasReady = previous.find((c) => c.type === 'Ready');
-  const wasFailing = previous.some((c) => c.type === 'Degraded' && c.status === 'True') || env.failure_count > 0;
+  const wasFailing = previous.some((c) => c.type === 'Degraded' && c.status === 'True') || env.failureCount > 0;
   const resync = resyncDelay(options.resyncMs, options.random);
-  const base = { id: env.id, generation: env.generation };
-  const observedNow = { generation: env.generation, digest: env.desired_digest, versionId: env.desired_version_id };
+  const base = { id: env.identity.id, generation: env.generation };
+  const observedNow = { generation: env.generation, digest: env.desired.digest, versionId: env.desired.versionId };
 
   switch (result.kind) {
     case 'noop': {
-      const healthy = [
-        {
-          type: 'Ready' as const,
-          status: 'True' as const,
-          reason: wasReady?.status === 'True' ? wasReady.reason : wasFailing || wasReady ? REASONS.Recovered : REASONS.RolloutSucceeded,
-          message: wasReady?.status === 'True' ? wasReady.message : result.message,
-        },
-        { type: 'Progressing' as const, status: 'False' as const, reason: REASONS.RolloutSucceeded, message: result.message },
-        { type: 'Degraded' as const, status: 'False' as const, reason: REASONS.RolloutSucceeded, message: '' },
-      ];
-      const conditions = apply(previous, healthy, now);
+      const conditions = apply(
+        previous,
+        [
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: wasReady?.status === 'True' ? wasReady.reason : wasFailing || wasReady ? REASONS.Recovered : REASONS.RolloutSucceeded,
+            message: wasReady?.status === 'True' ? wasReady.message : result.message,
+          },
+          { type: 'Progressing', status: 'False', reason: REASONS.RolloutSucceeded, message: result.message },
+          { type: 'Degraded', status: 'False', reason: REASONS.RolloutSucceeded, message: '' },
+        ],
+        now,
+      );
       const changed = !sameConditions(previous, conditions);
-      const atGeneration = env.observed_generation === env.generation && env.observed_digest === env.desired_digest;
+      const atGeneration = env.observed.generation === env.generation && env.observed.digest === env.desired.digest;
       return {
         ...base,
         nextAttemptInMs: resync,
         ...(changed ? { conditions } : {}),
         ...(atGeneration ? {} : { observed: observedNow }),
-        ...(env.failure_count > 0 ? { failureCount: 0 } : {}),
-        ...(result.url !== null && result.url !== env.url ? { url: result.url } : {}),
-        ...(changed && wasReady?.status !== 'True'
-          ? { outbox: [deploymentMessage(env, 'success', result.message, result.url ?? env.url)] }
-          : {}),
+        ...(env.failureCount > 0 ? { failureCount: 0 } : {}),
+        ...(result.url !== null && result.url !== env.observed.url ? { url: result.url } : {}),
+        ...(changed && wasReady?.status !== 'True' ? { outbox: [deploymentMessage(env, 'success', result.message, result.url ?? env.observed.url)] } : {}),
       };
     }
     case 'no-version': {
-      const conditions = apply(previous, [
-        { type: 'Ready', status: 'False', reason: REASONS.NoVersion, message: result.message },
-        { type: 'Progressing', status: 'False', reason: REASONS.NoVersion, message: result.message },
-      ], now);
-      return { ...base, nextAttemptInMs: null, conditions, observed: { generation: env.generation, digest: env.observed_digest, versionId: env.observed_version_id } };
+      const conditions = apply(
+        previous,
+        [
+          { type: 'Ready', status: 'False', reason: REASONS.NoVersion, message: result.message },
+          { type: 'Progressing', status: 'False', reason: REASONS.NoVersion, message: result.message },
+        ],
+        now,
+      );
+      return { ...base, nextAttemptInMs: null, conditions, observed: { generation: env.generation, digest: env.observed.digest, versionId: env.observed.versionId } };
     }
     case 'succeeded': {
       const drift = result.action.drift;
       const reason = drift ? REASONS.DriftCorrected : wasFailing ? REASONS.Recovered : REASONS.RolloutSucceeded;
-      const message = drift
-        ? `drift corrected: ${result.action.message}`
-        : `${result.action.type} ${result.action.message}${wasFailing ? ' (recovered)' : ''}`;
-      const conditions = apply(previous, [
-        { type: 'Ready', status: 'True', reason, message },
-        { type: 'Progressing', status: 'False', reason, message },
-        { type: 'Degraded', status: 'False', reason, message: '' },
-        { type: 'Stalled', status: 'False', reason, message: '' },
-      ], now);
+      const message = drift ? `drift corrected: ${result.action.message}` : `${result.action.type} ${result.action.message}${wasFailing ? ' (recovered)' : ''}`;
+      const conditions = apply(
+        previous,
+        [
+          { type: 'Ready', status: 'True', reason, message },
+          { type: 'Progressing', status: 'False', reason, message },
+          { type: 'Degraded', status: 'False', reason, message: '' },
+          { type: 'Stalled', status: 'False', reason, message: '' },
+        ],
+        now,
+      );
       return {
         ...base,
         nextAttemptInMs: resync,
@@ -152,57 +141,59 @@ export function summarizeOutcome(env: Claimed, result: ReconcileResult, options:
     }
     case 'drift-detected': {
       const message = `drift detected, not corrected (drift mode warn): ${result.action.message}`;
-      const conditions = apply(previous, [
-        { type: 'Ready', status: 'False', reason: REASONS.DriftDetected, message },
-        { type: 'Degraded', status: 'True', reason: REASONS.DriftDetected, message },
-      ], now);
-      return { ...base, nextAttemptInMs: resync, conditions: sameConditions(previous, conditions) ? undefined : conditions };
+      const conditions = apply(
+        previous,
+        [
+          { type: 'Ready', status: 'False', reason: REASONS.DriftDetected, message },
+          { type: 'Degraded', status: 'True', reason: REASONS.DriftDetected, message },
+        ],
+        now,
+      );
+      return { ...base, nextAttemptInMs: resync, ...(sameConditions(previous, conditions) ? {} : { conditions }) };
     }
     case 'deleted':
       return { ...base, nextAttemptInMs: null, deleted: true, outbox: [deploymentMessage(env, 'inactive', 'environment deleted', null)] };
     case 'waiting': {
       const conditions = apply(previous, [{ type: 'Progressing', status: 'True', reason: result.reason, message: result.message }], now);
-      return {
-        ...base,
-        nextAttemptInMs: result.retryAfterMs,
-        conditions,
-        ...(result.url !== undefined && result.url !== null ? { url: result.url } : {}),
-      };
+      return { ...base, nextAttemptInMs: result.retryAfterMs, conditions, ...(result.url !== undefined && result.url !== null ? { url: result.url } : {}) };
     }
     case 'stalled': {
-      const conditions = apply(previous, [
-        { type: 'Stalled', status: 'True', reason: result.reason, message: result.message },
-        { type: 'Ready', status: 'False', reason: result.reason, message: result.message },
-        { type: 'Progressing', status: 'False', reason: result.reason, message: result.message },
-      ], now);
+      const conditions = apply(
+        previous,
+        [
+          { type: 'Stalled', status: 'True', reason: result.reason, message: result.message },
+          { type: 'Ready', status: 'False', reason: result.reason, message: result.message },
+          { type: 'Progressing', status: 'False', reason: result.reason, message: result.message },
+        ],
+        now,
+      );
       return {
         ...base,
         nextAttemptInMs: null,
         conditions,
         history: { result: 'failed', reason: result.reason, message: result.message },
-        outbox: [deploymentMessage(env, 'failure', result.message, env.url)],
+        outbox: [deploymentMessage(env, 'failure', result.message, env.observed.url)],
       };
     }
     case 'failed': {
-      const failures = env.failure_count + 1;
+      const failures = env.failureCount + 1;
       const delay = backoffDelay(failures, options.random);
-      const conditions = apply(previous, [
-        { type: 'Ready', status: 'False', reason: result.reason, message: result.message },
-        { type: 'Degraded', status: 'True', reason: result.reason, message: result.message },
-        {
-          type: 'Progressing',
-          status: 'True',
-          reason: REASONS.Progressing,
-          message: `retrying in ${Math.round(delay / 1000)}s (attempt ${failures + 1})`,
-        },
-      ], now);
+      const conditions = apply(
+        previous,
+        [
+          { type: 'Ready', status: 'False', reason: result.reason, message: result.message },
+          { type: 'Degraded', status: 'True', reason: result.reason, message: result.message },
+          { type: 'Progressing', status: 'True', reason: REASONS.Progressing, message: `retrying in ${Math.round(delay / 1000)}s (attempt ${failures + 1})` },
+        ],
+        now,
+      );
       return {
         ...base,
         nextAttemptInMs: delay,
         conditions,
         failureCount: failures,
         history: { result: 'failed', reason: result.reason, message: result.message },
-        outbox: [deploymentMessage(env, 'failure', result.message, env.url)],
+        outbox: [deploymentMessage(env, 'failure', result.message, env.observed.url)],
       };
     }
   }

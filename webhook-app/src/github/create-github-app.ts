@@ -6,8 +6,8 @@
  *   const server = await buildServer({ ..., plugins: [gh.plugin] });
  *   gh.start(); … await gh.stop();
  */
-import type { DatabasePool, repositories } from '@wharf/store';
-import { deliveries, github as githubStore } from '@wharf/store';
+import { OUTBOX_KINDS } from '@wharf/contracts';
+import { type DatabasePool, deliveries, outbox, repositories, scopeOf } from '@wharf/store';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
@@ -110,7 +110,7 @@ export function createGitHubApp(options: GitHubAppOptions): GitHubApp {
     },
     async remoteAuth(repository) {
       if (repository.provider !== 'github') return undefined;
-      const repo = await githubStore.getRepositoryById(options.pool, repository.id);
+      const repo = await repositories.getGithubRepository(options.pool, scopeOf(repository));
       if (!repo) return undefined;
       return { token: await client.installationToken(repo.installation_id), username: 'x-access-token' };
     },
@@ -118,7 +118,7 @@ export function createGitHubApp(options: GitHubAppOptions): GitHubApp {
       for (let i = 0; i < 50; i++) {
         await worker.drain();
         await drain.drain();
-        const pending = await githubStore.countPendingOutbox(options.pool, ['github.check_run', 'github.pr_comment', 'github.reply', 'deployment_status', 'github.deployment_inactive', 'github.rollback_pr']);
+        const pending = await outbox.countPendingOutbox(options.pool, Object.values(OUTBOX_KINDS));
         const counts = await deliveries.countDeliveries(options.pool);
         if (pending === 0 && counts.pending === 0 && counts.processing === 0) return;
         await new Promise((r) => setTimeout(r, 20));

@@ -5,7 +5,7 @@
  */
 import { deliveries } from '@wharf/store';
 import type { Counter } from 'prom-client';
-import { backoffSeconds } from './backoff.js';
+import { backoffDelay, type BackoffPolicy } from '@wharf/contracts';
 import type { AppDeps, Handler } from './types.js';
 import { createPollingLoop, type PollingLoop } from './polling-loop.js';
 
@@ -26,7 +26,8 @@ export type DeliveryWorker = PollingLoop;
 export function createDeliveryWorker(o: DeliveryWorkerOptions): DeliveryWorker {
   const { deps } = o;
   const maxAttempts = o.maxAttempts ?? 8;
-  const backoff = o.backoff ?? { baseSeconds: 5, maxSeconds: 600 };
+  const { baseSeconds, maxSeconds } = o.backoff ?? { baseSeconds: 5, maxSeconds: 600 };
+  const policy: BackoffPolicy = { baseMs: baseSeconds * 1_000, maxMs: maxSeconds * 1_000, jitter: 'equal' };
 
   const processOne = async (d: deliveries.ClaimedDelivery) => {
     const log = deps.log.child({ deliveryId: d.delivery_id, event: d.event, action: d.action });
@@ -47,7 +48,7 @@ export function createDeliveryWorker(o: DeliveryWorkerOptions): DeliveryWorker {
         await deliveries.finishDelivery(deps.pool, d.delivery_id, { status: 'failed', error: message });
         o.processed.inc({ event: d.event, result: 'failed' });
       } else {
-        const delay = backoffSeconds(d.attempts, backoff);
+        const delay = backoffDelay(d.attempts, Math.random, policy) / 1_000;
         log.warn({ err, attempts: d.attempts, retryInSeconds: Math.round(delay) }, 'delivery failed; will retry');
         await deliveries.retryDelivery(deps.pool, d.delivery_id, delay, message);
         o.processed.inc({ event: d.event, result: 'retry' });

@@ -3,14 +3,14 @@
  * redeploy). Runs on a cron schedule; it reads only Wharf's own state, so a GitHub outage never tears anything down.
  */
 import { CronJob } from 'cron';
-import { github } from '@wharf/store';
+import { pullRequests, repositories } from '@wharf/store';
 import { tearDownPreview } from './handlers/teardown.js';
 import type { AppDeps } from './types.js';
 
 export async function tearDownIdlePreviews(deps: AppDeps): Promise<number> {
   let n = 0;
-  for (const pr of await github.listIdlePreviews(deps.pool, deps.now())) {
-    const repo = await github.getRepositoryById(deps.pool, pr.repository_id);
+  for (const pr of await pullRequests.listIdlePreviewsOfEveryTenant(deps.pool, deps.now())) {
+    const repo = await repositories.getGithubRepository(deps.pool, { tenantId: pr.tenant_id, repositoryId: pr.repository_id });
     if (!repo) continue;
     const ttl = (pr.summary as { ttlHours?: number }).ttlHours;
     n += await tearDownPreview(deps, repo, pr.number, `idle for more than ${ttl} hours; push a commit or comment \`/wharf preview\` to bring it back`);

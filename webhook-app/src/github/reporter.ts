@@ -3,18 +3,9 @@
  * retries, in order per stream, deduplicated.
  */
 import { createHash } from 'node:crypto';
-import { type CommonQueryMethods, github } from '@wharf/store';
+import { OUTBOX_KINDS } from '@wharf/contracts';
+import { type CommonQueryMethods, type deployments, outbox } from '@wharf/store';
 import type { CheckName } from './types.js';
-
-export const OUTBOX_KINDS = {
-  checkRun: 'github.check_run',
-  comment: 'github.pr_comment',
-  reply: 'github.reply',
-  deploymentInactive: 'github.deployment_inactive',
-  rollbackPullRequest: 'github.rollback_pr',
-  /** Written by the reconciler. */
-  deploymentStatus: 'deployment_status',
-} as const;
 
 export interface Annotation {
   path: string;
@@ -54,7 +45,7 @@ export const checkStream = (t: Pick<CheckRunTarget, 'repositoryId' | 'headSha' |
 
 /** `sequence` distinguishes two identical outputs that must both be posted (e.g. success, redeploy, success). */
 export async function queueCheckRun(db: CommonQueryMethods, target: CheckRunTarget, output: CheckRunOutput, sequence = ''): Promise<void> {
-  await github.enqueue(db, {
+  await outbox.enqueue(db, {
     tenantId: target.tenantId,
     kind: OUTBOX_KINDS.checkRun,
     payload: { ...target, output },
@@ -64,7 +55,7 @@ export async function queueCheckRun(db: CommonQueryMethods, target: CheckRunTarg
 }
 
 export async function queueCommentRefresh(db: CommonQueryMethods, t: { tenantId: number; repositoryId: number; prNumber: number }): Promise<void> {
-  await github.enqueue(db, {
+  await outbox.enqueue(db, {
     tenantId: t.tenantId,
     kind: OUTBOX_KINDS.comment,
     payload: { repositoryId: t.repositoryId, prNumber: t.prNumber },
@@ -77,7 +68,7 @@ export async function queueReply(
   db: CommonQueryMethods,
   t: { tenantId: number; repositoryId: number; issueNumber: number; body: string; dedupeKey: string },
 ): Promise<void> {
-  await github.enqueue(db, {
+  await outbox.enqueue(db, {
     tenantId: t.tenantId,
     kind: OUTBOX_KINDS.reply,
     payload: { repositoryId: t.repositoryId, issueNumber: t.issueNumber, body: t.body },
@@ -88,13 +79,13 @@ export async function queueReply(
 
 export async function queueDeploymentInactive(
   db: CommonQueryMethods,
-  t: { tenantId: number; deployment: github.DeploymentRecord; reason: string },
+  t: { tenantId: number; deployment: deployments.DeploymentRecord; description: string },
 ): Promise<void> {
-  await github.enqueue(db, {
+  await outbox.enqueue(db, {
     tenantId: t.tenantId,
     environmentId: t.deployment.environment_id,
     kind: OUTBOX_KINDS.deploymentInactive,
-    payload: { deploymentRecordId: t.deployment.id, description: t.reason },
+    payload: { deploymentRecordId: t.deployment.id, description: t.description },
     stream: `deployment:${t.deployment.repository_id}:${t.deployment.github_environment}`,
     dedupeKey: `inactive:${t.deployment.id}`,
   });
@@ -104,7 +95,7 @@ export async function queueRollbackPullRequest(
   db: CommonQueryMethods,
   t: { tenantId: number; repositoryId: number; sha: string; issueNumber: number; requestedBy: string; baseBranch: string; dedupeKey: string },
 ): Promise<void> {
-  await github.enqueue(db, {
+  await outbox.enqueue(db, {
     tenantId: t.tenantId,
     kind: OUTBOX_KINDS.rollbackPullRequest,
     payload: { repositoryId: t.repositoryId, sha: t.sha, issueNumber: t.issueNumber, requestedBy: t.requestedBy, baseBranch: t.baseBranch },

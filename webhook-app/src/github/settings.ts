@@ -30,6 +30,12 @@ export const githubSettings = {
     description: 'When the janitor tears down previews idle for longer than their manifest TTL (cron syntax, UTC).',
     default: '*/10 * * * *',
   },
+  GITHUB_GIT_URL: {
+    type: 'string',
+    description:
+      'Base URL that repositories are cloned from over HTTPS, as `<base>/<owner>/<repo>.git`. Default: https://github.com, or the GitHub Enterprise host of GITHUB_API_URL.',
+    pattern: '^https?://',
+  },
 } as const satisfies SettingsSchema;
 
 export type GitHubSettings = SettingsOf<typeof githubSettings>;

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { GitHubClient } from './github-client.js';
 
 /** The part of @wharf/source the GitHub App uses. `wharf up` passes the real source. */
-export type SourcePort = Pick<Source, 'ingest' | 'fetchRemote' | 'setDesiredFromVersion' | 'syncRemoteRepository'>;
+export type SourcePort = Pick<Source, 'ingest' | 'fetchRemote' | 'setDesiredFromVersion' | 'redeployPreview' | 'syncRemoteRepository'>;
 
 export interface AppDeps {
   pool: DatabasePool;
@@ -37,6 +37,11 @@ export interface DeliveryContext {
 export type Handler = (ctx: DeliveryContext) => Promise<HandlerResult>;
 
 export const CHECK_NAMES = { validate: 'wharf/validate', plan: 'wharf/plan', preview: 'wharf/preview' } as const;
-export type CheckName = (typeof CHECK_NAMES)[keyof typeof CHECK_NAMES];
+export type CheckKey = keyof typeof CHECK_NAMES;
+export type CheckName = (typeof CHECK_NAMES)[CheckKey];
+export const ALL_CHECKS: readonly CheckKey[] = ['validate', 'plan', 'preview'];
 export const PREVIEW_LABEL = 'wharf:preview' as const;
 export const COMMENT_MARKER = '<!-- wharf:pr-comment -->' as const;
+
+/** A GitHub user as the audit log names them. */
+export const githubActor = (login: string): string => `github:${login}`;

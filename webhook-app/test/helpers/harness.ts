@@ -2,47 +2,38 @@
  * A whole GitHub App on loopback for scenario tests: real Postgres, a real Git remote (smart HTTP), the real source
  * and reconciler (memory target), the strict fake GitHub, and the Fastify server receiving signed deliveries.
  */
-import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { createMemoryTarget, createReconciler, type MemoryTarget, type Reconciler } from '@wharf/reconciler';
+import { createReconciler, createTargetRegistry, existingTarget, type Reconciler } from '@wharf/reconciler';
 import { createSource } from '@wharf/source';
-import { github, tenants } from '@wharf/store';
-import { createTestDatabase, type FakeGitHub, type RepoRef, signedDelivery, startFakeGitHub, startGitHttpServer, type TestDatabase } from '@wharf/testkit';
+import { repositories, type RepositoryScope, scopeOf, tenants } from '@wharf/store';
+import {
+  createMemoryTarget,
+  createTestDatabase,
+  type FakeGitHub,
+  git,
+  type MemoryTarget,
+  openRepo,
+  type RepoRef,
+  signedDelivery,
+  startFakeGitHub,
+  startGitHttpServer,
+  type TestDatabase,
+} from '@wharf/testkit';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { buildServer, createGitHubApp, type GitHubApp } from '../../src/index.js';
 
-const run = promisify(execFile);
-const GIT_ENV = {
-  ...process.env,
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_AUTHOR_NAME: 'Ada',
-  GIT_AUTHOR_EMAIL: 'ada@example.com',
-  GIT_COMMITTER_NAME: 'Ada',
-  GIT_COMMITTER_EMAIL: 'ada@example.com',
-};
-export const git = async (cwd: string, ...args: string[]) => (await run('git', args, { cwd, env: GIT_ENV })).stdout.trim();
 
 export const WEBHOOK_SECRET = 'test-webhook-secret';
 export const APP_ID = 123456;
 export const INSTALLATION_ID = 4242;
 export const REPO: RepoRef = { fullName: 'acme/shop', installationId: INSTALLATION_ID, defaultBranch: 'main' };
 
-export const workflow = (port = 8080, extra = ''): string => `modules:
-  - name: server
-    type: http.server
-    config:
-      address: ":${port}"
-  - name: router
-    type: http.router
-    dependsOn: [server]
-${extra}`;
+export { workflow } from '@wharf/testkit';
 
 export const manifest = (extra = ''): string => `apps:\n  - name: shop\n    files: ["apps/shop/*.yaml"]\n${extra}`;
 
@@ -64,6 +55,8 @@ export interface Harness {
   silentLog: pino.Logger;
   /** Moves the App's clock forward (the janitor's idea of now). */
   advance(ms: number): void;
+  /** The tenant and repository of REPO, as the store scopes its reads. */
+  repository(): Promise<RepositoryScope>;
 }
 
 export async function startHarness(t: { teardown(fn: () => unknown): void; fail(m: string): unknown }, options: { maxPreviews?: number } = {}): Promise<Harness> {
@@ -106,10 +99,12 @@ export async function startHarness(t: { teardown(fn: () => unknown): void; fail(
     now: () => new Date(Date.now() + offset),
   });
   t.teardown(() => app.stop());
-  const server = await buildServer({ log: silentLog, pool: db.pool, registry, version: 'test', plugins: [app.plugin] });
+  const server = await buildServer({ log: silentLog, pool: db.pool, registry, version: 'test', units: [{ name: 'github', plugin: app.plugin }] });
   t.teardown(() => server.close());
+  // Environments name the `local` target (the manifest's default): the registry serves the memory target under it.
   const target = createMemoryTarget();
-  const reconciler = createReconciler({ pool: db.pool, targets: { local: target, memory: target }, log: silentLog, resyncMs: 3_600_000 });
+  const targets = await createTargetRegistry({ local: {} }, { log: silentLog }, { local: existingTarget(target, 'none') });
+  const reconciler = createReconciler({ pool: db.pool, targets, log: silentLog, resyncMs: 3_600_000 });
   t.teardown(() => reconciler.stop());
 
   const branchesSeen = new Set<string>(['main']);
@@ -124,6 +119,11 @@ export async function startHarness(t: { teardown(fn: () => unknown): void; fail(
     advance: (ms) => {
       offset += ms;
     },
+    async repository() {
+      const repo = await repositories.findGithubRepository(db.pool, String(INSTALLATION_ID), REPO.fullName);
+      if (!repo) throw new Error(`${REPO.fullName} is not known yet`);
+      return scopeOf(repo);
+    },
     async commit(branch, message, files) {
       const current = await git(work, 'rev-parse', '--abbrev-ref', 'HEAD').catch(() => 'main');
       if (current !== branch) {
@@ -131,14 +131,7 @@ export async function startHarness(t: { teardown(fn: () => unknown): void; fail(
         else await git(work, 'checkout', '-q', '-b', branch);
       }
       branchesSeen.add(branch);
-      for (const [p, content] of Object.entries(files)) {
-        const full = path.join(work, p);
-        if (content === null) await rm(full, { force: true });
-        else {
-          await mkdir(path.dirname(full), { recursive: true });
-          await writeFile(full, content);
-        }
-      }
+      await (await openRepo(work)).write(files);
       await git(work, 'add', '-A');
       await git(work, 'commit', '-q', '--allow-empty', '-m', message);
       await git(work, 'push', '-q', '--force', 'origin', branch);
@@ -181,7 +174,7 @@ export async function startHarness(t: { teardown(fn: () => unknown): void; fail(
   await h.settle();
   if (options.maxPreviews !== undefined) {
     const tenant = await tenants.findTenant(db.pool, 'github', String(INSTALLATION_ID));
-    if (tenant) await github.setMaxPreviews(db.pool, tenant.id, options.maxPreviews);
+    if (tenant) await tenants.setMaxPreviews(db.pool, tenant.id, options.maxPreviews);
   }
   return h;
 }

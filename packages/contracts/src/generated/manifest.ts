@@ -23,7 +23,7 @@ export interface ManifestApp {
   replicas: number;
   /** Environment variables for the runtime. Secrets by reference only (secretRef), never by value. */
   env: EnvVar[];
-  /** Where environments run: local (child processes), kubernetes (WorkflowApp resources) or agent:<pool> (a pool of pull agents). */
+  /** Where environments run: local (child processes), kubernetes or kubernetes:<cluster> (WorkflowApp resources) or agent:<pool> (a pool of pull agents). */
   target: string;
   /** When observed state drifts from desired: correct it, or only report it. */
   driftMode: "correct" | "warn";

@@ -133,10 +133,10 @@ export const manifestSchema: Record<string, unknown> = {
         },
         "target": {
           "type": "string",
-          "pattern": "^(local|kubernetes|agent:[a-z0-9]([a-z0-9-]*[a-z0-9])?)$",
-          "x-hint": "use local, kubernetes or agent:<pool>",
+          "pattern": "^(local|kubernetes(:[a-z0-9]([a-z0-9-]*[a-z0-9])?)?|agent:[a-z0-9]([a-z0-9-]*[a-z0-9])?)$",
+          "x-hint": "use local, kubernetes, kubernetes:<cluster> or agent:<pool>",
           "default": "local",
-          "description": "Where environments run: local (child processes), kubernetes (WorkflowApp resources) or agent:<pool> (a pool of pull agents)."
+          "description": "Where environments run: local (child processes), kubernetes or kubernetes:<cluster> (WorkflowApp resources) or agent:<pool> (a pool of pull agents)."
         },
         "driftMode": {
           "enum": [

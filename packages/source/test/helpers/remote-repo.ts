@@ -1,8 +1,7 @@
 /** Bare repositories served over smart HTTP on loopback (testkit's git http-backend), with working clones that push. */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { type GitHttpServerOptions, startGitHttpServer } from '@wharf/testkit';
-import { git, type GitRepo, openRepo, tempDir } from './git-repo.js';
+import { git, type GitHttpServerOptions, type GitRepo, openRepo, startGitHttpServer, tempDir } from '@wharf/testkit';
 
 type T = Parameters<typeof tempDir>[0];
 

@@ -1,8 +1,7 @@
-import { createStorePool, repositories, tenants } from '@wharf/store';
-import { createTestDatabase } from '@wharf/testkit';
-import pino, { type Logger } from 'pino';
+import { repositories, tenants } from '@wharf/store';
+import { capturingLog, type CapturedLine, createTestDatabase, tempDir } from '@wharf/testkit';
+import type { Logger } from 'pino';
 import { createSource, type Source, type SourceOptions } from '../../src/index.js';
-import { tempDir } from './git-repo.js';
 
 type T = Parameters<typeof createTestDatabase>[0];
 
@@ -11,7 +10,7 @@ export interface Fixture {
   tenantId: number;
   source: Source;
   cacheDir: string;
-  logs: { level: string; msg: string; obj: Record<string, unknown> }[];
+  logs: CapturedLine[];
   log: Logger;
   repository(input: { url: string; provider?: 'local' | 'git' | 'github'; name?: string; defaultBranch?: string }): Promise<repositories.Repository>;
 }
@@ -21,16 +20,7 @@ export async function setup(t: T, options: Partial<SourceOptions> = {}): Promise
   const db = await createTestDatabase(t);
   const tenant = await tenants.upsertTenant(db.pool, { kind: 'local', externalId: 'local', name: 'local' });
   const cacheDir = await tempDir(t, 'wharf-cache-');
-  const logs: Fixture['logs'] = [];
-  const log = pino(
-    { level: 'debug' },
-    {
-      write(line: string) {
-        const obj = JSON.parse(line);
-        logs.push({ level: pino.levels.labels[obj.level] ?? String(obj.level), msg: obj.msg, obj });
-      },
-    },
-  );
+  const { log, lines: logs } = capturingLog();
   const source = createSource({ pool: db.pool, cacheDir, log, ...options });
   return {
     db,
@@ -49,5 +39,3 @@ export async function setup(t: T, options: Partial<SourceOptions> = {}): Promise
       }),
   };
 }
-
-export { createStorePool };

@@ -5,18 +5,29 @@
  * restart of Wharf, runtimes left by the previous run are adopted (still healthy, recorded as current) or stopped.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { REASONS } from '@wharf/contracts';
+import {
+  type ApplyResult,
+  backoffDelay,
+  type BackoffPolicy,
+  type DeleteResult,
+  type LogLine,
+  type LogOptions,
+  nothingRunning,
+  type Observation,
+  REASONS,
+  type Target,
+  type TargetEnvironment,
+  type TargetRef,
+} from '@wharf/contracts';
 import { freePort } from '@wharf/store';
 import type { Logger } from 'pino';
-import { backoffDelay } from '../../backoff.js';
 import { GenericError, StalledError } from '../../errors.js';
-import type { ApplyResult, DeleteResult, LogLine, Observation, Target, TargetEnvironment, TargetRef } from '../target.js';
 import { createLogRing, type LogRing } from './log-ring.js';
-import { commandLine, killTree, pidAlive } from './process-tree.js';
 import { createRouter } from './router.js';
-import { adoptInstance, type InstanceRecord, probeHealth, type RuntimeInstance, startInstance } from './runtime-instance.js';
+import { CURRENT_FILE, DESIRED_FILE, recoverLeftRuntimes } from './recover-left-runtimes.js';
+import { adoptInstance, probeHealth, type RuntimeInstance, startInstance } from './runtime-instance.js';
 
 export interface LocalTargetOptions {
   /** Work dirs, logs and the record of running runtimes (e.g. `.wharf/local`). */
@@ -47,6 +58,8 @@ export interface LocalTargetOptions {
 }
 
 export interface LocalTarget extends Target {
+  recover(): Promise<{ adopted: number[] }>;
+  logs(ref: TargetRef, options?: LogOptions): AsyncIterable<LogLine>;
   readonly router: { url: string; port: number; urlFor(app: string, env: string): string; close(): Promise<void> };
   /** The pid of an environment's current runtime (tests, `wharf status`). */
   pidOf(id: number): number | undefined;
@@ -63,8 +76,6 @@ interface EnvState {
   lock: Promise<unknown>;
 }
 
-const CURRENT = 'current.json';
-const DESIRED = 'desired.json';
 
 async function defaultRuntimeCommand(): Promise<string[]> {
   const specifier = '@wharf/runtime';
@@ -85,7 +96,7 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
   const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
   const graceMs = options.stopGraceMs ?? 3_000;
   const logLines = options.logLines ?? 1_000;
-  const restartPolicy = { baseMs: options.restartBaseMs ?? 1_000, maxMs: options.restartMaxMs ?? 30_000 };
+  const restartPolicy: BackoffPolicy = { baseMs: options.restartBaseMs ?? 1_000, maxMs: options.restartMaxMs ?? 30_000, jitter: 'proportional' };
   const states = new Map<number, EnvState>();
   let command: string[] | undefined = options.runtimeCommand;
   let closed = false;
@@ -94,12 +105,7 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
     port: options.routerPort ?? 0,
     host: options.routerHost,
     log,
-    logs: (id, follow) => {
-      const s = states.get(id);
-      if (!s) return undefined;
-      const stop = follow ? s.ring.follow(follow) : () => undefined;
-      return { lines: s.ring.lines(), stop };
-    },
+    logs: (id, logOptions) => states.get(id)?.ring.stream(logOptions),
   });
 
   const envDir = (id: number) => path.join(envsDir, String(id));
@@ -127,7 +133,7 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
       else if (v.secretRef) {
         const value = options.resolveSecret?.(v.secretRef);
         if (value === undefined) {
-          throw new StalledError(`secret ${v.secretRef.name}/${v.secretRef.key} for ${v.name} is not available`, { reason: 'SecretMissing' });
+          throw new StalledError(`secret ${v.secretRef.name}/${v.secretRef.key} for ${v.name} is not available`, { reason: REASONS.SecretMissing });
         }
         out[v.name] = value;
       }
@@ -230,7 +236,7 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
       env: runtimeEnv(env, port),
       ring: s.ring,
     });
-    await writeFile(path.join(workDir, DESIRED), JSON.stringify(env));
+    await writeFile(path.join(workDir, DESIRED_FILE), JSON.stringify(env));
     try {
       await waitHealthy(s, instance, env, signal);
     } catch (err) {
@@ -243,60 +249,32 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
     s.current = instance;
     s.desired = env;
     router.set({ envId: env.id, app: env.app, env: env.name, upstream: instance.upstream, unavailable: '' });
-    await writeFile(path.join(envDir(env.id), CURRENT), JSON.stringify({ instanceId }));
+    await writeFile(path.join(envDir(env.id), CURRENT_FILE), JSON.stringify({ instanceId }));
     s.ring.push('system', `serving digest ${env.digest} from pid ${instance.record.pid}`);
     watchCrash(s, instance);
     if (previous) drainAndStop(s, previous);
     return { status: 'ready', url: router.urlFor(env.app, env.name) };
   };
 
-  const recover = async (): Promise<{ adopted: number[] }> => {
-    const adopted: number[] = [];
-    for (const name of await readdir(envsDir).catch(() => [] as string[])) {
-      const id = Number(name);
-      if (!Number.isInteger(id)) continue;
-      const dir = envDir(id);
-      const current = await readFile(path.join(dir, CURRENT), 'utf8')
-        .then((t) => (JSON.parse(t) as { instanceId: string }).instanceId)
-        .catch(() => undefined);
-      for (const inst of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-        if (!inst.isDirectory()) continue;
-        const workDir = path.join(dir, inst.name);
-        const record = await readFile(path.join(workDir, 'instance.json'), 'utf8')
-          .then((t) => JSON.parse(t) as InstanceRecord)
-          .catch(() => undefined);
-        const alive = record !== undefined && pidAlive(record.pid) && ((await commandLine(record.pid)) ?? '').includes(workDir);
-        if (record && alive && inst.name === current) {
-          const desired = await readFile(path.join(workDir, DESIRED), 'utf8')
-            .then((t) => JSON.parse(t) as TargetEnvironment)
-            .catch(() => null);
-          const probe = await probeHealth(record.port);
-          if (desired && probe.ok && probe.digest === record.digest) {
-            const s = stateFor({ id: record.envId, tenantId: record.tenantId, app: record.app, name: record.name });
-            const instance = adoptInstance(record, s.ring);
-            s.current = instance;
-            s.desired = desired;
-            router.set({ envId: id, app: record.app, env: record.name, upstream: instance.upstream, unavailable: '' });
-            watchCrash(s, instance);
-            adopted.push(id);
-            log.info({ envId: id, pid: record.pid, port: record.port }, 'adopted a runtime left by the previous run');
-            continue;
-          }
-        }
-        if (record && alive) {
-          log.warn({ envId: id, pid: record.pid }, 'stopping a runtime left by the previous run');
-          await killTree(record.pid, graceMs);
-        }
-        await rm(workDir, { recursive: true, force: true });
-      }
-      if (!adopted.includes(id)) await rm(dir, { recursive: true, force: true });
-    }
-    return { adopted };
-  };
+  const recover = async (): Promise<{ adopted: number[] }> => ({
+    adopted: await recoverLeftRuntimes({
+      envsDir,
+      graceMs,
+      log,
+      adopt: (record, desired) => {
+        const s = stateFor({ id: record.envId, tenantId: record.tenantId, app: record.app, name: record.name, qualifier: null });
+        const instance = adoptInstance(record, s.ring);
+        s.current = instance;
+        s.desired = desired;
+        router.set({ envId: record.envId, app: record.app, env: record.name, upstream: instance.upstream, unavailable: '' });
+        watchCrash(s, instance);
+      },
+    }),
+  });
 
   const target: LocalTarget = {
     name: 'local',
-    capabilities: { rollout: 'swap', applyWaitsForHealthy: true, logs: true, urls: true, needsRecovery: true },
+    capabilities: { rollout: 'swap', applyWaitsForHealthy: true, urls: true },
     router: { url: router.url, port: router.port, urlFor: router.urlFor, close: () => router.close() },
     pidOf: (id) => states.get(id)?.current?.record.pid,
 
@@ -318,19 +296,30 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
     async observe(ref): Promise<Observation> {
       const s = states.get(ref.id);
       const cur = s?.current;
-      if (!s || !cur) return { exists: false, digest: null, healthy: false, url: null };
-      const url = router.urlFor(ref.app, ref.name);
-      if (cur.hasExited()) {
-        return { exists: true, digest: cur.record.digest, healthy: false, url, message: 'runtime exited; restart pending' };
-      }
-      const probe = await probeHealth(cur.record.port);
-      return {
+      if (!s || !cur) return nothingRunning();
+      const seen = (digest: string, healthy: boolean, message?: string): Observation => ({
         exists: true,
-        digest: probe.digest ?? cur.record.digest,
-        healthy: probe.ok,
-        url,
-        ...(probe.ok ? {} : { message: probe.message }),
-      };
+        digest,
+        healthy,
+        url: router.urlFor(ref.app, ref.name),
+        ...(message ? { message } : {}),
+        observedGeneration: cur.record.generation,
+        conditions: [],
+        instances: [
+          {
+            name: `pid ${cur.record.pid}`,
+            digest,
+            healthy,
+            host: 'localhost',
+            startedAt: cur.record.startedAt,
+            restarts: s.crashes,
+            ...(message ? { message } : {}),
+          },
+        ],
+      });
+      if (cur.hasExited()) return seen(cur.record.digest, false, 'runtime exited; restart pending');
+      const probe = await probeHealth(cur.record.port);
+      return seen(probe.digest ?? cur.record.digest, probe.ok, probe.ok ? undefined : probe.message);
     },
 
     delete(ref): Promise<DeleteResult> {
@@ -351,10 +340,8 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
 
     recover,
 
-    logs(ref, follow?: (line: LogLine) => void) {
-      const s = states.get(ref.id);
-      if (!s) return { lines: [], stop: () => undefined };
-      return { lines: s.ring.lines(), stop: follow ? s.ring.follow(follow) : () => undefined };
+    logs(ref, logOptions) {
+      return states.get(ref.id)?.ring.stream(logOptions) ?? createLogRing(0).stream();
     },
 
     async close() {

@@ -7,7 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { LogLine } from '../target.js';
+import type { LogLine, LogOptions } from '@wharf/contracts';
 
 export interface Upstream {
   port: number;
@@ -43,7 +43,8 @@ export interface RouterOptions {
   port: number;
   host?: string;
   log: Logger;
-  logs?(envId: number, follow: ((line: LogLine) => void) | undefined): { lines: LogLine[]; stop(): void } | undefined;
+  /** An environment's log stream; undefined when the router knows no such environment. */
+  logs?(envId: number, options: LogOptions): AsyncIterable<LogLine> | undefined;
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
@@ -56,20 +57,23 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   const log = options.log.child({ component: 'router' });
 
   const serveLogs = (req: http.IncomingMessage, res: http.ServerResponse, id: number, follow: boolean) => {
-    const write = (l: LogLine) => res.write(`${JSON.stringify(l)}\n`);
-    const source = options.logs?.(id, follow ? write : undefined);
-    if (!source) {
+    const closed = new AbortController();
+    const lines = options.logs?.(id, { follow, signal: closed.signal });
+    if (!lines) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end(`no logs for environment ${id}\n`);
       return;
     }
     res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
-    for (const l of source.lines) write(l);
-    if (!follow) {
-      source.stop();
+    // Flush the headers now: a follower with nothing kept yet must not wait for the first line to see them.
+    res.flushHeaders();
+    req.on('close', () => closed.abort());
+    void (async () => {
+      for await (const l of lines) res.write(`${JSON.stringify(l)}\n`);
       res.end();
-      return;
-    }
-    req.on('close', () => source.stop());
+    })().catch((err) => {
+      log.debug({ err, envId: id }, 'log stream ended');
+      res.destroy();
+    });
   };
 
   const proxy = (req: http.IncomingMessage, res: http.ServerResponse, route: Route, path: string, prefix: string) => {

@@ -1,20 +1,21 @@
 /** check_suite and check_run: the Re-run buttons, and the "Approve preview" action on a fork's wharf/preview. */
-import { github } from '@wharf/store';
-import { evaluatePullRequest, validateAndPlan } from '../evaluate-pull-request.js';
-import { CHECK_NAMES, type CheckName, type DeliveryContext, type Handler } from '../types.js';
+import { pullRequests, scopeOf } from '@wharf/store';
+import { evaluateCommit, evaluatePullRequest } from '../pull-request/evaluate-pull-request.js';
+import { ALL_CHECKS, CHECK_NAMES, type CheckKey, type DeliveryContext, type Handler } from '../types.js';
+import { approvePreview } from './approve-preview.js';
 import { ensureRepository, hasWriteAccess } from './ensure-repository.js';
 
-const CHECK_KEYS = { [CHECK_NAMES.validate]: 'validate', [CHECK_NAMES.plan]: 'plan', [CHECK_NAMES.preview]: 'preview' } as const;
+const CHECK_KEYS: ReadonlyMap<string, CheckKey> = new Map(ALL_CHECKS.map((k) => [CHECK_NAMES[k], k]));
 
-async function rerun(ctx: DeliveryContext, sha: string, branch: string | null, checks: readonly ('validate' | 'plan' | 'preview')[]) {
+async function rerun(ctx: DeliveryContext, sha: string, branch: string | null, checks: readonly CheckKey[]) {
   const repo = await ensureRepository(ctx);
   if (!repo) return 'ignored' as const;
-  const prs = await github.listOpenPullRequestsForSha(ctx.deps.pool, repo.id, sha);
+  const prs = await pullRequests.listOpenPullRequestsForSha(ctx.deps.pool, scopeOf(repo), sha);
   const runKey = ctx.action === 'requested' ? 'auto' : ctx.deliveryId;
   if (prs.length > 0) {
     for (const pr of prs) await evaluatePullRequest(ctx.deps, repo, pr, { runKey, checks, log: ctx.log });
   } else {
-    await validateAndPlan(ctx.deps, repo, { sha, ref: branch, runKey, checks: checks.filter((c) => c !== 'preview') });
+    await evaluateCommit(ctx.deps, repo, { sha, ref: branch, runKey, checks, log: ctx.log });
   }
   return 'done' as const;
 }
@@ -29,7 +30,7 @@ export const onCheckSuite: Handler = async (ctx) => {
 
 export const onCheckRun: Handler = async (ctx) => {
   const run = ctx.payload.check_run;
-  const key = CHECK_KEYS[run.name as CheckName] as 'validate' | 'plan' | 'preview' | undefined;
+  const key = CHECK_KEYS.get(String(run.name));
   if (!key) return 'ignored';
   if (ctx.action === 'rerequested') return rerun(ctx, run.head_sha, null, [key]);
   if (ctx.action !== 'requested_action') return 'ignored';
@@ -42,9 +43,8 @@ export const onCheckRun: Handler = async (ctx) => {
     ctx.log.warn({ sender }, 'preview approval refused: no write access');
     return 'done';
   }
-  for (const pr of await github.listOpenPullRequestsForSha(ctx.deps.pool, repo.id, run.head_sha)) {
-    await github.approvePreview(ctx.deps.pool, repo.id, pr.number, pr.head_sha, sender);
-    const approved = await github.getPullRequest(ctx.deps.pool, repo.id, pr.number);
+  for (const pr of await pullRequests.listOpenPullRequestsForSha(ctx.deps.pool, scopeOf(repo), run.head_sha)) {
+    const approved = await approvePreview(ctx.deps, repo, pr, sender, 'check action');
     if (approved) await evaluatePullRequest(ctx.deps, repo, approved, { runKey: 'auto', log: ctx.log });
   }
   return 'done';

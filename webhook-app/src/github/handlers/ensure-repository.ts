@@ -1,5 +1,5 @@
 /** The tenant (installation) and repository a delivery is about, created on first sight. */
-import { github, repositories, tenants } from '@wharf/store';
+import { repositories, scopeOf, tenants } from '@wharf/store';
 import type { DeliveryContext } from '../types.js';
 
 export async function ensureTenant(ctx: DeliveryContext): Promise<tenants.Tenant | null> {
@@ -26,14 +26,14 @@ export async function upsertGithubRepository(
   });
 }
 
-export async function ensureRepository(ctx: DeliveryContext): Promise<github.GithubRepository | null> {
+export async function ensureRepository(ctx: DeliveryContext): Promise<repositories.GithubRepository | null> {
   const r = ctx.payload.repository as { full_name?: string; default_branch?: string; id?: number } | undefined;
   const installationId = ctx.payload.installation?.id as number | undefined;
   if (!r?.full_name || installationId === undefined) return null;
-  const found = await github.findRepository(ctx.deps.pool, String(installationId), r.full_name);
+  const found = await repositories.findGithubRepository(ctx.deps.pool, String(installationId), r.full_name);
   if (found) {
     if (r.default_branch && r.default_branch !== found.default_branch) {
-      await github.setDefaultBranch(ctx.deps.pool, found.id, r.default_branch);
+      await repositories.setDefaultBranch(ctx.deps.pool, scopeOf(found), r.default_branch);
       return { ...found, default_branch: r.default_branch };
     }
     return found;
@@ -41,13 +41,13 @@ export async function ensureRepository(ctx: DeliveryContext): Promise<github.Git
   const tenant = await ensureTenant(ctx);
   if (!tenant) return null;
   await upsertGithubRepository(ctx, tenant.id, { full_name: r.full_name, default_branch: r.default_branch, id: r.id });
-  return github.findRepository(ctx.deps.pool, String(installationId), r.full_name);
+  return repositories.findGithubRepository(ctx.deps.pool, String(installationId), r.full_name);
 }
 
 const WRITE = new Set(['admin', 'maintain', 'write']);
 
 /** Write access or more, asked of GitHub (never inferred from the payload). */
-export async function hasWriteAccess(ctx: DeliveryContext, repo: github.GithubRepository, username: string): Promise<boolean> {
+export async function hasWriteAccess(ctx: DeliveryContext, repo: repositories.GithubRepository, username: string): Promise<boolean> {
   const octokit = await ctx.deps.client.installation(repo.installation_id);
   const [owner, name] = repo.full_name.split('/') as [string, string];
   const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ owner, repo: name, username });

@@ -1,13 +1,14 @@
 /** installation and installation_repositories: tenants and their repositories. */
-import { desiredState, github } from '@wharf/store';
+import { desiredState, repositories, scopeOf, tenants } from '@wharf/store';
 import type { Handler } from '../types.js';
 import { ensureTenant, upsertGithubRepository } from './ensure-repository.js';
 
 async function tearDownRepository(ctx: Parameters<Handler>[0], installationId: number, fullName: string): Promise<void> {
-  const repo = await github.findRepository(ctx.deps.pool, String(installationId), fullName);
+  const repo = await repositories.findGithubRepository(ctx.deps.pool, String(installationId), fullName);
   if (!repo) return;
-  for (const env of await desiredState.listEnvironments(ctx.deps.pool, repo.id)) {
-    if (!env.deletion_requested_at) await desiredState.requestDeletion(ctx.deps.pool, env.id);
+  const scope = scopeOf(repo);
+  for (const env of await desiredState.listRepositoryEnvironments(ctx.deps.pool, scope)) {
+    if (!env.deletion_requested_at) await desiredState.requestDeletion(ctx.deps.pool, scope, env.id);
   }
 }
 
@@ -19,15 +20,15 @@ export const onInstallation: Handler = async (ctx) => {
     case 'created':
     case 'new_permissions_accepted':
     case 'unsuspend':
-      await github.setTenantSuspended(ctx.deps.pool, tenant.id, false);
+      await tenants.setTenantSuspended(ctx.deps.pool, tenant.id, false);
       for (const r of (ctx.payload.repositories ?? []) as { full_name: string }[]) await upsertGithubRepository(ctx, tenant.id, r);
       ctx.log.info({ installation: id, account: tenant.name }, 'installation active');
       return 'done';
     case 'suspend':
-      await github.setTenantSuspended(ctx.deps.pool, tenant.id, true);
+      await tenants.setTenantSuspended(ctx.deps.pool, tenant.id, true);
       return 'done';
     case 'deleted': {
-      await github.setTenantSuspended(ctx.deps.pool, tenant.id, true);
+      await tenants.setTenantSuspended(ctx.deps.pool, tenant.id, true);
       for (const r of (ctx.payload.repositories ?? []) as { full_name: string }[]) await tearDownRepository(ctx, id, r.full_name);
       ctx.log.info({ installation: id }, 'installation deleted; environments torn down');
       return 'done';

@@ -1,20 +1,19 @@
 /** pull_request: record the pull request, evaluate its head, approve fork previews by label, tear down on close. */
-import { github } from '@wharf/store';
-import { evaluatePullRequest } from '../evaluate-pull-request.js';
+import { pullRequests, type repositories, scopeOf } from '@wharf/store';
+import { evaluatePullRequest } from '../pull-request/evaluate-pull-request.js';
 import { queueReply } from '../reporter.js';
 import { PREVIEW_LABEL, type DeliveryContext, type Handler } from '../types.js';
+import { approvePreview } from './approve-preview.js';
 import { ensureRepository, hasWriteAccess } from './ensure-repository.js';
 import { tearDownPreview } from './teardown.js';
 
 const HANDLED = new Set(['opened', 'synchronize', 'reopened', 'ready_for_review', 'converted_to_draft', 'closed', 'labeled']);
 
-export async function recordPullRequest(ctx: DeliveryContext, repo: github.GithubRepository): Promise<github.PullRequest> {
+export async function recordPullRequest(ctx: DeliveryContext, repo: repositories.GithubRepository): Promise<pullRequests.PullRequest> {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- webhook payload
   const p: any = ctx.payload.pull_request;
   const merged = p.merged === true;
-  return github.upsertPullRequest(ctx.deps.pool, {
-    repositoryId: repo.id,
-    tenantId: repo.tenant_id,
+  return pullRequests.upsertPullRequest(ctx.deps.pool, scopeOf(repo), {
     number: p.number,
     state: p.state === 'closed' ? (merged ? 'merged' : 'closed') : 'open',
     title: p.title ?? '',
@@ -53,8 +52,7 @@ export const onPullRequest: Handler = async (ctx) => {
       ctx.deps.wakeDrain();
       return 'done';
     }
-    await github.approvePreview(ctx.deps.pool, repo.id, pr.number, pr.head_sha, sender);
-    const approved = await github.getPullRequest(ctx.deps.pool, repo.id, pr.number);
+    const approved = await approvePreview(ctx.deps, repo, pr, sender, 'label');
     if (approved) await evaluatePullRequest(ctx.deps, repo, approved, { runKey: 'auto', log });
     return 'done';
   }

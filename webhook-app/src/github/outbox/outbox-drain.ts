@@ -1,13 +1,12 @@
 /**
  * Posts outbox rows to GitHub: claims due rows (the head of each stream or environment only, so order holds), sends
- * each through its sender, and marks it delivered. A failure is retried with exponential backoff and never dropped;
- * only a request GitHub keeps refusing as malformed (4xx other than rate limits) is given up after a few attempts,
- * with the error kept on the row.
+ * each through its sender (a tenant's rows in the order they were queued), and marks it delivered. A failure is
+ * retried with exponential backoff and never dropped; only a request GitHub keeps refusing as malformed (4xx other
+ * than rate limits) is given up after a few attempts, with the error kept on the row.
  */
-import { github } from '@wharf/store';
+import { backoffDelay, type BackoffPolicy, OUTBOX_KINDS, type OutboxKind } from '@wharf/contracts';
+import { outbox } from '@wharf/store';
 import type { Counter } from 'prom-client';
-import { backoffSeconds } from '../backoff.js';
-import { OUTBOX_KINDS } from '../reporter.js';
 import type { AppDeps } from '../types.js';
 import { sendCheckRun } from './send-check-run.js';
 import { sendComment, sendReply } from './send-comment.js';
@@ -16,14 +15,15 @@ import { sendRollbackPullRequest } from './send-rollback-pr.js';
 import type { Sender } from './types.js';
 import { createPollingLoop, type PollingLoop } from '../polling-loop.js';
 
-export const senders: Record<string, Sender> = {
+export const senders = {
   [OUTBOX_KINDS.checkRun]: sendCheckRun,
   [OUTBOX_KINDS.comment]: sendComment,
   [OUTBOX_KINDS.reply]: sendReply,
   [OUTBOX_KINDS.deploymentStatus]: sendDeploymentStatus,
   [OUTBOX_KINDS.deploymentInactive]: sendDeploymentInactive,
   [OUTBOX_KINDS.rollbackPullRequest]: sendRollbackPullRequest,
-};
+} as const satisfies Record<OutboxKind, Sender>;
+const senderOf: ReadonlyMap<string, Sender> = new Map(Object.entries(senders));
 
 export interface OutboxDrainOptions {
   deps: AppDeps;
@@ -58,36 +58,47 @@ function classify(err: unknown): { retry: 'always' | 'limited'; afterSeconds?: n
 
 export function createOutboxDrain(o: OutboxDrainOptions): OutboxDrain {
   const { deps } = o;
-  const kinds = Object.keys(senders);
-  const backoff = o.backoff ?? { baseSeconds: 2, maxSeconds: 600 };
+  const kinds = Object.values(OUTBOX_KINDS);
+  const { baseSeconds, maxSeconds } = o.backoff ?? { baseSeconds: 2, maxSeconds: 600 };
+  const policy: BackoffPolicy = { baseMs: baseSeconds * 1_000, maxMs: maxSeconds * 1_000, jitter: 'equal' };
 
-  const sendOne = async (row: github.ClaimedOutboxRow) => {
+  const sendOne = async (row: outbox.ClaimedOutboxRow) => {
     const log = deps.log.child({ outboxId: row.id, kind: row.kind, attempt: row.attempts });
-    const sender = senders[row.kind];
+    const sender = senderOf.get(row.kind);
     if (!sender) return;
     try {
       const result = await sender(deps, row);
-      await github.markDelivered(deps.pool, row.id, result.note);
+      await outbox.markDelivered(deps.pool, row.id, result.note);
       o.sent.inc({ kind: row.kind, result: result.note ? 'skipped' : 'delivered' });
     } catch (err) {
       const c = classify(err);
       const message = `${(err as HttpError).status ?? ''} ${(err as Error).message ?? String(err)}`.trim().slice(0, 2000);
       if (c.retry === 'limited' && row.attempts >= (o.maxClientErrorAttempts ?? 5)) {
         log.error({ err, attempts: row.attempts }, 'GitHub keeps refusing this request; giving up');
-        await github.markDelivered(deps.pool, row.id, `gave up: ${message}`);
+        await outbox.markDelivered(deps.pool, row.id, `gave up: ${message}`);
         o.sent.inc({ kind: row.kind, result: 'gave_up' });
         return;
       }
-      const delay = Math.max(c.afterSeconds ?? 0, backoffSeconds(row.attempts, backoff));
+      const delay = Math.max(c.afterSeconds ?? 0, backoffDelay(row.attempts, Math.random, policy) / 1_000);
       log.warn({ err, retryInSeconds: Math.round(delay * 10) / 10 }, 'GitHub request failed; will retry');
-      await github.retryOutbox(deps.pool, row.id, delay, message);
+      await outbox.retryOutbox(deps.pool, row.id, delay, message);
       o.sent.inc({ kind: row.kind, result: 'retry' });
     }
   };
 
+  /**
+   * One batch: each tenant's rows in the order they were queued (GitHub spaces one installation's writes anyway, and
+   * what was decided first, such as a check before the deployment it led to, is posted first); tenants at once.
+   */
   const step = async (): Promise<number> => {
-    const rows = await github.claimOutbox(deps.pool, { kinds, limit: o.batchSize ?? 16, leaseSeconds: 120 });
-    await Promise.all(rows.map(sendOne));
+    const rows = await outbox.claimOutbox(deps.pool, { kinds, limit: o.batchSize ?? 16, leaseSeconds: 120 });
+    const byTenant = new Map<number, outbox.ClaimedOutboxRow[]>();
+    for (const row of rows) byTenant.set(row.tenant_id, [...(byTenant.get(row.tenant_id) ?? []), row]);
+    await Promise.all(
+      [...byTenant.values()].map(async (own) => {
+        for (const row of own) await sendOne(row);
+      }),
+    );
     return rows.length;
   };
   return createPollingLoop({ name: 'outbox drain', log: deps.log, pollMs: o.pollMs, step });

@@ -3,7 +3,7 @@
  * retry after a failure continues where it stopped and never posts an annotation twice.
  */
 import { createHash } from 'node:crypto';
-import { github } from '@wharf/store';
+import { checkRuns, outbox, repositories } from '@wharf/store';
 import { GITHUB_LIMITS } from '../render/limits.js';
 import type { CheckRunOutput, CheckRunTarget } from '../reporter.js';
 import { ownerRepo, type Sender } from './types.js';
@@ -12,20 +12,21 @@ export const sendCheckRun: Sender = async (deps, row) => {
   const { output, ...target } = row.payload as unknown as CheckRunTarget & { output: CheckRunOutput };
   // "Queued" or "in progress" adds nothing when a later state of the same run is already waiting (GitHub's write
   // budget is about one request per second).
-  if (output.status !== 'completed' && row.stream && (await github.hasLaterRowInStream(deps.pool, row.id, row.stream))) {
+  if (output.status !== 'completed' && row.stream && (await outbox.hasLaterRowInStream(deps.pool, row.id, row.stream))) {
     return { delivered: true, note: 'superseded' };
   }
-  const repo = await github.getRepositoryById(deps.pool, target.repositoryId);
+  const scope = { tenantId: row.tenant_id, repositoryId: target.repositoryId };
+  const repo = await repositories.getGithubRepository(deps.pool, scope);
   if (!repo) return { delivered: true, note: 'repository gone' };
   const octokit = await deps.client.installation(repo.installation_id);
   const { owner, repo: name } = ownerRepo(repo.full_name);
-  const key = { repositoryId: target.repositoryId, headSha: target.headSha, name: target.name, runKey: target.runKey };
+  const key = { headSha: target.headSha, name: target.name, runKey: target.runKey };
   const annotations = output.annotations ?? [];
   const outputKey = createHash('sha256').update(JSON.stringify(output)).digest('hex').slice(0, 24);
   const batches: (typeof annotations)[] = [];
   for (let i = 0; i < annotations.length; i += GITHUB_LIMITS.annotationsPerRequest) batches.push(annotations.slice(i, i + GITHUB_LIMITS.annotationsPerRequest));
   if (batches.length === 0) batches.push([]);
-  const record = await github.getCheckRun(deps.pool, key);
+  const record = await checkRuns.getCheckRun(deps.pool, scope, key);
   let sent = record && record.output_key === outputKey ? record.batches_sent : 0;
   let checkRunId = record?.check_run_id ?? null;
   const completed = output.status === 'completed';
@@ -46,7 +47,7 @@ export const sendCheckRun: Sender = async (deps, row) => {
       await octokit.rest.checks.update({ owner, repo: name, check_run_id: checkRunId, ...body(batch) });
     }
     sent += 1;
-    await github.saveCheckRun(deps.pool, { ...key, checkRunId, outputKey, batchesSent: sent, status: output.status, conclusion: output.conclusion ?? null });
+    await checkRuns.saveCheckRun(deps.pool, scope, { ...key, checkRunId, outputKey, batchesSent: sent, status: output.status, conclusion: output.conclusion ?? null });
   }
   return { delivered: true };
 };

@@ -3,14 +3,14 @@
  * its id (first time, or a crash between creating it and saving the id), it looks for its marker before creating
  * one, so retries never add a second comment.
  */
-import { github } from '@wharf/store';
+import { deployments as deploymentStore, pullRequests, repositories, type RepositoryScope } from '@wharf/store';
 import { renderComment, type CommentDeployment, type PullRequestSummary } from '../render/render-comment.js';
 import { COMMENT_MARKER, type AppDeps } from '../types.js';
 import { ownerRepo, type Sender } from './types.js';
 
-async function renderFor(deps: AppDeps, repo: github.GithubRepository, pr: github.PullRequest): Promise<string> {
+async function renderFor(deps: AppDeps, scope: RepositoryScope, pr: pullRequests.PullRequest): Promise<string> {
   const summary = pr.summary as unknown as PullRequestSummary & { teardownReason?: string };
-  const deployments = await github.listLatestDeploymentsForPullRequest(deps.pool, repo.id, pr.number);
+  const deployments = await deploymentStore.listLatestDeploymentsForPullRequest(deps.pool, scope, pr.number);
   const previews: CommentDeployment[] = [];
   for (const d of deployments) {
     const app = appOf(d.github_environment, summary.apps?.map((a) => a.app) ?? []);
@@ -18,7 +18,7 @@ async function renderFor(deps: AppDeps, repo: github.GithubRepository, pr: githu
   }
   let production: { sha: string; state: string | null; url: string | null; description: string | null } | null = null;
   if (pr.state === 'merged' && pr.merge_commit_sha) {
-    const prod = await github.findDeploymentForSha(deps.pool, repo.id, pr.merge_commit_sha, 'production');
+    const prod = await deploymentStore.findDeploymentForSha(deps.pool, scope, pr.merge_commit_sha, 'production');
     if (prod) production = { sha: prod.sha, state: prod.last_state, url: prod.last_url, description: prod.last_description };
   }
   return renderComment({
@@ -39,14 +39,15 @@ function appOf(environment: string, apps: string[]): string | null {
 
 export const sendComment: Sender = async (deps, row) => {
   const { repositoryId, prNumber } = row.payload as { repositoryId: number; prNumber: number };
-  const repo = await github.getRepositoryById(deps.pool, repositoryId);
-  const pr = repo ? await github.getPullRequest(deps.pool, repositoryId, prNumber) : null;
+  const scope = { tenantId: row.tenant_id, repositoryId };
+  const repo = await repositories.getGithubRepository(deps.pool, scope);
+  const pr = repo ? await pullRequests.getPullRequest(deps.pool, scope, prNumber) : null;
   if (!repo || !pr) return { delivered: true, note: 'pull request unknown' };
   if ((pr.summary as { commentsEnabled?: boolean }).commentsEnabled === false) return { delivered: true, note: 'comments off' };
   if (!(pr.summary as { sha?: string }).sha) return { delivered: true, note: 'nothing to say yet' };
   const octokit = await deps.client.installation(repo.installation_id);
   const { owner, repo: name } = ownerRepo(repo.full_name);
-  const body = await renderFor(deps, repo, pr);
+  const body = await renderFor(deps, scope, pr);
   let commentId = pr.comment_id;
   if (commentId !== null) {
     try {
@@ -61,18 +62,18 @@ export const sendComment: Sender = async (deps, row) => {
   const existing = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo: name, issue_number: prNumber, per_page: 100 });
   const mine = existing.find((c) => c.body?.startsWith(COMMENT_MARKER));
   if (mine) {
-    await github.setCommentId(deps.pool, repositoryId, prNumber, mine.id);
+    await pullRequests.setCommentId(deps.pool, scope, prNumber, mine.id);
     await octokit.rest.issues.updateComment({ owner, repo: name, comment_id: mine.id, body });
   } else {
     const { data } = await octokit.rest.issues.createComment({ owner, repo: name, issue_number: prNumber, body });
-    await github.setCommentId(deps.pool, repositoryId, prNumber, data.id);
+    await pullRequests.setCommentId(deps.pool, scope, prNumber, data.id);
   }
   return { delivered: true };
 };
 
 export const sendReply: Sender = async (deps, row) => {
   const { repositoryId, issueNumber, body } = row.payload as { repositoryId: number; issueNumber: number; body: string };
-  const repo = await github.getRepositoryById(deps.pool, repositoryId);
+  const repo = await repositories.getGithubRepository(deps.pool, { tenantId: row.tenant_id, repositoryId });
   if (!repo) return { delivered: true, note: 'repository gone' };
   const octokit = await deps.client.installation(repo.installation_id);
   const { owner, repo: name } = ownerRepo(repo.full_name);

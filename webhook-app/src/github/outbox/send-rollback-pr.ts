@@ -2,7 +2,7 @@
  * `/wharf rollback <sha>`: a pull request whose single commit restores the repository's tree at <sha> on top of the
  * production branch. Git stays the source of truth: production rolls back when someone merges it.
  */
-import { github } from '@wharf/store';
+import { repositories } from '@wharf/store';
 import { queueReply } from '../reporter.js';
 import { ownerRepo, type Sender } from './types.js';
 
@@ -10,7 +10,7 @@ const status = (err: unknown) => (err as { status?: number }).status;
 
 export const sendRollbackPullRequest: Sender = async (deps, row) => {
   const p = row.payload as { repositoryId: number; sha: string; issueNumber: number; requestedBy: string; baseBranch: string };
-  const repo = await github.getRepositoryById(deps.pool, p.repositoryId);
+  const repo = await repositories.getGithubRepository(deps.pool, { tenantId: row.tenant_id, repositoryId: p.repositoryId });
   if (!repo) return { delivered: true, note: 'repository gone' };
   const octokit = await deps.client.installation(repo.installation_id);
   const { owner, repo: name } = ownerRepo(repo.full_name);

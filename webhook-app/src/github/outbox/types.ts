@@ -1,8 +1,8 @@
-import type { github } from '@wharf/store';
+import type { outbox } from '@wharf/store';
 import type { AppDeps } from '../types.js';
 
 export type SendResult = { delivered: true; note?: string };
-export type Sender = (deps: AppDeps, row: github.ClaimedOutboxRow) => Promise<SendResult>;
+export type Sender = (deps: AppDeps, row: outbox.ClaimedOutboxRow) => Promise<SendResult>;
 
 /** Splits "owner/name". */
 export const ownerRepo = (fullName: string) => {

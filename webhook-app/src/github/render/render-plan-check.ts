@@ -1,12 +1,7 @@
 /** The wharf/plan check run: what production would change, per app (modules, routes, pipelines, ...). */
+import type { ConfigChange } from '@wharf/contracts';
 import type { CheckRunOutput } from '../reporter.js';
 import { escapeCell, fitText, shortSha } from './limits.js';
-
-export interface ConfigChange {
-  kind: 'file' | 'module' | 'pipeline' | 'workflow' | 'route' | 'trigger';
-  name: string;
-  change: 'added' | 'removed' | 'changed';
-}
 
 export interface AppPlan {
   app: string;

@@ -1,0 +1,130 @@
+/**
+ * Claims and leases on `environments`, for the reconciler replicas. Work for every tenant by design: a replica
+ * claims whatever is due. A claimed row comes back as an EnvironmentSnapshot, the shape the reconcile steps work on.
+ *
+ * next_attempt_at moves to the lease expiry on claim: if the replica dies the rows come due again by themselves.
+ * Every write after a claim is fenced by `lease_owner` (rollouts.ts).
+ */
+import { DRIFT_MODES, type EnvironmentSnapshot, parseTargetName } from '@wharf/contracts';
+import { sql, type CommonQueryMethods } from 'slonik';
+import { z } from 'zod';
+import { ConditionsColumn, EnvironmentKey, IdRow, int8, parseRows, SpecColumn } from './rows.js';
+
+const ClaimedRow = EnvironmentKey.extend({
+  branch: z.string().nullable(),
+  pr_number: int8.nullable(),
+  target: z.string(),
+  desired_version_id: int8.nullable(),
+  desired_digest: z.string().nullable(),
+  desired_spec: SpecColumn,
+  generation: int8,
+  observed_generation: int8,
+  observed_digest: z.string().nullable(),
+  observed_version_id: int8.nullable(),
+  conditions: ConditionsColumn,
+  url: z.string().nullable(),
+  failure_count: int8,
+  drift_mode: z.enum(DRIFT_MODES),
+  deletion_requested: z.boolean(),
+  rollback_of_version_id: int8.nullable(),
+});
+type ClaimedRow = z.infer<typeof ClaimedRow>;
+
+/** A claimed row as the reconcile steps see it. */
+export function toSnapshot(r: ClaimedRow): EnvironmentSnapshot {
+  return {
+    identity: {
+      id: r.id,
+      tenantId: r.tenant_id,
+      repositoryId: r.repository_id,
+      app: r.app,
+      name: r.name,
+      kind: r.kind,
+      branch: r.branch,
+      prNumber: r.pr_number,
+      target: r.target,
+    },
+    generation: r.generation,
+    desired: {
+      versionId: r.desired_version_id,
+      digest: r.desired_digest,
+      spec: r.desired_spec,
+      rollbackOfVersionId: r.rollback_of_version_id,
+    },
+    observed: { generation: r.observed_generation, digest: r.observed_digest, versionId: r.observed_version_id, url: r.url },
+    conditions: r.conditions,
+    driftMode: r.drift_mode,
+    deletionRequested: r.deletion_requested,
+    failureCount: r.failure_count,
+  };
+}
+
+/**
+ * Claims up to `limit` due environments of every tenant (not suspended, next_attempt_at passed) with SKIP LOCKED, so
+ * replicas never wait on each other, and sets the lease.
+ */
+export async function claimDueEnvironments(
+  db: CommonQueryMethods,
+  input: { owner: string; leaseMs: number; limit: number; exclude?: readonly number[] },
+): Promise<EnvironmentSnapshot[]> {
+  const exclude = input.exclude ?? [];
+  const rows = await db.any(sql.type(ClaimedRow)`
+    WITH due AS (
+      SELECT id FROM environments
+      WHERE NOT suspended AND next_attempt_at <= now()
+        ${exclude.length > 0 ? sql.fragment`AND id <> ALL(${sql.array(exclude, 'int8')})` : sql.fragment``}
+      ORDER BY next_attempt_at
+      LIMIT ${input.limit}
+      FOR UPDATE SKIP LOCKED
+    ), claimed AS (
+      UPDATE environments e
+      SET lease_owner = ${input.owner},
+          lease_expires_at = now() + ${input.leaseMs} * interval '1 millisecond',
+          next_attempt_at = now() + ${input.leaseMs} * interval '1 millisecond'
+      FROM due WHERE e.id = due.id
+      RETURNING e.*
+    )
+    SELECT c.id, c.tenant_id, c.repository_id, c.app, c.name, c.kind, c.branch, c.pr_number, c.target,
+           c.desired_version_id, c.desired_digest, c.desired_spec, c.generation, c.observed_generation, c.observed_digest,
+           c.observed_version_id, c.conditions, c.url, c.failure_count, c.drift_mode,
+           c.deletion_requested_at IS NOT NULL AS deletion_requested,
+           va.rollback_of_version_id
+    FROM claimed c
+    LEFT JOIN version_apps va ON va.version_id = c.desired_version_id AND va.app = c.app
+    ORDER BY c.id`);
+  return parseRows(ClaimedRow)(rows).map(toSnapshot);
+}
+
+/** Extends the leases of environments still being worked on. Returns the ids whose lease this replica still holds. */
+export async function renewLeases(db: CommonQueryMethods, input: { owner: string; ids: readonly number[]; leaseMs: number }): Promise<number[]> {
+  if (input.ids.length === 0) return [];
+  const rows = await db.any(sql.type(IdRow)`
+    UPDATE environments
+    SET lease_expires_at = now() + ${input.leaseMs} * interval '1 millisecond',
+        next_attempt_at = GREATEST(next_attempt_at, now() + ${input.leaseMs} * interval '1 millisecond')
+    WHERE id = ANY(${sql.array(input.ids, 'int8')}) AND lease_owner = ${input.owner}
+    RETURNING id`);
+  return parseRows(IdRow)(rows).map((r) => r.id);
+}
+
+/** Milliseconds until the next environment comes due (0 when one is due now), or null when none is scheduled. */
+export async function msUntilNextDue(db: CommonQueryMethods): Promise<number | null> {
+  const ms = await db.oneFirst(sql.type(z.object({ ms: z.number().nullable() }))`
+    SELECT (extract(epoch FROM (min(next_attempt_at) - now())) * 1000)::float8 AS ms
+    FROM environments WHERE NOT suspended AND next_attempt_at < 'infinity'`);
+  return ms === null ? null : Math.max(0, ms);
+}
+
+/**
+ * After a restart of a target that lost runtimes: every environment of that target kind (`local`; `agent` covers
+ * `agent:<pool>`) that was not adopted is due now.
+ */
+export async function requeueTargetKind(db: CommonQueryMethods, kind: string, exceptIds: readonly number[]): Promise<number> {
+  if (!parseTargetName(kind)) throw new Error(`"${kind}" is not a target kind`);
+  const rows = await db.any(sql.type(IdRow)`
+    UPDATE environments SET next_attempt_at = now()
+    WHERE (target = ${kind} OR target LIKE ${`${kind}:%`}) AND NOT suspended AND id <> ALL(${sql.array(exceptIds, 'int8')})
+      AND next_attempt_at > now() AND lease_owner IS NULL
+    RETURNING id`);
+  return rows.length;
+}

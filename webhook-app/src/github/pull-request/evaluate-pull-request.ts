@@ -1,0 +1,55 @@
+/**
+ * One evaluation of a commit, of a pull request or of a branch: gather the facts, decide, render, send.
+ * The wharf/validate check says "Validating" first, while the commit is fetched and read.
+ */
+import type { Logger } from 'pino';
+import type { pullRequests, repositories } from '@wharf/store';
+import { queueCheckRun } from '../reporter.js';
+import { ALL_CHECKS, type AppDeps, CHECK_NAMES, type CheckKey } from '../types.js';
+import { decidePullRequest } from './decide-pull-request.js';
+import { gatherCommitFacts, gatherPullRequestFacts } from './gather-facts.js';
+import { renderPullRequest, renderValidating } from './render-pull-request.js';
+import { sendPullRequest } from './send-pull-request.js';
+
+export interface EvaluateOptions {
+  /** 'auto', or the delivery id of a re-run a user asked for. */
+  runKey: string;
+  /** Which checks to (re)post; default all three. */
+  checks?: readonly CheckKey[];
+  log: Logger;
+}
+
+async function evaluate(
+  deps: AppDeps,
+  repo: repositories.GithubRepository,
+  input: { sha: string; ref: string | null; pr: pullRequests.PullRequest | null; runKey: string; checks: readonly CheckKey[]; log: Logger },
+): Promise<void> {
+  if (input.checks.includes('validate')) {
+    const target = { tenantId: repo.tenant_id, repositoryId: repo.id, headSha: input.sha, name: CHECK_NAMES.validate, runKey: input.runKey };
+    await queueCheckRun(deps.pool, target, renderValidating(input.sha));
+    deps.wakeDrain();
+  }
+  const commit = await gatherCommitFacts(deps, repo, { sha: input.sha, ref: input.ref });
+  const pullRequest = input.pr && commit.kind === 'read' ? await gatherPullRequestFacts(deps, repo, input.pr) : null;
+  const decision = decidePullRequest({ commit, checks: input.checks, pullRequest });
+  await sendPullRequest(deps, { repo, decision, rendered: renderPullRequest(decision), runKey: input.runKey });
+  const desired = decision.pullRequest?.desired;
+  if (desired?.kind === 'deploy') {
+    input.log.info({ pr: input.pr?.number, sha: input.sha, apps: desired.apps, fork: desired.stripSecrets }, 'preview requested');
+  }
+}
+
+/** A pull request's head commit: validate, plan and preview. */
+export async function evaluatePullRequest(deps: AppDeps, repo: repositories.GithubRepository, pr: pullRequests.PullRequest, options: EvaluateOptions): Promise<void> {
+  // A fork's head ref names a branch of the fork, not of this repository.
+  await evaluate(deps, repo, { sha: pr.head_sha, ref: pr.fork ? null : pr.head_ref, pr, runKey: options.runKey, checks: options.checks ?? ALL_CHECKS, log: options.log });
+}
+
+/** A commit without an open pull request (a branch, a re-run of its check suite): validate and plan only. */
+export async function evaluateCommit(
+  deps: AppDeps,
+  repo: repositories.GithubRepository,
+  input: { sha: string; ref: string | null; runKey: string; checks: readonly CheckKey[]; log: Logger },
+): Promise<void> {
+  await evaluate(deps, repo, { ...input, pr: null, checks: input.checks.filter((c) => c !== 'preview') });
+}
