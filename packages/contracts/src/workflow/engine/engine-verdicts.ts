@@ -38,9 +38,12 @@ export function configVerdict(e: ErrorObject, owner: ConfigOwner, type: string):
     }
     // Where the factory read requires it too, check-step-factory.ts reports it as an error, once.
     if (facts?.required.some((r) => r.key === missing)) return 'skip';
+    const filled = facts?.defaults?.find((d) => d.key === missing);
     return {
       severity: 'warning',
-      note: facts
+      note: filled
+        ? `The engine's factory fills it in when it is missing${filled.value !== undefined ? ` ("${filled.value}")` : ''} (${filled.source}), so the step loads.`
+        : facts
         ? `The engine's factory does not require it (${facts.file}), so the step loads and uses a default.`
         : 'The engine\'s catalogue marks it required, but the engine leaves it to the step\'s factory; the step may fail when it runs.',
     };
