@@ -434,6 +434,26 @@ pipelines:
       t.match(res.body.error, /service "db" does not implement http\.Handler/);
     },
   },
+  // reverseproxy: backends are connections like any other.
+  { name: 'reverseproxy backend as a file: URL', yaml: () => module('reverseproxy', '{ backend_services: { f: "file:///etc/passwd" }, default_backend: f }'), refused: /config\.backend_services: backend f: only http and https backends are allowed/ },
+  {
+    name: 'reverseproxy default backend at the cloud metadata address',
+    yaml: () => module('reverseproxy', '{ backend_services: { m: "http://169.254.169.254/latest" }, default_backend: m }'),
+    probe: async (url, t) => {
+      const res = await call(`${url}/meta-data/iam/security-credentials/`);
+      t.equal(res.status, 502, 'refused before any connection');
+      t.match(res.body.error, /connecting to 169\.254\.169\.254:80 is not allowed/);
+    },
+  },
+  {
+    name: 'reverseproxy backend whose name hides the loopback address (decimal form)',
+    yaml: () => module('reverseproxy', '{ backend_services: { l: "http://2130706433:4600" }, routes: { "/admin/*": l } }'),
+    probe: async (url, t) => {
+      const res = await call(`${url}/admin/x`);
+      t.equal(res.status, 502);
+      t.match(res.body.error, /connecting to 127\.0\.0\.1:4600 is not allowed/, 'the address it means is what is checked');
+    },
+  },
   // Where the runtime listens.
   {
     name: 'http.server address 0.0.0.0 does not open all interfaces',

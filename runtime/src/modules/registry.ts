@@ -10,6 +10,7 @@ import { openPostgresDatabase } from './postgres-database.js';
 import { parsePgDsn } from './postgres-dsn.js';
 import { openSqliteDatabase, sqliteLocation } from './sqlite-database.js';
 import { createHealthChecker, createLogCollector, createMetricsCollector } from './observability.js';
+import { createReverseProxy } from './reverse-proxy.js';
 import { createSlackNotification } from './slack-notification.js';
 import { createStaticFileserver } from './static-fileserver.js';
 
@@ -59,6 +60,7 @@ export const MODULE_TYPES = {
   'health.checker': (spec) => createHealthChecker(spec),
   'metrics.collector': createMetricsCollector,
   'log.collector': (spec) => createLogCollector(spec),
+  reverseproxy: createReverseProxy,
   // The modular framework's in-memory cache: a service for Go code; nothing in a config reaches it.
   'cache.modular': passive,
 } as const satisfies Record<string, ModuleFactory>;
