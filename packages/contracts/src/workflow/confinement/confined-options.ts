@@ -38,6 +38,7 @@ export const DECLARED_OPTIONS: Readonly<Record<string, Readonly<Record<string, C
   'storage.s3': { endpoint: 'url' },
   'http.client': { base_url: 'url' },
   'notification.slack': { webhookURL: 'url' },
+  reverseproxy: { backend_services: 'url' },
   'messaging.nats': { url: 'url' },
   'messaging.kafka': { brokers: 'address' },
   'nosql.mongodb': { uri: 'url' },
