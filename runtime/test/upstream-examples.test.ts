@@ -105,7 +105,7 @@ t.test('every upstream example either starts and answers every route it declares
       }
     });
   }
-  t.ok(started.length >= 18, `${started.length} of ${files.length} examples start: ${started.join(', ')}`);
+  t.ok(started.length >= 20, `${started.length} of ${files.length} examples start: ${started.join(', ')}`);
 });
 
 t.test('webhook-pipeline: validate, set, conditional and log behave as the example describes', async (t) => {

@@ -61,6 +61,9 @@ export const MODULE_TYPES = {
   'metrics.collector': createMetricsCollector,
   'log.collector': (spec) => createLogCollector(spec),
   reverseproxy: createReverseProxy,
+  // The engine's platform plugin registers platform.context as a plain service module holding its config
+  // (module.NewServiceModule, plugins/platform/plugin.go): nothing in a config's routes or steps reaches it here.
+  'platform.context': passive,
   // The modular framework's in-memory cache: a service for Go code; nothing in a config reaches it.
   'cache.modular': passive,
 } as const satisfies Record<string, ModuleFactory>;
