@@ -434,6 +434,7 @@ pipelines:
       t.match(res.body.error, /service "db" does not implement http\.Handler/);
     },
   },
+  { name: 'feature flag store outside the data dir', yaml: () => module('featureflag.service', '{ db_path: ../../outside/flags.db }'), refused: /config\.db_path: .* leaves the environment's directories/ },
   // reverseproxy: backends are connections like any other.
   { name: 'reverseproxy backend as a file: URL', yaml: () => module('reverseproxy', '{ backend_services: { f: "file:///etc/passwd" }, default_backend: f }'), refused: /config\.backend_services: backend f: only http and https backends are allowed/ },
   {

@@ -2,6 +2,7 @@ import { createApiHandler } from './api-handler.js';
 import { createAuthMiddleware } from './auth-middleware.js';
 import { createJwtAuth } from './auth-jwt.js';
 import { createCronScheduler } from './cron-scheduler.js';
+import { createFeatureFlags } from './feature-flags.js';
 import { createHttpHandler } from './http-handler.js';
 import { createMessageBroker } from './message-broker.js';
 import { createMessagingHandler } from './messaging-handler.js';
@@ -61,6 +62,7 @@ export const MODULE_TYPES = {
   'metrics.collector': createMetricsCollector,
   'log.collector': (spec) => createLogCollector(spec),
   reverseproxy: createReverseProxy,
+  'featureflag.service': createFeatureFlags,
   // The engine's platform plugin registers platform.context as a plain service module holding its config
   // (module.NewServiceModule, plugins/platform/plugin.go): nothing in a config's routes or steps reaches it here.
   'platform.context': passive,

@@ -4,6 +4,7 @@ import { dbExec } from './db-exec.js';
 import { delegateRequest } from './delegate-request.js';
 import { foreachItems } from './foreach-items.js';
 import { dbQuery } from './db-query.js';
+import { featureFlag, flagGate } from './feature-flag.js';
 import { httpCall } from './http-call.js';
 import { jqTransform } from './jq-transform.js';
 import { jsonResponse } from './json-response.js';
@@ -32,6 +33,8 @@ export const STEP_TYPES = {
   'step.foreach': foreachItems,
   'step.parallel': parallelBranches,
   'step.delegate': delegateRequest,
+  'step.feature_flag': featureFlag,
+  'step.ff_gate': flagGate,
 } as const satisfies Record<string, StepFactory>;
 
 export function isStepType(type: string): type is keyof typeof STEP_TYPES {

@@ -20,7 +20,7 @@ export const DECLARED_OPTIONS: Readonly<Record<string, Readonly<Record<string, C
   'auth.jwt': { seedFile: 'path' },
   'api.handler': { seedFile: 'path' },
   'eventstore.service': { db_path: 'path' },
-  'featureflag.service': { store_path: 'path' },
+  'featureflag.service': { store_path: 'path', db_path: 'path' },
   'iac.state': { directory: 'path' },
   'database.workflow': { dsn: 'dsn' },
   'database.partitioned': { dsn: 'dsn' },
