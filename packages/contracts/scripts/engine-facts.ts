@@ -116,13 +116,17 @@ export function readStepFactory(file: EngineFile, factory: string): StepFacts | 
     if (plain && !/' or '/.test(message) && !/ is required when /.test(message)) addRequired(plain[1] as string, offset + plain.index);
     const wanting = /requires a (?:non-empty )?'([\w.-]+)'(?: map| list)?/.exec(message);
     if (wanting && configKeys.has(wanting[1] as string)) addRequired(wanting[1] as string, offset + wanting.index);
-    const either = /must specify '([\w.-]+)'[^']* or [^']*'([\w.-]+)'/.exec(message);
+    const either = /must specify '([\w.-]+)'[^']* or [^']*'([\w.-]+)'/.exec(message) ?? /^[^']*'([\w.-]+)' or '([\w.-]+)' is required$/.exec(message);
     if (either && configKeys.has(either[1] as string) && configKeys.has(either[2] as string)) {
       (facts.oneOf ??= []).push({ keys: [either[1] as string, either[2] as string], source: at(offset + either.index) });
     }
     const positive = /(?:'([\w.-]+)'|\b([\w]+)) must be positive/.exec(message);
     const positiveKey = positive ? (positive[1] ?? positive[2]) : undefined;
     if (positive && positiveKey && configKeys.has(positiveKey)) (facts.positive ??= []).push({ key: positiveKey, source: at(offset + positive.index) });
+  }
+  // `if x, ok := config["k"].(string); ok && x != "" { d, err := time.ParseDuration(x); if err != nil { return nil, … } }`
+  for (const m of body.matchAll(/(\w+), ok := (?:config|cfg)\["([\w.-]+)"\]\.\(string\); ok && \1 != "" \{\s*\w+, err := time\.ParseDuration\(\1\)\s*if err != nil \{\s*return nil, fmt\.Errorf/g)) {
+    (facts.durations ??= []).push({ key: m[2] as string, source: at(m.index + m[0].lastIndexOf('return nil')) });
   }
   for (const m of body.matchAll(/'([\w.-]+)' and '([\w.-]+)' are mutually exclusive/g)) {
     facts.exclusive.push({ keys: [m[1] as string, m[2] as string], source: at(m.index) });

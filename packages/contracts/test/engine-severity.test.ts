@@ -119,6 +119,8 @@ const REQUIRED_KEYS: { type: string; key: string; cites: string; others?: string
   { type: 'step.regex_match', key: 'input', cites: 'pipeline_step_regex_match.go:35', others: 'pattern: "^a"' },
   { type: 'step.static_file', key: 'content_type', cites: 'pipeline_step_static_file.go:33', others: 'file: index.html' },
   { type: 'step.workflow_call', key: 'workflow', cites: 'pipeline_step_workflow_call.go:48' },
+  { type: 'step.sub_workflow', key: 'workflow', cites: 'pipeline_step_sub_workflow.go:37' },
+  { type: 'step.db_query_cached', key: 'cache_key', cites: 'pipeline_step_db_query_cached.go:58', others: 'database: db, query: "SELECT 1"' },
 ];
 
 for (const { type, key, cites, others } of REQUIRED_KEYS) {
@@ -254,4 +256,39 @@ t.test("step.conditional's if/then/else (in the engine's catalogue) loads withou
       '      - name: c\n        type: step.conditional\n        config:\n          if: "{{ gt .total 10 }}"\n          then: big\n          else: small\n      - name: big\n        type: step.log\n        config: { message: big }\n      - name: small\n        type: step.log\n        config: { message: small }\n',
     ),
   );
+});
+
+t.test('durations the factory parses: module/pipeline_step_circuit_breaker.go:71 and pipeline_step_cache_set.go:44 refuse what Go cannot parse', async (t) => {
+  const breaker = (timeout: string) => pipeline(`      - name: cb\n        type: step.circuit_breaker\n        config:\n          service: api\n          timeout: ${timeout}\n`);
+  accepts(t, breaker('45s'));
+  accepts(t, breaker('"{{ .t }}"'));
+  refuses(t, breaker('30 seconds'), 'WHARF114', 8, /pipeline_step_circuit_breaker\.go:71/);
+  const cache = (ttl: string) => pipeline(`      - name: c\n        type: step.cache_set\n        config: { cache: c, key: k, value: v, ttl: ${ttl} }\n`);
+  accepts(t, cache('1h30m'));
+  refuses(t, cache('1d'), 'WHARF114', 6, /pipeline_step_cache_set\.go:44/);
+});
+
+t.test('positive numbers: module/pipeline_step_circuit_breaker.go:51 refuses a failure_threshold of zero', async (t) => {
+  const step = (n: number) => pipeline(`      - name: cb\n        type: step.circuit_breaker\n        config: { service: api, failure_threshold: ${n} }\n`);
+  accepts(t, step(3));
+  refuses(t, step(0), 'WHARF114', 6, /pipeline_step_circuit_breaker\.go:51/);
+});
+
+t.test("step.webhook_verify: module/pipeline_step_webhook_verify.go:66 needs 'scheme' or 'provider'", async (t) => {
+  const step = (config: string) => pipeline(`      - name: w\n        type: step.webhook_verify\n        config: ${config}\n`);
+  accepts(t, step('{ provider: github, secret: s }'));
+  accepts(t, step('{ scheme: hmac-sha256, secret: s, signature_header: X-Sig }'));
+  const found = validate(step('{ secret: s }')).find((d) => d.code === 'WHARF111' && /"scheme" or "provider"/.test(d.message));
+  t.ok(found, 'reported');
+  t.match(found?.message, /pipeline_step_webhook_verify\.go:66/);
+});
+
+t.test('step.db_query_cached: module/pipeline_step_db_query_cached.go:100 refuses modes neither it nor the catalogue lists', async (t) => {
+  const step = (extra: string) => pipeline(`      - name: q\n        type: step.db_query_cached\n        config: { database: db, cache_key: k, query: "SELECT 1"${extra} }\n`);
+  accepts(t, step(', mode: list'));
+  refuses(t, step(', mode: rows'), 'WHARF112', 6, /pipeline_step_db_query_cached\.go:100/);
+});
+
+t.test('step.statemachine_transition: the factory read (:40) and the catalogue name different keys, so neither blocks (warnings)', async (t) => {
+  accepts(t, pipeline('      - name: s\n        type: step.statemachine_transition\n        config: { engine: sm, instanceId: "1", transition: approve }\n'), { code: 'WHARF111', line: 6 });
 });

@@ -4,7 +4,7 @@ import type { EngineFacts } from '../workflow/engine/engine-facts.js';
 
 export const ENGINE_BEHAVIOUR: EngineFacts = {
   "repository": "GoCodeAlone/workflow",
-  "note": "Partial snapshot rebuilt from the files the search tool stores for GoCodeAlone/workflow (this machine cannot reach GitHub). Step factory files and module/http_router.go hold their first lines up to the end of the factory (line numbers as upstream); plugins/pipelinesteps/plugin.go holds only its StepFactories map. module/http_router.go is the stored version with the duplicate-route skip (index id 8045403473; the index does not name its commit). Extended: Second partial snapshot from the files the search tool stores for GoCodeAlone/workflow: 23 more step factory files (each from its first line to the end of its factory, line numbers as upstream; commits per file), the StepFactories map of plugins/pipelinesteps/plugin.go and plugins/http/steps.go. Step types that no registration map among these files names are matched to the one factory their module/pipeline_step_<type>.go defines (registeredByFileName).",
+  "note": "Partial snapshot rebuilt from the files the search tool stores for GoCodeAlone/workflow (this machine cannot reach GitHub). Step factory files and module/http_router.go hold their first lines up to the end of the factory (line numbers as upstream); plugins/pipelinesteps/plugin.go holds only its StepFactories map. module/http_router.go is the stored version with the duplicate-route skip (index id 8045403473; the index does not name its commit). Extended: Second partial snapshot from the files the search tool stores for GoCodeAlone/workflow: 28 more step factory files (each from its first line to the end of its factory, line numbers as upstream; commits per file), the StepFactories map of plugins/pipelinesteps/plugin.go and plugins/http/steps.go. Step types that no registration map among these files names are matched to the one factory their module/pipeline_step_<type>.go defines (registeredByFileName).",
   "files": {
     "module/http_router.go": {
       "commit": "unknown (search-index file 8045403473)"
@@ -21,11 +21,17 @@ export const ENGINE_BEHAVIOUR: EngineFacts = {
     "module/pipeline_step_cache_set.go": {
       "commit": "433c7d1ebc6c7544334b1649384f210689cf2106"
     },
+    "module/pipeline_step_circuit_breaker.go": {
+      "commit": "433c7d1ebc6c7544334b1649384f210689cf2106"
+    },
     "module/pipeline_step_conditional.go": {
       "commit": "433c7d1ebc6c7544334b1649384f210689cf2106"
     },
     "module/pipeline_step_db_exec.go": {
       "commit": "01c5e53b1bf37d93b6f33cb5ee5a5e7bd2efacbb"
+    },
+    "module/pipeline_step_db_query_cached.go": {
+      "commit": "05ad21ced3c369c229cebf05bc80e3d09f206272"
     },
     "module/pipeline_step_db_query.go": {
       "commit": "01c5e53b1bf37d93b6f33cb5ee5a5e7bd2efacbb"
@@ -84,8 +90,14 @@ export const ENGINE_BEHAVIOUR: EngineFacts = {
     "module/pipeline_step_set.go": {
       "commit": "d31dbeaaca61f68473f3ecb28df30f07a5a75d1b"
     },
+    "module/pipeline_step_statemachine_transition.go": {
+      "commit": "090c9cf9ddb50fb59c32f9e8de17c508cd42cbfd"
+    },
     "module/pipeline_step_static_file.go": {
       "commit": "ef8b897808d6e27a15535e214d97130b52b9d8fe"
+    },
+    "module/pipeline_step_sub_workflow.go": {
+      "commit": "4b15dde12eea058d9ab0759ea716b74b264eea3a"
     },
     "module/pipeline_step_transform.go": {
       "commit": "6d54130bf5bf7d19e3bd82c6163f53e34d1bbca5"
@@ -101,6 +113,9 @@ export const ENGINE_BEHAVIOUR: EngineFacts = {
     },
     "module/pipeline_step_validate.go": {
       "commit": "01c5e53b1bf37d93b6f33cb5ee5a5e7bd2efacbb"
+    },
+    "module/pipeline_step_webhook_verify.go": {
+      "commit": "29546a3b4ac673c7df9d14605b58a8625adee7c0"
     },
     "module/pipeline_step_workflow_call.go": {
       "commit": "0e1f61a5e8a4b8484e8e6ee93dcf6fd35b59d3e7"
@@ -218,7 +233,56 @@ export const ENGINE_BEHAVIOUR: EngineFacts = {
       "options": [],
       "aliases": [],
       "noTemplates": [],
-      "exclusive": []
+      "exclusive": [],
+      "durations": [
+        {
+          "key": "ttl",
+          "source": "module/pipeline_step_cache_set.go:44"
+        }
+      ]
+    },
+    "step.circuit_breaker": {
+      "factory": "NewCircuitBreakerStepFactory",
+      "file": "module/pipeline_step_circuit_breaker.go",
+      "required": [],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": [],
+      "positive": [
+        {
+          "key": "failure_threshold",
+          "source": "module/pipeline_step_circuit_breaker.go:51"
+        },
+        {
+          "key": "success_threshold",
+          "source": "module/pipeline_step_circuit_breaker.go:64"
+        }
+      ],
+      "durations": [
+        {
+          "key": "timeout",
+          "source": "module/pipeline_step_circuit_breaker.go:71"
+        }
+      ],
+      "defaults": [
+        {
+          "key": "service_name",
+          "source": "module/pipeline_step_circuit_breaker.go:77"
+        },
+        {
+          "key": "failure_threshold",
+          "source": "module/pipeline_step_circuit_breaker.go:41"
+        },
+        {
+          "key": "success_threshold",
+          "source": "module/pipeline_step_circuit_breaker.go:54"
+        },
+        {
+          "key": "timeout",
+          "source": "module/pipeline_step_circuit_breaker.go:67"
+        }
+      ]
     },
     "step.conditional": {
       "factory": "NewConditionalStepFactory",
@@ -298,6 +362,62 @@ export const ENGINE_BEHAVIOUR: EngineFacts = {
         }
       ],
       "exclusive": []
+    },
+    "step.db_query_cached": {
+      "factory": "NewDBQueryCachedStepFactory",
+      "file": "module/pipeline_step_db_query_cached.go",
+      "required": [
+        {
+          "key": "database",
+          "kind": "text",
+          "source": "module/pipeline_step_db_query_cached.go:43"
+        },
+        {
+          "key": "query",
+          "kind": "text",
+          "source": "module/pipeline_step_db_query_cached.go:48"
+        },
+        {
+          "key": "cache_key",
+          "kind": "text",
+          "source": "module/pipeline_step_db_query_cached.go:58"
+        }
+      ],
+      "options": [
+        {
+          "key": "mode",
+          "values": [
+            "single",
+            "list"
+          ],
+          "source": "module/pipeline_step_db_query_cached.go:100"
+        }
+      ],
+      "aliases": [],
+      "noTemplates": [
+        {
+          "key": "query",
+          "source": "module/pipeline_step_db_query_cached.go:52"
+        }
+      ],
+      "exclusive": [],
+      "durations": [
+        {
+          "key": "cache_ttl",
+          "source": "module/pipeline_step_db_query_cached.go:65"
+        }
+      ],
+      "defaults": [
+        {
+          "key": "mode",
+          "value": "single",
+          "source": "module/pipeline_step_db_query_cached.go:96"
+        },
+        {
+          "key": "cache_ttl",
+          "source": "module/pipeline_step_db_query_cached.go:61"
+        }
+      ]
     },
     "step.delegate": {
       "factory": "NewDelegateStepFactory",
@@ -684,6 +804,31 @@ export const ENGINE_BEHAVIOUR: EngineFacts = {
       "noTemplates": [],
       "exclusive": []
     },
+    "step.statemachine_transition": {
+      "factory": "NewStateMachineTransitionStepFactory",
+      "file": "module/pipeline_step_statemachine_transition.go",
+      "required": [
+        {
+          "key": "statemachine",
+          "kind": "text",
+          "source": "module/pipeline_step_statemachine_transition.go:40"
+        },
+        {
+          "key": "entity_id",
+          "kind": "text",
+          "source": "module/pipeline_step_statemachine_transition.go:45"
+        },
+        {
+          "key": "event",
+          "kind": "text",
+          "source": "module/pipeline_step_statemachine_transition.go:50"
+        }
+      ],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": []
+    },
     "step.static_file": {
       "factory": "NewStaticFileStepFactory",
       "file": "module/pipeline_step_static_file.go",
@@ -697,6 +842,21 @@ export const ENGINE_BEHAVIOUR: EngineFacts = {
           "key": "content_type",
           "kind": "text",
           "source": "module/pipeline_step_static_file.go:33"
+        }
+      ],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": []
+    },
+    "step.sub_workflow": {
+      "factory": "NewSubWorkflowStepFactory",
+      "file": "module/pipeline_step_sub_workflow.go",
+      "required": [
+        {
+          "key": "workflow",
+          "kind": "text",
+          "source": "module/pipeline_step_sub_workflow.go:37"
         }
       ],
       "options": [],
@@ -823,6 +983,24 @@ export const ENGINE_BEHAVIOUR: EngineFacts = {
       "noTemplates": [],
       "exclusive": []
     },
+    "step.webhook_verify": {
+      "factory": "NewWebhookVerifyStepFactory",
+      "file": "module/pipeline_step_webhook_verify.go",
+      "required": [],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": [],
+      "oneOf": [
+        {
+          "keys": [
+            "scheme",
+            "provider"
+          ],
+          "source": "module/pipeline_step_webhook_verify.go:66"
+        }
+      ]
+    },
     "step.workflow_call": {
       "factory": "NewWorkflowCallStepFactory",
       "file": "module/pipeline_step_workflow_call.go",
@@ -846,6 +1024,8 @@ export const ENGINE_BEHAVIOUR: EngineFacts = {
     }
   },
   "registeredByFileName": [
+    "step.circuit_breaker",
+    "step.db_query_cached",
     "step.feature_flag",
     "step.ff_gate",
     "step.hash",
@@ -854,7 +1034,9 @@ export const ENGINE_BEHAVIOUR: EngineFacts = {
     "step.rate_limit",
     "step.raw_response",
     "step.regex_match",
+    "step.statemachine_transition",
     "step.static_file",
+    "step.sub_workflow",
     "step.workflow_call"
   ]
 };

@@ -10,7 +10,12 @@ import { moduleConfigSchemas } from '../../generated/module-catalogue.js';
 import { diagnosticAt } from '../../yaml/diagnostic-at.js';
 import type { PathSegment } from '../../yaml/locate.js';
 import { type ConfigDocument, isRecord } from '../config-document.js';
+import { GO_DURATION_PATTERN } from '../go-duration.js';
 import type { StepFacts, ValueKind } from './engine-facts.js';
+
+const GO_DURATION = new RegExp(GO_DURATION_PATTERN);
+/** `{{ template }}` and `${ENV}` values are resolved by the engine later. */
+const isDynamic = (value: string): boolean => value.includes('{{') || value.includes('${');
 
 const KIND_WORDS: Record<ValueKind, string> = {
   text: 'non-empty text',
@@ -104,6 +109,11 @@ export function checkStepFactory(
     const value = config[rule.key];
     if (typeof value !== 'number' || value > 0) continue;
     push(rule.key, CODES.InvalidValue, `"${rule.key}" of ${label} is ${value}: the engine refuses zero or less (${rule.source}).`);
+  }
+  for (const rule of facts.durations ?? []) {
+    const value = config[rule.key];
+    if (typeof value !== 'string' || value === '' || isDynamic(value) || GO_DURATION.test(value)) continue;
+    push(rule.key, CODES.InvalidValue, `"${rule.key}" of ${label} is "${value}", which Go cannot parse as a duration: the engine refuses the step (${rule.source}). Write it as 500ms, 30s, 5m or 1h30m.`);
   }
   for (const option of facts.options) {
     const value = config[option.key];

@@ -35,6 +35,8 @@ export interface StepFacts {
   oneOf?: { keys: string[]; source: SourceRef }[];
   /** Number keys the factory refuses at zero or below (`x must be positive`). */
   positive?: { key: string; source: SourceRef }[];
+  /** Text keys the factory parses as a Go duration, refusing the step when it cannot (`time.ParseDuration`). */
+  durations?: { key: string; source: SourceRef }[];
   /** Keys the factory fills in itself when they are missing (`if x == "" { x = "…" }`), with the text default when there is one. */
   defaults?: { key: string; value?: string; source: SourceRef }[];
 }

@@ -55,6 +55,8 @@ export function configVerdict(e: ErrorObject, owner: ConfigOwner, type: string):
     return { severity: 'warning' };
   }
   if (e.keyword === 'enum' && key !== undefined && facts?.options.some((o) => o.key === key)) return 'skip';
+  // A duration the factory parses is reported as the factory's refusal (check-step-factory.ts).
+  if (e.keyword === 'pattern' && e.instancePath === `/${key}` && facts?.durations?.some((d) => d.key === key)) return 'skip';
   // A wrong type on a key the factory requires is reported as the factory's refusal (check-step-factory.ts).
   if (e.keyword === 'type' && e.instancePath === `/${key}` && facts?.required.some((r) => r.key === key) && catalogueOf(type).required.includes(key as string)) {
     return 'skip';
