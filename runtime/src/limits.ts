@@ -23,6 +23,10 @@ export type RuntimeLimits = {
   readonly brokerQueue: number;
   /** Bytes of one step.http_call response. */
   readonly httpResponseBytes: number;
+  /** Items one step.foreach run may iterate over. */
+  readonly foreachItems: number;
+  /** Sub-step runs (foreach items × their steps, parallel branches, all nesting levels) in one pipeline run. */
+  readonly subStepRuns: number;
 };
 
 export const DEFAULT_LIMITS: RuntimeLimits = {
@@ -36,4 +40,6 @@ export const DEFAULT_LIMITS: RuntimeLimits = {
   sqlRows: 100_000,
   brokerQueue: 10_000,
   httpResponseBytes: 8 * 1024 * 1024,
+  foreachItems: 10_000,
+  subStepRuns: 100_000,
 };

@@ -378,6 +378,83 @@ pipelines:
     yaml: () => httpCallApp('http://127.0.0.1:__PORT__/hop'),
     probe: async () => undefined,
   },
+  // Sub-steps (step.foreach, step.parallel, step.delegate): counts a request controls are bounded.
+  {
+    name: 'step.foreach over a request body with more items than the limit',
+    yaml: () =>
+      pipeline(`      - { name: each, type: step.foreach, config: { collection: body.items, step: { type: step.set, values: { x: "1" } } } }
+      - { name: ok, type: step.json_response, config: { body: { done: true } } }`),
+    probe: async (url, t) => {
+      const res = await attack(url, { items: Array.from({ length: 10_001 }, (_, i) => i) });
+      t.equal(res.status, 500, 'refused, not iterated');
+      t.match(res.body.error, /the collection has 10001 items, more than 10000/);
+    },
+  },
+  {
+    name: 'step.foreach inside step.foreach multiplies runs: the sub-step budget stops it',
+    yaml: () =>
+      pipeline(`      - name: outer
+        type: step.foreach
+        config:
+          collection: body.rows
+          item_var: row
+          step:
+            type: step.foreach
+            collection: body.cols
+            step: { type: step.set, values: { x: "{{ .row }}" } }
+      - { name: ok, type: step.json_response, config: { body: { done: true } } }`),
+    probe: async (url, t) => {
+      const many = Array.from({ length: 5_000 }, (_, i) => i);
+      const res = await attack(url, { rows: many, cols: many });
+      t.equal(res.status, 500, '25 million runs are not attempted');
+      t.match(res.body.error, /more than 100000 sub-step runs in one pipeline run/);
+    },
+  },
+  {
+    name: 'sub-steps nested more than 4 deep',
+    yaml: () => {
+      let step = '{ type: step.set, values: { x: "1" } }';
+      for (let i = 0; i < 5; i++) step = `{ type: step.foreach, collection: body.items, step: ${step} }`;
+      return pipeline(`      - { name: deep, type: step.foreach, config: { collection: body.items, step: ${step} } }`);
+    },
+    refused: /sub-steps are nested more than 4 deep/,
+  },
+  {
+    name: 'step.parallel branch of a type the runtime does not run',
+    yaml: () => pipeline('      - { name: fan, type: step.parallel, config: { steps: [{ name: sh, type: step.shell_exec, commands: ["cat /etc/passwd"] }] } }'),
+    refused: /step sh: unsupported step type step\.shell_exec/,
+  },
+  {
+    name: 'step.delegate to a module that is no HTTP handler (a database)',
+    yaml: () =>
+      pipeline('      - { name: d, type: step.delegate, config: { service: db } }', '\n  - { name: db, type: storage.sqlite, config: { dbPath: app.db } }'),
+    probe: async (url, t) => {
+      const res = await attack(url);
+      t.equal(res.status, 500, 'fails when it runs, as in the engine');
+      t.match(res.body.error, /service "db" does not implement http\.Handler/);
+    },
+  },
+  { name: 'feature flag store outside the data dir', yaml: () => module('featureflag.service', '{ db_path: ../../outside/flags.db }'), refused: /config\.db_path: .* leaves the environment's directories/ },
+  // reverseproxy: backends are connections like any other.
+  { name: 'reverseproxy backend as a file: URL', yaml: () => module('reverseproxy', '{ backend_services: { f: "file:///etc/passwd" }, default_backend: f }'), refused: /config\.backend_services: backend f: only http and https backends are allowed/ },
+  {
+    name: 'reverseproxy default backend at the cloud metadata address',
+    yaml: () => module('reverseproxy', '{ backend_services: { m: "http://169.254.169.254/latest" }, default_backend: m }'),
+    probe: async (url, t) => {
+      const res = await call(`${url}/meta-data/iam/security-credentials/`);
+      t.equal(res.status, 502, 'refused before any connection');
+      t.match(res.body.error, /connecting to 169\.254\.169\.254:80 is not allowed/);
+    },
+  },
+  {
+    name: 'reverseproxy backend whose name hides the loopback address (decimal form)',
+    yaml: () => module('reverseproxy', '{ backend_services: { l: "http://2130706433:4600" }, routes: { "/admin/*": l } }'),
+    probe: async (url, t) => {
+      const res = await call(`${url}/admin/x`);
+      t.equal(res.status, 502);
+      t.match(res.body.error, /connecting to 127\.0\.0\.1:4600 is not allowed/, 'the address it means is what is checked');
+    },
+  },
   // Where the runtime listens.
   {
     name: 'http.server address 0.0.0.0 does not open all interfaces',

@@ -26,6 +26,9 @@ function sampleBody(p: PipelineSpec | undefined): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   const sample = (s: Schema | undefined) => (s?.type === 'number' || s?.type === 'integer' ? 1 : s?.type === 'array' ? [] : s?.type === 'object' ? {} : s?.type === 'boolean' ? true : 'sample');
   for (const step of p?.steps ?? []) {
+    // step.foreach over `body.<list>`: the engine fails on a missing collection, so the sample sends an empty one.
+    const collection = step.type === 'step.foreach' ? step.config.collection : undefined;
+    if (typeof collection === 'string' && collection.startsWith('body.')) body[collection.slice('body.'.length)] ??= [];
     if (step.type !== 'step.validate') continue;
     for (const f of (step.config.required_fields as string[] | undefined) ?? []) body[f] ??= {};
     const schema = step.config.schema as Schema | undefined;
@@ -44,6 +47,17 @@ function unsupportedTypes(file: string): string[] {
     .filter((type) => !Object.hasOwn(STEP_TYPES, type));
   return [...new Set([...modules, ...steps])].sort();
 }
+
+/**
+ * Examples whose routes fail in the engine too, and why. test-route-pipeline's steps name modules it never
+ * declares (`main-db`, `order-service`); the engine loads it and looks those services up when the steps run
+ * (pipeline_step_db_query.go, pipeline_step_delegate.go Execute), so those routes answer 500 there as here.
+ */
+const ENGINE_FAILS: Record<string, RegExp> = {
+  'test-route-pipeline.yaml': /(database service \\?"main-db\\?"|service \\?"order-service\\?") not found/,
+  // Its flags are never created (the engine's admin API would): the generic provider fails an unknown flag.
+  'feature-flag-workflow.yaml': /flag \\?"[^"\\]+\\?" not found/,
+};
 
 /** The types a refusal message names as unsupported. */
 function namedTypes(message: string): string[] {
@@ -84,11 +98,16 @@ t.test('every upstream example either starts and answers every route it declares
         const path = r.path.replace(/\{[^}]+\}|:[A-Za-z_]\w*/g, '1');
         const pipeline = cfg.pipelines.find((p) => r.target === `pipeline ${p.name}`);
         const res = await call(`${rt.url}${path}`, { method: r.method, body: r.method === 'GET' || r.method === 'HEAD' ? undefined : sampleBody(pipeline) });
+        const engineFails = ENGINE_FAILS[f];
+        if (engineFails && res.status === 500 && engineFails.test(res.text)) {
+          t.pass(`${r.method} ${path} (${r.target}) fails as it does in the engine: ${res.text.slice(0, 160)}`);
+          continue;
+        }
         t.ok(res.status !== 404 && res.status < 500, `${r.method} ${path} (${r.target}) answers ${res.status}: ${res.text.slice(0, 160)}`);
       }
     });
   }
-  t.ok(started.length >= 12, `${started.length} of ${files.length} examples start: ${started.join(', ')}`);
+  t.ok(started.length >= 21, `${started.length} of ${files.length} examples start: ${started.join(', ')}`);
 });
 
 t.test('webhook-pipeline: validate, set, conditional and log behave as the example describes', async (t) => {
@@ -129,15 +148,15 @@ t.test('http.handler, api.handler, http.middleware.auth and messaging handlers a
 });
 
 t.test('a config with an unsupported module refuses to start, listing what is supported', async (t) => {
-  const res = await runRefusing(['--config', join(dir, 'api-gateway-config.yaml')]);
+  const res = await runRefusing(['--config', join(dir, 'license-validator.yaml')]);
   t.equal(res.code, 1, 'exits 1');
   t.equal(res.stdout, '', 'never prints a listening line');
-  t.match(res.stderr, /unsupported module types: reverseproxy \(module [\w-]+\)/);
+  t.match(res.stderr, /unsupported module types: license\.validator \(module [\w-]+\)/);
   t.match(res.stderr, /supported: http\.server, http\.router, http\.handler/);
 });
 
 t.test('a config with an unsupported step refuses to start', async (t) => {
-  const res = await runRefusing(['--config', join(dir, 'test-route-pipeline.yaml')]);
+  const res = await runRefusing(['--config', join(dir, 'ui-build-and-serve.yaml')]);
   t.equal(res.code, 1);
-  t.match(res.stderr, /unsupported step types: step\.delegate \(pipeline delete-order, step delete-order\); supported: step\.request_parse/);
+  t.match(res.stderr, /unsupported step types: step\.build_ui \(pipeline [^)]*, step build-ui-assets\); supported: step\.request_parse/);
 });

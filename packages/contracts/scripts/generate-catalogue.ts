@@ -30,7 +30,8 @@ interface CatalogueEntry {
 
 const SCHEMA_ID = 'https://wharf.dev/schemas/workflow-config.schema.json';
 /** Matches a Go duration ("30s", "1h30m", "0") as time.ParseDuration accepts it. */
-export const GO_DURATION_PATTERN = '^(0|[-+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(ns|us|µs|μs|ms|s|m|h)(([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))*)$';
+export { GO_DURATION_PATTERN } from '../src/workflow/go-duration.js';
+import { GO_DURATION_PATTERN } from '../src/workflow/go-duration.js';
 
 function fieldSchema(field: CatalogueField): Json {
   const schema: Json = {};

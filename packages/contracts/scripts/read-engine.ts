@@ -8,13 +8,16 @@
  *
  * A checkout may hold a `snapshot.json` ({"note": "…", "commits": {"path": "sha"}}) when its files come
  * from several commits; otherwise the commit is `git rev-parse HEAD` of the checkout.
+ *
+ * `--keep` adds to the committed facts instead of replacing them: facts read from files this run did not
+ * read are kept (with their files' commits), so a partial snapshot can extend an earlier read.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type EngineFile, readEngineFacts, stepRegistrations } from './engine-facts.js';
+import { type EngineFacts, type EngineFile, readEngineFacts, stepRegistrations } from './engine-facts.js';
 
 const REPOSITORY = 'GoCodeAlone/workflow';
 const OUTPUT = join(import.meta.dirname, '..', 'upstream', 'engine-behaviour.json');
@@ -65,6 +68,25 @@ async function fromGitHub(commit: string): Promise<{ files: EngineFile[]; note: 
   return { files, note: `read from GitHub's raw files at ${commit}` };
 }
 
+/** The facts of `fresh`, plus those of `earlier` whose files this run did not read. */
+export function keepEarlier(earlier: EngineFacts, fresh: EngineFacts, note: string): EngineFacts {
+  const files = { ...earlier.files, ...fresh.files };
+  const steps = { ...fresh.steps };
+  for (const [type, facts] of Object.entries(earlier.steps)) if (!(type in steps) && !(facts.file in fresh.files)) steps[type] = facts;
+  const pick = <T extends object>(a: T, b: T): T =>
+    Object.fromEntries(Object.keys({ ...a, ...b }).map((k) => [k, b[k as keyof T] ?? a[k as keyof T]])) as T;
+  const byFileName = [...new Set([...(earlier.registeredByFileName ?? []).filter((t) => !(t in fresh.steps) || fresh.registeredByFileName?.includes(t)), ...(fresh.registeredByFileName ?? [])])].sort();
+  return {
+    repository: fresh.repository,
+    note: earlier.note && !earlier.note.includes(note) ? `${earlier.note} Extended: ${note}` : (earlier.note ?? note),
+    files: Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b))),
+    modules: pick(earlier.modules, fresh.modules),
+    routes: pick(earlier.routes, fresh.routes),
+    steps: Object.fromEntries(Object.entries(steps).sort(([a], [b]) => a.localeCompare(b))),
+    ...(byFileName.length > 0 ? { registeredByFileName: byFileName } : {}),
+  };
+}
+
 async function main(argv: string[]): Promise<void> {
   const at = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
   const checkout = at('--checkout');
@@ -75,7 +97,8 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const { files, note } = checkout ? await fromCheckout(checkout) : await fromGitHub(commit as string);
-  const facts = readEngineFacts(files, { repository: REPOSITORY, note });
+  const fresh = readEngineFacts(files, { repository: REPOSITORY, note });
+  const facts = argv.includes('--keep') ? keepEarlier(JSON.parse(await readFile(OUTPUT, 'utf8')) as EngineFacts, fresh, note) : fresh;
   await writeFile(OUTPUT, `${JSON.stringify(facts, null, 2)}\n`);
   console.log(`wrote ${relative(process.cwd(), OUTPUT)}: ${files.length} files, ${Object.keys(facts.steps).length} step factories`);
 }

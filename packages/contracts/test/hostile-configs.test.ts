@@ -19,6 +19,8 @@ const module = (type: string, config: string) => `modules:\n  - name: m\n    typ
 const step = (type: string, config: string) => `pipelines:\n  p:\n    steps:\n      - name: s\n        type: ${type}\n        config:\n${config}`;
 
 const HOSTILE: Case[] = [
+  { name: 'reverseproxy backend on the loopback', yaml: module('reverseproxy', '      backend_services:\n        admin: "http://127.0.0.1:4600"\n'), code: 'WHARF162', line: 6, column: 16 },
+  { name: 'reverseproxy backend at the cloud metadata address', yaml: module('reverseproxy', '      backend_services:\n        meta: "http://169.254.169.254/latest"\n'), code: 'WHARF162', line: 6, column: 15 },
   { name: 'static root climbing out with ..', yaml: module('static.fileserver', '      root: ../../../../..\n'), code: 'WHARF160', line: 5, column: 13 },
   { name: 'static root at the host root', yaml: module('static.fileserver', '      root: /\n'), code: 'WHARF160', line: 5, column: 13 },
   { name: 'static root reading Wharf\'s own state', yaml: module('static.fileserver', '      root: ../.wharf\n'), code: 'WHARF160', line: 5, column: 13 },

@@ -141,7 +141,11 @@ export async function loadConfig(files: readonly string[], env: Env, cache?: Par
         continue;
       }
       if (modules.some((x) => x.name === m.name)) problems.push(`${file}: duplicate module name ${m.name}`);
-      modules.push({ name: m.name, type: m.type, config: expandEnv(isRecord(m.config) ? m.config : {}, env) as Record<string, unknown>, dir, file });
+      // The modular framework reads some modules' settings from a top-level section of their type's name
+      // (`reverseproxy:` in the engine's examples); the module's own config wins over it.
+      const section = m.type === 'reverseproxy' && isRecord(doc.reverseproxy) ? doc.reverseproxy : {};
+      const config = { ...section, ...(isRecord(m.config) ? m.config : {}) };
+      modules.push({ name: m.name, type: m.type, config: expandEnv(config, env) as Record<string, unknown>, dir, file });
     }
     if (isRecord(doc.pipelines)) {
       for (const [name, p] of Object.entries(doc.pipelines)) {

@@ -53,6 +53,9 @@ function send(res: ServerResponse, method: string, answer: HttpAnswer, closing: 
   for (const [k, v] of Object.entries(answer.headers ?? {})) headers[k.toLowerCase()] = v;
   if (closing) headers.connection = 'close';
   if (answer.stream) {
+    // A stream that fails midway (a proxied answer past its size limit) ends the connection: the client sees a
+    // cut-off response, never one that looks complete.
+    answer.stream.once('error', () => res.destroy());
     res.writeHead(answer.status, headers);
     if (method === 'HEAD') {
       answer.stream.destroy();

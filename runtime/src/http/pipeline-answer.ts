@@ -59,8 +59,8 @@ export async function answerWithPipeline(
 ): Promise<HttpAnswer> {
   const meta = { pipeline: pipeline.name, started_at: new Date().toISOString(), request_id: req.id, method: req.method, path: req.path, route: route.path };
   try {
-    const { answer, ctx } = await pipeline.run(data, meta, { pipeline: pipeline.name, log, headers: req.headers });
-    if (answer) return { status: answer.status, headers: answer.headers, body: answer.body };
+    const { answer, ctx } = await pipeline.run(data, meta, { pipeline: pipeline.name, log, headers: req.headers, request: req });
+    if (answer) return answer;
     const values = ctx.current;
     const rawStatus = values.response_status;
     const status = typeof rawStatus === 'number' ? rawStatus : typeof rawStatus === 'string' ? Number.parseInt(rawStatus.trim(), 10) : Number.NaN;

@@ -2,6 +2,7 @@ import { createApiHandler } from './api-handler.js';
 import { createAuthMiddleware } from './auth-middleware.js';
 import { createJwtAuth } from './auth-jwt.js';
 import { createCronScheduler } from './cron-scheduler.js';
+import { createFeatureFlags } from './feature-flags.js';
 import { createHttpHandler } from './http-handler.js';
 import { createMessageBroker } from './message-broker.js';
 import { createMessagingHandler } from './messaging-handler.js';
@@ -10,6 +11,7 @@ import { openPostgresDatabase } from './postgres-database.js';
 import { parsePgDsn } from './postgres-dsn.js';
 import { openSqliteDatabase, sqliteLocation } from './sqlite-database.js';
 import { createHealthChecker, createLogCollector, createMetricsCollector } from './observability.js';
+import { createReverseProxy } from './reverse-proxy.js';
 import { createSlackNotification } from './slack-notification.js';
 import { createStaticFileserver } from './static-fileserver.js';
 
@@ -59,6 +61,11 @@ export const MODULE_TYPES = {
   'health.checker': (spec) => createHealthChecker(spec),
   'metrics.collector': createMetricsCollector,
   'log.collector': (spec) => createLogCollector(spec),
+  reverseproxy: createReverseProxy,
+  'featureflag.service': createFeatureFlags,
+  // The engine's platform plugin registers platform.context as a plain service module holding its config
+  // (module.NewServiceModule, plugins/platform/plugin.go): nothing in a config's routes or steps reaches it here.
+  'platform.context': passive,
   // The modular framework's in-memory cache: a service for Go code; nothing in a config reaches it.
   'cache.modular': passive,
 } as const satisfies Record<string, ModuleFactory>;

@@ -5,7 +5,7 @@ import type { OutboundPolicy } from '../confine/outbound-policy.js';
 import type { RuntimeLimits } from '../limits.js';
 import type { JqRunner } from '../steps/jq-runner.js';
 import { STEP_TYPES, isStepType } from '../steps/registry.js';
-import type { HttpAnswer, RunScope, Step, StepResult } from '../steps/step.js';
+import type { HttpAnswer, RunScope, Step, StepDeps, StepResult } from '../steps/step.js';
 import { isTruthy, type TemplateEngine } from '../template/index.js';
 import { HttpAnswerError, StepFailedError } from './errors.js';
 import { type Json, PipelineContext } from './pipeline-context.js';
@@ -26,6 +26,8 @@ export class PipelineTimeoutError extends Error {
 }
 
 const MAX_STEP_RUNS = 10_000;
+/** step.foreach / step.parallel inside each other at most this deep. */
+const MAX_NESTING = 4;
 /** Step types that stop their own work when the pipeline's deadline passes. */
 const SIGNAL_STEPS: ReadonlySet<string> = new Set(['step.jq', 'step.http_call']);
 
@@ -48,28 +50,35 @@ export function buildPipeline(spec: PipelineSpec, deps: PipelineDeps, problems: 
   const stepNames = spec.steps.map((s) => s.name);
   const steps: Step[] = [];
   const skipIf = new Map<string, ReturnType<TemplateEngine['compile']>>();
+  // Sub-steps (step.foreach, step.parallel) are built with the same dependencies, one nesting level deeper.
+  const stepDeps = (names: readonly string[], nesting: number): StepDeps => ({
+    pipeline: spec.name,
+    stepNames: names,
+    templates: deps.templates,
+    modules: deps.modules,
+    log: deps.log,
+    jq: deps.jq,
+    outbound: deps.outbound,
+    limits: deps.limits,
+    nesting,
+    buildStep: (sub, siblings) => {
+      if (nesting + 1 > MAX_NESTING) throw new Error(`step ${sub.name}: sub-steps are nested more than ${MAX_NESTING} deep`);
+      if (!isStepType(sub.type)) throw new Error(`step ${sub.name}: unsupported step type ${sub.type}; supported: ${Object.keys(STEP_TYPES).join(', ')}`);
+      return STEP_TYPES[sub.type](sub, stepDeps(siblings, nesting + 1));
+    },
+  });
   for (const s of spec.steps) {
     if (!isStepType(s.type)) continue;
     try {
-      steps.push(
-        STEP_TYPES[s.type](s, {
-          pipeline: spec.name,
-          stepNames,
-          templates: deps.templates,
-          modules: deps.modules,
-          log: deps.log,
-          jq: deps.jq,
-          outbound: deps.outbound,
-          limits: deps.limits,
-        }),
-      );
+      steps.push(STEP_TYPES[s.type](s, stepDeps(stepNames, 0)));
       if (s.skipIf) skipIf.set(s.name, deps.templates.compile(s.skipIf.includes('{{') ? s.skipIf : `{{ ${s.skipIf} }}`));
     } catch (err) {
       problems.push(`pipeline ${spec.name}: ${(err as Error).message}`);
     }
   }
   const index = new Map(steps.map((s, i) => [s.name, i]));
-  const needsSignal = spec.steps.some((s) => SIGNAL_STEPS.has(s.type));
+  // Sub-steps count too: a step.http_call inside a step.foreach stops on the same signal.
+  const needsSignal = [...SIGNAL_STEPS].some((type) => JSON.stringify(spec.steps).includes(`"${type}"`));
   const maxTimeoutMs = deps.limits.pipelineTimeoutMs;
   const timeoutMs = Math.min(spec.timeoutMs ?? maxTimeoutMs, maxTimeoutMs);
   const timeoutError = () => new PipelineTimeoutError(`pipeline ${spec.name} exceeded its timeout of ${timeoutMs} ms`);
@@ -98,7 +107,7 @@ export function buildPipeline(spec: PipelineSpec, deps: PipelineDeps, problems: 
     };
     // Steps that can stop their own work (jq's worker, an HTTP call) get the abort signal; the others never pay for it.
     if (needsSignal) abort = new AbortController();
-    const scope: RunScope = abort ? { ...outer, signal: abort.signal } : outer;
+    const scope: RunScope = { ...outer, deadline, subStepBudget: { left: deps.limits.subStepRuns }, ...(abort ? { signal: abort.signal } : {}) };
     try {
       let i = 0;
       let runs = 0;

@@ -13,9 +13,25 @@ export class PipelineContext {
   constructor(
     readonly trigger: Json,
     readonly meta: Json,
+    /** For a child context: the values and step outputs it starts from (the trigger's fields otherwise). */
+    seed?: { current: Json; steps: Record<string, Json> },
   ) {
-    this.current = { ...trigger };
-    this.view = { ...trigger, steps: this.steps, trigger, meta };
+    this.current = seed ? { ...seed.current } : { ...trigger };
+    if (seed) for (const [name, output] of Object.entries(seed.steps)) this.steps[name] = { ...output };
+    this.view = { ...this.current, steps: this.steps, trigger, meta };
+  }
+
+  /**
+   * A context for sub-steps (a step.foreach item, a step.parallel branch), as the engine builds one: the parent's
+   * trigger, metadata, values and step outputs copied, plus `extra` values; its merges never reach the parent.
+   * `deep` copies nested values too (parallel branches), so no branch sees another's changes.
+   */
+  static child(parent: PipelineContext, extra: Json, deep = false): PipelineContext {
+    const copy = <T>(v: T): T => (deep ? structuredClone(v) : v);
+    return new PipelineContext(copy({ ...parent.trigger }), copy({ ...parent.meta }), {
+      current: { ...copy(parent.current), ...extra },
+      steps: copy(parent.steps),
+    });
   }
 
   /** Records a step's output under steps.<name> and merges it into the current values. */

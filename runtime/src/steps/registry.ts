@@ -1,11 +1,15 @@
 import { authRequired } from './auth-required.js';
 import { conditionalRoute } from './conditional-route.js';
 import { dbExec } from './db-exec.js';
+import { delegateRequest } from './delegate-request.js';
+import { foreachItems } from './foreach-items.js';
 import { dbQuery } from './db-query.js';
+import { featureFlag, flagGate } from './feature-flag.js';
 import { httpCall } from './http-call.js';
 import { jqTransform } from './jq-transform.js';
 import { jsonResponse } from './json-response.js';
 import { logMessage } from './log-message.js';
+import { parallelBranches } from './parallel-branches.js';
 import { publishMessage } from './publish-message.js';
 import { requestParse } from './request-parse.js';
 import { setValues } from './set-values.js';
@@ -26,6 +30,11 @@ export const STEP_TYPES = {
   'step.publish': publishMessage,
   'step.auth_required': authRequired,
   'step.http_call': httpCall,
+  'step.foreach': foreachItems,
+  'step.parallel': parallelBranches,
+  'step.delegate': delegateRequest,
+  'step.feature_flag': featureFlag,
+  'step.ff_gate': flagGate,
 } as const satisfies Record<string, StepFactory>;
 
 export function isStepType(type: string): type is keyof typeof STEP_TYPES {

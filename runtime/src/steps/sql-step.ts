@@ -21,8 +21,15 @@ export function readSqlStep(spec: StepSpec, deps: StepDeps, defaultMode: 'list' 
   const dbName = optionalString(c, 'database', 'module', 'db');
   const candidates = dbName ? [deps.modules.get(dbName)] : deps.modules.ofType('storage.sqlite', 'database.workflow');
   if (!dbName && candidates.length !== 1) throw new Error(`${where}: config.database is required`);
-  const db = candidates[0];
-  if (!isSqlDatabase(db)) throw new Error(`${where}: database module "${dbName}" not found (declare a storage.sqlite or database.workflow module)`);
+  const found = candidates[0];
+  // As in the engine, the database service is looked up when the step runs: a missing one fails each run (500),
+  // it does not stop the app from starting (Wharf's validation warns about it, WHARF134).
+  let db: SqlDatabase;
+  if (isSqlDatabase(found)) db = found;
+  else {
+    deps.log.warn({ pipeline: deps.pipeline, step: spec.name, database: dbName }, 'database module not found; the step fails when it runs');
+    db = missingDatabase(String(dbName));
+  }
   const query = requireString(c, ['query', 'sql'], where);
   const dynamic = c.allow_dynamic_sql === true;
   if (!dynamic && query.includes('{{')) throw new Error(`${where}: query must not contain template expressions (use params, or allow_dynamic_sql)`);
@@ -57,4 +64,12 @@ function dynamicSql(query: string, templates: TemplateEngine): (ctx: PipelineCon
         return v;
       })
       .join('');
+}
+
+/** Stands in for a database module the config does not declare: every statement fails as the engine's lookup does. */
+function missingDatabase(name: string): SqlDatabase {
+  const fail = (): never => {
+    throw new Error(`database service "${name}" not found (declare a storage.sqlite or database.workflow module)`);
+  };
+  return { name, type: 'missing', driver: 'sqlite', query: fail, exec: fail };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { formatValue, isTruthy } from './format-value.js';
+import { collectionFunctions } from './collection-functions.js';
 import { sprintf } from './printf.js';
 
 export class TemplateExecError extends Error {
@@ -262,6 +263,7 @@ export function createFunctions(fenv: FunctionEnv): Record<string, TemplateFunct
     first: (l) => (Array.isArray(l) ? l[0] : undefined),
     last: (l) => (Array.isArray(l) ? l[l.length - 1] : undefined),
   };
+  Object.assign(fns, collectionFunctions({ min: fns.min as TemplateFunction, max: fns.max as TemplateFunction }));
   return fns;
 }
 

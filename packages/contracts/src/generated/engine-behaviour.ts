@@ -4,10 +4,25 @@ import type { EngineFacts } from '../workflow/engine/engine-facts.js';
 
 export const ENGINE_BEHAVIOUR: EngineFacts = {
   "repository": "GoCodeAlone/workflow",
-  "note": "Partial snapshot rebuilt from the files the search tool stores for GoCodeAlone/workflow (this machine cannot reach GitHub). Step factory files and module/http_router.go hold their first lines up to the end of the factory (line numbers as upstream); plugins/pipelinesteps/plugin.go holds only its StepFactories map. module/http_router.go is the stored version with the duplicate-route skip (index id 8045403473; the index does not name its commit).",
+  "note": "Partial snapshot rebuilt from the files the search tool stores for GoCodeAlone/workflow (this machine cannot reach GitHub). Step factory files and module/http_router.go hold their first lines up to the end of the factory (line numbers as upstream); plugins/pipelinesteps/plugin.go holds only its StepFactories map. module/http_router.go is the stored version with the duplicate-route skip (index id 8045403473; the index does not name its commit). Extended: Second partial snapshot from the files the search tool stores for GoCodeAlone/workflow: 28 more step factory files (each from its first line to the end of its factory, line numbers as upstream; commits per file), the StepFactories map of plugins/pipelinesteps/plugin.go and plugins/http/steps.go. Step types that no registration map among these files names are matched to the one factory their module/pipeline_step_<type>.go defines (registeredByFileName).",
   "files": {
     "module/http_router.go": {
       "commit": "unknown (search-index file 8045403473)"
+    },
+    "module/pipeline_step_base64_decode.go": {
+      "commit": "040326b79771ad2a16005de5f7116a91d1f0b660"
+    },
+    "module/pipeline_step_cache_delete.go": {
+      "commit": "433c7d1ebc6c7544334b1649384f210689cf2106"
+    },
+    "module/pipeline_step_cache_get.go": {
+      "commit": "b9d9c40367bc6137e19d791da8ce44e8c22cc6ca"
+    },
+    "module/pipeline_step_cache_set.go": {
+      "commit": "433c7d1ebc6c7544334b1649384f210689cf2106"
+    },
+    "module/pipeline_step_circuit_breaker.go": {
+      "commit": "433c7d1ebc6c7544334b1649384f210689cf2106"
     },
     "module/pipeline_step_conditional.go": {
       "commit": "433c7d1ebc6c7544334b1649384f210689cf2106"
@@ -15,11 +30,29 @@ export const ENGINE_BEHAVIOUR: EngineFacts = {
     "module/pipeline_step_db_exec.go": {
       "commit": "01c5e53b1bf37d93b6f33cb5ee5a5e7bd2efacbb"
     },
+    "module/pipeline_step_db_query_cached.go": {
+      "commit": "05ad21ced3c369c229cebf05bc80e3d09f206272"
+    },
     "module/pipeline_step_db_query.go": {
       "commit": "01c5e53b1bf37d93b6f33cb5ee5a5e7bd2efacbb"
     },
+    "module/pipeline_step_delegate.go": {
+      "commit": "581e75d92429f96e0302a5db65b0d2c78a917c21"
+    },
+    "module/pipeline_step_event_publish.go": {
+      "commit": "13435974ffdd84793beffcd2f85714d5480ef0e3"
+    },
+    "module/pipeline_step_feature_flag.go": {
+      "commit": "4b15dde12eea058d9ab0759ea716b74b264eea3a"
+    },
+    "module/pipeline_step_ff_gate.go": {
+      "commit": "4b15dde12eea058d9ab0759ea716b74b264eea3a"
+    },
     "module/pipeline_step_foreach.go": {
       "commit": "27e4f776dfa01f475da1381e0e6a6559e8f26caa"
+    },
+    "module/pipeline_step_hash.go": {
+      "commit": "05ad21ced3c369c229cebf05bc80e3d09f206272"
     },
     "module/pipeline_step_http_call.go": {
       "commit": "06274fe307ead3b10245d6051661e4997dec0a9e"
@@ -27,14 +60,65 @@ export const ENGINE_BEHAVIOUR: EngineFacts = {
     "module/pipeline_step_jq.go": {
       "commit": "222849541715c4a72d94fa9a62e14a638d4cf542"
     },
+    "module/pipeline_step_json_parse.go": {
+      "commit": "50bca531ec0477084bc5c2dd9dceb343baad9b42"
+    },
+    "module/pipeline_step_json_response.go": {
+      "commit": "01c5e53b1bf37d93b6f33cb5ee5a5e7bd2efacbb"
+    },
     "module/pipeline_step_log.go": {
       "commit": "433c7d1ebc6c7544334b1649384f210689cf2106"
+    },
+    "module/pipeline_step_parallel.go": {
+      "commit": "6b36ed3222af43c2723bb87339233e9caace6910"
     },
     "module/pipeline_step_publish.go": {
       "commit": "924a5a907f3687b4392c1aa97a550b121b1cf5c9"
     },
+    "module/pipeline_step_rate_limit.go": {
+      "commit": "433c7d1ebc6c7544334b1649384f210689cf2106"
+    },
+    "module/pipeline_step_raw_response.go": {
+      "commit": "1a7b39a2910dfec8c6cb5aff17cc40ad67cdde5b"
+    },
+    "module/pipeline_step_regex_match.go": {
+      "commit": "05ad21ced3c369c229cebf05bc80e3d09f206272"
+    },
+    "module/pipeline_step_request_parse.go": {
+      "commit": "01c5e53b1bf37d93b6f33cb5ee5a5e7bd2efacbb"
+    },
     "module/pipeline_step_set.go": {
       "commit": "d31dbeaaca61f68473f3ecb28df30f07a5a75d1b"
+    },
+    "module/pipeline_step_statemachine_transition.go": {
+      "commit": "090c9cf9ddb50fb59c32f9e8de17c508cd42cbfd"
+    },
+    "module/pipeline_step_static_file.go": {
+      "commit": "ef8b897808d6e27a15535e214d97130b52b9d8fe"
+    },
+    "module/pipeline_step_sub_workflow.go": {
+      "commit": "4b15dde12eea058d9ab0759ea716b74b264eea3a"
+    },
+    "module/pipeline_step_transform.go": {
+      "commit": "6d54130bf5bf7d19e3bd82c6163f53e34d1bbca5"
+    },
+    "module/pipeline_step_validate_pagination.go": {
+      "commit": "62bc896b97f6f8f36e60c72bb60f46d0fb7a8e23"
+    },
+    "module/pipeline_step_validate_path_param.go": {
+      "commit": "433c7d1ebc6c7544334b1649384f210689cf2106"
+    },
+    "module/pipeline_step_validate_request_body.go": {
+      "commit": "997e1b4e20696bbaa9cd8616e0a4ca277a680e6a"
+    },
+    "module/pipeline_step_validate.go": {
+      "commit": "01c5e53b1bf37d93b6f33cb5ee5a5e7bd2efacbb"
+    },
+    "module/pipeline_step_webhook_verify.go": {
+      "commit": "29546a3b4ac673c7df9d14605b58a8625adee7c0"
+    },
+    "module/pipeline_step_workflow_call.go": {
+      "commit": "0e1f61a5e8a4b8484e8e6ee93dcf6fd35b59d3e7"
     },
     "plugins/pipelinesteps/plugin.go": {
       "commit": "040326b79771ad2a16005de5f7116a91d1f0b660"
@@ -54,6 +138,152 @@ export const ENGINE_BEHAVIOUR: EngineFacts = {
     "muxPattern": "module/http_router.go:204"
   },
   "steps": {
+    "step.base64_decode": {
+      "factory": "NewBase64DecodeStepFactory",
+      "file": "module/pipeline_step_base64_decode.go",
+      "required": [
+        {
+          "key": "input_from",
+          "kind": "text",
+          "source": "module/pipeline_step_base64_decode.go:68"
+        }
+      ],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": [],
+      "defaults": [
+        {
+          "key": "format",
+          "source": "module/pipeline_step_base64_decode.go:72"
+        }
+      ]
+    },
+    "step.cache_delete": {
+      "factory": "NewCacheDeleteStepFactory",
+      "file": "module/pipeline_step_cache_delete.go",
+      "required": [
+        {
+          "key": "cache",
+          "kind": "text",
+          "source": "module/pipeline_step_cache_delete.go:24"
+        },
+        {
+          "key": "key",
+          "kind": "text",
+          "source": "module/pipeline_step_cache_delete.go:29"
+        }
+      ],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": []
+    },
+    "step.cache_get": {
+      "factory": "NewCacheGetStepFactory",
+      "file": "module/pipeline_step_cache_get.go",
+      "required": [
+        {
+          "key": "cache",
+          "kind": "text",
+          "source": "module/pipeline_step_cache_get.go:29"
+        },
+        {
+          "key": "key",
+          "kind": "text",
+          "source": "module/pipeline_step_cache_get.go:34"
+        }
+      ],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": [],
+      "defaults": [
+        {
+          "key": "output",
+          "value": "value",
+          "source": "module/pipeline_step_cache_get.go:38"
+        },
+        {
+          "key": "miss_ok",
+          "source": "module/pipeline_step_cache_get.go:42"
+        }
+      ]
+    },
+    "step.cache_set": {
+      "factory": "NewCacheSetStepFactory",
+      "file": "module/pipeline_step_cache_set.go",
+      "required": [
+        {
+          "key": "cache",
+          "kind": "text",
+          "source": "module/pipeline_step_cache_set.go:27"
+        },
+        {
+          "key": "key",
+          "kind": "text",
+          "source": "module/pipeline_step_cache_set.go:32"
+        },
+        {
+          "key": "value",
+          "kind": "text",
+          "source": "module/pipeline_step_cache_set.go:37"
+        }
+      ],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": [],
+      "durations": [
+        {
+          "key": "ttl",
+          "source": "module/pipeline_step_cache_set.go:44"
+        }
+      ]
+    },
+    "step.circuit_breaker": {
+      "factory": "NewCircuitBreakerStepFactory",
+      "file": "module/pipeline_step_circuit_breaker.go",
+      "required": [],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": [],
+      "positive": [
+        {
+          "key": "failure_threshold",
+          "source": "module/pipeline_step_circuit_breaker.go:51"
+        },
+        {
+          "key": "success_threshold",
+          "source": "module/pipeline_step_circuit_breaker.go:64"
+        }
+      ],
+      "durations": [
+        {
+          "key": "timeout",
+          "source": "module/pipeline_step_circuit_breaker.go:71"
+        }
+      ],
+      "defaults": [
+        {
+          "key": "service_name",
+          "source": "module/pipeline_step_circuit_breaker.go:77"
+        },
+        {
+          "key": "failure_threshold",
+          "source": "module/pipeline_step_circuit_breaker.go:41"
+        },
+        {
+          "key": "success_threshold",
+          "source": "module/pipeline_step_circuit_breaker.go:54"
+        },
+        {
+          "key": "timeout",
+          "source": "module/pipeline_step_circuit_breaker.go:67"
+        }
+      ]
+    },
     "step.conditional": {
       "factory": "NewConditionalStepFactory",
       "file": "module/pipeline_step_conditional.go",
@@ -133,6 +363,149 @@ export const ENGINE_BEHAVIOUR: EngineFacts = {
       ],
       "exclusive": []
     },
+    "step.db_query_cached": {
+      "factory": "NewDBQueryCachedStepFactory",
+      "file": "module/pipeline_step_db_query_cached.go",
+      "required": [
+        {
+          "key": "database",
+          "kind": "text",
+          "source": "module/pipeline_step_db_query_cached.go:43"
+        },
+        {
+          "key": "query",
+          "kind": "text",
+          "source": "module/pipeline_step_db_query_cached.go:48"
+        },
+        {
+          "key": "cache_key",
+          "kind": "text",
+          "source": "module/pipeline_step_db_query_cached.go:58"
+        }
+      ],
+      "options": [
+        {
+          "key": "mode",
+          "values": [
+            "single",
+            "list"
+          ],
+          "source": "module/pipeline_step_db_query_cached.go:100"
+        }
+      ],
+      "aliases": [],
+      "noTemplates": [
+        {
+          "key": "query",
+          "source": "module/pipeline_step_db_query_cached.go:52"
+        }
+      ],
+      "exclusive": [],
+      "durations": [
+        {
+          "key": "cache_ttl",
+          "source": "module/pipeline_step_db_query_cached.go:65"
+        }
+      ],
+      "defaults": [
+        {
+          "key": "mode",
+          "value": "single",
+          "source": "module/pipeline_step_db_query_cached.go:96"
+        },
+        {
+          "key": "cache_ttl",
+          "source": "module/pipeline_step_db_query_cached.go:61"
+        }
+      ]
+    },
+    "step.delegate": {
+      "factory": "NewDelegateStepFactory",
+      "file": "module/pipeline_step_delegate.go",
+      "required": [
+        {
+          "key": "service",
+          "kind": "text",
+          "source": "module/pipeline_step_delegate.go:31"
+        }
+      ],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": []
+    },
+    "step.event_publish": {
+      "factory": "NewEventPublishStepFactory",
+      "file": "module/pipeline_step_event_publish.go",
+      "required": [
+        {
+          "key": "topic",
+          "kind": "text",
+          "source": "module/pipeline_step_event_publish.go:52"
+        }
+      ],
+      "options": [],
+      "aliases": [
+        {
+          "key": "topic",
+          "alias": "stream",
+          "source": "module/pipeline_step_event_publish.go:49"
+        },
+        {
+          "key": "broker",
+          "alias": "provider",
+          "source": "module/pipeline_step_event_publish.go:84"
+        }
+      ],
+      "noTemplates": [],
+      "exclusive": []
+    },
+    "step.feature_flag": {
+      "factory": "NewFeatureFlagStepFactory",
+      "file": "module/pipeline_step_feature_flag.go",
+      "required": [
+        {
+          "key": "flag",
+          "kind": "text",
+          "source": "module/pipeline_step_feature_flag.go:29"
+        }
+      ],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": [],
+      "defaults": [
+        {
+          "key": "output_key",
+          "source": "module/pipeline_step_feature_flag.go:33"
+        }
+      ]
+    },
+    "step.ff_gate": {
+      "factory": "NewFFGateStepFactory",
+      "file": "module/pipeline_step_ff_gate.go",
+      "required": [
+        {
+          "key": "flag",
+          "kind": "text",
+          "source": "module/pipeline_step_ff_gate.go:29"
+        },
+        {
+          "key": "on_enabled",
+          "kind": "text",
+          "source": "module/pipeline_step_ff_gate.go:34"
+        },
+        {
+          "key": "on_disabled",
+          "kind": "text",
+          "source": "module/pipeline_step_ff_gate.go:39"
+        }
+      ],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": []
+    },
     "step.foreach": {
       "factory": "NewForEachStepFactory",
       "file": "module/pipeline_step_foreach.go",
@@ -159,6 +532,38 @@ export const ENGINE_BEHAVIOUR: EngineFacts = {
             "steps"
           ],
           "source": "module/pipeline_step_foreach.go:73"
+        }
+      ]
+    },
+    "step.hash": {
+      "factory": "NewHashStepFactory",
+      "file": "module/pipeline_step_hash.go",
+      "required": [
+        {
+          "key": "input",
+          "kind": "text",
+          "source": "module/pipeline_step_hash.go:41"
+        }
+      ],
+      "options": [
+        {
+          "key": "algorithm",
+          "values": [
+            "md5",
+            "sha256",
+            "sha512"
+          ],
+          "source": "module/pipeline_step_hash.go:36"
+        }
+      ],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": [],
+      "defaults": [
+        {
+          "key": "algorithm",
+          "value": "sha256",
+          "source": "module/pipeline_step_hash.go:28"
         }
       ]
     },
@@ -192,6 +597,43 @@ export const ENGINE_BEHAVIOUR: EngineFacts = {
       "noTemplates": [],
       "exclusive": []
     },
+    "step.json_parse": {
+      "factory": "NewJSONParseStepFactory",
+      "file": "module/pipeline_step_json_parse.go",
+      "required": [
+        {
+          "key": "source",
+          "kind": "text",
+          "source": "module/pipeline_step_json_parse.go:34"
+        }
+      ],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": [],
+      "defaults": [
+        {
+          "key": "target",
+          "value": "value",
+          "source": "module/pipeline_step_json_parse.go:38"
+        }
+      ]
+    },
+    "step.json_response": {
+      "factory": "NewJSONResponseStepFactory",
+      "file": "module/pipeline_step_json_response.go",
+      "required": [],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": [],
+      "defaults": [
+        {
+          "key": "status",
+          "source": "module/pipeline_step_json_response.go:26"
+        }
+      ]
+    },
     "step.log": {
       "factory": "NewLogStepFactory",
       "file": "module/pipeline_step_log.go",
@@ -218,6 +660,37 @@ export const ENGINE_BEHAVIOUR: EngineFacts = {
       "noTemplates": [],
       "exclusive": []
     },
+    "step.parallel": {
+      "factory": "NewParallelStepFactory",
+      "file": "module/pipeline_step_parallel.go",
+      "required": [
+        {
+          "key": "steps",
+          "kind": "list",
+          "source": "module/pipeline_step_parallel.go:29"
+        }
+      ],
+      "options": [
+        {
+          "key": "error_strategy",
+          "values": [
+            "fail_fast",
+            "collect_errors"
+          ],
+          "source": "module/pipeline_step_parallel.go:37"
+        }
+      ],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": [],
+      "defaults": [
+        {
+          "key": "error_strategy",
+          "value": "fail_fast",
+          "source": "module/pipeline_step_parallel.go:33"
+        }
+      ]
+    },
     "step.publish": {
       "factory": "NewPublishStepFactory",
       "file": "module/pipeline_step_publish.go",
@@ -228,6 +701,89 @@ export const ENGINE_BEHAVIOUR: EngineFacts = {
           "source": "module/pipeline_step_publish.go:28"
         }
       ],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": []
+    },
+    "step.rate_limit": {
+      "factory": "NewRateLimitStepFactory",
+      "file": "module/pipeline_step_rate_limit.go",
+      "required": [],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": [],
+      "positive": [
+        {
+          "key": "requests_per_minute",
+          "source": "module/pipeline_step_rate_limit.go:72"
+        },
+        {
+          "key": "burst_size",
+          "source": "module/pipeline_step_rate_limit.go:85"
+        }
+      ],
+      "defaults": [
+        {
+          "key": "requests_per_minute",
+          "source": "module/pipeline_step_rate_limit.go:62"
+        },
+        {
+          "key": "burst_size",
+          "source": "module/pipeline_step_rate_limit.go:75"
+        },
+        {
+          "key": "key_from",
+          "source": "module/pipeline_step_rate_limit.go:88"
+        }
+      ]
+    },
+    "step.raw_response": {
+      "factory": "NewRawResponseStepFactory",
+      "file": "module/pipeline_step_raw_response.go",
+      "required": [
+        {
+          "key": "content_type",
+          "kind": "text",
+          "source": "module/pipeline_step_raw_response.go:28"
+        }
+      ],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": [],
+      "defaults": [
+        {
+          "key": "status",
+          "source": "module/pipeline_step_raw_response.go:31"
+        }
+      ]
+    },
+    "step.regex_match": {
+      "factory": "NewRegexMatchStepFactory",
+      "file": "module/pipeline_step_regex_match.go",
+      "required": [
+        {
+          "key": "pattern",
+          "kind": "text",
+          "source": "module/pipeline_step_regex_match.go:25"
+        },
+        {
+          "key": "input",
+          "kind": "text",
+          "source": "module/pipeline_step_regex_match.go:35"
+        }
+      ],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": []
+    },
+    "step.request_parse": {
+      "factory": "NewRequestParseStepFactory",
+      "file": "module/pipeline_step_request_parse.go",
+      "required": [],
       "options": [],
       "aliases": [],
       "noTemplates": [],
@@ -247,6 +803,240 @@ export const ENGINE_BEHAVIOUR: EngineFacts = {
       "aliases": [],
       "noTemplates": [],
       "exclusive": []
+    },
+    "step.statemachine_transition": {
+      "factory": "NewStateMachineTransitionStepFactory",
+      "file": "module/pipeline_step_statemachine_transition.go",
+      "required": [
+        {
+          "key": "statemachine",
+          "kind": "text",
+          "source": "module/pipeline_step_statemachine_transition.go:40"
+        },
+        {
+          "key": "entity_id",
+          "kind": "text",
+          "source": "module/pipeline_step_statemachine_transition.go:45"
+        },
+        {
+          "key": "event",
+          "kind": "text",
+          "source": "module/pipeline_step_statemachine_transition.go:50"
+        }
+      ],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": []
+    },
+    "step.static_file": {
+      "factory": "NewStaticFileStepFactory",
+      "file": "module/pipeline_step_static_file.go",
+      "required": [
+        {
+          "key": "file",
+          "kind": "text",
+          "source": "module/pipeline_step_static_file.go:28"
+        },
+        {
+          "key": "content_type",
+          "kind": "text",
+          "source": "module/pipeline_step_static_file.go:33"
+        }
+      ],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": []
+    },
+    "step.sub_workflow": {
+      "factory": "NewSubWorkflowStepFactory",
+      "file": "module/pipeline_step_sub_workflow.go",
+      "required": [
+        {
+          "key": "workflow",
+          "kind": "text",
+          "source": "module/pipeline_step_sub_workflow.go:37"
+        }
+      ],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": []
+    },
+    "step.transform": {
+      "factory": "NewTransformStepFactory",
+      "file": "module/pipeline_step_transform.go",
+      "required": [],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": [],
+      "oneOf": [
+        {
+          "keys": [
+            "transformer",
+            "operations"
+          ],
+          "source": "module/pipeline_step_transform.go:51"
+        }
+      ]
+    },
+    "step.validate": {
+      "factory": "NewValidateStepFactory",
+      "file": "module/pipeline_step_validate.go",
+      "required": [
+        {
+          "key": "schema",
+          "kind": "map",
+          "source": "module/pipeline_step_validate.go:41",
+          "when": {
+            "key": "strategy",
+            "values": [
+              "json_schema"
+            ]
+          }
+        },
+        {
+          "key": "required_fields",
+          "kind": "list",
+          "source": "module/pipeline_step_validate.go:47",
+          "when": {
+            "key": "strategy",
+            "values": [
+              "required_fields"
+            ]
+          }
+        }
+      ],
+      "options": [
+        {
+          "key": "strategy",
+          "values": [
+            "json_schema",
+            "required_fields"
+          ],
+          "source": "module/pipeline_step_validate.go:59"
+        }
+      ],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": [],
+      "defaults": [
+        {
+          "key": "strategy",
+          "value": "required_fields",
+          "source": "module/pipeline_step_validate.go:25"
+        }
+      ]
+    },
+    "step.validate_pagination": {
+      "factory": "NewValidatePaginationStepFactory",
+      "file": "module/pipeline_step_validate_pagination.go",
+      "required": [],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": [],
+      "positive": [
+        {
+          "key": "max_limit",
+          "source": "module/pipeline_step_validate_pagination.go:35"
+        }
+      ],
+      "defaults": [
+        {
+          "key": "max_limit",
+          "source": "module/pipeline_step_validate_pagination.go:25"
+        },
+        {
+          "key": "default_limit",
+          "source": "module/pipeline_step_validate_pagination.go:38"
+        },
+        {
+          "key": "default_page",
+          "source": "module/pipeline_step_validate_pagination.go:48"
+        }
+      ]
+    },
+    "step.validate_path_param": {
+      "factory": "NewValidatePathParamStepFactory",
+      "file": "module/pipeline_step_validate_path_param.go",
+      "required": [
+        {
+          "key": "params",
+          "kind": "list",
+          "source": "module/pipeline_step_validate_path_param.go:28"
+        }
+      ],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": []
+    },
+    "step.validate_request_body": {
+      "factory": "NewValidateRequestBodyStepFactory",
+      "file": "module/pipeline_step_validate_request_body.go",
+      "required": [],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": []
+    },
+    "step.webhook_verify": {
+      "factory": "NewWebhookVerifyStepFactory",
+      "file": "module/pipeline_step_webhook_verify.go",
+      "required": [],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": [],
+      "oneOf": [
+        {
+          "keys": [
+            "scheme",
+            "provider"
+          ],
+          "source": "module/pipeline_step_webhook_verify.go:66"
+        }
+      ]
+    },
+    "step.workflow_call": {
+      "factory": "NewWorkflowCallStepFactory",
+      "file": "module/pipeline_step_workflow_call.go",
+      "required": [
+        {
+          "key": "workflow",
+          "kind": "text",
+          "source": "module/pipeline_step_workflow_call.go:48"
+        }
+      ],
+      "options": [],
+      "aliases": [],
+      "noTemplates": [],
+      "exclusive": [],
+      "defaults": [
+        {
+          "key": "mode",
+          "source": "module/pipeline_step_workflow_call.go:51"
+        }
+      ]
     }
-  }
+  },
+  "registeredByFileName": [
+    "step.circuit_breaker",
+    "step.db_query_cached",
+    "step.feature_flag",
+    "step.ff_gate",
+    "step.hash",
+    "step.json_parse",
+    "step.parallel",
+    "step.rate_limit",
+    "step.raw_response",
+    "step.regex_match",
+    "step.statemachine_transition",
+    "step.static_file",
+    "step.sub_workflow",
+    "step.workflow_call"
+  ]
 };

@@ -98,6 +98,9 @@ export function checkConfinement(documents: readonly ConfigDocument[], options: 
           value.forEach((v, i) => {
             if (typeof v === 'string') out.push(...inspect(item, [key, i], kind, v, options));
           });
+        } else if (isRecord(value) && kind === 'url') {
+          // A map of named URLs (reverseproxy's backend_services).
+          for (const [name, v] of Object.entries(value)) if (typeof v === 'string' && v !== '') out.push(...inspect(item, [key, name], kind, v, options));
         }
       }
     }
@@ -113,7 +116,7 @@ function baseDirOf(file: string, root: string | undefined): string {
   return posix.dirname(relative);
 }
 
-function inspect(item: TypedItem, where: [string, ...number[]], kind: ConfinedKind, text: string, options: ConfinementOptions): Diagnostic[] {
+function inspect(item: TypedItem, where: [string, ...(number | string)[]], kind: ConfinedKind, text: string, options: ConfinementOptions): Diagnostic[] {
   const key = where[0];
   const label = labelOf(item);
   const baseDir = baseDirOf(item.source.file, options.filesRoot);

@@ -10,7 +10,12 @@ import { moduleConfigSchemas } from '../../generated/module-catalogue.js';
 import { diagnosticAt } from '../../yaml/diagnostic-at.js';
 import type { PathSegment } from '../../yaml/locate.js';
 import { type ConfigDocument, isRecord } from '../config-document.js';
+import { GO_DURATION_PATTERN } from '../go-duration.js';
 import type { StepFacts, ValueKind } from './engine-facts.js';
+
+const GO_DURATION = new RegExp(GO_DURATION_PATTERN);
+/** `{{ template }}` and `${ENV}` values are resolved by the engine later. */
+const isDynamic = (value: string): boolean => value.includes('{{') || value.includes('${');
 
 const KIND_WORDS: Record<ValueKind, string> = {
   text: 'non-empty text',
@@ -59,19 +64,56 @@ export function checkStepFactory(
       : isRecord(step.config)
         ? positions.entryRange(configPath)
         : positions.headRange(path);
-  const push = (key: string | undefined, code: (typeof CODES)[keyof typeof CODES], message: string) =>
-    out.push(diagnosticAt(source.file, positions, at(key), code, message, 'error'));
+  const push = (key: string | undefined, code: (typeof CODES)[keyof typeof CODES], message: string, severity: 'error' | 'warning' = 'error') =>
+    out.push(diagnosticAt(source.file, positions, at(key), code, message, severity));
+  const known = new Set(Object.keys(catalogue.fields));
+  const aliasesOf = (key: string) => facts.aliases.filter((a) => a.key === key).map((a) => a.alias);
+  const valueOf = (key: string) => [key, ...aliasesOf(key)].map((k) => config[k]).find((v) => v !== undefined);
+  const defaultOf = (key: string) => facts.defaults?.find((d) => d.key === key)?.value;
   for (const requirement of facts.required) {
-    const value = config[requirement.key];
+    if (requirement.when) {
+      const chosen = config[requirement.when.key] ?? defaultOf(requirement.when.key);
+      if (typeof chosen !== 'string' || !requirement.when.values.includes(chosen)) continue;
+    }
+    const value = valueOf(requirement.key);
+    if (satisfies(value, requirement.kind)) continue;
     // The factory read may be older than the engine Wharf targets: its requirement is an error only
-    // where the engine's catalogue agrees (otherwise see engine-verdicts.ts, a warning).
-    if (!catalogue.required.includes(requirement.key) || satisfies(value, requirement.kind)) continue;
+    // where the engine's catalogue agrees (marks the key required, or, for a requirement that depends
+    // on another key, lists both keys and that key's value); otherwise a warning that cites the factory.
+    const agreed = requirement.when
+      ? known.has(requirement.key) && requirement.when.values.every((v) => (catalogue.options[requirement.when?.key ?? ''] ?? []).includes(v))
+      : catalogue.required.includes(requirement.key);
     const empty = value === '' || (requirement.kind === 'map' && isRecord(value)) || (requirement.kind === 'list' && Array.isArray(value));
+    const condition = requirement.when ? ` when "${requirement.when.key}" is "${String(config[requirement.when.key] ?? defaultOf(requirement.when.key))}"${config[requirement.when.key] === undefined ? ' (its default)' : ''}` : '';
+    const alias = aliasesOf(requirement.key).length > 0 ? ` (or ${aliasesOf(requirement.key).map((a) => `"${a}"`).join(', ')})` : '';
     push(
       value === undefined ? undefined : requirement.key,
       value === undefined ? CODES.MissingRequired : empty ? CODES.InvalidValue : CODES.WrongType,
-      `${Label} needs "${requirement.key}" as ${KIND_WORDS[requirement.kind]}: the engine refuses to load the step without it (${requirement.source}).`,
+      agreed
+        ? `${Label} needs "${requirement.key}"${alias} as ${KIND_WORDS[requirement.kind]}${condition}: the engine refuses to load the step without it (${requirement.source}).`
+        : `${Label} has no "${requirement.key}"${alias}: the engine's factory refuses the step without it (${requirement.source}, ${commitOf(facts)}), though the engine's catalogue does not mark it required; a newer engine may accept it.`,
+      agreed ? 'error' : 'warning',
     );
+  }
+  for (const rule of facts.oneOf ?? []) {
+    if (rule.keys.some((k) => { const v = config[k]; return v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && v.length === 0); })) continue;
+    const agreed = rule.keys.every((k) => known.has(k));
+    push(
+      undefined,
+      CODES.MissingRequired,
+      `${Label} needs one of ${rule.keys.map((k) => `"${k}"`).join(' or ')}: the engine refuses to load the step without any of them (${rule.source}).`,
+      agreed ? 'error' : 'warning',
+    );
+  }
+  for (const rule of facts.positive ?? []) {
+    const value = config[rule.key];
+    if (typeof value !== 'number' || value > 0) continue;
+    push(rule.key, CODES.InvalidValue, `"${rule.key}" of ${label} is ${value}: the engine refuses zero or less (${rule.source}).`);
+  }
+  for (const rule of facts.durations ?? []) {
+    const value = config[rule.key];
+    if (typeof value !== 'string' || value === '' || isDynamic(value) || GO_DURATION.test(value)) continue;
+    push(rule.key, CODES.InvalidValue, `"${rule.key}" of ${label} is "${value}", which Go cannot parse as a duration: the engine refuses the step (${rule.source}). Write it as 500ms, 30s, 5m or 1h30m.`);
   }
   for (const option of facts.options) {
     const value = config[option.key];
@@ -104,10 +146,18 @@ export function checkStepFactory(
 /** The catalogue switch that lets newer engines accept templates in SQL. */
 const DYNAMIC_SQL = 'allow_dynamic_sql';
 
-const catalogueCache = new Map<string, { required: string[]; options: Record<string, string[]> }>();
+/** The commit a step's factory was read at. */
+const commitOf = (facts: StepFacts): string => `read at ${(ENGINE_BEHAVIOUR.files[facts.file]?.commit ?? 'an unknown commit').slice(0, 12)}`;
 
-/** The engine catalogue's required keys and option lists of a type. */
-export function catalogueOf(type: unknown): { required: string[]; options: Record<string, string[]> } {
+interface CatalogueEntry {
+  required: string[];
+  options: Record<string, string[]>;
+  fields: Record<string, unknown>;
+}
+const catalogueCache = new Map<string, CatalogueEntry>();
+
+/** The engine catalogue's required keys, option lists and fields of a type. */
+export function catalogueOf(type: unknown): CatalogueEntry {
   const cached = typeof type === 'string' ? catalogueCache.get(type) : undefined;
   if (cached) return cached;
   const schema = (typeof type === 'string' ? moduleConfigSchemas[type] : undefined) as
@@ -117,7 +167,7 @@ export function catalogueOf(type: unknown): { required: string[]; options: Recor
   for (const [key, field] of Object.entries(schema?.properties ?? {})) {
     if (Array.isArray(field.enum)) options[key] = field.enum.map(String);
   }
-  const found = { required: schema?.required ?? [], options };
+  const found = { required: schema?.required ?? [], options, fields: schema?.properties ?? {} };
   if (typeof type === 'string') catalogueCache.set(type, found);
   return found;
 }

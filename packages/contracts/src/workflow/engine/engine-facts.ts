@@ -14,6 +14,8 @@ export interface StepRequirement {
   /** What the factory reads the key as: a value of another kind counts as missing. */
   kind: ValueKind;
   source: SourceRef;
+  /** Required only when another key (or its default) has one of these values: `switch strategy { case "x": … }`. */
+  when?: { key: string; values: string[] };
 }
 
 export interface StepFacts {
@@ -29,6 +31,14 @@ export interface StepFacts {
   noTemplates: { key: string; source: SourceRef }[];
   /** Pairs of keys the factory refuses together. */
   exclusive: { keys: [string, string]; source: SourceRef }[];
+  /** Sets of keys of which the factory needs at least one (`must specify 'a' or 'b'`). */
+  oneOf?: { keys: string[]; source: SourceRef }[];
+  /** Number keys the factory refuses at zero or below (`x must be positive`). */
+  positive?: { key: string; source: SourceRef }[];
+  /** Text keys the factory parses as a Go duration, refusing the step when it cannot (`time.ParseDuration`). */
+  durations?: { key: string; source: SourceRef }[];
+  /** Keys the factory fills in itself when they are missing (`if x == "" { x = "…" }`), with the text default when there is one. */
+  defaults?: { key: string; value?: string; source: SourceRef }[];
 }
 
 export interface EngineFacts {
@@ -52,4 +62,6 @@ export interface EngineFacts {
     muxPattern?: SourceRef;
   };
   steps: Record<string, StepFacts>;
+  /** Step types whose factory was found by the file name (`module/pipeline_step_<type>.go`) rather than a plugin's registration map. */
+  registeredByFileName?: string[];
 }

@@ -38,9 +38,12 @@ export function configVerdict(e: ErrorObject, owner: ConfigOwner, type: string):
     }
     // Where the factory read requires it too, check-step-factory.ts reports it as an error, once.
     if (facts?.required.some((r) => r.key === missing)) return 'skip';
+    const filled = facts?.defaults?.find((d) => d.key === missing);
     return {
       severity: 'warning',
-      note: facts
+      note: filled
+        ? `The engine's factory fills it in when it is missing${filled.value !== undefined ? ` ("${filled.value}")` : ''} (${filled.source}), so the step loads.`
+        : facts
         ? `The engine's factory does not require it (${facts.file}), so the step loads and uses a default.`
         : 'The engine\'s catalogue marks it required, but the engine leaves it to the step\'s factory; the step may fail when it runs.',
     };
@@ -52,6 +55,8 @@ export function configVerdict(e: ErrorObject, owner: ConfigOwner, type: string):
     return { severity: 'warning' };
   }
   if (e.keyword === 'enum' && key !== undefined && facts?.options.some((o) => o.key === key)) return 'skip';
+  // A duration the factory parses is reported as the factory's refusal (check-step-factory.ts).
+  if (e.keyword === 'pattern' && e.instancePath === `/${key}` && facts?.durations?.some((d) => d.key === key)) return 'skip';
   // A wrong type on a key the factory requires is reported as the factory's refusal (check-step-factory.ts).
   if (e.keyword === 'type' && e.instancePath === `/${key}` && facts?.required.some((r) => r.key === key) && catalogueOf(type).required.includes(key as string)) {
     return 'skip';
