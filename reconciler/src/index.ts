@@ -1,6 +1,6 @@
 /** @wharf/reconciler: the reconcile loop, its steps, and the target registry. */
 export { createReconciler, type Reconciler, type ReconcilerOptions, type Clock } from './reconciler.js';
-export { ReconcileError, StalledError, WaitingError, GenericError, classifyError, ERROR_KINDS, type ErrorKind, type ClassifiedError } from './errors.js';
+export { ReconcileError, StalledError, WaitingError, UnknownStateError, GenericError, classifyError, ERROR_KINDS, type ErrorKind, type ClassifiedError } from './errors.js';
 export { createReconcilerMetrics, type ReconcilerMetrics } from './metrics.js';
 export {
   TARGET_FACTORIES,
@@ -13,6 +13,7 @@ export {
 } from './targets/registry.js';
 export { existingTarget, type TargetFactory, type TargetDeps } from './targets/target-factory.js';
 export type { LocalTarget, LocalTargetSettings } from './targets/local/index.js';
+export { deletionHash, documentHash, workflowAppOf, type AgentTarget, type AgentTargetSettings } from './targets/agent/index.js';
 // The reconcile steps on an EnvironmentSnapshot, for any loop: the Postgres-backed one above, or an operator's.
 export { reconcileEnvironment, STEPS, type ReconcileDeps, type RolloutStartRequest } from './reconcile/reconcile-environment.js';
 export { summarizeOutcome, summarizeStart, deploymentMessage, type SummarizeOptions } from './reconcile/summarize-status.js';

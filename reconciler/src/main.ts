@@ -34,7 +34,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<() => Promi
   try {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
-    const targets = await createTargetRegistry(targetsFromSettings(settings, path.resolve(settings.WHARF_DATA_DIR)), { log });
+    const targets = await createTargetRegistry(targetsFromSettings(settings, path.resolve(settings.WHARF_DATA_DIR), { pool }), { log });
     stops.push(() => targets.close());
     const reconciler = createReconciler({ pool, databaseUrl: settings.DATABASE_URL, targets, log, registry });
     await reconciler.start();

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { commonSettings, type SettingsOf, type SettingsSchema } from '@wharf/contracts';
-import { storeSettings } from '@wharf/store';
+import { agentPolicyFrom, agentSettings, commonSettings, type SettingsOf, type SettingsSchema } from '@wharf/contracts';
+import { type DatabasePool, storeSettings } from '@wharf/store';
 import type { TARGET_FACTORIES, TargetsConfig } from './targets/registry.js';
 
 /** Settings of the local target, in `wharf up` and in a reconciler that runs it. */
@@ -24,6 +24,7 @@ export const reconcilerSettings = {
   ...commonSettings,
   ...storeSettings,
   ...localTargetSettings,
+  ...agentSettings,
   WHARF_RECONCILER_HOST: { type: 'string', description: 'Address of the reconciler’s health and metrics endpoint.', default: '127.0.0.1' },
   WHARF_RECONCILER_PORT: {
     type: 'integer',
@@ -35,14 +36,29 @@ export const reconcilerSettings = {
 } as const satisfies SettingsSchema;
 export type ReconcilerSettings = SettingsOf<typeof reconcilerSettings>;
 
-/** The targets a reconciler builds from its settings: the local target, its state under WHARF_DATA_DIR/local. */
-export function targetsFromSettings(settings: SettingsOf<typeof localTargetSettings>, dataDir: string): TargetsConfig<typeof TARGET_FACTORIES> {
+/**
+ * The targets a reconciler builds from its settings: the local target, its state under WHARF_DATA_DIR/local; and,
+ * given the database, the agent target (documents for pull agents, in the same database).
+ */
+export function targetsFromSettings(
+  settings: SettingsOf<typeof localTargetSettings> & Partial<SettingsOf<typeof agentSettings>>,
+  dataDir: string,
+  deps: { pool?: DatabasePool } = {},
+): TargetsConfig<typeof TARGET_FACTORIES> {
   const runtimeCommand = settings.WHARF_RUNTIME_COMMAND?.split(/\s+/).filter(Boolean);
+  const agentPolicy = agentPolicyFrom({
+    WHARF_AGENT_STALE_AFTER: settings.WHARF_AGENT_STALE_AFTER ?? agentSettings.WHARF_AGENT_STALE_AFTER.default,
+    WHARF_AGENT_OFFLINE_AFTER: settings.WHARF_AGENT_OFFLINE_AFTER ?? agentSettings.WHARF_AGENT_OFFLINE_AFTER.default,
+    WHARF_AGENT_REASSIGN_AFTER: settings.WHARF_AGENT_REASSIGN_AFTER ?? agentSettings.WHARF_AGENT_REASSIGN_AFTER.default,
+  });
   return {
     local: {
       stateDir: path.join(dataDir, 'local'),
       routerPort: settings.WHARF_ROUTER_PORT,
       ...(runtimeCommand?.length ? { runtimeCommand } : {}),
     },
+    ...(deps.pool
+      ? { agent: { pool: deps.pool, liveness: { staleAfterMs: agentPolicy.staleAfterMs, offlineAfterMs: agentPolicy.offlineAfterMs }, reassignAfterMs: agentPolicy.reassignAfterMs } }
+      : {}),
   };
 }

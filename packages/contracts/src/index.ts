@@ -42,6 +42,40 @@ export type {
 } from './domain/environment-snapshot.js';
 export { TARGET_KINDS, DEFAULT_TARGET, parseTargetName, type TargetKind, type TargetName } from './domain/target-name.js';
 export { ROLLOUT_RESULTS, rollbackText, describeRollout, type RolloutResult, type RolloutWords } from './domain/rollout.js';
+export {
+  AGENT_API_PREFIX,
+  AGENT_POLL_HOLD_MAX_MS,
+  AGENT_SECRET_PREFIXES,
+  AGENT_POOL_PATTERN,
+  AGENT_LIVENESS,
+  DEFAULT_AGENT_LIVENESS,
+  AGENT_RETRY_CLASSES,
+  AGENT_FAILURES,
+  agentLiveness,
+  agentSettings,
+  agentPolicyFrom,
+  isAgentFailureReason,
+  type AgentLiveness,
+  type AgentLivenessPolicy,
+  type AgentRetryClass,
+  type AgentFailureReason,
+} from './domain/agent.js';
+export {
+  validateAgentMessage,
+  type AgentMessageKind,
+  type AgentMessages,
+} from './agent-protocol-validate.js';
+export type {
+  AgentRegisterRequest,
+  AgentRegisterResponse,
+  AgentRotateResponse,
+  AgentDesiredResponse,
+  AgentDocument,
+  AgentFailure,
+  AgentStatusReport,
+  AgentStatusBatch,
+  AgentStatusAnswer,
+} from './generated/agent-protocol.js';
 export { AUDIT_ACTIONS, type AuditAction, type AuditEntry } from './domain/audit.js';
 export { OUTBOX_KINDS, DEPLOYMENT_STATES, type OutboxKind, type DeploymentState, type DeploymentStatusPayload } from './domain/outbox.js';
 export {

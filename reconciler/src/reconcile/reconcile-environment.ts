@@ -20,7 +20,7 @@ import {
   type TargetLog,
   type TargetRef,
 } from '@wharf/contracts';
-import { classifyError, GenericError, StalledError } from '../errors.js';
+import { classifyError, GenericError, ReconcileError, StalledError } from '../errors.js';
 import type { TargetResolver } from '../targets/registry.js';
 import type { ReconcileResult } from './result.js';
 import { withTimeout } from './with-timeout.js';
@@ -84,21 +84,47 @@ const observe: Step = async (ctx) => {
   try {
     ctx.observation = await withTimeout(ctx.applyTimeoutMs, ctx.signal, 'observe', (signal) => target.observe(refOf(ctx), { signal, log: ctx.log }));
   } catch (err) {
-    throw err instanceof GenericError ? err : new GenericError(`observe failed: ${(err as Error).message}`, { reason: REASONS.ApplyFailed, cause: err });
+    // A target may say what it saw as stalled, waiting or unknown (an agent's report, an agent offline).
+    throw err instanceof ReconcileError ? err : new GenericError(`observe failed: ${(err as Error).message}`, { reason: REASONS.ApplyFailed, cause: err });
   }
   return undefined;
 };
 
 /**
- * A target that rolls out by itself (Kubernetes, agents) and says it is still at it for this very generation: look
- * again soon instead of applying the same desired state again.
+ * A target that rolls out by itself (Kubernetes, agents) and says how it is getting on with this very generation:
+ * still at it (look again soon instead of applying the same desired state again), or failed with a reason of its own,
+ * which needs a user change (Stalled) or passes with retries (Degraded: the target retries, Wharf looks again with
+ * backoff).
  */
 const awaitTarget: Step = async (ctx) => {
   const o = ctx.observation;
   if (!o || ctx.env.deletionRequested || o.healthy || o.observedGeneration !== ctx.env.generation) return undefined;
+  const stalled = findCondition(o.conditions, 'Stalled');
+  if (stalled?.status === 'True') return { kind: 'stalled', reason: stalled.reason, message: stalled.message };
+  const degraded = findCondition(o.conditions, 'Degraded');
+  if (degraded?.status === 'True') return { kind: 'failed', reason: degraded.reason, message: degraded.message };
   const progressing = findCondition(o.conditions, 'Progressing');
   if (progressing?.status !== 'True') return undefined;
   return { kind: 'waiting', reason: REASONS.Waiting, message: progressing.message || 'the target is rolling out', retryAfterMs: 2_000, url: o.url };
+};
+
+/**
+ * A target that rolls out by itself (its apply answered `progressing`) and now reports this generation healthy at
+ * the desired digest: the rollout the reconciler started has finished, and is recorded as such (history, outbox).
+ */
+const targetFinished: Step = async (ctx) => {
+  const { env, target } = ctx;
+  const o = ctx.observation;
+  if (!o || !target || target.capabilities.applyWaitsForHealthy || env.deletionRequested || env.desired.digest === null) return undefined;
+  if (o.observedGeneration !== env.generation || !o.healthy || o.digest !== env.desired.digest) return undefined;
+  if (env.observed.generation === env.generation && env.observed.digest === env.desired.digest) return undefined;
+  const [action] = plan(
+    { generation: env.generation, digest: env.desired.digest, spec: env.desired.spec, deletionRequested: false },
+    { generation: env.observed.generation, digest: env.observed.digest, spec: null, runtime: null },
+    { diff: false },
+  ).actions;
+  if (!action || action.type === 'noop') return undefined;
+  return { kind: 'succeeded', action, url: o.url, message: o.message };
 };
 
 const makePlan: Step = async (ctx) => {
@@ -153,7 +179,7 @@ const applyPlan: Step = async (ctx) => {
   return { kind: 'succeeded', action, url: result.url, message: result.message };
 };
 
-export const STEPS: readonly Step[] = [resolveTarget, checkVersion, observe, awaitTarget, makePlan, honourDriftMode, applyPlan];
+export const STEPS: readonly Step[] = [resolveTarget, checkVersion, observe, awaitTarget, targetFinished, makePlan, honourDriftMode, applyPlan];
 
 export async function reconcileEnvironment(env: EnvironmentSnapshot, deps: ReconcileDeps): Promise<ReconcileResult> {
   const ctx: StepContext = { ...deps, env };
@@ -167,6 +193,7 @@ export async function reconcileEnvironment(env: EnvironmentSnapshot, deps: Recon
     const c = classifyError(err);
     if (c.kind === 'stalled') return { kind: 'stalled', reason: c.reason, message: c.message };
     if (c.kind === 'waiting') return { kind: 'waiting', reason: c.reason, message: c.message, retryAfterMs: c.retryAfterMs ?? 2_000 };
+    if (c.kind === 'unknown') return { kind: 'unknown', reason: c.reason, message: c.message, retryAfterMs: c.retryAfterMs ?? 60_000 };
     ctx.log.warn({ err, reason: c.reason }, 'reconcile failed');
     return { kind: 'failed', reason: c.reason, message: c.message };
   }
