@@ -50,7 +50,7 @@ export async function startControlPlane({ settings, log, cwd, progress }: Contro
     cleanups.push(() => pool.end());
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
-    const server = await startControlPlaneServer({ settings, log, pool, registry, dataDir });
+    const server = await startControlPlaneServer({ settings, log, pool, registry, dataDir, databaseUrl });
     cleanups.push(() => server.stop());
     return { url: server.url, databaseUrl, pool, registry, server: server.server, stop };
   } catch (err) {

@@ -2,7 +2,7 @@ import { commonSettings, type SettingsSchema } from '@wharf/contracts';
 import { localTargetSettings } from '@wharf/reconciler';
 import { sourceSettings } from '@wharf/source';
 import { storeSettings } from '@wharf/store';
-import { githubSettings, serverSettings } from '@wharf/webhook-app';
+import { agentApiSettings, githubSettings, serverSettings } from '@wharf/webhook-app';
 
 /** What only `wharf up` reads; the rest comes from the deployables it composes. */
 export const upOnlySettings = {
@@ -30,4 +30,5 @@ export const upSettings = {
   ...storeSettings,
   ...githubSettings,
   ...sourceSettings,
+  ...agentApiSettings,
 } as const satisfies SettingsSchema;

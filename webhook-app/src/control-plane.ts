@@ -41,10 +41,15 @@ export async function startControlPlaneServer(options: {
   registry: Registry;
   /** Absolute: where units keep files. */
   dataDir: string;
+  /** For units' LISTEN connections. */
+  databaseUrl?: string;
   units?: Record<string, UnitFactory>;
 }): Promise<ControlPlaneServer> {
   const { settings, log } = options;
-  const units = await buildUnits({ pool: options.pool, log, registry: options.registry, settings, dataDir: options.dataDir }, options.units ?? CONTROL_PLANE_UNITS);
+  const units = await buildUnits(
+    { pool: options.pool, log, registry: options.registry, settings, dataDir: options.dataDir, databaseUrl: options.databaseUrl },
+    options.units ?? CONTROL_PLANE_UNITS,
+  );
   const stops: (() => Promise<void>)[] = units.flatMap((u) => (u.stop ? [u.stop] : []));
   const stop = async () => {
     for (const fn of stops.reverse()) await fn().catch((err) => log.warn({ err }, 'shutdown step failed'));

@@ -3,6 +3,9 @@ export { buildServer, type ServerOptions } from './server.js';
 export { startControlPlaneServer, checkPortFree, WHARF_VERSION, type ControlPlaneServer } from './control-plane.js';
 export { CONTROL_PLANE_UNITS, buildUnits, type ControlPlaneUnit, type UnitContext, type UnitFactory } from './units.js';
 export { serverSettings, controlPlaneSettings, type ControlPlaneSettings } from './settings.js';
+export { agentApiUnit, createAgentApiUnit, type AgentApiOptions } from './agent-api/unit.js';
+export { agentApiSettings } from './agent-api/settings.js';
+export { noSecrets, type SecretResolver, type SecretRef } from './agent-api/resolve-secrets.js';
 export {
   createGitHubApp,
   githubUnit,

@@ -7,6 +7,7 @@ import type { DatabasePool } from '@wharf/store';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { agentApiUnit } from './agent-api/unit.js';
 import { githubUnit } from './github/unit.js';
 import type { ControlPlaneSettings } from './settings.js';
 
@@ -19,6 +20,8 @@ export interface UnitContext {
   settings: ControlPlaneSettings;
   /** Where units may keep files (the source's clone cache), an absolute path. */
   dataDir: string;
+  /** The database's connection string, for a unit's own LISTEN connection (store's `listen()`). */
+  databaseUrl?: string;
 }
 
 export interface ControlPlaneUnit {
@@ -39,6 +42,7 @@ export type UnitFactory = (ctx: UnitContext) => Promise<ControlPlaneUnit | null>
 /** Every unit of the control-plane server, in the order they are mounted. */
 export const CONTROL_PLANE_UNITS = {
   github: githubUnit,
+  agentApi: agentApiUnit,
 } as const satisfies Record<string, UnitFactory>;
 
 /** Builds the configured units; a unit that fails to build stops those already built. */
