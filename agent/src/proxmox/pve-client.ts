@@ -4,7 +4,7 @@
  * agent owns. Every write to an existing guest first checks that the agent's tags are on it.
  */
 import { AgentError, isAgentError } from '../errors.js';
-import { sleep } from '../backoff.js';
+import { sleep } from '../sleep.js';
 import { environmentKeyOf, ownedBy, parseTags } from './guest-identity.js';
 import type { PveHttp } from './pve-http.js';
 import { waitForTask, type WaitOptions } from './pve-tasks.js';

@@ -1,6 +1,7 @@
 /** Waits for a PVE worker task (UPID) to stop and turns a failed `exitstatus` into an AgentError. */
 import { AgentError, isAgentError } from '../errors.js';
-import { backoffDelay, sleep } from '../backoff.js';
+import { backoffDelay } from '@wharf/contracts';
+import { sleep } from '../sleep.js';
 import type { PveHttp } from './pve-http.js';
 
 export interface TaskStatus {
@@ -62,6 +63,6 @@ export async function waitForTask(http: PveHttp, upid: string, what: string, opt
     if (now() > deadline) {
       throw new AgentError('TaskFailed', `${what}: task ${upid} still running after ${Math.round(timeoutMs / 1000)} s`, { details: { upid } });
     }
-    await sleep(transient > 0 ? Math.max(pollMs, backoffDelay(transient, { baseMs: pollMs, capMs: 10_000 })) : pollMs, options.signal);
+    await sleep(transient > 0 ? Math.max(pollMs, backoffDelay(transient, Math.random, { baseMs: pollMs, maxMs: 10_000, jitter: 'equal' })) : pollMs, options.signal);
   }
 }

@@ -44,5 +44,6 @@ export const commands: Record<string, Command> = {
   suspend: { summary: 'stop reconciling an environment (it keeps running as it is)', run: withStore(() => import('./suspend.js'), (m) => m.runSuspend) },
   resume: { summary: 'reconcile a suspended environment again, at once', run: withStore(() => import('./suspend.js'), (m) => m.runResume) },
   validate: { summary: 'check workflow configs and wharf.yaml, with errors at file:line:column', run: lazy(() => import('./validate.js'), (m) => m.runValidate) },
+  agent: { summary: 'pull agents: tokens and registration, `wharf agent run` on the agent host, status, list, revoke', run: lazy(() => import('./agent.js'), (m) => m.runAgentCommand) },
   github: { summary: 'connect Wharf to GitHub: `wharf github setup` creates the GitHub App', run: lazy(() => import('./github.js'), (m) => m.runGithub) },
 };
