@@ -254,7 +254,8 @@ export function createAgentLoop(options: AgentLoopOptions) {
     let failures = 0;
     while (!abort.signal.aborted) {
       try {
-        const res = await client.desired(setHash, abort.signal);
+        // The first poll of a process is answered at once (it names no set), so contact shows at once.
+        const res = await client.desired(fetchedOnce ? setHash : undefined, abort.signal);
         failures = 0;
         view.controlPlane = { ...view.controlPlane, state: 'connected', lastContactAt: new Date(now()).toISOString(), lastError: null };
         if (res.changed || !fetchedOnce) {

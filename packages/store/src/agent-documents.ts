@@ -63,7 +63,7 @@ async function pickAgent(
   input: { tenantId: number; pool: string; staleAfterMs: number; exclude: number | null },
 ): Promise<z.infer<typeof Picked> | null> {
   // Placements in one pool take turns, so that a burst of new environments spreads instead of piling on one agent.
-  await tx.query(sql.unsafe`SELECT pg_advisory_xact_lock(7424610160, hashtext(${`${input.tenantId}/${input.pool}`}))`);
+  await tx.query(sql.unsafe`SELECT pg_advisory_xact_lock(7424616, hashtext(${`${input.tenantId}/${input.pool}`}))`);
   return tx
     .maybeOne(sql.type(Picked)`
     SELECT a.id, a.name FROM agents a

@@ -77,6 +77,9 @@ export function createDesiredCache(pool: DatabasePool, options: { maxEntries?: n
       for (const id of new Set([...entries.keys(), ...waiters.keys(), ...loading.keys()])) this.invalidate(id);
     },
 
+    /** Agents holding a long-poll right now. */
+    heldAgents: () => waiters.keys(),
+
     /** Long-polls held right now. */
     held: () => [...waiters.values()].reduce((n, s) => n + s.size, 0),
   };

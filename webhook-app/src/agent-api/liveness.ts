@@ -6,13 +6,25 @@
 import { agents, type DatabasePool } from '@wharf/store';
 import type { Logger } from 'pino';
 
-export function createLiveness(pool: DatabasePool, options: { log: Logger; offlineAfterMs: number; flushMs?: number; sweepMs?: number }) {
+export function createLiveness(
+  pool: DatabasePool,
+  options: {
+    log: Logger;
+    offlineAfterMs: number;
+    flushMs?: number;
+    sweepMs?: number;
+    /** Agents connected right now (holding a long-poll): seen at every flush. */
+    connected?: () => Iterable<number>;
+  },
+) {
   const seen = new Map<number, Date>();
   const timers: NodeJS.Timeout[] = [];
   let flushing: Promise<void> = Promise.resolve();
 
   const flush = (): Promise<void> => {
     flushing = flushing.then(async () => {
+      const at = new Date();
+      for (const id of options.connected?.() ?? []) if (!seen.has(id)) seen.set(id, at);
       if (seen.size === 0) return;
       const batch = new Map(seen);
       seen.clear();

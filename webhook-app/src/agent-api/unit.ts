@@ -16,7 +16,7 @@ import { noSecrets, type SecretResolver } from './resolve-secrets.js';
 export interface AgentApiOptions {
   /** Resolves `secretRef` env vars from a tenant's store when an agent fetches its documents. */
   resolveSecret?: SecretResolver;
-  /** How often the liveness times are written (default 5 s). */
+  /** How often the liveness times are written (default: a quarter of the stale time, at most 5 s). */
   livenessFlushMs?: number;
 }
 
@@ -26,7 +26,9 @@ export function createAgentApiUnit(options: AgentApiOptions = {}): UnitFactory {
     const policy = agentPolicyFrom(settings);
     const auth = createAgentAuth(pool);
     const desired = createDesiredCache(pool);
-    const liveness = createLiveness(pool, { log, offlineAfterMs: policy.offlineAfterMs, flushMs: options.livenessFlushMs });
+    // Written often enough that an agent that polls is never mistaken for a stale one.
+    const flushMs = options.livenessFlushMs ?? Math.min(5_000, Math.max(100, Math.floor(policy.staleAfterMs / 4)));
+    const liveness = createLiveness(pool, { log, offlineAfterMs: policy.offlineAfterMs, flushMs, connected: () => desired.heldAgents() });
     const reports = new Counter({ name: 'wharf_agent_reports_total', help: 'Agent status reports, by result.', labelNames: ['result'], registers: [registry] });
     new Gauge({ name: 'wharf_agent_polls_held', help: 'Long-polls the agent API holds right now.', registers: [registry], collect() { this.set(desired.held()); } });
     let listener: Listener | undefined;
