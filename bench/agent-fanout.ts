@@ -1,0 +1,176 @@
+/**
+ * agent-fanout: AGENTS simulated agents (lightweight long-poll clients in this process, registered through the agent
+ * API) against one control-plane process (the agent API and the reconciler with the agent target,
+ * bench/support/agent-control-plane.ts). Each agent is placed one environment; the agents report them healthy. Then:
+ *   - idle: the control plane's queries per second while every agent holds a long-poll and nothing changes;
+ *   - fan-out: one transaction changes every environment (as a commit does); each agent's delivery latency is the time
+ *     from the commit to the answer that carries its new document;
+ *   - the control plane's peak RSS.
+ *   npm run bench -- agent-fanout [--agents 1000] [--idle-seconds 30]
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { type AgentDesiredResponse, type Condition } from '@wharf/contracts';
+import { agents, desiredState, sql } from '@wharf/store';
+import { seedEnvironments } from '@wharf/store/testing';
+import { benchDatabase, percentile, REPO_ROOT, seedRepository, TSX_LOADER } from '@wharf/testkit';
+import { argValue, benchSpec, sleep } from './support/replicas.js';
+
+const AGENTS = argValue('agents', 1_000);
+const IDLE_SECONDS = argValue('idle-seconds', 30);
+const db = await benchDatabase(process.env.DATABASE_URL);
+
+interface Stats {
+  queries: number;
+  rssMb: number;
+  maxRssMb: number;
+}
+
+function startControlPlane(): { child: ChildProcess; url: Promise<string>; stats(): Promise<Stats>; stop(): Promise<void> } {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, path.join(REPO_ROOT, 'bench/support/agent-control-plane.ts'), db.url], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  const url = new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /ready (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`control plane exited with ${code}`)));
+  });
+  const stats = () =>
+    new Promise<Stats>((resolve) => {
+      child.once('message', (m) => resolve(m as Stats));
+      child.send({ cmd: 'stats' });
+    });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.send({ cmd: 'stop' });
+      setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
+    });
+  return { child, url, stats, stop };
+}
+
+/** One simulated agent: long-polls, records when each generation arrived, reports every document healthy. */
+function simulatedAgent(base: string, credential: string, received: Map<number, number>, stop: AbortSignal) {
+  const headers = { authorization: `Bearer ${credential}`, 'content-type': 'application/json' };
+  return (async () => {
+    let since = '';
+    while (!stop.aborted) {
+      try {
+        const res = await fetch(`${base}/agent/v1/desired?since=${encodeURIComponent(since)}`, { headers, signal: stop });
+        const body = (await res.json()) as AgentDesiredResponse;
+        if (!res.ok) throw new Error(`desired: ${res.status}`);
+        const at = performance.now();
+        since = body.hash;
+        if (!body.changed) continue;
+        for (const d of body.documents) if (!received.has(d.generation)) received.set(d.generation, at);
+        const reports = body.documents.map((d) => ({ environmentId: d.environmentId, documentHash: d.hash, exists: true, healthy: true, digest: d.workflowApp?.spec.version.digest ?? null, url: 'http://10.0.0.1:8080/' }));
+        await fetch(`${base}/agent/v1/status`, { method: 'POST', headers, body: JSON.stringify({ reports }), signal: stop });
+      } catch (err) {
+        if (stop.aborted) return;
+        console.error(`agent: ${(err as Error).message}`);
+        await sleep(1_000);
+      }
+    }
+  })();
+}
+
+async function until(what: string, check: () => Promise<boolean>, seconds: number) {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(250);
+  }
+  throw new Error(`${what}: not within ${seconds} s`);
+}
+
+const cp = startControlPlane();
+const abort = new AbortController();
+try {
+  const base = await cp.url;
+  const { tenantId, repositoryId } = await seedRepository(db.pool, { tenant: 'bench' });
+  const { token } = await agents.createRegistrationToken(db.pool, { tenantId }, { pool: 'lab', ttlMs: 3_600_000, createdBy: 'bench' });
+  const credentials: string[] = [];
+  for (let i = 0; i < AGENTS; i += 50) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(50, AGENTS - i) }, (_, j) =>
+        fetch(`${base}/agent/v1/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, name: `sim-${i + j}` }) }).then(
+          async (r) => ((await r.json()) as { credential: string }).credential,
+        ),
+      ),
+    );
+    credentials.push(...batch);
+  }
+  const received = credentials.map(() => new Map<number, number>());
+  const loops = credentials.map((c, i) => simulatedAgent(base, c, received[i]!, abort.signal));
+  await seedEnvironments(
+    db.pool,
+    Array.from({ length: AGENTS }, (_, i) => ({ tenantId, repositoryId, app: 'bench', name: `env-${i}`, kind: 'production' as const, target: 'agent:lab', digest: 'sha256:v1', spec: benchSpec('bench', `env-${i}`, 'v1') })),
+  );
+  const converged = async () =>
+    Number(await db.pool.oneFirst(sql.unsafe`SELECT count(*) FROM environments WHERE observed_generation = generation AND observed_digest = desired_digest`)) === AGENTS;
+  await until('every environment placed, applied and reported', converged, 300);
+  const perAgent = await db.pool.any(sql.unsafe`SELECT count(*) AS n FROM agent_documents GROUP BY agent_id`);
+  const spread = perAgent.map((r) => Number(r.n));
+  console.log(`converged: ${AGENTS} environments on ${spread.length} agents (at most ${Math.max(...spread)} each)`);
+
+  // Idle: every agent holds a long-poll; nothing changes.
+  await sleep(3_000);
+  const q0 = await cp.stats();
+  await sleep(IDLE_SECONDS * 1_000);
+  const q1 = await cp.stats();
+  const idleQps = (q1.queries - q0.queries) / IDLE_SECONDS;
+  console.log(`idle: ${idleQps.toFixed(2)} queries/s with ${AGENTS} agents connected`);
+
+  // The commit: one transaction moves every environment to v2.
+  const rows = await db.pool.any(sql.unsafe`SELECT name, conditions FROM environments ORDER BY id`);
+  await db.pool.transaction(async (tx) => {
+    for (const r of rows) {
+      const name = String(r.name);
+      await desiredState.writeDesired(tx, {
+        tenantId,
+        repositoryId,
+        app: 'bench',
+        name,
+        kind: 'production',
+        branch: 'main',
+        prNumber: null,
+        target: 'agent:lab',
+        driftMode: 'correct',
+        versionId: null,
+        digest: 'sha256:v2',
+        spec: benchSpec('bench', name, 'v2'),
+        conditions: r.conditions as Condition[],
+      });
+    }
+  });
+  const committed = performance.now();
+  await until('every agent has its new document', async () => received.every((m) => m.has(2)), 120);
+  const latencies = received.map((m) => m.get(2)! - committed);
+  const stats = await cp.stats();
+  await until('every environment converged at v2', converged, 120).catch((err: Error) => console.error(err.message));
+  const result = {
+    bench: 'agent-fanout',
+    agents: AGENTS,
+    delivery_p50_ms: Math.round(percentile(latencies, 50)),
+    delivery_p95_ms: Math.round(percentile(latencies, 95)),
+    delivery_max_ms: Math.round(Math.max(...latencies)),
+    rss_mb: Math.round(stats.maxRssMb),
+    idle_queries_per_s: Number(idleQps.toFixed(2)),
+  };
+  abort.abort();
+  await Promise.allSettled(loops);
+  await cp.stop();
+  await db.close();
+  console.log(JSON.stringify(result));
+} catch (err) {
+  abort.abort();
+  await cp.stop().catch(() => undefined);
+  await db.close().catch(() => undefined);
+  console.error(err);
+  process.exit(1);
+}
