@@ -83,7 +83,8 @@ export async function loadAgentConfig(file: string): Promise<AgentConfig> {
       const branch = e.schemaPath.includes('/oneOf/0/') ? 'qemu' : 'lxc';
       return kind ? branch === kind : branch === 'qemu';
     });
-    throw new AgentConfigError(errors.map((e) => `${file}:${position(doc, counter, e)}: ${e.instancePath || '/'} ${e.message ?? 'is invalid'}`));
+    const extra = (e: ErrorObject) => (e.params as { additionalProperty?: string }).additionalProperty;
+    throw new AgentConfigError(errors.map((e) => `${file}:${position(doc, counter, e)}: ${e.instancePath || '/'} ${e.message ?? 'is invalid'}${extra(e) ? ` (${extra(e)})` : ''}`));
   }
   const c = raw as AgentConfigFile;
   const dir = path.dirname(path.resolve(file));
