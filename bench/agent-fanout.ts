@@ -9,6 +9,7 @@
  *   npm run bench -- agent-fanout [--agents 1000] [--idle-seconds 30]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import { type AgentDesiredResponse, type Condition } from '@wharf/contracts';
 import { agents, desiredState, sql } from '@wharf/store';
@@ -90,6 +91,8 @@ async function until(what: string, check: () => Promise<boolean>, seconds: numbe
 
 const cp = startControlPlane();
 const abort = new AbortController();
+// Every simulated agent's requests listen on this one signal.
+setMaxListeners(0, abort.signal);
 try {
   const base = await cp.url;
   const { tenantId, repositoryId } = await seedRepository(db.pool, { tenant: 'bench' });
@@ -149,8 +152,13 @@ try {
     }
   });
   const committed = performance.now();
+  const committedAt = String(await db.pool.oneFirst(sql.unsafe`SELECT clock_timestamp()::text`));
   await until('every agent has its new document', async () => received.every((m) => m.has(2)), 120);
   const latencies = received.map((m) => m.get(2)! - committed);
+  const published = await db.pool.any(sql.unsafe`
+    SELECT extract(epoch FROM (published_at - ${committedAt}::timestamptz)) * 1000 AS ms FROM agent_documents WHERE generation = 2`);
+  const publishMs = published.map((r) => Number(r.ms));
+  console.log(`published by the reconciler: p50 ${Math.round(percentile(publishMs, 50))} ms, p95 ${Math.round(percentile(publishMs, 95))} ms after the commit`);
   const stats = await cp.stats();
   await until('every environment converged at v2', converged, 120).catch((err: Error) => console.error(err.message));
   const result = {

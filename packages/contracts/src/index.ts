@@ -135,6 +135,7 @@ export { CONFINED_KINDS, confinedOptions, type ConfinedKind } from './workflow/c
 export { BUILTIN_TYPES } from './generated/module-catalogue.js';
 
 export { backoffDelay, resyncDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+export { createCoalescer } from './coalesce.js';
 
 // Plan: desired vs observed → actions with reasons
 export {

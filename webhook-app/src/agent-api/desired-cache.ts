@@ -3,6 +3,7 @@
  * long-polls waiting on them. `d<agentId>` on the agents channel (sent in the transaction that changed the agent's
  * documents) drops the entry and wakes its waiters; a lost LISTEN connection drops everything and wakes everyone.
  */
+import { createCoalescer } from '@wharf/contracts';
 import { agentDocuments, type DatabasePool } from '@wharf/store';
 import type { AgentIdentity } from './agent-auth.js';
 
@@ -23,6 +24,8 @@ export function createDesiredCache(pool: DatabasePool, options: { maxEntries?: n
   const loading = new Map<number, Promise<DesiredSet>>();
   const versions = new Map<number, number>();
   const waiters = new Map<number, Set<() => void>>();
+  // Agents woken together (a commit that changes many environments) are loaded in one statement.
+  const load = createCoalescer({ delayMs: 2, maxBatch: 500, run: (list: AgentIdentity[]) => agentDocuments.documentsForAgents(pool, list) });
 
   const version = (id: number) => versions.get(id) ?? 0;
 
@@ -33,8 +36,7 @@ export function createDesiredCache(pool: DatabasePool, options: { maxEntries?: n
       const pending = loading.get(agent.agentId);
       if (pending) return pending;
       const started = version(agent.agentId);
-      const load = agentDocuments
-        .documentsForAgent(pool, agent)
+      const loaded = load(agent)
         .then((set) => {
           // A change that arrived while loading may not be in what was read: do not keep it.
           if (version(agent.agentId) === started) {
@@ -44,8 +46,8 @@ export function createDesiredCache(pool: DatabasePool, options: { maxEntries?: n
           return set;
         })
         .finally(() => loading.delete(agent.agentId));
-      loading.set(agent.agentId, load);
-      return load;
+      loading.set(agent.agentId, loaded);
+      return loaded;
     },
 
     subscribe(agentId: number): Subscription {

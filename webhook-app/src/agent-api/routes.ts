@@ -8,7 +8,7 @@
  * `{"error":"unauthorized"}` and nothing else. Rate limited per agent (per address until the caller is known).
  */
 import rateLimit from '@fastify/rate-limit';
-import { AUDIT_ACTIONS, type AgentDocument, validateAgentMessage } from '@wharf/contracts';
+import { AUDIT_ACTIONS, type AgentDocument, type AgentStatusReport, createCoalescer, validateAgentMessage } from '@wharf/contracts';
 import { agentDocuments, agents, audit, type DatabasePool } from '@wharf/store';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AgentAuth, AgentIdentity } from './agent-auth.js';
@@ -40,6 +40,12 @@ const actor = (a: AgentIdentity) => `agent:${a.agentId}:${a.name}`;
 
 export const agentRoutes: FastifyPluginAsync<AgentRoutesOptions> = async (app, options) => {
   const { pool, auth, desired, liveness } = options;
+  // Reports of agents that answer together are recorded in one statement.
+  const record = createCoalescer({
+    delayMs: 2,
+    maxBatch: 1_000,
+    run: async (items: { agent: AgentIdentity; report: AgentStatusReport }[]) => agentDocuments.recordReportsOfAgents(pool, items),
+  });
 
   await app.register(rateLimit, {
     global: true,
@@ -136,7 +142,7 @@ export const agentRoutes: FastifyPluginAsync<AgentRoutesOptions> = async (app, o
     if (!batch.ok) return badRequest(reply, batch.errors);
     // One report per environment: the last one in the batch wins.
     const latest = new Map(batch.value.reports.map((r) => [r.environmentId, r]));
-    const results = await agentDocuments.recordReports(pool, req.agent!, [...latest.values()]);
+    const results = await Promise.all([...latest.values()].map((report) => record({ agent: req.agent!, report })));
     options.onReport?.(results.map((r) => r.result));
     return { results };
   });

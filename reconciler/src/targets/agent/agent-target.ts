@@ -6,7 +6,7 @@
  * and post reports, which make the environment due at once. Delete publishes a teardown document and confirms once
  * the agent reports the guest gone.
  */
-import { type AgentLivenessPolicy, nothingRunning, type Observation, REASONS, type Target, type TargetLog } from '@wharf/contracts';
+import { type AgentLivenessPolicy, createCoalescer, nothingRunning, type Observation, REASONS, type Target, type TargetLog } from '@wharf/contracts';
 import { agentDocuments, type DatabasePool } from '@wharf/store';
 import { StalledError, UnknownStateError } from '../../errors.js';
 import { deletionHash, documentHash, workflowAppOf } from './agent-document.js';
@@ -32,6 +32,9 @@ export function createAgentTarget(options: AgentTargetOptions): AgentTarget {
   const now = options.now ?? (() => new Date());
   const policy = { ...liveness, reassignAfterMs: options.reassignAfterMs };
   const placement = { staleAfterMs: liveness.staleAfterMs, reassignAfterMs: options.reassignAfterMs };
+  // Many environments reconciled at once (a commit that changes them all) read and publish in a few statements.
+  const readDocument = createCoalescer({ delayMs: 2, maxBatch: 500, run: (keys: { tenantId: number; environmentId: number }[]) => agentDocuments.readDocuments(pool, keys) });
+  const publish = createCoalescer({ delayMs: 2, maxBatch: 500, run: (inputs: agentDocuments.PublishInput[]) => agentDocuments.publishDocuments(pool, inputs) });
 
   const poolOf = (qualifier: string | null): string => {
     if (!qualifier) throw new StalledError('the agent target needs a pool: agent:<pool>', { reason: REASONS.UnknownTarget });
@@ -44,7 +47,7 @@ export function createAgentTarget(options: AgentTargetOptions): AgentTarget {
 
     async apply(env, ctx) {
       const document = workflowAppOf(env);
-      const published = await agentDocuments.publishDocument(pool, {
+      const published = await publish({
         tenantId: env.tenantId,
         pool: poolOf(env.qualifier),
         environmentId: env.id,
@@ -70,7 +73,7 @@ export function createAgentTarget(options: AgentTargetOptions): AgentTarget {
 
     async observe(ref): Promise<Observation> {
       const scope = { tenantId: ref.tenantId };
-      const doc = await agentDocuments.readDocument(pool, scope, ref.id);
+      const doc = await readDocument({ tenantId: ref.tenantId, environmentId: ref.id });
       if (!doc) return nothingRunning();
       const needsPool = doc.agent_id === null || doc.agent_revoked || doc.agent_pool !== doc.pool || policy.reassignAfterMs !== null;
       const live = needsPool
