@@ -127,7 +127,7 @@ try {
   await sleep(IDLE_SECONDS * 1_000);
   const q1 = await cp.stats();
   const idleQps = (q1.queries - q0.queries) / IDLE_SECONDS;
-  console.log(`idle: ${idleQps.toFixed(2)} queries/s with ${AGENTS} agents connected`);
+  console.log(`idle: ${idleQps.toFixed(2)} queries/s with ${AGENTS} agents connected; control plane RSS ${Math.round(q1.rssMb)} MB (peak so far ${Math.round(q1.maxRssMb)} MB)`);
 
   // The commit: one transaction moves every environment to v2.
   const rows = await db.pool.any(sql.unsafe`SELECT name, conditions FROM environments ORDER BY id`);

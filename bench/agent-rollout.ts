@@ -72,7 +72,7 @@ try {
   );
   const { registerAgent } = await import('@wharf/agent');
   await registerAgent({ configFile: config });
-  const quiet = { info: () => undefined, warn: () => undefined, error: (o: object, m?: string) => console.error(m, o) };
+  const quiet = { info: () => undefined, warn: (o: object, m?: string) => console.error(m, o), error: (o: object, m?: string) => console.error(m, o) };
   agent = await startAgent(config, quiet);
 
   const urlOf = async (name: string) => (await environmentViews.listEnvironments(db.pool, EVERY_TENANT)).find((e) => e.app === 'hello' && e.name === name)?.url ?? null;
@@ -85,7 +85,10 @@ try {
           .catch(() => '');
         if (body.includes(message)) return performance.now() - since;
       }
-      if (performance.now() - since > LIMIT_MS) throw new Error(`${name} did not answer "${message}" within ${LIMIT_MS} ms`);
+      if (performance.now() - since > LIMIT_MS) {
+        const envs = await environmentViews.listEnvironments(db.pool, EVERY_TENANT);
+        throw new Error(`${name} did not answer "${message}" within ${LIMIT_MS} ms: ${JSON.stringify(envs.map((e) => [e.name, e.conditions, e.url]))} agent: ${JSON.stringify(agent?.loop.view())}\n${wharf.output().slice(-2000)}`);
+      }
       await sleep(20);
     }
   };
