@@ -203,3 +203,4 @@ export {
   type HttpMethod,
 } from './api/routes.js';
 export { buildOpenApi, renderApiReference } from './api/openapi.js';
+export { compileApiSchema, checkApiSchema, fieldErrors } from './api/validate.js';

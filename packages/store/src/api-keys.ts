@@ -73,7 +73,7 @@ export async function revokeApiKey(db: CommonQueryMethods, scope: TenantScope, i
 
 export const API_KEYS_CHANNEL = 'wharf_api_keys' as const;
 
-export const ActiveKey = ApiKey.extend({ expired: z.boolean(), plan: z.string() });
+export const ActiveKey = ApiKey.extend({ expired: z.boolean(), plan: z.string(), slug: z.string() });
 export type ActiveKey = z.infer<typeof ActiveKey>;
 
 /** The key whose secret hashes to `hash`, with its organization's plan; revoked keys are not found. */
@@ -81,7 +81,7 @@ export async function findActiveKeyByHash(db: CommonQueryMethods, hash: Buffer):
   return db
     .maybeOne(sql.type(ActiveKey)`
     SELECT k.id, k.tenant_id, k.name, k.prefix, k.scopes, k.permissions, k.repository_ids, k.created_by, k.created_at, k.last_used_at,
-           k.expires_at, k.revoked_at, (k.expires_at IS NOT NULL AND k.expires_at <= now()) AS expired, t.plan
+           k.expires_at, k.revoked_at, (k.expires_at IS NOT NULL AND k.expires_at <= now()) AS expired, t.plan, t.slug
     FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
     WHERE k.secret_hash = ${sql.binary(hash)} AND k.revoked_at IS NULL`)
     .then(parseRow(ActiveKey));

@@ -10,6 +10,8 @@ import { type ReadScope, repositoryFilter, type RepositoryScope, restrictedFilte
 
 export const EnvironmentSummary = EnvironmentKey.extend({
   target: z.string(),
+  branch: z.string().nullable(),
+  pr_number: int8.nullable(),
   generation: int8,
   observed_generation: int8,
   desired_digest: z.string().nullable(),
@@ -33,7 +35,7 @@ export const EnvironmentSummary = EnvironmentKey.extend({
 export type EnvironmentSummary = z.infer<typeof EnvironmentSummary>;
 
 const summaryColumns = sql.fragment`
-  e.id, e.tenant_id, e.repository_id, e.app, e.name, e.kind, e.target, e.generation, e.observed_generation,
+  e.id, e.tenant_id, e.repository_id, e.app, e.name, e.kind, e.target, e.branch, e.pr_number, e.generation, e.observed_generation,
   e.desired_digest, e.desired_spec->'version'->>'sha' AS desired_sha, e.desired_spec,
   e.observed_digest, ov.sha AS observed_sha, e.observed_version_id, ova.spec AS observed_spec,
   e.conditions, e.url, e.suspended, e.drift_mode, e.deletion_requested_at IS NOT NULL AS deletion_requested,

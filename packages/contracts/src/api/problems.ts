@@ -31,6 +31,10 @@ export const PROBLEMS = {
   'rate-limited': { status: 429, title: 'Too many requests' },
   'github-unavailable': { status: 502, title: 'GitHub did not answer as expected' },
   'sign-in-failed': { status: 400, title: 'Signing in with GitHub failed' },
+  'sign-in-unavailable': { status: 501, title: 'Signing in with GitHub is not set up on this Wharf (GITHUB_CLIENT_ID)' },
+  'authorization-pending': { status: 400, title: 'The code has not been entered yet: poll again after the interval' },
+  'slow-down': { status: 400, title: 'Polling too fast: add 5 seconds to the interval' },
+  'too-many-streams': { status: 429, title: 'Too many open event streams' },
   internal: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 export type ProblemCode = keyof typeof PROBLEMS;

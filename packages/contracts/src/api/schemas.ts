@@ -217,8 +217,9 @@ export const API_SCHEMAS = {
   Session: obj({
     user: ref('User'),
     organizations: list(ref('Organization')),
-    csrfToken: str('Send as X-CSRF-Token with every POST, PATCH and DELETE made with the session cookie.'),
-    expiresAt: time(),
+    csrfToken: nullable(str('Send as X-CSRF-Token with every POST, PATCH and DELETE made with the session cookie; null without a cookie.')),
+    expiresAt: nullable(time()),
+    via: str('browser, cli or local (the local owner of `wharf up`).'),
   }),
   SessionInfo: obj({ id: int(), kind: str('browser or cli.'), createdAt: time(), lastSeenAt: time(), expiresAt: time(), userAgent: nullable(str()), current: { type: 'boolean' } }),
   DeviceCode: obj({ deviceCode: str(), userCode: str(), verificationUri: str(), expiresIn: int(), interval: int() }),
