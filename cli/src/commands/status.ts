@@ -27,7 +27,7 @@ type Summary = environmentViews.EnvironmentSummary;
 
 export const conditionOf = (e: Summary, type: ConditionType): Condition | undefined => findCondition(e.conditions, type);
 
-/** `ENV`, `APP/ENV`, `ENV--APP` (the router host label) or a branch name, plus `--app`. */
+/** `ENV`, `APP/ENV`, `ENV--APP` or a router label (the host of its URL) or a branch name, plus `--app`. */
 export async function resolveEnvironment(
   pool: DatabasePool,
   ref: string,
@@ -48,6 +48,9 @@ export async function resolveEnvironment(
       return { error: `${ref} is ambiguous: it exists in apps ${found.map((f) => f.app).join(', ')}; add --app APP or write APP/${c.name}` };
     }
   }
+  // The router label of an environment of any tenant (`production--hello-api-1f2e…`), as its URL shows it.
+  const byLabel = (await environmentViews.listEnvironments(pool, EVERY_TENANT)).filter((e) => e.url && new URL(e.url).hostname === `${ref}.localhost`);
+  if (byLabel.length === 1 && byLabel[0]) return { env: byLabel[0] };
   return { error: `no environment named ${ref}` };
 }
 

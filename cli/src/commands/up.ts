@@ -4,6 +4,7 @@ import { loadSettings, StartupError } from '@wharf/contracts';
 import { startControlPlane } from '../control-plane.js';
 import { createLogger } from '../logger.js';
 import { upSettings } from '../settings.js';
+import { hardenDataDir } from '../up/harden-data-dir.js';
 import { startLiveSummary } from '../up/live-summary.js';
 import { startLocalStack } from '../up/local-stack.js';
 import { prepareRepository } from '../up/prepare-repository.js';
@@ -67,9 +68,11 @@ export async function runUp(argv: string[], io: CommandIO): Promise<number> {
     }
     throw err;
   }
+  // The private key, the database and the logs are Wharf's alone: runtimes run what strangers commit.
+  await hardenDataDir(dataDir, { log, logFile });
   const routerUrl = stack.target.router.url.replace(/\/$/, '');
   io.stdout(`Wharf is up at ${cp.url} (ready in ${Date.now() - started} ms)\n`);
-  io.stdout(`  router   ${routerUrl}  (every environment: ${routerUrl}/<app>/<env>/)\n`);
+  io.stdout(`  router   ${routerUrl}  (your environments: ${routerUrl}/<app>/<env>/)\n`);
   io.stdout(`  watching ${path.relative(io.cwd, repo.path) || '.'}\n`);
   io.stdout(`  health   ${cp.url}/healthz   ready ${cp.url}/readyz   metrics ${cp.url}/metrics\n`);
   if (settings.GITHUB_APP_ID !== undefined) {
