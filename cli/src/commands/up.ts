@@ -48,6 +48,11 @@ export async function runUp(argv: string[], io: CommandIO): Promise<number> {
     throw new StartupError(err.message);
   });
   const cp = await startControlPlane({ settings, log, cwd: io.cwd, progress });
+  // The private key, the database and the logs are Wharf's alone, before any runtime (what strangers commit) starts.
+  await hardenDataDir(dataDir, { log, logFile }).catch(async (err: unknown) => {
+    await cp.stop();
+    throw err;
+  });
   let stack: Awaited<ReturnType<typeof startLocalStack>>;
   try {
     stack = await startLocalStack({
@@ -68,8 +73,6 @@ export async function runUp(argv: string[], io: CommandIO): Promise<number> {
     }
     throw err;
   }
-  // The private key, the database and the logs are Wharf's alone: runtimes run what strangers commit.
-  await hardenDataDir(dataDir, { log, logFile });
   const routerUrl = stack.target.router.url.replace(/\/$/, '');
   io.stdout(`Wharf is up at ${cp.url} (ready in ${Date.now() - started} ms)\n`);
   io.stdout(`  router   ${routerUrl}  (your environments: ${routerUrl}/<app>/<env>/)\n`);

@@ -30,6 +30,12 @@ export const RUNTIME_FLAGS = {
   configRoot: '--config-root',
   /** A host (`host` or `host:port`) the config may connect to; repeatable. Nothing else is reachable. */
   allowHost: '--allow-host',
+  /**
+   * How long a runtime that reports `stateful` waits for the previous runtime to release the data dir (a duration such
+   * as `15000ms`): a target may start the next version while the old one drains, and the new one takes over the data
+   * dir the moment the old one exits.
+   */
+  dataDirWait: '--data-dir-wait',
 } as const;
 
 /**

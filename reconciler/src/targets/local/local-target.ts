@@ -19,6 +19,7 @@ import {
   nothingRunning,
   type Observation,
   REASONS,
+  RUNTIME_FLAGS,
   type Target,
   type TargetEnvironment,
   type TargetRef,
@@ -223,14 +224,22 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
     });
   };
 
-  /** Lets `old` finish its requests in flight (up to the drain timeout), stops it, removes its instance dir. */
-  const drainThenStop = async (s: EnvState, old: RuntimeInstance) => {
+  /** Lets `old` finish its requests in flight (up to the drain timeout). */
+  const drain = async (old: RuntimeInstance) => {
     old.stopping = true;
     const deadline = Date.now() + drainTimeoutMs;
     while (old.upstream.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  };
+  /** Stops `old` (SIGTERM, then SIGKILL after the grace) and removes its instance dir. */
+  const stopOld = async (s: EnvState, old: RuntimeInstance) => {
+    old.stopping = true;
     await old.stop(graceMs);
     s.ring.push('system', `stopped pid ${old.record.pid} (digest ${old.record.digest})`);
     await rm(old.record.workDir, { recursive: true, force: true });
+  };
+  const drainThenStop = async (s: EnvState, old: RuntimeInstance) => {
+    await drain(old);
+    await stopOld(s, old);
   };
   const drainInBackground = (s: EnvState, old: RuntimeInstance) => {
     old.stopping = true;
@@ -265,8 +274,8 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
     });
   };
 
-  /** Starts `env` on the environment's data dir and waits until it is healthy; on failure nothing of it is left. */
-  const startVersion = async (s: EnvState, env: TargetEnvironment, signal: AbortSignal): Promise<RuntimeInstance> => {
+  /** Prepares an instance dir and spawns `env` on the environment's data dir (not healthy yet); nothing is left on failure. */
+  const spawnVersion = async (s: EnvState, env: TargetEnvironment, extraArgs: readonly string[] = []): Promise<RuntimeInstance> => {
     launch ??= await launchCommand(options.runtimeCommand, memoryMb);
     if (user) await grantTraverse(pathsIn(launch.argv), log);
     const port = await freePort();
@@ -274,32 +283,45 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
     const instanceId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     const { workDir, configDir, configs } = await dirs.prepareInstance(env.id, instanceId, env.spec.files);
     const dataDir = dirs.dataDir(env.id);
-    const instance = await startInstance({
-      record: { envId: env.id, tenantId: env.tenantId, repositoryId: env.repositoryId, app: env.app, name: env.name, kind: env.kind, generation: env.generation, digest: env.digest, port, workDir, dataDir },
-      argv: [...launch.argv, ...runtimeArgs({ configs, configDir, port, dataDir, digest: env.digest, allowHosts })],
-      env: vars,
-      user,
-      ring: s.ring,
-    }).catch(async (err: unknown) => {
-      await rm(workDir, { recursive: true, force: true });
-      throw err;
-    });
-    await writeFile(path.join(workDir, DESIRED_FILE), JSON.stringify(env), { mode: 0o600 });
     try {
-      await waitHealthy(s, instance, env, signal);
+      const instance = await startInstance({
+        record: { envId: env.id, tenantId: env.tenantId, repositoryId: env.repositoryId, app: env.app, name: env.name, kind: env.kind, generation: env.generation, digest: env.digest, port, workDir, dataDir },
+        argv: [...launch.argv, ...runtimeArgs({ configs, configDir, port, dataDir, digest: env.digest, allowHosts }), ...extraArgs],
+        env: vars,
+        user,
+        ring: s.ring,
+      });
+      await writeFile(path.join(workDir, DESIRED_FILE), JSON.stringify(env), { mode: 0o600 });
+      return instance;
     } catch (err) {
-      await instance.stop(graceMs);
-      s.ring.push('system', `gave up on pid ${instance.record.pid}: ${(err as Error).message.split(';')[0]}`);
       await rm(workDir, { recursive: true, force: true });
       throw err;
     }
-    return instance;
   };
 
-  /** Whether the running version must stop before the next one starts on the same data dir. */
-  const mustStopFirst = async (s: EnvState, running: RuntimeInstance): Promise<boolean> => {
+  /** Waits until `instance` reports `env`'s digest; otherwise stops it, removes its instance dir and throws. */
+  const settle = async (s: EnvState, instance: RuntimeInstance, env: TargetEnvironment, signal: AbortSignal): Promise<RuntimeInstance> => {
+    try {
+      await waitHealthy(s, instance, env, signal);
+      return instance;
+    } catch (err) {
+      await instance.stop(graceMs);
+      s.ring.push('system', `gave up on pid ${instance.record.pid}: ${(err as Error).message.split(';')[0]}`);
+      await rm(instance.record.workDir, { recursive: true, force: true });
+      throw err;
+    }
+  };
+  const startVersion = async (s: EnvState, env: TargetEnvironment, signal: AbortSignal) => settle(s, await spawnVersion(s, env), env, signal);
+
+  /**
+   * How the running version gives way: `overlap` (stateless: the new one starts beside it), `stop-first` (it holds
+   * data a second process must not open), or `prestart` (stateful and says so on the health path, so it speaks the
+   * runtime protocol: the new one may start now and wait for the data dir).
+   */
+  const swapMode = async (s: EnvState, running: RuntimeInstance): Promise<'overlap' | 'stop-first' | 'prestart'> => {
     const probe = await probeHealth(running.record.port);
-    return probe.stateful ?? (await dirs.hasData(s.ref.id));
+    if (probe.stateful !== undefined) return probe.stateful ? 'prestart' : 'overlap';
+    return (await dirs.hasData(s.ref.id)) ? 'stop-first' : 'overlap';
   };
 
   const serve = async (s: EnvState, env: TargetEnvironment, instance: RuntimeInstance) => {
@@ -311,7 +333,11 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
     watchCrash(s, instance);
   };
 
-  /** Stateless: start new beside old, switch when healthy, drain and stop old. Stateful: stop old, then start new. */
+  /**
+   * Stateless: start new beside old, switch when healthy, drain and stop old. Stateful: requests wait at the router,
+   * old finishes what is in flight and stops, new takes over the same data dir (started early when it can wait for
+   * it, so that its boot and config parsing overlap the old one's drain).
+   */
   const rollout = async (s: EnvState, env: TargetEnvironment, signal: AbortSignal): Promise<ApplyResult> => {
     if (s.restartTimer) clearTimeout(s.restartTimer);
     s.restartTimer = undefined;
@@ -319,18 +345,35 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
     const running = s.current && !s.current.hasExited() ? s.current : null;
     const dead = s.current && s.current.hasExited() ? s.current : null;
     const previousEnv = s.desired;
-    const stopFirst = running !== null && (await mustStopFirst(s, running));
+    const mode = running ? await swapMode(s, running) : 'overlap';
+    const stopFirst = running !== null && mode !== 'overlap';
+    let early: RuntimeInstance | null = null;
     if (running && stopFirst) {
-      // Requests wait at the router while no version runs; the old one finishes those in flight first.
+      if (mode === 'prestart') {
+        const waitMs = drainTimeoutMs + graceMs + 2_000;
+        early = await spawnVersion(s, env, [RUNTIME_FLAGS.dataDirWait, `${waitMs}ms`]).catch(() => null);
+      }
       router.hold(s.label);
       s.ring.push('system', `stateful: stopping pid ${running.record.pid} before digest ${env.digest} starts on the same data`);
-      await drainThenStop(s, running);
+      await drain(running);
       s.current = null;
     }
+    // The early start takes the data dir the moment the old runtime releases it (before its process has quite gone):
+    // it is waited for while the old one stops. Any other start waits until the old one has stopped.
+    const stopping = running && stopFirst ? stopOld(s, running).catch((err) => log.warn({ err, envId: s.ref.id }, 'stopping the old runtime failed')) : Promise.resolve();
     let instance: RuntimeInstance;
     try {
-      instance = await startVersion(s, env, signal);
+      const started = early;
+      instance = started
+        ? await settle(s, started, env, signal).catch(async (err: unknown) => {
+            if (!started.hasExited()) throw err;
+            // It gave up waiting for the data dir: start it again, now that the dir is free.
+            await stopping;
+            return startVersion(s, env, signal);
+          })
+        : await stopping.then(() => startVersion(s, env, signal));
     } catch (err) {
+      await stopping;
       if (!(running && stopFirst && previousEnv)) throw err;
       // The old version stopped for nothing: bring it back on the same data, so that it keeps serving.
       const back = await startVersion(s, previousEnv, AbortSignal.timeout(healthTimeoutMs + 5_000)).catch(() => null);
@@ -343,6 +386,7 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
       throw new GenericError(`${(err as Error).message}; previous version ${previousEnv.digest.slice(0, 19)} restarted on the same data and serving`, { reason, cause: err });
     }
     await serve(s, env, instance);
+    await stopping;
     if (running && !stopFirst) drainInBackground(s, running);
     if (dead) await rm(dead.record.workDir, { recursive: true, force: true });
     return { status: 'ready', url: urlOfState(s) };
