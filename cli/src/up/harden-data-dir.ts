@@ -4,21 +4,26 @@
  * YAML that strangers commit (as another user when Wharf is root), must not read any of it. After start-up:
  *
  *   WHARF_DATA_DIR        0711  others may pass through to `local/` (the local target's state), never list
- *   every file in it      0600  (wharf-password, github-app.pem, github-app.env, wharf.log, the owner pid file)
- *   every directory       0700  (pg/, repos/, cache/) except `local/`, which the local target keeps (0711 and below)
- *   WHARF_LOG_FILE        0600  wherever it is
+ *   Wharf's files in it   0600  wharf-password, wharf-owner.pid, github-app.pem, github-app.env, wharf.log
+ *   Wharf's dirs in it    0700  pg/, repos/, cache/ (`local/` is the local target's: 0711 and below)
+ *   WHARF_LOG_FILE        0600  wherever it is (created so by the logger)
  *
  * A data dir that is not this user's own (a shared directory such as /tmp) is left as it is, with a warning.
  */
-import { chmod, lstat, readdir } from 'node:fs/promises';
+import { chmod, lstat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 
-/** The local target's state dir inside WHARF_DATA_DIR: it sets its own modes (runtimes pass through it). */
-const TARGET_STATE_DIR = 'local';
+/**
+ * What Wharf keeps in WHARF_DATA_DIR, and nothing else: the data dir may be a directory that holds other files too.
+ * `local/` (the local target's state) is not here: the target sets its own modes, since runtimes pass through it.
+ */
+const WHARF_DIRS = ['pg', 'repos', 'cache'] as const;
+const WHARF_FILES = ['wharf-password', 'wharf-owner.pid', 'github-app.pem', 'github-app.env', 'wharf.log'] as const;
 
 export async function hardenDataDir(dataDir: string, options: { log: Logger; logFile?: string }): Promise<void> {
   const { log } = options;
+  await mkdir(dataDir, { recursive: true, mode: 0o711 });
   const root = await lstat(dataDir).catch(() => undefined);
   const uid = process.getuid?.();
   if (!root?.isDirectory() || (uid !== undefined && root.uid !== uid) || (root.mode & 0o1000) !== 0) {
@@ -26,12 +31,16 @@ export async function hardenDataDir(dataDir: string, options: { log: Logger; log
     return;
   }
   await chmod(dataDir, 0o711);
-  for (const entry of await readdir(dataDir, { withFileTypes: true })) {
-    if (entry.name === TARGET_STATE_DIR || entry.isSymbolicLink()) continue;
-    const p = path.join(dataDir, entry.name);
-    // A socket or fifo is left alone; files and directories become Wharf's alone.
-    if (entry.isDirectory()) await chmod(p, 0o700);
-    else if (entry.isFile()) await chmod(p, 0o600);
+  for (const [names, kind, mode] of [
+    [WHARF_DIRS, 'dir', 0o700],
+    [WHARF_FILES, 'file', 0o600],
+  ] as const) {
+    for (const name of names) {
+      const p = path.join(dataDir, name);
+      const info = await lstat(p).catch(() => undefined);
+      // A symlink is never followed: it would let the chmod land elsewhere.
+      if (info && (kind === 'dir' ? info.isDirectory() : info.isFile())) await chmod(p, mode);
+    }
   }
   if (options.logFile && options.logFile !== '-') await chmod(options.logFile, 0o600).catch(() => undefined);
 }

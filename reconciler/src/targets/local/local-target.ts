@@ -7,30 +7,26 @@
  * stopped; data dirs stay. When Wharf runs as root, runtimes run as an unprivileged user (runtime-user.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   type ApplyResult,
   backoffDelay,
   type BackoffPolicy,
   type DeleteResult,
-  type LogLine,
-  type LogOptions,
   nothingRunning,
   type Observation,
   REASONS,
   RUNTIME_FLAGS,
-  type Target,
   type TargetEnvironment,
-  type TargetRef,
 } from '@wharf/contracts';
 import { freePort } from '@wharf/store';
-import type { Logger } from 'pino';
 import { GenericError } from '../../errors.js';
 import { createEnvDirs } from './env-dirs.js';
-import { environmentLabel, friendlyLabel } from './host-label.js';
-import { createLogRing, type LogRing } from './log-ring.js';
+import { createEnvStates, type EnvState, locked } from './env-state.js';
+import { createLogRing } from './log-ring.js';
 import { type LogSocket, serveLogSocket } from './log-socket.js';
+import type { LocalTarget, LocalTargetOptions } from './local-target-types.js';
 import { checkQuota, DEFAULT_MAX_ENVIRONMENTS_PER_REPO } from './quota.js';
 import { grantTraverse, pathsIn } from './reachable.js';
 import { CURRENT_FILE, DESIRED_FILE, recoverLeftRuntimes } from './recover-left-runtimes.js';
@@ -38,84 +34,9 @@ import { createRouter } from './router.js';
 import { DEFAULT_RUNTIME_MEMORY_MB, launchCommand, type LaunchCommand, runtimeArgs, runtimeEnv } from './runtime-launch.js';
 import { adoptInstance, probeHealth, type RuntimeInstance, startInstance } from './runtime-instance.js';
 import { DEFAULT_RUNTIME_USER, ensureRuntimeUser } from './runtime-user.js';
+import { waitUntilHealthy } from './wait-healthy.js';
 
-export interface LocalTargetOptions {
-  /** Instance dirs, data dirs, the record of running runtimes (e.g. `.wharf/local`). */
-  stateDir: string;
-  /** argv prefix of the runtime; `--config F… --config-root D --host H --port N --data-dir D --digest X` are appended. Default: the reference runtime. */
-  runtimeCommand?: string[];
-  /** 0 (default) picks a free port. */
-  routerPort?: number;
-  routerHost?: string;
-  log: Logger;
-  /** Environment variables every runtime gets (PATH, …) before the WorkflowApp's own. Default: only PATH. */
-  baseEnv?: Record<string, string>;
-  /** Resolves `secretRef` env vars; an unresolved one stalls the environment. */
-  resolveSecret?(ref: { name: string; key: string }): string | undefined;
-  /** When Wharf runs as root, runtimes run as this user (created as a system user when missing). Default `wharf-runtime`. */
-  runtimeUser?: string;
-  /** Heap limit of each runtime, in MiB. Default 256. */
-  runtimeMemoryMb?: number;
-  /** Hosts (`host` or `host:port`) every runtime may connect to (`--allow-host`). Default: none. */
-  allowHosts?: readonly string[];
-  /** Environments of one repository running at once; production always starts. Default 10. */
-  maxEnvironmentsPerRepository?: number;
-  /** The tenant (the local owner of `wharf up`) whose environments also answer at `<env>--<app>` and `/<app>/<env>/`. */
-  friendlyTenantId?: number;
-  /** Serve `wharf logs` on a Unix socket only Wharf's user can open (log-socket.ts). Default true. */
-  logSocket?: boolean;
-  /** How long a new runtime has to report the expected digest. Default 30 s. */
-  healthTimeoutMs?: number;
-  /** How long the old runtime may finish requests after a switch. Default 10 s. */
-  drainTimeoutMs?: number;
-  /** SIGTERM → SIGKILL grace. Default 3 s. */
-  stopGraceMs?: number;
-  /** Lines kept per environment for `wharf logs`. Default 1000. */
-  logLines?: number;
-  /** Crash restarts back off from this (doubling, ±20%) to `restartMaxMs`. Defaults 1 s and 30 s. */
-  restartBaseMs?: number;
-  restartMaxMs?: number;
-  /** Leave runtimes running on close() so the next start adopts them. Default false: close stops them. */
-  keepRuntimesOnClose?: boolean;
-}
-
-export interface LocalTarget extends Target {
-  recover(): Promise<{ adopted: number[] }>;
-  stop(ref: TargetRef): Promise<void>;
-  logs(ref: TargetRef, options?: LogOptions): AsyncIterable<LogLine>;
-  readonly router: { url: string; port: number; close(): Promise<void> };
-  /** Where an environment answers (its URL once applied), whether or not it runs now. */
-  urlOf(ref: TargetRef): string;
-  /** The pid of an environment's current runtime (tests, `wharf status`). */
-  pidOf(id: number): number | undefined;
-  /** Where `wharf logs` reads (null without the log socket). */
-  readonly logSocketPath: string | null;
-}
-
-interface EnvState {
-  ref: TargetRef;
-  label: string;
-  friendly: { label: string; path: string } | null;
-  ring: LogRing;
-  current: RuntimeInstance | null;
-  desired: TargetEnvironment | null;
-  draining: Set<Promise<void>>;
-  restartTimer: NodeJS.Timeout | undefined;
-  crashes: number;
-  lock: Promise<unknown>;
-  /** A start is under way (counts against the repository's cap before the runtime exists). */
-  starting: boolean;
-}
-
-/** The key of the router labels' HMAC, kept in the state dir so labels survive restarts. */
-async function labelKey(stateDir: string): Promise<Buffer> {
-  const file = path.join(stateDir, 'label.key');
-  const kept = await readFile(file).catch(() => undefined);
-  if (kept && kept.length >= 32) return kept;
-  const key = randomBytes(32);
-  await writeFile(file, key, { mode: 0o600 });
-  return key;
-}
+export type { LocalTarget, LocalTargetOptions } from './local-target-types.js';
 
 export async function createLocalTarget(options: LocalTargetOptions): Promise<LocalTarget> {
   const log = options.log.child({ target: 'local' });
@@ -123,25 +44,14 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
   const dirs = createEnvDirs({ stateDir: options.stateDir, user, log });
   await dirs.init();
   if (user) await grantTraverse([options.stateDir], log);
-  const key = await labelKey(options.stateDir);
   const healthTimeoutMs = options.healthTimeoutMs ?? 30_000;
   const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
   const graceMs = options.stopGraceMs ?? 3_000;
-  const logLines = options.logLines ?? 1_000;
   const memoryMb = options.runtimeMemoryMb ?? DEFAULT_RUNTIME_MEMORY_MB;
   const allowHosts = options.allowHosts ?? [];
   const maxPerRepository = options.maxEnvironmentsPerRepository ?? DEFAULT_MAX_ENVIRONMENTS_PER_REPO;
   const restartPolicy: BackoffPolicy = { baseMs: options.restartBaseMs ?? 1_000, maxMs: options.restartMaxMs ?? 30_000, jitter: 'proportional' };
-  const states = new Map<number, EnvState>();
-  /**
-   * Friendly labels held by the owner's environments: the first to claim one keeps it while it exists. After a
-   * restart the environments that have a directory here claim first, the oldest (lowest id) first.
-   */
-  const friendlyOwners = new Map<string, number>();
-  for (const { id, identity } of await dirs.list()) {
-    const fl = identity.tenantId === options.friendlyTenantId ? friendlyLabel(identity.app, identity.name) : null;
-    if (fl && !friendlyOwners.has(fl)) friendlyOwners.set(fl, id);
-  }
+  const states = await createEnvStates({ stateDir: options.stateDir, dirs, friendlyTenantId: options.friendlyTenantId, logLines: options.logLines ?? 1_000 });
   let launch: LaunchCommand | undefined;
   let closed = false;
 
@@ -154,75 +64,11 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
     });
   }
 
-  const stateFor = (ref: TargetRef): EnvState => {
-    let s = states.get(ref.id);
-    if (!s) {
-      const fl = ref.tenantId === options.friendlyTenantId ? friendlyLabel(ref.app, ref.name) : null;
-      const friendly = fl && (friendlyOwners.get(fl) ?? ref.id) === ref.id ? { label: fl, path: `${ref.app}/${ref.name}` } : null;
-      if (friendly) friendlyOwners.set(friendly.label, ref.id);
-      s = {
-        ref,
-        label: environmentLabel(ref, key),
-        friendly,
-        ring: createLogRing(logLines),
-        current: null,
-        desired: null,
-        draining: new Set(),
-        restartTimer: undefined,
-        crashes: 0,
-        lock: Promise.resolve(),
-        starting: false,
-      };
-      states.set(ref.id, s);
-    }
-    return s;
-  };
-  const forget = (s: EnvState) => {
-    if (s.friendly && friendlyOwners.get(s.friendly.label) === s.ref.id) friendlyOwners.delete(s.friendly.label);
-    states.delete(s.ref.id);
-  };
   const urlOfState = (s: EnvState) => router.urlFor(s.friendly?.label ?? s.label);
   const route = (s: EnvState, instance: RuntimeInstance | null, unavailable = '') =>
     router.set({ envId: s.ref.id, label: s.label, friendly: s.friendly, upstream: instance?.upstream ?? null, unavailable });
 
-  /** One operation at a time per environment (apply, crash restart, stop, delete). */
-  const locked = <T>(s: EnvState, fn: () => Promise<T>): Promise<T> => {
-    const run = s.lock.then(fn, fn);
-    s.lock = run.catch(() => undefined);
-    return run;
-  };
-
-  const unhealthyMessage = (s: EnvState, env: TargetEnvironment, why: string) => {
-    const tail = s.ring
-      .last(8)
-      .filter((l) => l.stream !== 'system')
-      .map((l) => l.line)
-      .join(' | ');
-    const serving = s.current && !s.current.hasExited() ? `; previous version ${s.current.record.digest.slice(0, 19)} still serving` : '';
-    return `runtime for ${env.digest.slice(0, 19)} ${why}${serving}${tail ? `; last output: ${tail}` : ''}`;
-  };
-
-  /** Polls /healthz until it reports `digest`; throws RuntimeUnhealthy when the process exits or time runs out. */
-  const waitHealthy = async (s: EnvState, instance: RuntimeInstance, env: TargetEnvironment, signal: AbortSignal) => {
-    const deadline = Date.now() + healthTimeoutMs;
-    let last = 'no answer';
-    let delay = 25;
-    while (Date.now() < deadline) {
-      if (signal.aborted) throw signal.reason ?? new Error('aborted');
-      if (instance.hasExited()) {
-        const code = await instance.exited;
-        throw new GenericError(unhealthyMessage(s, env, `exited with code ${code} before it became healthy`), { reason: REASONS.RuntimeUnhealthy });
-      }
-      const probe = await probeHealth(instance.record.port, signal, 1_000);
-      if (probe.ok && probe.digest === env.digest) return;
-      last = probe.ok ? `reports digest ${probe.digest}` : probe.message;
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 50);
-    }
-    throw new GenericError(unhealthyMessage(s, env, `did not become healthy within ${Math.round(healthTimeoutMs / 1000)}s (${last})`), {
-      reason: REASONS.RuntimeUnhealthy,
-    });
-  };
+  const waitHealthy = (s: EnvState, instance: RuntimeInstance, env: TargetEnvironment, signal: AbortSignal) => waitUntilHealthy(s, instance, env, signal, healthTimeoutMs);
 
   /** Lets `old` finish its requests in flight (up to the drain timeout). */
   const drain = async (old: RuntimeInstance) => {
@@ -392,17 +238,13 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
     return { status: 'ready', url: urlOfState(s) };
   };
 
-  /** Running, or starting: what counts against the repository's cap. */
-  const runningInRepository = (ref: TargetRef) =>
-    [...states.values()].filter((o) => o.ref.id !== ref.id && o.ref.tenantId === ref.tenantId && o.ref.repositoryId === ref.repositoryId && (o.current || o.starting)).length;
-
   const recover = async (): Promise<{ adopted: number[] }> => ({
     adopted: await recoverLeftRuntimes({
       envsDir: dirs.envsDir,
       graceMs,
       log,
       adopt: (record, desired) => {
-        const s = stateFor({ id: record.envId, tenantId: record.tenantId, repositoryId: record.repositoryId, app: record.app, name: record.name, qualifier: null });
+        const s = states.of({ id: record.envId, tenantId: record.tenantId, repositoryId: record.repositoryId, app: record.app, name: record.name, qualifier: null });
         const instance = adoptInstance(record, s.ring);
         s.current = instance;
         s.desired = desired;
@@ -418,10 +260,10 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
     router: { url: router.url, port: router.port, close: () => router.close() },
     logSocketPath: logSocket?.path ?? null,
     pidOf: (id) => states.get(id)?.current?.record.pid,
-    urlOf: (ref) => urlOfState(stateFor(ref)),
+    urlOf: (ref) => urlOfState(states.of(ref)),
 
     apply(env, ctx) {
-      const s = stateFor(env);
+      const s = states.of(env);
       return locked(s, async () => {
         s.ref = env;
         const cur = s.current;
@@ -432,7 +274,7 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
             return { status: 'ready', url: urlOfState(s) };
           }
         }
-        if (!cur) checkQuota(env, runningInRepository(env), maxPerRepository);
+        if (!cur) checkQuota(env, states.runningInRepository(env), maxPerRepository);
         s.starting = true;
         try {
           return await rollout(s, env, ctx.signal);
@@ -472,7 +314,7 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
     },
 
     stop(ref) {
-      const s = stateFor(ref);
+      const s = states.of(ref);
       return locked(s, async () => {
         if (s.restartTimer) clearTimeout(s.restartTimer);
         s.restartTimer = undefined;
@@ -488,7 +330,7 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
     },
 
     delete(ref): Promise<DeleteResult> {
-      const s = stateFor(ref);
+      const s = states.of(ref);
       return locked(s, async () => {
         if (s.restartTimer) clearTimeout(s.restartTimer);
         router.remove(s.label);
@@ -499,7 +341,7 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
         await Promise.all([...s.draining]);
         // The environment's data goes with it: a preview's database, or a production that is torn down.
         await rm(dirs.envDir(ref.id), { recursive: true, force: true });
-        forget(s);
+        states.forget(s);
         return { status: 'deleted' };
       });
     },
@@ -512,10 +354,10 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
 
     async close() {
       closed = true;
-      for (const s of states.values()) if (s.restartTimer) clearTimeout(s.restartTimer);
-      await Promise.all([...states.values()].flatMap((s) => [...s.draining]));
+      for (const s of states.all()) if (s.restartTimer) clearTimeout(s.restartTimer);
+      await Promise.all([...states.all()].flatMap((s) => [...s.draining]));
       if (!options.keepRuntimesOnClose) {
-        await Promise.all([...states.values()].map((s) => s.current?.stop(graceMs)));
+        await Promise.all([...states.all()].map((s) => s.current?.stop(graceMs)));
       }
       await logSocket?.close();
       await router.close();

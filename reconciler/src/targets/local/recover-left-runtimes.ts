@@ -65,7 +65,7 @@ export async function recoverLeftRuntimes(options: {
     if (!adopted.includes(id)) await rm(path.join(dir, CURRENT_FILE), { force: true });
     // A directory that never held an environment's data (a start that failed before it was recorded) goes.
     const left = await readdir(dir).catch(() => [] as string[]);
-    if (!left.includes(IDENTITY_FILE)) await rm(dir, { recursive: true, force: true });
+    if (!left.includes(IDENTITY_FILE) && !adopted.includes(id)) await rm(dir, { recursive: true, force: true });
   }
   return adopted;
 }

@@ -140,11 +140,39 @@ export async function probeHealth(port: number, signal?: AbortSignal, timeoutMs 
   const timeout = AbortSignal.timeout(timeoutMs);
   try {
     const res = await fetch(`http://127.0.0.1:${port}${RUNTIME_HEALTH_PATH}`, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
-    const body = (await res.json().catch(() => ({}))) as { digest?: unknown; status?: unknown; stateful?: unknown };
+    const body = parseHealth(await readBounded(res, 64 * 1024));
     const digest = typeof body.digest === 'string' ? body.digest : null;
     const stateful = typeof body.stateful === 'boolean' ? body.stateful : undefined;
     return { ok: res.ok, digest, stateful, message: `healthz ${res.status}${typeof body.status === 'string' ? ` ${body.status}` : ''}` };
   } catch (err) {
     return { ok: false, digest: null, stateful: undefined, message: (err as Error).message };
+  }
+}
+
+/** At most `max` bytes of a response body: a runtime cannot make Wharf buffer more than that. */
+async function readBounded(res: Response, max: number): Promise<string> {
+  const reader = res.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return '';
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseHealth(text: string): { digest?: unknown; status?: unknown; stateful?: unknown } {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return typeof v === 'object' && v !== null ? v : {};
+  } catch {
+    return {};
   }
 }
