@@ -10,7 +10,7 @@ import { getEnvironmentState, seedEnvironments } from '@wharf/store/testing';
 import { createTestDatabase, pidAlive, seedRepository, tinyRuntimeCommand } from '@wharf/testkit';
 import t from 'tap';
 import { createReconciler, createTargetRegistry } from '../src/index.js';
-import { cond, silentLog, specFor, waitFor } from './helpers.js';
+import { cond, outboxOf, silentLog, specFor, waitFor } from './helpers.js';
 import { tempDir } from './local-helpers.js';
 
 const status = (url: string) =>
@@ -48,6 +48,7 @@ t.test('a suspended tenant runs nothing; another tenant with the same names is u
   const urlB = (await ready(idB)).url ?? '';
   const pidA = local?.pidOf(idA) ?? 0;
 
+  const toldBefore = (await outboxOf(db.pool, idA)).length;
   await tenants.setTenantSuspended(db.pool, a.tenantId, true);
   const stalled = await waitFor('A stopped', async () => {
     const e = await getEnvironmentState(db.pool, idA);
@@ -55,6 +56,7 @@ t.test('a suspended tenant runs nothing; another tenant with the same names is u
   }, 30_000);
   t.match(cond(stalled.conditions, 'Stalled')?.message, /the tenant is suspended: its runtime is stopped and its data kept/);
   t.equal(await status(urlA), 404, "the suspended tenant's URL answers nothing");
+  t.equal((await outboxOf(db.pool, idA)).length, toldBefore, 'nothing is queued for an installation that takes no calls');
   t.ok(existsSync(path.join(stateDir, 'envs', String(idA), 'data')), 'its data dir is kept');
   t.equal(await status(urlB), 200, 'the other tenant with the same names still serves');
   t.equal(cond((await getEnvironmentState(db.pool, idB))?.conditions ?? [], 'Ready')?.status, 'True');
