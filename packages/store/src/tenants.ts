@@ -3,7 +3,8 @@ import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { int8, parseOne, parseRow } from './rows.js';
 
-export const TENANT_KINDS = ['github', 'local'] as const;
+/** `team`: an organization made at sign-in, before it holds an installation (accounts, migration 0140). */
+export const TENANT_KINDS = ['github', 'local', 'team'] as const;
 
 export const Tenant = z.object({
   id: int8,
