@@ -4,6 +4,21 @@ import { storeSettings } from '@wharf/store';
 import { DEFAULT_MAX_ENVIRONMENTS_PER_REPO, QUOTA_SETTING } from './targets/local/quota.js';
 import type { TARGET_FACTORIES, TargetsConfig } from './targets/registry.js';
 
+/**
+ * Every entry a host or host:port; a loopback host only with its port, since allowing all of this machine's ports would
+ * let every runtime reach Wharf's own API (which trusts requests from this machine), router and embedded database.
+ */
+function checkAllowHosts(value: string): string | undefined {
+  for (const entry of value.split(',').map((h) => h.trim()).filter(Boolean)) {
+    const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(entry);
+    if (!m) return `has an entry that is not host or host:port: ${JSON.stringify(entry)}`;
+    const host = (m[1] ?? '').toLowerCase().replace(/^\[|\]$/g, '');
+    const loopback = host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '::1' || host === '0.0.0.0' || host === '::';
+    if (loopback && m[2] === undefined) return `allows every port of ${entry} (this machine): name the port, e.g. ${entry}:5432`;
+  }
+  return undefined;
+}
+
 /** Settings of the local target, in `wharf up` and in a reconciler that runs it. */
 export const localTargetSettings = {
   WHARF_ROUTER_PORT: {
@@ -37,7 +52,8 @@ export const localTargetSettings = {
   WHARF_RUNTIME_ALLOW_HOSTS: {
     type: 'string',
     description:
-      'Hosts every runtime may connect to (`host` or `host:port`, comma-separated; passed as `--allow-host`): Postgres DSNs, HTTP calls, webhooks, proxy backends. Default: none.',
+      'Hosts every runtime may connect to (`host` or `host:port`, comma-separated; passed as `--allow-host`): Postgres DSNs, HTTP calls, webhooks, proxy backends. Default: none. A loopback host needs its port: this machine also serves Wharf’s API, router and database.',
+    check: checkAllowHosts,
   },
   [QUOTA_SETTING]: {
     type: 'integer',

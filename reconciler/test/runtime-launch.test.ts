@@ -1,6 +1,7 @@
-import type { TargetEnvironment } from '@wharf/contracts';
+import { loadSettings, type TargetEnvironment } from '@wharf/contracts';
 import t from 'tap';
 import { StalledError } from '../src/errors.js';
+import { localTargetSettings, targetsFromSettings } from '../src/settings.js';
 import { launchCommand, runtimeArgs, runtimeEnv } from '../src/targets/local/runtime-launch.js';
 import { specFor } from './helpers.js';
 
@@ -46,4 +47,14 @@ t.test('an app may not set variables that change how its runtime starts', async 
     t.ok(err instanceof StalledError, `${name} is refused`);
     t.match(err, { reason: 'Forbidden', message: new RegExp(`env var ${name} is reserved: it would change how the runtime process starts`) });
   }
+});
+
+t.test('allowed hosts come from the setting only, and never all of this machine', async (t) => {
+  const load = (value: string) => loadSettings(localTargetSettings, { WHARF_RUNTIME_ALLOW_HOSTS: value });
+  t.same(targetsFromSettings(load('db.internal:5432, 127.0.0.1:5433'), '/d').local?.allowHosts, ['db.internal:5432', '127.0.0.1:5433']);
+  t.same(targetsFromSettings(loadSettings(localTargetSettings, {}), '/d').local?.allowHosts, [], 'none by default');
+  for (const bad of ['127.0.0.1', 'localhost', '[::1]', 'db.internal,127.0.0.2']) {
+    t.throws(() => load(bad), /WHARF_RUNTIME_ALLOW_HOSTS allows every port of .* \(this machine\): name the port/, `${bad} refused`);
+  }
+  t.throws(() => load('http://db.internal/'), /WHARF_RUNTIME_ALLOW_HOSTS has an entry that is not host or host:port/);
 });
