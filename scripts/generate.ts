@@ -7,6 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { settingsTable } from '@wharf/contracts';
 import { upSettings } from '@wharf/cli';
+import { generateApiDocs } from './generate-api-docs.js';
 import { generateStripeEndpoints } from './generate-stripe-endpoints.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -33,7 +34,7 @@ async function contracts(check: boolean): Promise<string[]> {
 }
 
 export async function generate(check: boolean): Promise<string[]> {
-  return [...(await readmeSettings(check)), ...(await contracts(check)), ...(await generateStripeEndpoints({ check }))];
+  return [...(await readmeSettings(check)), ...(await contracts(check)), ...(await generateStripeEndpoints({ check })), ...(await generateApiDocs({ check }))];
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

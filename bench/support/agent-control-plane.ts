@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadSettings } from '@wharf/contracts';
-import { createReconciler, createTargetRegistry, targetsFromSettings } from '@wharf/reconciler';
+import { createReconciler, createTargetRegistry, localTargetSettings, targetsFromSettings } from '@wharf/reconciler';
 import { createStorePool } from '@wharf/store';
 import { buildServer, buildUnits, controlPlaneSettings, createAgentApiUnit } from '@wharf/webhook-app';
 import pino from 'pino';
@@ -24,7 +24,7 @@ const server = await buildServer({ log, pool, registry, version: 'bench', units 
 await server.listen({ host: '127.0.0.1', port: 0 });
 for (const u of units) u.start?.();
 const targets = await createTargetRegistry(
-  { agent: targetsFromSettings({ WHARF_ROUTER_PORT: 0, WHARF_RUNTIME_COMMAND: undefined, WHARF_AGENT_STALE_AFTER: 120, WHARF_AGENT_OFFLINE_AFTER: 600, WHARF_AGENT_REASSIGN_AFTER: 0 }, '/nonexistent', { pool }).agent },
+  { agent: targetsFromSettings({ ...loadSettings(localTargetSettings, { WHARF_ROUTER_PORT: '0' }), WHARF_AGENT_STALE_AFTER: 120, WHARF_AGENT_OFFLINE_AFTER: 600, WHARF_AGENT_REASSIGN_AFTER: 0 }, '/nonexistent', { pool }).agent },
   { log },
 );
 const reconciler = createReconciler({ pool, databaseUrl, targets, log });

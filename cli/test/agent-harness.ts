@@ -19,7 +19,7 @@ import {
   openStateStore,
   type RuntimePackage,
 } from '@wharf/agent';
-import { createReconciler, createTargetRegistry, targetsFromSettings } from '@wharf/reconciler';
+import { createReconciler, createTargetRegistry, localTargetSettings, targetsFromSettings } from '@wharf/reconciler';
 import { agents, type DatabasePool, environmentViews, EVERY_TENANT } from '@wharf/store';
 import { seedEnvironments } from '@wharf/store/testing';
 import { type FakeProxmox, seedRepository, silentLog, TINY_RUNTIME_BIN } from '@wharf/testkit';
@@ -44,7 +44,7 @@ export async function startControlPlane(t: Teardown, db: { url: string; pool: Da
   const address = server.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   const policy = agentPolicyFrom(loadSettings(controlPlaneSettings, settingsEnv));
-  const targets = await createTargetRegistry({ agent: targetsFromSettings({ WHARF_ROUTER_PORT: 0, WHARF_RUNTIME_COMMAND: undefined, ...{ WHARF_AGENT_STALE_AFTER: 2, WHARF_AGENT_OFFLINE_AFTER: 4, WHARF_AGENT_REASSIGN_AFTER: 0 } }, '/nonexistent', { pool: db.pool }).agent }, { log: silentLog as never });
+  const targets = await createTargetRegistry({ agent: targetsFromSettings({ ...loadSettings(localTargetSettings, { WHARF_ROUTER_PORT: '0' }), ...{ WHARF_AGENT_STALE_AFTER: 2, WHARF_AGENT_OFFLINE_AFTER: 4, WHARF_AGENT_REASSIGN_AFTER: 0 } }, '/nonexistent', { pool: db.pool }).agent }, { log: silentLog as never });
   const reconciler = createReconciler({ pool: db.pool, databaseUrl: db.url, targets, log: silentLog as never, pollIntervalMs: 200, progressAfterMs: 0 });
   await reconciler.start();
   t.teardown(async () => {

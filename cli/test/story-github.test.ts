@@ -108,11 +108,17 @@ t.test('PR → checks and preview URL on the PR; merge → production; revert PR
     }
     t.fail(`${what}: not within 45 s; fake problems: ${JSON.stringify(fake.problems)}\n${wharf.output().slice(-1500)}`);
   };
-  const answer = async (env: string) =>
-    fetch(`${router}/shop/${env}/hello`)
+  const lastStatus = (environment: string) => fake.state.deploymentsFor(REPO.fullName, environment).at(-1)?.statuses.at(-1);
+  /** An environment of the installation answers at its own label (the URL GitHub was given), here path-style. */
+  const answer = async (env: string) => {
+    const url = [...fake.state.deploymentsFor(REPO.fullName, env === 'production' ? 'production' : `preview/${env}`)]
+      .flatMap((d) => d.statuses)
+      .findLast((st) => st.environment_url)?.environment_url;
+    if (!url) return '';
+    return fetch(`${router}/${new URL(url).hostname.replace(/\.localhost$/, '')}/hello`)
       .then((r) => r.text())
       .catch(() => '');
-  const lastStatus = (environment: string) => fake.state.deploymentsFor(REPO.fullName, environment).at(-1)?.statuses.at(-1);
+  };
 
   await deliver('installation', installationPayload({ action: 'created', installationId: INSTALLATION, account: 'acme', repositories: [REPO.fullName] }));
   await deliver('push', pushPayload(REPO, { ref: 'refs/heads/main', before: '0'.repeat(40), after: base }));

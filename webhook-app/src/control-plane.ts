@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { buildServer } from './server.js';
 import type { ControlPlaneSettings } from './settings.js';
-import { buildUnits, CONTROL_PLANE_UNITS, type UnitFactory } from './units.js';
+import { buildUnits, CONTROL_PLANE_UNITS, type ControlPlaneServices, type UnitFactory } from './units.js';
 
 export const WHARF_VERSION = '0.1.0';
 
@@ -41,13 +41,22 @@ export async function startControlPlaneServer(options: {
   registry: Registry;
   /** Absolute: where units keep files. */
   dataDir: string;
-  /** For units' LISTEN connections. */
-  databaseUrl?: string;
   units?: Record<string, UnitFactory>;
+  /** The database's URL (for LISTEN) when it is not DATABASE_URL. */
+  databaseUrl?: string;
+  services?: ControlPlaneServices;
 }): Promise<ControlPlaneServer> {
   const { settings, log } = options;
   const units = await buildUnits(
-    { pool: options.pool, log, registry: options.registry, settings, dataDir: options.dataDir, databaseUrl: options.databaseUrl },
+    {
+      pool: options.pool,
+      log,
+      registry: options.registry,
+      settings,
+      dataDir: options.dataDir,
+      ...(options.databaseUrl ?? settings.DATABASE_URL ? { databaseUrl: options.databaseUrl ?? settings.DATABASE_URL } : {}),
+      ...(options.services ? { services: options.services } : {}),
+    },
     options.units ?? CONTROL_PLANE_UNITS,
   );
   const stops: (() => Promise<void>)[] = units.flatMap((u) => (u.stop ? [u.stop] : []));

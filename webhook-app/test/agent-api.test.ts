@@ -47,8 +47,8 @@ async function register(app: FastifyInstance, token: string, name = 'lab-1') {
   return app.inject({ method: 'POST', url: '/agent/v1/register', payload: { token, name } });
 }
 
-async function publish(pool: DatabasePool, env: { id: number; tenantId: number; pool: string; app: string; name: string; v: string; generation?: number }) {
-  const doc = workflowAppOf({ id: env.id, tenantId: env.tenantId, app: env.app, name: env.name, qualifier: env.pool, kind: 'production', generation: env.generation ?? 1, digest: `sha256:${env.v}`, spec: spec(env.app, env.name, env.v) });
+async function publish(pool: DatabasePool, env: { id: number; tenantId: number; repositoryId: number; pool: string; app: string; name: string; v: string; generation?: number }) {
+  const doc = workflowAppOf({ id: env.id, tenantId: env.tenantId, repositoryId: env.repositoryId, app: env.app, name: env.name, qualifier: env.pool, kind: 'production', generation: env.generation ?? 1, digest: `sha256:${env.v}`, spec: spec(env.app, env.name, env.v) });
   return agentDocuments.publishDocument(pool, {
     tenantId: env.tenantId,
     pool: env.pool,
@@ -142,11 +142,11 @@ t.test('desired documents: long-poll woken by a change; reports fenced by hash a
     { tenantId: theirs.tenantId, repositoryId: theirs.repositoryId, app: 'shop', name: 'production', target: 'agent:lab', digest: 'sha256:v1', spec: spec('shop', 'production', 'v1') },
     { tenantId: mine.tenantId, repositoryId: mine.repositoryId, app: 'edge', name: 'production', target: 'agent:edge', digest: 'sha256:v1', spec: spec('edge', 'production', 'v1') },
   ]);
-  const p1 = await publish(db.pool, { id: shopId!, tenantId: mine.tenantId, pool: 'lab', app: 'shop', name: 'production', v: 'v1' });
+  const p1 = await publish(db.pool, { id: shopId!, tenantId: mine.tenantId, repositoryId: mine.repositoryId, pool: 'lab', app: 'shop', name: 'production', v: 'v1' });
   t.match(p1, { agentId: a.agentId, changed: true }, 'placed on the one live agent of the tenant and pool');
-  t.match(await publish(db.pool, { id: theirId!, tenantId: theirs.tenantId, pool: 'lab', app: 'shop', name: 'production', v: 'v1' }), { agentId: other.agentId });
-  t.match(await publish(db.pool, { id: edgeId!, tenantId: mine.tenantId, pool: 'edge', app: 'edge', name: 'production', v: 'v1' }), { agentId: edge.agentId });
-  t.match(await publish(db.pool, { id: shopId!, tenantId: mine.tenantId, pool: 'lab', app: 'shop', name: 'production', v: 'v1' }), { changed: false }, 'the same document again writes nothing');
+  t.match(await publish(db.pool, { id: theirId!, tenantId: theirs.tenantId, repositoryId: theirs.repositoryId, pool: 'lab', app: 'shop', name: 'production', v: 'v1' }), { agentId: other.agentId });
+  t.match(await publish(db.pool, { id: edgeId!, tenantId: mine.tenantId, repositoryId: mine.repositoryId, pool: 'edge', app: 'edge', name: 'production', v: 'v1' }), { agentId: edge.agentId });
+  t.match(await publish(db.pool, { id: shopId!, tenantId: mine.tenantId, repositoryId: mine.repositoryId, pool: 'lab', app: 'shop', name: 'production', v: 'v1' }), { changed: false }, 'the same document again writes nothing');
 
   const fetchDesired = async (credential: string, since = '') =>
     (await app.inject({ method: 'GET', url: `/agent/v1/desired?since=${since}`, headers: bearer(credential) })).json() as {
@@ -162,7 +162,7 @@ t.test('desired documents: long-poll woken by a change; reports fenced by hash a
   // Held until the document changes; then answered with the new one.
   const held = fetchDesired(a.credential, d1.hash);
   await new Promise((r) => setTimeout(r, 150));
-  await publish(db.pool, { id: shopId!, tenantId: mine.tenantId, pool: 'lab', app: 'shop', name: 'production', v: 'v2', generation: 2 });
+  await publish(db.pool, { id: shopId!, tenantId: mine.tenantId, repositoryId: mine.repositoryId, pool: 'lab', app: 'shop', name: 'production', v: 'v2', generation: 2 });
   const d2 = await held;
   t.equal(d2.changed, true);
   t.equal(d2.documents[0]!.workflowApp!.spec.version.digest, 'sha256:v2', 'the change woke the held poll');
@@ -197,7 +197,7 @@ t.test('secrets reach an agent only by reference, resolved when it fetches; a mi
   const a = (await register(app, (await agents.createRegistrationToken(db.pool, { tenantId }, { pool: 'lab', ttlMs: 60_000, createdBy: 't' })).token)).json() as { credential: string };
   const withSecrets = spec('shop', 'production', 'v1', { env: [{ name: 'GREETING', value: 'hi' }, { name: 'API_KEY', secretRef: { name: 'shop', key: 'api-key' } }, { name: 'DB', secretRef: { name: 'shop', key: 'db' } }] });
   const [id] = await seedEnvironments(db.pool, [{ tenantId, repositoryId, app: 'shop', name: 'production', target: 'agent:lab', digest: 'sha256:v1', spec: withSecrets }]);
-  const doc = workflowAppOf({ id: id!, tenantId, app: 'shop', name: 'production', qualifier: 'lab', kind: 'production', generation: 1, digest: 'sha256:v1', spec: withSecrets });
+  const doc = workflowAppOf({ id: id!, tenantId, repositoryId, app: 'shop', name: 'production', qualifier: 'lab', kind: 'production', generation: 1, digest: 'sha256:v1', spec: withSecrets });
   await agentDocuments.publishDocument(db.pool, { tenantId, pool: 'lab', environmentId: id!, generation: 1, document: doc, hash: documentHash(doc), placement: { staleAfterMs: 60_000, reassignAfterMs: null } });
   t.notMatch(JSON.stringify(await db.pool.any(sql.unsafe`SELECT * FROM agent_documents`)), /s3cr3t/, 'no secret value in the stored document');
   const d = (await app.inject({ method: 'GET', url: '/agent/v1/desired?wait=0', headers: bearer(a.credential) })).json() as { documents: { environment: Record<string, string>; unresolved?: string[] }[] };
