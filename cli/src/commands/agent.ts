@@ -1,6 +1,6 @@
 /**
  * `wharf agent …`: pull agents.
- *   On the control plane's database (the owner; for now the local owner's tenant, or --tenant ID):
+ *   On the control plane (the owner): a remote Wharf's REST API, or its database (the local owner's tenant, or --tenant ID):
  *     token create --pool P [--ttl 24h] · token list · token revoke ID · list · revoke AGENT_ID
  *   On the agent's host (agent.yaml):
  *     register --config F [--url URL] [--token T] [--name N] · run --config F · rotate --config F · status --config F
@@ -8,20 +8,24 @@
  */
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { AUDIT_ACTIONS, agentLiveness, agentPolicyFrom, agentSettings, loadSettings } from '@wharf/contracts';
-import { agents, audit, type DatabasePool, tenants } from '@wharf/store';
+import { AGENT_POOL_PATTERN, agentPolicyFrom, agentSettings, loadSettings, REGISTRATION_TOKEN_MAX_TTL_MS } from '@wharf/contracts';
+import { tenants } from '@wharf/store';
+import { type AgentAdmin, localAgentAdmin, remoteAgentAdmin } from '../backend/agent-admin.js';
+import { CommandError } from '../backend/backend.js';
 import type { CommandIO } from './io.js';
 
 export const agentSummary = 'pull agents: registration tokens, register/run/rotate/status on the agent host, list and revoke';
 export const agentHelp = `Usage: wharf agent <subcommand> [options]
 
-On the control plane (its database: DATABASE_URL, or the embedded one of a running \`wharf up\`):
+On the control plane: a remote Wharf's REST API when one is set (WHARF_URL and WHARF_TOKEN, --context NAME, or the
+current context of \`wharf login\`; needs agents:read, agents:manage to change), else its database (DATABASE_URL, or
+the embedded one of a running \`wharf up\`):
   token create --pool POOL [--ttl 24h]   a registration token for POOL (shown once; multi-use until it expires)
   token list                             the tenant's registration tokens
   token revoke ID                        revoke a registration token now
   list [--json]                          agents: pool, Connected/Stale/Offline, last seen, environments
   revoke AGENT_ID [--reason TEXT]        revoke an agent now: every call it makes gets 401; its environments move
-  (--tenant ID picks the tenant; default: the local owner of \`wharf up\`)
+  (on the database, --tenant ID picks the tenant; default: the local owner of \`wharf up\`)
 
 On the agent's host (agent.yaml, see docs/agent.md):
   register --config FILE [--url URL] [--token TOKEN] [--name NAME]
@@ -54,96 +58,79 @@ const table = (header: string[], rows: string[][]): string => {
   return [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 };
 
-async function withStore(io: CommandIO, run: (pool: DatabasePool) => Promise<number>): Promise<number> {
+/** The owner's side: a remote Wharf's API (WHARF_URL/WHARF_TOKEN, --context, `wharf login`), or this machine's store. */
+async function withAdmin(io: CommandIO, options: { context?: string; tenant?: string }, run: (admin: AgentAdmin) => Promise<number>): Promise<number> {
+  const { findRemote } = await import('../backend/remote-config.js');
+  const remote = await findRemote(io.env, options.context).catch((err: Error) => {
+    throw new CommandError(err.message);
+  });
+  if (remote) {
+    if (options.tenant !== undefined) {
+      io.stderr('wharf agent: --tenant is for this machine\'s store; a remote Wharf acts for the organization of its credentials\n');
+      return 2;
+    }
+    return run(remoteAgentAdmin(remote));
+  }
+  if (options.tenant !== undefined && !/^\d+$/.test(options.tenant)) {
+    io.stderr(`wharf agent: --tenant takes a tenant id (a number), got ${JSON.stringify(options.tenant)}\n`);
+    return 2;
+  }
   const { openStore } = await import('../connect.js');
   const pool = await openStore(io.env, io.cwd);
   try {
-    return await run(pool);
+    const tenantId = options.tenant !== undefined ? Number(options.tenant) : (await tenants.upsertTenant(pool, { kind: 'local', externalId: 'local', name: 'local' })).id;
+    const liveness = agentPolicyFrom(loadSettings(agentSettings, io.env));
+    return await run(localAgentAdmin(pool, { tenantId }, { actor: cliActor(), liveness }));
   } finally {
     await pool.end();
   }
-}
-
-async function tenantScope(pool: DatabasePool, tenant: string | undefined, io: CommandIO): Promise<{ tenantId: number } | undefined> {
-  if (tenant !== undefined) {
-    if (!/^\d+$/.test(tenant)) {
-      io.stderr(`wharf agent: --tenant takes a tenant id (a number), got ${JSON.stringify(tenant)}\n`);
-      return undefined;
-    }
-    return { tenantId: Number(tenant) };
-  }
-  const local = await tenants.upsertTenant(pool, { kind: 'local', externalId: 'local', name: 'local' });
-  return { tenantId: local.id };
 }
 
 async function ownerCommand(sub: string, argv: string[], io: CommandIO): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { pool: { type: 'string' }, ttl: { type: 'string' }, tenant: { type: 'string' }, json: { type: 'boolean' }, reason: { type: 'string' } },
+    options: { pool: { type: 'string' }, ttl: { type: 'string' }, tenant: { type: 'string' }, json: { type: 'boolean' }, reason: { type: 'string' }, context: { type: 'string' } },
   });
-  const liveness = agentPolicyFrom(loadSettings(agentSettings, io.env));
-  return withStore(io, async (pool) => {
-    const scope = await tenantScope(pool, values.tenant, io);
-    if (!scope) return 2;
+  if (sub === 'token create') {
+    if (!values.pool) {
+      io.stderr('wharf agent token create: --pool POOL is required (the part after the colon of `target: agent:POOL`)\n');
+      return 2;
+    }
+    if (values.pool.length > 63 || !AGENT_POOL_PATTERN.test(values.pool)) {
+      io.stderr(`wharf agent token create: --pool takes lower-case letters, digits and '-' (at most 63), as in agent:POOL; got ${JSON.stringify(values.pool)}\n`);
+      return 2;
+    }
+  }
+  const ttlMs = parseTtl(values.ttl ?? '24h');
+  if (sub === 'token create' && (ttlMs === undefined || ttlMs > REGISTRATION_TOKEN_MAX_TTL_MS)) {
+    io.stderr(`wharf agent token create: --ttl must be a duration like 30m, 24h or 7d, at most 30d (got ${JSON.stringify(values.ttl)})\n`);
+    return 2;
+  }
+  let id = 0;
+  if (sub === 'token revoke' || sub === 'revoke') {
+    id = Number(positionals[0]);
+    if (!Number.isSafeInteger(id) || id <= 0) {
+      io.stderr(`wharf agent ${sub}: give the ${sub === 'revoke' ? 'agent' : 'token'}'s id (see \`wharf agent ${sub === 'revoke' ? 'list' : 'token list'}\`)\n`);
+      return 2;
+    }
+  }
+  const reason = values.reason !== undefined ? { reason: values.reason } : {};
+  return withAdmin(io, { ...(values.context ? { context: values.context } : {}), ...(values.tenant !== undefined ? { tenant: values.tenant } : {}) }, async (admin) => {
     if (sub === 'token create') {
-      if (!values.pool) {
-        io.stderr('wharf agent token create: --pool POOL is required (the part after the colon of `target: agent:POOL`)\n');
-        return 2;
-      }
-      const ttlMs = parseTtl(values.ttl ?? '24h');
-      if (ttlMs === undefined || ttlMs > agents.REGISTRATION_TOKEN_MAX_TTL_MS) {
-        io.stderr(`wharf agent token create: --ttl must be a duration like 30m, 24h or 7d, at most 30d (got ${JSON.stringify(values.ttl)})\n`);
-        return 2;
-      }
-      let made: Awaited<ReturnType<typeof agents.createRegistrationToken>>;
-      try {
-        made = await pool.transaction(async (tx) => {
-          const m = await agents.createRegistrationToken(tx, scope, { pool: values.pool!, ttlMs, createdBy: cliActor() });
-          await audit.recordAudit(tx, [
-            { tenantId: scope.tenantId, actor: cliActor(), action: AUDIT_ACTIONS.agentTokenCreate, subject: `agent-token:${m.row.id}`, reason: values.reason ?? `wharf agent token create --pool ${values.pool}`, details: { pool: values.pool, expiresAt: m.row.expires_at } },
-          ]);
-          return m;
-        });
-      } catch (err) {
-        io.stderr(`wharf agent token create: ${(err as Error).message}\n`);
-        return 2;
-      }
+      const made = await admin.createToken({ pool: values.pool!, ttlMs: ttlMs!, ...reason });
       io.stdout(`${made.token}\n`);
-      io.stderr(`registration token ${made.row.id} for pool ${made.row.pool}, valid until ${made.row.expires_at} (any number of agents). It is shown once.\n`);
+      io.stderr(`registration token ${made.id} for pool ${made.pool}, valid until ${made.expiresAt} (any number of agents). It is shown once.\n`);
       return 0;
     }
     if (sub === 'token list') {
-      const rows = await agents.listRegistrationTokens(pool, scope);
+      const rows = await admin.listTokens();
       if (values.json) io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
-      else {
-        const now = Date.now();
-        const state = (r: (typeof rows)[number]) => (r.revoked_at ? 'revoked' : new Date(r.expires_at).getTime() <= now ? 'expired' : 'active');
-        io.stdout(`${table(['ID', 'POOL', 'STATE', 'EXPIRES', 'USES', 'CREATED BY'], rows.map((r) => [String(r.id), r.pool, state(r), r.expires_at, String(r.uses), r.created_by]))}\n`);
-      }
+      else io.stdout(`${table(['ID', 'POOL', 'STATE', 'EXPIRES', 'USES', 'CREATED BY'], rows.map((r) => [String(r.id), r.pool, r.state, r.expiresAt, String(r.uses), r.createdBy]))}\n`);
       return 0;
     }
     if (sub === 'token revoke' || sub === 'revoke') {
-      const id = Number(positionals[0]);
-      if (!Number.isSafeInteger(id) || id <= 0) {
-        io.stderr(`wharf agent ${sub}: give the ${sub === 'revoke' ? 'agent' : 'token'}'s id (see \`wharf agent ${sub === 'revoke' ? 'list' : 'token list'}\`)\n`);
-        return 2;
-      }
-      const done = await pool.transaction(async (tx) => {
-        const ok = sub === 'revoke' ? await agents.revokeAgent(tx, scope, id) : await agents.revokeRegistrationToken(tx, scope, id);
-        if (ok) {
-          await audit.recordAudit(tx, [
-            {
-              tenantId: scope.tenantId,
-              actor: cliActor(),
-              action: sub === 'revoke' ? AUDIT_ACTIONS.agentRevoke : AUDIT_ACTIONS.agentTokenRevoke,
-              subject: `${sub === 'revoke' ? 'agent' : 'agent-token'}:${id}`,
-              reason: values.reason ?? `wharf agent ${sub} ${id}`,
-            },
-          ]);
-        }
-        return ok;
-      });
+      const done = sub === 'revoke' ? await admin.revokeAgent(id, values.reason) : await admin.revokeToken(id, values.reason);
       if (!done) {
         io.stderr(`wharf agent ${sub}: no active ${sub === 'revoke' ? 'agent' : 'registration token'} ${id}\n`);
         return 1;
@@ -152,20 +139,22 @@ async function ownerCommand(sub: string, argv: string[], io: CommandIO): Promise
       return 0;
     }
     // list
-    const list = await agents.listAgents(pool, scope, { includeRevoked: values.json === true });
-    const now = new Date();
-    const rows = list.map((a) => ({ ...a, liveness: a.revoked_at ? 'Revoked' : agentLiveness(a.last_seen_at, now, liveness) }));
+    const rows = await admin.listAgents({ includeRevoked: values.json === true });
     if (values.json) io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
     else if (rows.length === 0) io.stdout('no agents: create a registration token with `wharf agent token create --pool POOL` and register one\n');
     else {
       io.stdout(
         `${table(
           ['ID', 'NAME', 'POOL', 'STATE', 'LAST SEEN', 'ENVIRONMENTS', 'CREDENTIALS'],
-          rows.map((a) => [String(a.id), a.name, a.pool, a.liveness, a.last_seen_at ?? 'never', String(a.environments), String(a.active_credentials)]),
+          rows.map((a) => [String(a.id), a.name, a.pool, a.state, a.lastSeenAt ?? 'never', String(a.environments.length), String(a.activeCredentials)]),
         )}\n`,
       );
     }
     return 0;
+  }).catch((err: Error) => {
+    if (err.name !== 'CommandError') throw err;
+    io.stderr(`wharf agent ${sub}: ${err.message}\n`);
+    return 1;
   });
 }
 

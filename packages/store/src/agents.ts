@@ -11,7 +11,7 @@
  * changed: drop what is cached of that agent), `d<agentId>` (its desired documents changed).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { AGENT_POOL_PATTERN, AGENT_SECRET_PREFIXES } from '@wharf/contracts';
+import { AGENT_POOL_PATTERN, AGENT_SECRET_PREFIXES, REGISTRATION_TOKEN_MAX_TTL_MS } from '@wharf/contracts';
 import { sql, type CommonQueryMethods, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { AGENTS_CHANNEL, ENVIRONMENTS_CHANNEL } from './channels.js';
@@ -20,9 +20,6 @@ import type { TenantScope } from './scope.js';
 
 export const hashSecret = (secret: string): string => createHash('sha256').update(secret, 'utf8').digest('hex');
 const newSecret = (prefix: string): string => `${prefix}${randomBytes(32).toString('base64url')}`;
-
-/** Longest a registration token may live. */
-export const REGISTRATION_TOKEN_MAX_TTL_MS = 30 * 24 * 3_600_000;
 
 export const RegistrationToken = z.object({
   id: int8,
@@ -65,10 +62,20 @@ export async function createRegistrationToken(
   return { token, row };
 }
 
-export async function listRegistrationTokens(db: CommonQueryMethods, scope: TenantScope): Promise<readonly RegistrationToken[]> {
+/** The tenant's registration tokens, newest first; a page of them with `beforeId` (exclusive) and `limit`. */
+export async function listRegistrationTokens(db: CommonQueryMethods, scope: TenantScope, page: { beforeId?: number; limit?: number } = {}): Promise<readonly RegistrationToken[]> {
   return db
-    .any(sql.type(RegistrationToken)`SELECT ${tokenColumns} FROM agent_registration_tokens WHERE tenant_id = ${scope.tenantId} ORDER BY id DESC`)
+    .any(sql.type(RegistrationToken)`
+    SELECT ${tokenColumns} FROM agent_registration_tokens
+    WHERE tenant_id = ${scope.tenantId} ${page.beforeId !== undefined ? sql.fragment`AND id < ${page.beforeId}` : sql.fragment``}
+    ORDER BY id DESC ${page.limit !== undefined ? sql.fragment`LIMIT ${page.limit}` : sql.fragment``}`)
     .then(parseRows(RegistrationToken));
+}
+
+export async function getRegistrationToken(db: CommonQueryMethods, scope: TenantScope, id: number): Promise<RegistrationToken | null> {
+  return db
+    .maybeOne(sql.type(RegistrationToken)`SELECT ${tokenColumns} FROM agent_registration_tokens WHERE tenant_id = ${scope.tenantId} AND id = ${id}`)
+    .then(parseRow(RegistrationToken));
 }
 
 /** Revokes a token at once; false when there is no such active token of the tenant. */
@@ -224,6 +231,38 @@ export async function listAgents(db: CommonQueryMethods, scope: TenantScope, inp
       ${input.includeRevoked ? sql.fragment`` : sql.fragment`AND a.revoked_at IS NULL`}
     ORDER BY a.pool, a.id`)
     .then(parseRows(Agent));
+}
+
+/** A page of the tenant's agents, newest first (revoked ones too when asked): `beforeId` (exclusive) and `limit`. */
+export async function pageAgents(
+  db: CommonQueryMethods,
+  scope: TenantScope,
+  page: { beforeId?: number; limit: number; pool?: string; includeRevoked?: boolean },
+): Promise<readonly Agent[]> {
+  return db
+    .any(sql.type(Agent)`
+    SELECT ${agentColumns} FROM agents a
+    WHERE a.tenant_id = ${scope.tenantId}
+      ${page.beforeId !== undefined ? sql.fragment`AND a.id < ${page.beforeId}` : sql.fragment``}
+      ${page.pool !== undefined ? sql.fragment`AND a.pool = ${page.pool}` : sql.fragment``}
+      ${page.includeRevoked ? sql.fragment`` : sql.fragment`AND a.revoked_at IS NULL`}
+    ORDER BY a.id DESC LIMIT ${page.limit}`)
+    .then(parseRows(Agent));
+}
+
+export const PlacedEnvironment = z.object({ agent_id: int8, environment_id: int8, app: z.string(), name: z.string(), reported_hash: z.string().nullable(), document_hash: z.string() });
+export type PlacedEnvironment = z.infer<typeof PlacedEnvironment>;
+
+/** The environments placed on these agents of the tenant (by app and name), for listing agents. */
+export async function listPlacedEnvironments(db: CommonQueryMethods, scope: TenantScope, agentIds: readonly number[]): Promise<readonly PlacedEnvironment[]> {
+  if (agentIds.length === 0) return [];
+  return db
+    .any(sql.type(PlacedEnvironment)`
+    SELECT d.agent_id, d.environment_id, e.app, e.name, d.reported_hash, d.document_hash
+    FROM agent_documents d JOIN environments e ON e.id = d.environment_id AND e.tenant_id = d.tenant_id
+    WHERE d.tenant_id = ${scope.tenantId} AND d.agent_id = ANY(${sql.array(agentIds, 'int8')})
+    ORDER BY d.agent_id, e.app, e.name`)
+    .then(parseRows(PlacedEnvironment));
 }
 
 export async function getAgent(db: CommonQueryMethods, scope: TenantScope, agentId: number): Promise<Agent | null> {

@@ -3,7 +3,7 @@
  * environments, versions, rollbacks, the audit log, live events and sessions. Beside its routes: the live-update
  * hub (LISTEN), the key cache's revocation listener, and the batched writes of keys' last use.
  */
-import { API_PREFIX, API_ROUTES, type SettingsOf } from '@wharf/contracts';
+import { agentPolicyFrom, API_PREFIX, API_ROUTES, type SettingsOf } from '@wharf/contracts';
 import { apiKeys, listen, organizations } from '@wharf/store';
 import type { UnitFactory } from '../units.js';
 import { createApiPlugin } from './api-plugin.js';
@@ -63,6 +63,7 @@ export const apiUnit: UnitFactory = async ({ pool, log, settings, dataDir, datab
         ? createGitHubSignIn({ clientId: s.GITHUB_CLIENT_ID, clientSecret: s.GITHUB_CLIENT_SECRET, oauthUrl: oauthBaseUrl(s), apiUrl: s.GITHUB_API_URL })
         : null,
     sessionHours: s.WHARF_SESSION_HOURS,
+    agentLiveness: agentPolicyFrom(s),
     cookieSecure: s.WHARF_COOKIE_SECURE,
   };
   const flushUsed = async () => {

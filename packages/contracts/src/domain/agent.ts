@@ -41,6 +41,23 @@ export function agentLiveness(lastSeenAt: string | null, now: Date, policy: Agen
   return 'Connected';
 }
 
+/** What `wharf agent list` and the REST API show for an agent: its liveness, or Revoked. */
+export const AGENT_STATES = [...AGENT_LIVENESS, 'Revoked'] as const;
+export type AgentState = (typeof AGENT_STATES)[number];
+
+export const agentState = (agent: { last_seen_at: string | null; revoked_at: string | null }, now: Date, policy: AgentLivenessPolicy = DEFAULT_AGENT_LIVENESS): AgentState =>
+  agent.revoked_at !== null ? 'Revoked' : agentLiveness(agent.last_seen_at, now, policy);
+
+/** A registration token is usable (`active`) until it expires or is revoked. */
+export const REGISTRATION_TOKEN_STATES = ['active', 'expired', 'revoked'] as const;
+export type RegistrationTokenState = (typeof REGISTRATION_TOKEN_STATES)[number];
+
+export const registrationTokenState = (token: { expires_at: string; revoked_at: string | null }, now: Date): RegistrationTokenState =>
+  token.revoked_at !== null ? 'revoked' : new Date(token.expires_at).getTime() <= now.getTime() ? 'expired' : 'active';
+
+/** Longest a registration token may live: 30 days. */
+export const REGISTRATION_TOKEN_MAX_TTL_MS = 30 * 24 * 3_600_000;
+
 /** Whether retrying can help: `backoff` (it may pass by itself) or `user-change` (a person must act first). */
 export const AGENT_RETRY_CLASSES = ['backoff', 'user-change'] as const;
 export type AgentRetryClass = (typeof AGENT_RETRY_CLASSES)[number];
