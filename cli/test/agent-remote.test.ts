@@ -5,7 +5,8 @@
  */
 import { loadSettings } from '@wharf/contracts';
 import { agents, sql } from '@wharf/store';
-import { createTestDatabase, silentLog, tempDir } from '@wharf/testkit';
+import { seedEnvironments } from '@wharf/store/testing';
+import { createTestDatabase, seedRepository, silentLog, tempDir } from '@wharf/testkit';
 import { apiUnit, buildServer, controlPlaneSettings } from '@wharf/webhook-app';
 import { Registry } from 'prom-client';
 import t from 'tap';
@@ -74,6 +75,12 @@ t.test('agent tokens and agents: the same remotely as locally', async (t) => {
   t.match((await run(['agent', 'token', 'list'], local)).out, /home-lab\s+revoked/, 'the local store sees the remote revocation');
   const audit = await db.pool.any(sql.unsafe`SELECT action FROM audit_log WHERE action LIKE 'agent%' ORDER BY id`);
   t.same(audit.map((r) => r.action), ['agent-token-create', 'agent-revoke', 'agent-token-revoke'], 'each change audited once, by the API');
+  // `wharf logs` of an environment on a pull agent says where its logs are.
+  const { tenantId, repositoryId } = await seedRepository(db.pool, { tenant: 'local' });
+  const [envId] = await seedEnvironments(db.pool, [{ tenantId, repositoryId, app: 'shop', name: 'production', target: 'agent:home-lab', digest: 'sha256:1', spec: null }]);
+  const logs = await run(['logs', 'production'], local);
+  t.equal(logs.code, 1);
+  t.equal(logs.err, `shop/production runs on a pull agent (agent:home-lab); read its logs on the agent's host: wharf agent logs --config agent.yaml ${envId}\n`);
   const unreachable = await run(['agent', 'list'], { WHARF_URL: 'http://127.0.0.1:9', WHARF_TOKEN: admin });
   t.equal(unreachable.code, 1);
   t.match(unreachable.err, /wharf agent list: cannot reach http:\/\/127\.0\.0\.1:9/);
