@@ -1,12 +1,14 @@
 /**
  * agent-fanout: AGENTS simulated agents (lightweight long-poll clients in this process, registered through the agent
- * API) against one control-plane process (the agent API and the reconciler with the agent target,
- * bench/support/agent-control-plane.ts). Each agent is placed one environment; the agents report them healthy. Then:
- *   - idle: the control plane's queries per second while every agent holds a long-poll and nothing changes;
+ * API) against one control-plane process (the server with the agent API), with the reconciler and its agent target in
+ * a process of its own, as the two deployables run (bench/support/agent-control-plane.ts; `--one-process` runs both in
+ * one, as `wharf up` does). Each agent is placed one environment; the agents report them healthy. Then:
+ *   - idle: the control plane's queries per second (both processes) while every agent holds a long-poll and nothing
+ *     changes;
  *   - fan-out: one transaction changes every environment (as a commit does); each agent's delivery latency is the time
  *     from the commit to the answer that carries its new document;
- *   - the control plane's peak RSS.
- *   npm run bench -- agent-fanout [--agents 1000] [--idle-seconds 30]
+ *   - the peak RSS of the process the agents connect to (and of the reconciler's).
+ *   npm run bench -- agent-fanout [--agents 1000] [--idle-seconds 30] [--one-process]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
@@ -27,8 +29,10 @@ interface Stats {
   maxRssMb: number;
 }
 
-function startControlPlane(): { child: ChildProcess; url: Promise<string>; stats(): Promise<Stats>; stop(): Promise<void> } {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, path.join(REPO_ROOT, 'bench/support/agent-control-plane.ts'), db.url], {
+const ONE_PROCESS = process.argv.includes('--one-process');
+
+function startControlPlane(role: 'api' | 'reconciler' | 'both'): { child: ChildProcess; url: Promise<string>; stats(): Promise<Stats>; stop(): Promise<void> } {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, path.join(REPO_ROOT, 'bench/support/agent-control-plane.ts'), db.url, role], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: { ...process.env, NODE_OPTIONS: '' },
   });
@@ -36,10 +40,10 @@ function startControlPlane(): { child: ChildProcess; url: Promise<string>; stats
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /ready (http:\/\/\S+)/.exec(out);
+      const m = /ready (\S+)/.exec(out);
       if (m) resolve(m[1]!);
     });
-    child.once('exit', (code) => reject(new Error(`control plane exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`control plane (${role}) exited with ${code}`)));
   });
   const stats = () =>
     new Promise<Stats>((resolve) => {
@@ -48,6 +52,7 @@ function startControlPlane(): { child: ChildProcess; url: Promise<string>; stats
     });
   const stop = () =>
     new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
       child.once('exit', () => resolve());
       child.send({ cmd: 'stop' });
       setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
@@ -89,12 +94,24 @@ async function until(what: string, check: () => Promise<boolean>, seconds: numbe
   throw new Error(`${what}: not within ${seconds} s`);
 }
 
-const cp = startControlPlane();
+const api = startControlPlane(ONE_PROCESS ? 'both' : 'api');
+const rec = ONE_PROCESS ? null : startControlPlane('reconciler');
+const processes = [api, ...(rec ? [rec] : [])];
+const cp = {
+  url: api.url,
+  /** Queries of both processes; RSS of the one agents connect to. */
+  async stats(): Promise<Stats & { reconcilerMaxRssMb: number | null }> {
+    const [a, r] = await Promise.all([api.stats(), rec?.stats()]);
+    return { queries: a.queries + (r?.queries ?? 0), rssMb: a.rssMb, maxRssMb: a.maxRssMb, reconcilerMaxRssMb: r?.maxRssMb ?? null };
+  },
+  stop: async () => void (await Promise.all(processes.map((p) => p.stop()))),
+};
 const abort = new AbortController();
 // Every simulated agent's requests listen on this one signal.
 setMaxListeners(0, abort.signal);
 try {
   const base = await cp.url;
+  if (rec) await rec.url;
   const { tenantId, repositoryId } = await seedRepository(db.pool, { tenant: 'bench' });
   const { token } = await agents.createRegistrationToken(db.pool, { tenantId }, { pool: 'lab', ttlMs: 3_600_000, createdBy: 'bench' });
   const credentials: string[] = [];
@@ -168,6 +185,8 @@ try {
     delivery_p95_ms: Math.round(percentile(latencies, 95)),
     delivery_max_ms: Math.round(Math.max(...latencies)),
     rss_mb: Math.round(stats.maxRssMb),
+    reconciler_rss_mb: stats.reconcilerMaxRssMb === null ? null : Math.round(stats.reconcilerMaxRssMb),
+    processes: ONE_PROCESS ? 'one' : 'api+reconciler',
     idle_queries_per_s: Number(idleQps.toFixed(2)),
   };
   abort.abort();

@@ -4,7 +4,7 @@
  * real sshd, and the reference runtime on the guest.
  *   - new environment: a commit on a new branch (a new environment, so a new VM: clone, cloud-init, boot, address,
  *     SSH, upload, start, health, switch) until its URL answers; the fake's simulated boot delay is subtracted;
- *   - rollout: a commit on main until the existing environment's URL answers the new version.
+ *   - rollout: a commit on main until production (the environment of the default branch) answers the new version.
  *   npm run bench -- agent-rollout [--runs 5] [--boot-ms 1500]
  */
 import { execFile } from 'node:child_process';
@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startAgent } from '@wharf/agent';
-import { agents, environmentViews, EVERY_TENANT } from '@wharf/store';
+import { agents, environmentViews, EVERY_TENANT, sql } from '@wharf/store';
 import { benchDatabase, median, percentile, startFakeProxmox, startWharf } from '@wharf/testkit';
 import { argValue, sleep } from './support/replicas.js';
 
@@ -77,41 +77,61 @@ try {
 
   const urlOf = async (name: string) => (await environmentViews.listEnvironments(db.pool, EVERY_TENANT)).find((e) => e.app === 'hello' && e.name === name)?.url ?? null;
   const answers = async (name: string, message: string, since: number) => {
+    let last = '';
     for (;;) {
       const u = await urlOf(name);
       if (u) {
         const body = await fetch(`${u}hello`, { signal: AbortSignal.timeout(2_000) })
-          .then((r) => r.text())
-          .catch(() => '');
+          .then(async (r) => `${r.status} ${await r.text()}`)
+          .catch((err: Error) => `${err.message}: ${String((err.cause as Error | undefined)?.message ?? '')}`);
+        last = `${u}hello → ${body.slice(0, 300)}`;
         if (body.includes(message)) return performance.now() - since;
       }
       if (performance.now() - since > LIMIT_MS) {
         const envs = await environmentViews.listEnvironments(db.pool, EVERY_TENANT);
-        throw new Error(`${name} did not answer "${message}" within ${LIMIT_MS} ms: ${JSON.stringify(envs.map((e) => [e.name, e.conditions, e.url]))} agent: ${JSON.stringify(agent?.loop.view())}\n${wharf.output().slice(-2000)}`);
+        throw new Error(`${name} did not answer "${message}" within ${LIMIT_MS} ms (last: ${last}): ${JSON.stringify(envs.map((e) => [e.name, e.conditions, e.url]))} agent: ${JSON.stringify(agent?.loop.view())}\n${wharf.output().slice(-2000)}`);
       }
       await sleep(20);
     }
   };
-  await answers('main', 'start', performance.now());
+  /**
+   * Where the time of one run went, from the database's clock: the commit ingested (its version row), the document
+   * published to the agent, the agent's report, and the URL answering (now).
+   */
+  const dbNow = async () => String(await db.pool.oneFirst(sql.unsafe`SELECT clock_timestamp()::text`));
+  const breakdown = async (name: string, sha: string, since: string) => {
+    const row = await db.pool.one(sql.unsafe`
+      SELECT extract(epoch FROM (SELECT min(created_at) FROM versions WHERE sha = ${sha}) - ${since}::timestamptz) * 1000 AS ingested,
+             extract(epoch FROM d.published_at - ${since}::timestamptz) * 1000 AS published,
+             extract(epoch FROM d.reported_at - ${since}::timestamptz) * 1000 AS reported,
+             extract(epoch FROM clock_timestamp() - ${since}::timestamptz) * 1000 AS answered
+      FROM environments e JOIN agent_documents d ON d.environment_id = e.id WHERE e.app = 'hello' AND e.name = ${name}`);
+    const ms = (k: string) => Math.round(Number(row[k]));
+    return `ingested +${ms('ingested')} ms, published +${ms('published')} ms, agent reported +${ms('reported')} ms, answering +${ms('answered')} ms`;
+  };
+  await answers('production', 'start', performance.now());
 
   const fresh: number[] = [];
   for (let i = 1; i <= RUNS; i++) {
     await git('checkout', '-qb', `try-${i}`);
     await writeFile(path.join(repo, 'workflow.yaml'), workflow(`branch ${i}`));
+    const since = await dbNow();
     await git('commit', '-qam', `branch ${i}`);
     const t0 = performance.now();
     const ms = await answers(`try-${i}`, `branch ${i}`, t0);
     fresh.push(ms - BOOT_MS);
-    console.log(`new environment ${i}: ${Math.round(ms)} ms (${Math.round(ms - BOOT_MS)} ms without the simulated boot)`);
+    console.log(`new environment ${i}: ${Math.round(ms)} ms (${Math.round(ms - BOOT_MS)} ms without the simulated boot): ${await breakdown(`try-${i}`, await git('rev-parse', 'HEAD'), since)}`);
     await git('checkout', '-q', 'main');
   }
   const rollouts: number[] = [];
   for (let i = 1; i <= RUNS; i++) {
     await writeFile(path.join(repo, 'workflow.yaml'), workflow(`main ${i}`));
+    const since = await dbNow();
     await git('commit', '-qam', `main ${i}`);
-    const ms = await answers('main', `main ${i}`, performance.now());
+    const t0 = performance.now();
+    const ms = await answers('production', `main ${i}`, t0);
     rollouts.push(ms);
-    console.log(`rollout ${i}: ${Math.round(ms)} ms`);
+    console.log(`rollout ${i}: ${Math.round(ms)} ms: ${await breakdown('production', await git('rev-parse', 'HEAD'), since)}`);
   }
   console.log(
     JSON.stringify({
