@@ -159,14 +159,15 @@ export async function deployRelease(target: DeployTarget, release: RuntimeReleas
 
   const deadline = Date.now() + (target.healthTimeoutMs ?? 60_000);
   let health = await checkHealth(ssh, ports[next]);
-  while (!(health.ok && health.digest === release.digest)) {
+  for (let polls = 0; !(health.ok && health.digest === release.digest); polls++) {
     if (Date.now() > deadline) {
       const log = await lastLogLines(ssh, slotDir, 20);
       await manager.stop(ssh, spec(next, slotDir));
       const seen = health.digest ? `it reports digest ${health.digest}` : health.problem ?? `HTTP ${health.status}`;
       throw new AgentError('RuntimeUnhealthy', `release ${id} of ${target.description} did not become healthy with digest ${release.digest} (${seen}); ${active ? 'the previous release keeps serving' : 'nothing is serving yet'}. Last log lines:\n${log}`, { details: { releaseId: id, log } });
     }
-    await sleep(target.pollMs ?? 250);
+    // A runtime usually answers within a second: look again soon at first, then every pollMs.
+    await sleep(Math.min(target.pollMs ?? 250, 50 * 2 ** polls));
     health = await checkHealth(ssh, ports[next]);
   }
 
