@@ -8,9 +8,12 @@
  *   - fan-out: one transaction changes every environment (as a commit does); each agent's delivery latency is the time
  *     from the commit to the answer that carries its new document;
  *   - the peak RSS of the process the agents connect to (and of the reconciler's).
- *   npm run bench -- agent-fanout [--agents 1000] [--idle-seconds 30] [--one-process]
+ * The simulated agents use node:http with keep-alive (so that the clients cost little beside the control plane on the
+ * same machine) and report each document APPLY_MS (±50 %) after it arrives, as real agents report once applied.
+ *   npm run bench -- agent-fanout [--agents 1000] [--idle-seconds 30] [--apply-ms 2000] [--one-process]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import http from 'node:http';
 import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import { type AgentDesiredResponse, type Condition } from '@wharf/contracts';
@@ -21,6 +24,7 @@ import { argValue, benchSpec, sleep } from './support/replicas.js';
 
 const AGENTS = argValue('agents', 1_000);
 const IDLE_SECONDS = argValue('idle-seconds', 30);
+const APPLY_MS = argValue('apply-ms', 2_000);
 const db = await benchDatabase(process.env.DATABASE_URL);
 
 interface Stats {
@@ -60,22 +64,45 @@ function startControlPlane(role: 'api' | 'reconciler' | 'both'): { child: ChildP
   return { child, url, stats, stop };
 }
 
-/** One simulated agent: long-polls, records when each generation arrived, reports every document healthy. */
+/** One HTTP request of a simulated agent: node:http on a shared keep-alive agent (far lighter than fetch per call). */
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+function call(base: string, method: 'GET' | 'POST', path: string, headers: Record<string, string>, signal: AbortSignal, body?: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${base}${path}`, { method, headers, agent: keepAlive, signal }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * One simulated agent: long-polls, records when each generation arrived, and reports each document healthy after a
+ * simulated apply (APPLY_MS, spread ±50 %: a real agent reports once its guest answers, not the moment it hears).
+ */
 function simulatedAgent(base: string, credential: string, received: Map<number, number>, stop: AbortSignal) {
   const headers = { authorization: `Bearer ${credential}`, 'content-type': 'application/json' };
+  const report = async (documents: AgentDesiredResponse['documents']) => {
+    await sleep(APPLY_MS * (0.5 + Math.random()));
+    const reports = documents.map((d) => ({ environmentId: d.environmentId, documentHash: d.hash, exists: true, healthy: true, digest: d.workflowApp?.spec.version.digest ?? null, url: 'http://10.0.0.1:8080/' }));
+    if (!stop.aborted) await call(base, 'POST', '/agent/v1/status', headers, stop, JSON.stringify({ reports })).catch(() => undefined);
+  };
   return (async () => {
     let since = '';
     while (!stop.aborted) {
       try {
-        const res = await fetch(`${base}/agent/v1/desired?since=${encodeURIComponent(since)}`, { headers, signal: stop });
-        const body = (await res.json()) as AgentDesiredResponse;
-        if (!res.ok) throw new Error(`desired: ${res.status}`);
+        const res = await call(base, 'GET', `/agent/v1/desired?since=${encodeURIComponent(since)}`, headers, stop);
+        if (res.status !== 200) throw new Error(`desired: ${res.status}`);
+        const body = JSON.parse(res.text) as AgentDesiredResponse;
         const at = performance.now();
         since = body.hash;
         if (!body.changed) continue;
         for (const d of body.documents) if (!received.has(d.generation)) received.set(d.generation, at);
-        const reports = body.documents.map((d) => ({ environmentId: d.environmentId, documentHash: d.hash, exists: true, healthy: true, digest: d.workflowApp?.spec.version.digest ?? null, url: 'http://10.0.0.1:8080/' }));
-        await fetch(`${base}/agent/v1/status`, { method: 'POST', headers, body: JSON.stringify({ reports }), signal: stop });
+        void report(body.documents);
       } catch (err) {
         if (stop.aborted) return;
         console.error(`agent: ${(err as Error).message}`);
@@ -187,10 +214,12 @@ try {
     rss_mb: Math.round(stats.maxRssMb),
     reconciler_rss_mb: stats.reconcilerMaxRssMb === null ? null : Math.round(stats.reconcilerMaxRssMb),
     processes: ONE_PROCESS ? 'one' : 'api+reconciler',
+    apply_ms: APPLY_MS,
     idle_queries_per_s: Number(idleQps.toFixed(2)),
   };
   abort.abort();
   await Promise.allSettled(loops);
+  keepAlive.destroy();
   await cp.stop();
   await db.close();
   console.log(JSON.stringify(result));
