@@ -72,6 +72,7 @@ export interface AgentStatusReport {
   exists: boolean;
   healthy: boolean;
   digest: string | null;
+  /** Where the environment answers: http(s) only (it becomes a link in checks, deployments and the dashboard). */
   url: string | null;
   releaseId?: string;
   guest?: {
@@ -347,7 +348,9 @@ export const agentProtocolSchema: Record<string, unknown> = {
             "string",
             "null"
           ],
-          "maxLength": 2048
+          "maxLength": 2048,
+          "pattern": "^https?://[^\\s]+$",
+          "description": "Where the environment answers: http(s) only (it becomes a link in checks, deployments and the dashboard)."
         },
         "releaseId": {
           "type": "string",
