@@ -89,7 +89,12 @@ function simulatedAgent(base: string, credential: string, received: Map<number, 
   const report = async (documents: AgentDesiredResponse['documents']) => {
     await sleep(APPLY_MS * (0.5 + Math.random()));
     const reports = documents.map((d) => ({ environmentId: d.environmentId, documentHash: d.hash, exists: true, healthy: true, digest: d.workflowApp?.spec.version.digest ?? null, url: 'http://10.0.0.1:8080/' }));
-    if (!stop.aborted) await call(base, 'POST', '/agent/v1/status', headers, stop, JSON.stringify({ reports })).catch(() => undefined);
+    for (let attempt = 0; attempt < 3 && !stop.aborted; attempt++) {
+      const res = await call(base, 'POST', '/agent/v1/status', headers, stop, JSON.stringify({ reports })).catch((err: Error) => ({ status: 0, text: err.message }));
+      if (res.status === 200) return;
+      if (!stop.aborted) console.error(`agent: report answered ${res.status} ${res.text.slice(0, 200)}`);
+      await sleep(500);
+    }
   };
   return (async () => {
     let since = '';
