@@ -8,7 +8,9 @@
 import type { WorkflowAppSpec } from '@wharf/contracts';
 import { documentHash, workflowAppOf } from '@wharf/reconciler';
 import { agentDocuments, agents, sql } from '@wharf/store';
+import { silentLog, waitFor } from '@wharf/testkit';
 import t from 'tap';
+import { createLiveHub } from '../src/api/live/live-hub.js';
 import { type ApiHarness, type Org, startApiHarness } from './helpers/api-harness.js';
 
 const spec = (app: string, env: string): WorkflowAppSpec => ({
@@ -232,4 +234,42 @@ t.test('bad input names the field; pages walk every token once', async (t) => {
   }
   t.same(seen, [...ids].reverse(), 'each token once, newest first');
   t.equal((await h.call('GET', '/api/v1/agents?cursor=bm9wZQ', { token: h.tokens.alice })).body.code, 'invalid-cursor');
+});
+
+t.test('live updates: an agent registering, gaining an environment, going Offline and being revoked reaches its organization only', async (t) => {
+  const h = await startApiHarness(t);
+  const events: { tenantId: number; event: string; data: { id: number; state: string; environments: { id: number }[] } }[] = [];
+  const hub = createLiveHub({ pool: h.db.pool, databaseUrl: h.db.url, log: silentLog, flushMs: 5, agentLiveness: { staleAfterMs: 120_000, offlineAfterMs: 600_000 } });
+  t.teardown(() => hub.close());
+  for (const org of [h.acme, h.globex]) hub.subscribe({ tenantId: org.tenantId, repositoryIds: null, send: (event, data) => void events.push({ tenantId: org.tenantId, event, data: data as never }) });
+  const agentEvents = (id: number) => events.filter((e) => e.event === 'agent' && e.data.id === id);
+  // The LISTEN connection is up once an event comes through.
+  const ready = await registeredAgent(h, h.tokens.alice, 'acme', 'warmup', 'warmup');
+  const ping = `${h.acme.tenantId}:a:${ready.agentId}`;
+  await waitFor(
+    'the live connection is up',
+    async () => {
+      await h.db.pool.query(sql.unsafe`SELECT pg_notify('wharf_live_events', ${ping})`);
+      return agentEvents(ready.agentId).length > 0;
+    },
+    30_000,
+    200,
+  );
+
+  const a = await registeredAgent(h, h.tokens.alice, 'acme', 'lab', 'lab-1');
+  await waitFor('registered', async () => agentEvents(a.agentId).some((e) => e.data.state === 'Connected'), 10_000);
+  await place(h, h.acme, h.acme.environmentIds[0]!, 'lab');
+  await waitFor('an environment placed on it', async () => agentEvents(a.agentId).some((e) => e.data.environments.length === 1), 10_000);
+  await h.db.pool.query(sql.unsafe`UPDATE agents SET last_seen_at = now() - interval '11 minutes' WHERE id = ${a.agentId}`);
+  t.same(await agents.noteOfflineAgents(h.db.pool, 600_000), [a.agentId]);
+  await waitFor('found Offline', async () => agentEvents(a.agentId).some((e) => e.data.state === 'Offline'), 10_000);
+  t.equal((await h.call('DELETE', `/api/v1/agents/${a.agentId}`, { token: h.tokens.alice })).status, 204);
+  await waitFor('revoked', async () => agentEvents(a.agentId).some((e) => e.data.state === 'Revoked'), 10_000);
+  t.ok(events.filter((e) => e.event === 'agent').every((e) => e.tenantId === h.acme.tenantId), "globex's streams hear nothing of acme's agents");
+  const before = agentEvents(ready.agentId).length;
+  await agents.recordAgentsSeen(h.db.pool, new Map([[ready.agentId, new Date()]]));
+  // Notifications arrive in commit order: once a later agent's event is here, one for the poll would have been too.
+  const marker = await registeredAgent(h, h.tokens.alice, 'acme', 'marker', 'marker');
+  await waitFor('a later event', async () => agentEvents(marker.agentId).length > 0, 10_000);
+  t.equal(agentEvents(ready.agentId).length, before, 'a poll (last seen) alone sends nothing');
 });

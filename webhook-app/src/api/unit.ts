@@ -45,7 +45,7 @@ export const apiUnit: UnitFactory = async ({ pool, log, settings, dataDir, datab
   const pepper = await loadPepper(s.WHARF_API_PEPPER, dataDir);
   const keys = createKeyCache(pool);
   const url = databaseUrl ?? s.DATABASE_URL;
-  const live = url ? createLiveHub({ pool, databaseUrl: url, log: log.child({ component: 'live' }) }) : null;
+  const live = url ? createLiveHub({ pool, databaseUrl: url, log: log.child({ component: 'live' }), agentLiveness: agentPolicyFrom(s) }) : null;
   const revocations = url ? listen(url, [apiKeys.API_KEYS_CHANNEL], (_c, id) => keys.forget(Number(id)), log, () => keys.clear()) : null;
   const localOwner = s.WHARF_API_LOCAL_OWNER ? await organizations.ensureLocalOwner(pool) : null;
   const deps: ApiDeps = {

@@ -4,10 +4,10 @@
  * organization that has listeners, and sent to each of its streams (a stream of a key limited to repositories sees
  * only theirs). A lost connection tells every stream to refetch (`resync`).
  */
-import { LIVE_EVENTS, LIVE_EVENTS_CHANNEL } from '@wharf/contracts';
-import { type DatabasePool, environmentViews, history, listen } from '@wharf/store';
+import { type AgentLivenessPolicy, DEFAULT_AGENT_LIVENESS, LIVE_EVENTS, LIVE_EVENTS_CHANNEL } from '@wharf/contracts';
+import { agents, type DatabasePool, environmentViews, history, listen } from '@wharf/store';
 import type { Logger } from 'pino';
-import { environmentView, rolloutView } from '../views.js';
+import { agentView, environmentView, rolloutView } from '../views.js';
 
 export type Send = (event: string, data: unknown) => void;
 
@@ -27,9 +27,10 @@ interface Pending {
   environments: Set<number>;
   rollouts: Set<number>;
   deleted: Set<number>;
+  agents: Set<number>;
 }
 
-export function createLiveHub(options: { pool: DatabasePool; databaseUrl: string; log: Logger; flushMs?: number }): LiveHub {
+export function createLiveHub(options: { pool: DatabasePool; databaseUrl: string; log: Logger; flushMs?: number; agentLiveness?: AgentLivenessPolicy }): LiveHub {
   const { pool, log } = options;
   const byTenant = new Map<number, Set<Subscriber>>();
   const pending = new Map<number, Pending>();
@@ -60,6 +61,14 @@ export function createLiveHub(options: { pool: DatabasePool; databaseUrl: string
           broadcast(tenantId, LIVE_EVENTS.rollout, rolloutView(r), env?.repository_id ?? null);
         }
         for (const id of p.deleted) broadcast(tenantId, LIVE_EVENTS.environmentDeleted, { id }, null);
+        if (p.agents.size > 0) {
+          const ids = [...p.agents];
+          const placed = await agents.listPlacedEnvironments(pool, scope, ids);
+          for (const id of ids) {
+            const a = await agents.getAgent(pool, scope, id);
+            if (a) broadcast(tenantId, LIVE_EVENTS.agent, agentView(a, placed, new Date(), options.agentLiveness ?? DEFAULT_AGENT_LIVENESS), null);
+          }
+        }
       } catch (err) {
         log.warn({ err, tenantId }, 'live update read failed');
       }
@@ -70,18 +79,19 @@ export function createLiveHub(options: { pool: DatabasePool; databaseUrl: string
     options.databaseUrl,
     [LIVE_EVENTS_CHANNEL],
     (_channel, payload) => {
-      const m = /^(\d+):([ehd]):(\d+)$/.exec(payload ?? '');
+      const m = /^(\d+):([ehda]):(\d+)$/.exec(payload ?? '');
       if (!m) return;
       const tenantId = Number(m[1]);
       if (!byTenant.get(tenantId)?.size) return;
       let p = pending.get(tenantId);
       if (!p) {
-        p = { environments: new Set(), rollouts: new Set(), deleted: new Set() };
+        p = { environments: new Set(), rollouts: new Set(), deleted: new Set(), agents: new Set() };
         pending.set(tenantId, p);
       }
       const id = Number(m[3]);
       if (m[2] === 'e') p.environments.add(id);
       else if (m[2] === 'h') p.rollouts.add(id);
+      else if (m[2] === 'a') p.agents.add(id);
       else p.deleted.add(id);
       timer ??= setTimeout(() => void flush(), options.flushMs ?? 20);
     },

@@ -3,11 +3,12 @@
  * the agents that registered with them (listed with their liveness and environments, revoked). Every read and write
  * names the organization acted for: another organization's ids answer 404, as ids that do not exist do.
  */
-import { agentState, AUDIT_ACTIONS, registrationTokenState } from '@wharf/contracts';
+import { AUDIT_ACTIONS, registrationTokenState } from '@wharf/contracts';
 import { agents, audit } from '@wharf/store';
 import { actingOf, auditEntry, type Handler, type HandlerContext, idParam, principalOf } from '../handler.js';
 import { decodeCursor, pageOf } from '../http/pagination.js';
 import { notFound } from '../http/problem-error.js';
+import { agentView } from '../views.js';
 
 const DEFAULT_TOKEN_TTL_SECONDS = 86_400;
 
@@ -27,19 +28,7 @@ const tokenView = (r: agents.RegistrationToken, now: Date, token?: string) => ({
 async function agentViews(ctx: HandlerContext, rows: readonly agents.Agent[]) {
   const placed = await agents.listPlacedEnvironments(ctx.deps.pool, actingOf(ctx), rows.map((a) => a.id));
   const now = new Date();
-  return rows.map((a) => ({
-    id: a.id,
-    name: a.name,
-    pool: a.pool,
-    hostname: a.hostname,
-    version: a.version,
-    state: agentState(a, now, ctx.deps.agentLiveness),
-    lastSeenAt: a.last_seen_at,
-    createdAt: a.created_at,
-    revokedAt: a.revoked_at,
-    activeCredentials: a.active_credentials,
-    environments: placed.filter((p) => p.agent_id === a.id).map((p) => ({ id: p.environment_id, app: p.app, name: p.name, applied: p.reported_hash === p.document_hash })),
-  }));
+  return rows.map((a) => agentView(a, placed, now, ctx.deps.agentLiveness));
 }
 
 const listAgents: Handler = async (ctx) => {
