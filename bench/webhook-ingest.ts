@@ -3,7 +3,7 @@
  * Fastify server with the GitHub App's route on loopback, and sends signed deliveries built from GitHub's example
  * payloads:
  *   0. warm-up: 300 deliveries, not measured;
- *   1. paced: RATE deliveries/s (default 200) for SECONDS (default 10); p50/p99 of received → 2xx;
+ *   1. paced: RATE deliveries/s (default 500) for SECONDS (default 10); p50/p99 of received → 2xx;
  *   2. burst: BURST deliveries (default 5000, 10% of them redeliveries of an earlier id) from 32 connections;
  * then the delivery worker processes everything, and the bench checks none was lost and each id was stored once.
  * Usage: npm run bench -- webhook-ingest [RATE] [SECONDS] [BURST]
@@ -19,7 +19,7 @@ import { buildServer, createGitHubApp } from '@wharf/webhook-app';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 
-const RATE = Number(process.argv[2] ?? 200);
+const RATE = Number(process.argv[2] ?? 500);
 const SECONDS = Number(process.argv[3] ?? 10);
 const BURST = Number(process.argv[4] ?? 5000);
 const SECRET = 'bench-secret';

@@ -26,7 +26,7 @@ export interface NewDelivery {
  * JSON text as Postgres' jsonb takes it. jsonb refuses the escape `\u0000` (and text columns refuse NUL), though
  * JSON allows it: it is stored as U+FFFD, so that a payload carrying one is kept instead of refused.
  */
-export const storableJson = (text: string): string => text.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd');
+export const storableJson = (text: string): string => (!text.includes('\\u0000') ? text : text.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd'));
 /** Free text for a text column: NUL removed. */
 const storableText = (text: string): string => text.replace(/\u0000/g, '');
 

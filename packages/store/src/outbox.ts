@@ -77,16 +77,29 @@ export type ClaimedOutboxRow = z.infer<typeof ClaimedOutboxRow>;
  * Claims due rows of the given kinds, of every tenant: for each tenant (except `skipTenants`, say ones GitHub asked
  * to wait), the head of its most urgent stream (a stream, or for rows without one an environment, is as urgent as its
  * most urgent waiting row; ties go to the oldest). A row waits until every earlier row of its stream was delivered,
- * so a retried failure keeps order. Rows of the kinds in `requirePrepared` are claimed once prepared (`markPrepared`).
+ * so a retried failure keeps order. Rows of the kinds in `requirePrepared` are claimed once prepared (`markPrepared`);
+ * streams of little urgency may be held back a little (`hold`).
  */
 export async function claimOutbox(
   db: CommonQueryMethods,
-  input: { kinds: readonly OutboxKind[]; limit: number; leaseSeconds: number; skipTenants?: readonly number[]; requirePrepared?: readonly OutboxKind[] },
+  input: {
+    kinds: readonly OutboxKind[];
+    limit: number;
+    leaseSeconds: number;
+    skipTenants?: readonly number[];
+    requirePrepared?: readonly OutboxKind[];
+    /**
+     * Streams no more urgent than `fromPriority` wait until their head is `ms` old: a later state of the same check,
+     * deployment or comment that comes meanwhile replaces it (one write instead of two), and the installation's next
+     * write slot stays free for a result on its way.
+     */
+    hold?: { fromPriority: number; ms: number };
+  },
 ): Promise<readonly ClaimedOutboxRow[]> {
   return db
     .any(sql.type(ClaimedOutboxRow)`
     WITH waiting AS (
-      SELECT o.id, o.tenant_id, o.next_attempt_at, o.locked_until,
+      SELECT o.id, o.tenant_id, o.next_attempt_at, o.locked_until, o.created_at,
         (o.prepared_at IS NOT NULL OR o.kind <> ALL(${sql.array([...(input.requirePrepared ?? [])], 'text')})) AS prepared,
         min(o.priority) OVER w AS urgency, row_number() OVER (w ORDER BY o.id) AS position
       FROM outbox o
@@ -96,6 +109,7 @@ export async function claimOutbox(
     ), best AS (
       SELECT DISTINCT ON (tenant_id) id FROM waiting
       WHERE position = 1 AND prepared AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
+        AND (urgency < ${input.hold?.fromPriority ?? 32767} OR created_at <= now() - make_interval(secs => ${(input.hold?.ms ?? 0) / 1000}))
       ORDER BY tenant_id, urgency, id
     ), c AS (
       SELECT o.id FROM outbox o JOIN best ON best.id = o.id

@@ -42,6 +42,8 @@ export interface GitHubAppOptions {
   deliveryRetentionDays?: number;
   /** wharf/validate says "Validating" only when reading a commit takes longer than this (default 1000 ms). */
   validatingAfterMs?: number;
+  /** How long progress notes, the plan and the comment wait before they are sent (default 1500 ms; see outbox-drain). */
+  outboxHoldMs?: number;
   pollMs?: number;
   now?: () => Date;
 }
@@ -99,7 +101,7 @@ export function createGitHubApp(options: GitHubAppOptions): GitHubApp {
     backoff: options.backoff,
     pollMs: options.pollMs,
   });
-  const drain = createOutboxDrain({ deps, metrics, backoff: options.backoff, pollMs: options.pollMs });
+  const drain = createOutboxDrain({ deps, metrics, backoff: options.backoff, pollMs: options.pollMs, holdMs: options.outboxHoldMs });
   const retentionDays = options.deliveryRetentionDays ?? 14;
   const pruneDeliveries = async () => {
     const n = await deliveries.pruneDeliveries(options.pool, retentionDays);

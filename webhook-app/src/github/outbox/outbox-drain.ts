@@ -2,7 +2,8 @@
  * Posts outbox rows to GitHub. Each step first prepares the reconciler's new deployment statuses (the preview check
  * each leads to is queued, without a GitHub request), then claims, for each installation (tenant), the head of its
  * most urgent stream (priority.ts: what the author waits for goes first) and sends it; installations at once, one
- * write each per step, which is all GitHub takes anyway (about one write per second per installation).
+ * write each per step, which is all GitHub takes anyway (about one write per second per installation). Progress notes,
+ * the plan and the comment are held a moment (`holdMs`), so that the slot after a result stays free for the next one.
  *
  * Senders skip a row a later row of the same check run, deployment or comment replaces (one write instead of two);
  * a deployment failure is never skipped. A failure to send is retried with exponential backoff and never dropped;
@@ -18,6 +19,7 @@ import type { GitHubMetrics, SendResult as SentLabel } from '../metrics.js';
 import { sendCheckRun } from './send-check-run.js';
 import { sendComment, sendReply } from './send-comment.js';
 import { prepareDeploymentStatus, sendDeploymentInactive, sendDeploymentStatus } from './send-deployment-status.js';
+import { PRIORITIES } from './priority.js';
 import { sendRollbackPullRequest } from './send-rollback-pr.js';
 import type { Sender } from './types.js';
 
@@ -40,6 +42,11 @@ export interface OutboxDrainOptions {
   /** Attempts after which a request GitHub rejects as malformed is given up. */
   maxClientErrorAttempts?: number;
   metrics: Pick<GitHubMetrics, 'sent' | 'kindLabel'>;
+  /**
+   * Progress notes, the plan and the comment wait this long after they were queued (default 1500 ms): a later state
+   * that comes meanwhile replaces them, and the installation's next write slot stays free for a result on its way.
+   */
+  holdMs?: number;
   now?: () => number;
 }
 
@@ -128,6 +135,7 @@ export function createOutboxDrain(o: OutboxDrainOptions): OutboxDrain {
       leaseSeconds: 120,
       skipTenants: [...waitUntil.keys()],
       requirePrepared: [OUTBOX_KINDS.deploymentStatus],
+      hold: { fromPriority: PRIORITIES.progress, ms: o.holdMs ?? 1_500 },
     });
     await Promise.all(rows.map((row) => sendOne(row)));
     return rows.length + prepared;
