@@ -39,7 +39,8 @@ export async function insertDeliveries(db: CommonQueryMethods, ds: readonly NewD
   if (ds.length === 0) return new Set();
   // One row per id: a statement may not insert-or-update the same row twice.
   const unique = [...new Map(ds.map((d) => [d.deliveryId, d])).values()];
-  const rows = unique.map((d) => ({
+  const rows = unique.map((d, n) => ({
+    n,
     id: d.deliveryId,
     source: d.source ?? 'github',
     event: d.event,
@@ -51,10 +52,11 @@ export async function insertDeliveries(db: CommonQueryMethods, ds: readonly NewD
     .any(sql.type(z.object({ delivery_id: z.string() }))`
     INSERT INTO webhook_deliveries (delivery_id, source, event, action, payload, ordering_key)
     SELECT x.id, x.source, x.event, x.action, x.payload::jsonb, x.key
-    FROM jsonb_to_recordset(${sql.jsonb(rows)}) AS x(id text, source text, event text, action text, payload text, key text)
+    FROM jsonb_to_recordset(${sql.jsonb(rows)}) AS x(n int, id text, source text, event text, action text, payload text, key text)
+    ORDER BY x.n
     ON CONFLICT (delivery_id) DO UPDATE SET status = 'pending', attempts = 0, last_error = NULL, locked_until = NULL,
       next_attempt_at = now(), received_at = now(), processed_at = NULL, payload = EXCLUDED.payload,
-      ordering_key = EXCLUDED.ordering_key
+      ordering_key = EXCLUDED.ordering_key, seq = DEFAULT
     WHERE webhook_deliveries.status = 'failed'
     RETURNING delivery_id`)
     .then(parseRows(z.object({ delivery_id: z.string() })));
@@ -75,34 +77,37 @@ export const ClaimedDelivery = z.object({
 export type ClaimedDelivery = z.infer<typeof ClaimedDelivery>;
 
 /**
- * Claims up to `limit` due deliveries, oldest first, at most one per ordering key, skipping keys that another
- * worker is processing. A claim is a lease: a worker that dies leaves it to expire and be claimed again.
+ * Claims up to `limit` due deliveries, oldest first, at most one per ordering key: the oldest unfinished delivery of
+ * each key (by arrival: `seq`, which also orders the deliveries of one batch), when it is due and no worker holds it
+ * (a later one waits for it). A claim is a lease: a worker that dies
+ * leaves it to expire and be claimed again. The heads are found with one pass over the index of unfinished deliveries
+ * per key, so a backlog of thousands costs one index scan, not a search per delivery.
  */
 export async function claimDeliveries(
   db: CommonQueryMethods,
   input: { limit: number; leaseSeconds: number },
 ): Promise<readonly ClaimedDelivery[]> {
   return db.any(sql.type(ClaimedDelivery)`
-    WITH due AS (
-      SELECT d.delivery_id, d.ordering_key, d.received_at FROM webhook_deliveries d
-      WHERE (d.status = 'pending' OR (d.status = 'processing' AND d.locked_until < now()))
-        AND d.next_attempt_at <= now()
-        AND (d.ordering_key IS NULL OR NOT EXISTS (
-          SELECT 1 FROM webhook_deliveries p
-          WHERE p.ordering_key = d.ordering_key AND p.delivery_id <> d.delivery_id
-            AND ((p.status = 'processing' AND p.locked_until >= now())
-              OR (p.status IN ('pending', 'processing') AND p.received_at < d.received_at))))
-      ORDER BY d.next_attempt_at, d.received_at
-      LIMIT ${input.limit * 4}
-      FOR UPDATE SKIP LOCKED
-    ), one_per_key AS (
-      SELECT DISTINCT ON (coalesce(ordering_key, delivery_id)) delivery_id FROM due
-      ORDER BY coalesce(ordering_key, delivery_id), received_at
-      LIMIT ${input.limit}
+    WITH heads AS (
+      SELECT DISTINCT ON (ordering_key) delivery_id, status, locked_until, next_attempt_at, seq
+      FROM webhook_deliveries
+      WHERE status IN ('pending', 'processing') AND ordering_key IS NOT NULL
+      ORDER BY ordering_key, seq
+    ), due AS (
+      SELECT delivery_id, next_attempt_at, seq FROM heads
+      WHERE (status = 'pending' OR locked_until < now()) AND next_attempt_at <= now()
+      UNION ALL
+      SELECT delivery_id, next_attempt_at, seq FROM webhook_deliveries
+      WHERE ordering_key IS NULL AND (status = 'pending' OR (status = 'processing' AND locked_until < now())) AND next_attempt_at <= now()
+    ), picked AS (
+      SELECT w.delivery_id FROM webhook_deliveries w
+      JOIN (SELECT delivery_id FROM due ORDER BY next_attempt_at, seq LIMIT ${input.limit}) d USING (delivery_id)
+      WHERE w.status = 'pending' OR (w.status = 'processing' AND w.locked_until < now())
+      FOR UPDATE OF w SKIP LOCKED
     )
     UPDATE webhook_deliveries w
     SET status = 'processing', attempts = w.attempts + 1, locked_until = now() + make_interval(secs => ${input.leaseSeconds})
-    FROM one_per_key c WHERE w.delivery_id = c.delivery_id
+    FROM picked c WHERE w.delivery_id = c.delivery_id
     RETURNING w.delivery_id, w.event, w.action, w.payload, w.attempts, w.received_at`).then(parseRows(ClaimedDelivery));
 }
 
