@@ -2,9 +2,8 @@
  * `wharf logs ENV [--follow]`: the recent output of an environment's runtime (local target), from the bounded log
  * that `wharf up` keeps per environment, read through the local router.
  */
-import http from 'node:http';
 import { parseArgs } from 'node:util';
-import { type EnvironmentCommandIO, environmentFromArgs } from './status.js';
+import { backendOf, type EnvironmentCommandIO, environmentFromArgs } from './status.js';
 
 export const logsSummary = "print an environment's runtime output";
 export const logsHelp = `Usage: wharf logs ENV [--app APP] [--follow] [--lines N]
@@ -34,58 +33,59 @@ export async function runLogs(argv: string[], io: EnvironmentCommandIO): Promise
   const target = await environmentFromArgs(io, logsHelp, values, positionals);
   if ('exit' in target) return target.exit;
   const e = target.env;
-  if (e.target !== 'local') {
-    io.stderr(`${e.app}/${e.name} runs on the ${e.target} target; wharf logs reads the local target's logs\n`);
-    return 1;
-  }
-  const port = e.url ? Number(new URL(e.url).port) : 0;
-  if (!port) {
-    io.stderr(`${e.app}/${e.name} has no URL yet: it has not been deployed, or \`wharf up\` is not running\n`);
-    return 1;
-  }
   const limit = values.lines ? Number(values.lines) : undefined;
-  return new Promise<number>((resolve) => {
-    const req = http.get(
-      { host: '127.0.0.1', port, path: `/.wharf/logs/${e.id}${values.follow ? '?follow=1' : ''}`, agent: false, signal: io.signal },
-      (res) => {
-        if (res.statusCode !== 200) {
-          io.stderr(`no logs for ${e.app}/${e.name} (HTTP ${res.statusCode}): is it running under this \`wharf up\`?\n`);
-          res.resume();
-          resolve(1);
-          return;
-        }
-        res.setEncoding('utf8');
-        let buffered = '';
-        const backlog: Line[] = [];
-        let live = false;
-        const emit = (l: Line) => {
-          if (live || limit === undefined) io.stdout(format(l));
-          else backlog.push(l);
-        };
-        // The first chunk(s) are the kept lines; with --lines only the last N of them are printed.
-        const flushBacklog = () => {
-          if (live) return;
-          live = true;
-          for (const l of limit === undefined ? backlog : backlog.slice(-limit)) io.stdout(format(l));
-        };
-        res.on('data', (chunk: string) => {
-          buffered += chunk;
-          const parts = buffered.split('\n');
-          buffered = parts.pop() ?? '';
-          for (const p of parts) if (p) emit(JSON.parse(p) as Line);
-          if (values.follow) setImmediate(flushBacklog);
-        });
-        res.on('end', () => {
-          flushBacklog();
-          resolve(0);
-        });
-        res.on('error', () => resolve(io.signal?.aborted ? 0 : 1));
-      },
+  const source = await backendOf(io).logs(e, { follow: Boolean(values.follow), ...(limit !== undefined ? { lines: limit } : {}) });
+  if ('error' in source) {
+    io.stderr(`${source.error}\n`);
+    return 1;
+  }
+  const url = new URL(source.url);
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: source.headers, ...(io.signal ? { signal: io.signal } : {}) });
+  } catch (err) {
+    if (io.signal?.aborted) return 0;
+    const cause = (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message;
+    io.stderr(url.hostname === '127.0.0.1' ? `cannot reach the local router on port ${url.port}: ${cause}\n` : `cannot reach ${url.origin}: ${cause}\n`);
+    return 1;
+  }
+  if (res.status !== 200 || !res.body) {
+    const problem = (await res.json().catch(() => ({}))) as { detail?: string; title?: string };
+    io.stderr(
+      url.hostname === '127.0.0.1'
+        ? `no logs for ${e.app}/${e.name} (HTTP ${res.status}): is it running under this \`wharf up\`?\n`
+        : `no logs for ${e.app}/${e.name}: ${problem.detail ?? problem.title ?? `HTTP ${res.status}`}\n`,
     );
-    req.on('error', (err) => {
-      if (io.signal?.aborted) return resolve(0);
-      io.stderr(`cannot reach the local router on port ${port}: ${err.message}\n`);
-      resolve(1);
-    });
-  });
+    return 1;
+  }
+  let buffered = '';
+  const backlog: Line[] = [];
+  let live = false;
+  const emit = (l: Line) => {
+    if (live || limit === undefined) io.stdout(format(l));
+    else backlog.push(l);
+  };
+  // The first chunk(s) are the kept lines; with --lines only the last N of them are printed.
+  const flushBacklog = () => {
+    if (live) return;
+    live = true;
+    for (const l of limit === undefined ? backlog : backlog.slice(-limit)) io.stdout(format(l));
+  };
+  const decoder = new TextDecoder();
+  try {
+    for await (const chunk of res.body) {
+      buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+      const parts = buffered.split('\n');
+      buffered = parts.pop() ?? '';
+      for (const p of parts) if (p) emit(JSON.parse(p) as Line);
+      if (values.follow) setImmediate(flushBacklog);
+    }
+  } catch (err) {
+    if (!io.signal?.aborted) {
+      io.stderr(`the log stream broke: ${(err as Error).message}\n`);
+      return 1;
+    }
+  }
+  flushBacklog();
+  return 0;
 }

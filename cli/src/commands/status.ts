@@ -4,14 +4,19 @@
  */
 import { parseArgs } from 'node:util';
 import { type Condition, type ConditionType, environmentState, findCondition, formatState } from '@wharf/contracts';
-import { type DatabasePool, environmentViews, EVERY_TENANT } from '@wharf/store';
+import type { DatabasePool, environmentViews } from '@wharf/store';
 import { branchSlug } from '@wharf/source';
+import type { EnvironmentBackend } from '../backend/backend.js';
+import { localBackend } from '../backend/local-backend.js';
 
 export interface EnvironmentCommandIO {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
   cwd: string;
-  pool: DatabasePool;
+  /** The local store (tests and `wharf up`'s database); used when there is no `backend`. */
+  pool?: DatabasePool;
+  /** A remote Wharf (its REST API) or the local store. */
+  backend?: EnvironmentBackend;
   /** Ends `wharf logs --follow`. */
   signal?: AbortSignal;
 }
@@ -25,11 +30,18 @@ and its URL.`;
 
 type Summary = environmentViews.EnvironmentSummary;
 
+/** The Wharf the command talks to. */
+export function backendOf(io: EnvironmentCommandIO): EnvironmentBackend {
+  if (io.backend) return io.backend;
+  if (!io.pool) throw new Error('an environment command needs a store or a remote Wharf');
+  return localBackend(io.pool);
+}
+
 export const conditionOf = (e: Summary, type: ConditionType): Condition | undefined => findCondition(e.conditions, type);
 
 /** `ENV`, `APP/ENV`, `ENV--APP` (the router host label) or a branch name, plus `--app`. */
 export async function resolveEnvironment(
-  pool: DatabasePool,
+  backend: EnvironmentBackend,
   ref: string,
   app: string | undefined,
 ): Promise<{ env: Summary } | { error: string }> {
@@ -41,8 +53,7 @@ export async function resolveEnvironment(
   // A branch name (`feature/x`): its environment is named by the branch's slug.
   candidates.push({ name: branchSlug(ref), app }, ...(slash > 0 ? [{ app: ref.slice(0, slash), name: branchSlug(ref.slice(slash + 1)) }] : []));
   for (const c of candidates) {
-    // The CLI is the operator's tool on the database it is given: it sees every tenant's environments.
-    const found = await environmentViews.findEnvironmentsByName(pool, EVERY_TENANT, { name: c.name, ...(c.app ? { app: c.app } : {}) });
+    const found = await backend.find(c.name, c.app);
     if (found.length === 1 && found[0]) return { env: found[0] };
     if (found.length > 1) {
       return { error: `${ref} is ambiguous: it exists in apps ${found.map((f) => f.app).join(', ')}; add --app APP or write APP/${c.name}` };
@@ -70,7 +81,7 @@ export async function environmentFromArgs(
     io.stderr(`${help}\n`);
     return { exit: 2 };
   }
-  const found = await resolveEnvironment(io.pool, ref, values.app);
+  const found = await resolveEnvironment(backendOf(io), ref, values.app);
   if ('error' in found) {
     io.stderr(`${found.error}\n`);
     return { exit: 1 };
@@ -108,7 +119,7 @@ export async function runStatus(argv: string[], io: EnvironmentCommandIO): Promi
     io.stdout(`${statusHelp}\n`);
     return 0;
   }
-  const all = await environmentViews.listEnvironments(io.pool, EVERY_TENANT);
+  const all = await backendOf(io).list();
   const rows = values.app ? all.filter((e) => e.app === values.app) : all;
   if (values.json) {
     io.stdout(

@@ -127,6 +127,7 @@ export function createApiPlugin(deps: ApiDeps, handlers: Record<string, Handler>
           reply.header('x-request-id', requestId);
           let principal: Principal | null = null;
           let acting: Acting | null = null;
+          const authStarted = performance.now();
           if (route.access !== 'public') {
             principal = await authenticate(req, deps);
             if (!principal) throw new ProblemError('unauthenticated', 'send Authorization: Bearer <API key>, or sign in');
@@ -139,6 +140,8 @@ export function createApiPlugin(deps: ApiDeps, handlers: Record<string, Handler>
               }
             }
           }
+          // What authentication cost (credential, organization, permission), for whoever measures it.
+          reply.header('server-timing', `auth;dur=${(performance.now() - authStarted).toFixed(3)}`);
           const rateHeaders = await rateLimit(deps, route, req, principal, acting);
           reply.headers(rateHeaders);
           const params = req.params as Record<string, string>;
@@ -171,6 +174,7 @@ export function createApiPlugin(deps: ApiDeps, handlers: Record<string, Handler>
           if ('streamed' in answer) return reply;
           reply.code(answer.status).headers(answer.headers ?? {});
           if (answer.body === undefined) return reply.send();
+          if (answer.status >= 400) return reply.type('application/problem+json').send(JSON.stringify(answer.body));
           const text = JSON.stringify(answer.body);
           if (req.method === 'GET' && answer.status === 200) {
             const etag = etagOf(text);

@@ -5,8 +5,8 @@
  */
 import { AUDIT_ACTIONS, type AuditEntry, OUTBOX_KINDS } from '@wharf/contracts';
 import { commitRestore } from '@wharf/source';
-import { audit, type DatabasePool, type environmentViews, outbox, type repositories, type versions } from '@wharf/store';
-import { ProblemError } from './http/problem-error.js';
+import { audit, type DatabasePool, type environmentViews, outbox, repositories, type RestrictedScope, versions } from '@wharf/store';
+import { notFound, ProblemError } from './http/problem-error.js';
 
 export interface RollbackInput {
   repository: repositories.Repository;
@@ -76,4 +76,35 @@ export function createRollbackPort(deps: { pool: DatabasePool; wakeOutbox?: () =
       throw new ProblemError('rollback-unavailable', `a ${input.repository.provider} repository is read-only to Wharf: revert the commit yourself`);
     },
   };
+}
+
+/**
+ * What a rollback of `environment` to `asked` (a sha of at least 7 characters, or a version id) means: the version
+ * (valid, of the same repository, with this app valid), the repository and the branch the environment follows.
+ */
+export async function resolveRollback(
+  pool: DatabasePool,
+  scope: RestrictedScope,
+  environment: environmentViews.EnvironmentSummary,
+  asked: string,
+): Promise<{ repository: repositories.Repository; version: versions.Version; branch: string }> {
+  const e = environment;
+  const wanted = asked.trim().toLowerCase();
+  const repoScope = { tenantId: scope.tenantId, repositoryId: e.repository_id };
+  const found = /^[0-9a-f]{7,64}$/.test(wanted)
+    ? await versions.findVersionBySha(pool, repoScope, wanted)
+    : /^[1-9][0-9]{0,15}$/.test(wanted)
+      ? await versions.getVersion(pool, scope, Number(wanted))
+      : null;
+  const version = found ? await versions.getVersion(pool, scope, found.id) : null;
+  if (!version || version.repository_id !== e.repository_id) throw new ProblemError('not-found', `no version ${asked} of ${e.app} in this organization`);
+  const app = (await versions.listVersionApps(pool, scope, version.id)).find((a) => a.app === e.app);
+  if (!version.valid || !app?.valid) throw new ProblemError('version-invalid', `${version.sha.slice(0, 7)} is not a valid version of ${e.app}`);
+  if (e.pr_number !== null) throw new ProblemError('rollback-unavailable', "a pull request's preview follows its head: push to the pull request instead");
+  const repository = await repositories.getRepository(pool, repoScope);
+  if (!repository) throw notFound('environment');
+  const manifestBranch = (version.manifest as { productionBranch?: string } | null)?.productionBranch;
+  const branch = e.branch ?? (e.kind === 'production' ? (manifestBranch ?? repository.default_branch) : null);
+  if (!branch) throw new ProblemError('rollback-unavailable', `${e.app}/${e.name} follows no branch`);
+  return { repository, version, branch };
 }

@@ -37,6 +37,7 @@ export interface ApiHarness {
 
 export interface ApiAnswer {
   status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers of every shape, checked against their schema
   body: any;
   headers: Record<string, string | string[] | number | undefined>;
   text: string;

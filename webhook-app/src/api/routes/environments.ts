@@ -1,10 +1,11 @@
 /** Environments: list with status, one, history, diff, logs, suspend/resume, redeploy, rollback. */
 import { Readable } from 'node:stream';
 import { AUDIT_ACTIONS, plan, renderPlan, type WorkflowAppSpec } from '@wharf/contracts';
-import { audit, desiredState, environmentViews, history, repositories, versions } from '@wharf/store';
+import { audit, desiredState, environmentViews, history } from '@wharf/store';
 import { actingOf, auditEntry, type Handler, type HandlerContext, idParam, principalOf } from '../handler.js';
 import { decodeCursor, pageOf } from '../http/pagination.js';
 import { notFound, ProblemError } from '../http/problem-error.js';
+import { resolveRollback } from '../rollback.js';
 import { environmentView, rolloutView } from '../views.js';
 
 const scopeOf = (ctx: HandlerContext) => {
@@ -111,23 +112,7 @@ const redeployEnvironment: Handler = async (ctx) => {
 const rollbackEnvironment: Handler = async (ctx) => {
   const e = await environment(ctx);
   const scope = scopeOf(ctx);
-  const asked = String(ctx.body.version).trim().toLowerCase();
-  const repoScope = { tenantId: scope.tenantId, repositoryId: e.repository_id };
-  const found = /^[0-9a-f]{7,64}$/.test(asked)
-    ? await versions.findVersionBySha(ctx.deps.pool, repoScope, asked)
-    : /^[1-9][0-9]{0,15}$/.test(asked)
-      ? await versions.getVersion(ctx.deps.pool, scope, Number(asked))
-      : null;
-  const version = found ? await versions.getVersion(ctx.deps.pool, scope, found.id) : null;
-  if (!version || version.repository_id !== e.repository_id) throw notFound('version');
-  const app = (await versions.listVersionApps(ctx.deps.pool, scope, version.id)).find((a) => a.app === e.app);
-  if (!version.valid || !app?.valid) throw new ProblemError('version-invalid', `${version.sha.slice(0, 7)} is not a valid version of ${e.app}`);
-  if (e.pr_number !== null) throw new ProblemError('rollback-unavailable', "a pull request's preview follows its head: push to the pull request instead");
-  const repository = await repositories.getRepository(ctx.deps.pool, repoScope);
-  if (!repository) throw notFound('environment');
-  const manifestBranch = (version.manifest as { productionBranch?: string } | null)?.productionBranch;
-  const branch = e.branch ?? (e.kind === 'production' ? (manifestBranch ?? repository.default_branch) : null);
-  if (!branch) throw new ProblemError('rollback-unavailable', `${e.app}/${e.name} follows no branch`);
+  const { repository, version, branch } = await resolveRollback(ctx.deps.pool, scope, e, String(ctx.body.version));
   const principal = principalOf(ctx);
   const entry = auditEntry(ctx, { action: AUDIT_ACTIONS.rollbackRequest, subject: `environment:${e.id}` });
   const result = await ctx.deps.rollback.rollback({
