@@ -35,6 +35,10 @@ interface Tracked {
 export interface MetricsSampler {
   /** The series of an environment (starting to sample it when it is not yet). */
   series(environmentId: number, url: string | null): MetricsSeries;
+  /** Reads every tracked environment now (the timer does it every interval); drops those nobody asked about. */
+  tick(): Promise<void>;
+  /** How many environments are being sampled. */
+  size(): number;
   close(): void;
 }
 
@@ -78,13 +82,16 @@ export function createMetricsSampler(options: {
     }
   };
 
-  const timer = setInterval(() => {
+  const tick = async () => {
     const at = now();
+    const work: Promise<void>[] = [];
     for (const [id, t] of tracked) {
       if (at - t.lastAsked > idleMs) tracked.delete(id);
-      else void sample(id, t);
+      else work.push(sample(id, t));
     }
-  }, intervalMs);
+    await Promise.all(work);
+  };
+  const timer = setInterval(() => void tick(), intervalMs);
   timer.unref();
 
   return {
@@ -108,6 +115,8 @@ export function createMetricsSampler(options: {
       t.lastAsked = now();
       return { intervalSeconds: intervalMs / 1_000, points: [...t.points], unavailable: t.unavailable };
     },
+    tick,
+    size: () => tracked.size,
     close: () => clearInterval(timer),
   };
 }
