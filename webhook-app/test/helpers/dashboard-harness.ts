@@ -4,7 +4,7 @@
  * rollback, a failure), versions (one invalid, with diagnostics), a fork pull request waiting for approval, the
  * audit trail and people with every role. A second organization (globex) proves nothing leaks across.
  */
-import { loadSettings, type Role } from '@wharf/contracts';
+import { loadSettings, type Role, type WorkflowAppSpec } from '@wharf/contracts';
 import { audit, checkRuns, type DatabasePool, memberships, pullRequests, sessions, sql, users, versions } from '@wharf/store';
 import { seedEnvironments } from '@wharf/store/testing';
 import { createTestDatabase, seedRepository, silentLog, tempDir, type TestDatabase } from '@wharf/testkit';
@@ -36,6 +36,17 @@ export interface DashboardHarness {
 }
 
 const sha = (n: number, c = 'a') => `${c}${String(n).padStart(39, '0')}`;
+
+/** A desired state as the source writes it (the version the environment should run). */
+const specOf = (app: string, environment: string, n: number): WorkflowAppSpec => ({
+  app,
+  environment,
+  version: { sha: sha(n), digest: `sha256:${app}-${n}` },
+  files: [{ path: 'workflow.yaml', content: `modules: []\n# version ${n}\n` }],
+  runtime: {},
+  replicas: 1,
+  env: [],
+});
 
 async function seedVersion(pool: DatabasePool, tenantId: number, repositoryId: number, n: number, input: { message: string; valid: boolean; diagnostics?: object[]; apps: string[] }) {
   const { version } = await pool.transaction((tx) =>
@@ -77,10 +88,10 @@ export async function seedOrganization(pool: DatabasePool): Promise<Seeded> {
     diagnostics: [{ file: 'shop/workflow.yaml', line: 12, column: 5, severity: 'error', code: 'WHARF101', message: 'module name "api" is used twice' }],
   });
   const [production = 0, preview = 0, admin = 0, agent = 0] = await seedEnvironments(pool, [
-    { tenantId, repositoryId, app: 'shop', name: 'production', kind: 'production', digest: 'sha256:shop-2', spec: null, versionId: second, converged: { dueInMs: 3_600_000 } },
-    { tenantId, repositoryId, app: 'shop', name: 'pr-7', kind: 'preview', digest: 'sha256:shop-2', spec: null, versionId: second, converged: { dueInMs: 3_600_000 } },
-    { tenantId, repositoryId, app: 'admin', name: 'production', kind: 'production', digest: 'sha256:admin-1', spec: null, versionId: first, converged: { dueInMs: 3_600_000 } },
-    { tenantId, repositoryId, app: 'admin', name: 'edge', kind: 'preview', target: 'agent:edge', digest: 'sha256:admin-1', spec: null, versionId: first, converged: { dueInMs: 3_600_000 } },
+    { tenantId, repositoryId, app: 'shop', name: 'production', kind: 'production', digest: 'sha256:shop-2', spec: specOf('shop', 'production', 2), versionId: second, converged: { dueInMs: 3_600_000 } },
+    { tenantId, repositoryId, app: 'shop', name: 'pr-7', kind: 'preview', digest: 'sha256:shop-2', spec: specOf('shop', 'pr-7', 2), versionId: second, converged: { dueInMs: 3_600_000 } },
+    { tenantId, repositoryId, app: 'admin', name: 'production', kind: 'production', digest: 'sha256:admin-1', spec: specOf('admin', 'production', 1), versionId: first, converged: { dueInMs: 3_600_000 } },
+    { tenantId, repositoryId, app: 'admin', name: 'edge', kind: 'preview', target: 'agent:edge', digest: 'sha256:admin-1', spec: specOf('admin', 'edge', 1), versionId: first, converged: { dueInMs: 3_600_000 } },
   ]);
   await pool.query(sql.unsafe`
     UPDATE environments SET url = 'http://production--shop.localhost:4601/', pr_number = NULL WHERE id = ${production};`);

@@ -22,7 +22,7 @@ export function Timeline(props: { rollouts: Rollout[]; now?: number }) {
   const x = (iso: string) => 12 + ((Date.parse(iso) - first) / (last - first)) * (width - 24);
   return (
     <figure class="timeline">
-      <svg viewBox={`0 0 ${width} 44`} preserveAspectRatio="none" role="img" aria-label={`Rollout timeline: ${list.length} rollouts since ${ago(list[0]!.startedAt)}`}>
+      <svg viewBox={`0 0 ${width} 44`} preserveAspectRatio="none" role="group" aria-label={`Rollout timeline: ${list.length} rollouts since ${ago(list[0]!.startedAt)}`}>
         <line x1="6" y1="22" x2={width - 6} y2="22" class="axis" />
         {list.map((r) => (
           <a href={`#rollout-${r.id}`} key={r.id} aria-label={`${r.description}, ${r.result.replace('_', ' ')}, ${ago(r.startedAt)}`}>

@@ -15,12 +15,9 @@ export function UsageBar(props: { label: string; used: number | null; limit: num
       </div>
       <div
         class={`bar ${over ? 'bar-over' : share > 0.8 ? 'bar-high' : ''} ${used === null ? 'bar-unknown' : ''}`}
-        role="meter"
-        aria-label={props.label}
-        aria-valuemin={0}
-        aria-valuemax={limit ?? undefined}
-        aria-valuenow={used ?? undefined}
-        aria-valuetext={words}
+        {...(used === null
+          ? { role: 'img', 'aria-label': `${props.label}: ${words}` }
+          : { role: 'meter', 'aria-label': props.label, 'aria-valuemin': 0, 'aria-valuemax': limit ?? Math.max(used, 1), 'aria-valuenow': used, 'aria-valuetext': words })}
       >
         <span style={{ width: `${(limit === null ? (used ? 1 : 0) : share) * 100}%` }} />
       </div>

@@ -85,7 +85,7 @@ export function AuditPage(props: { query: URLSearchParams }) {
       {items === null && !error ? <Loading what="the audit log" /> : null}
       {items && items.length === 0 ? <p class="empty">No entries match.</p> : null}
       {items && items.length > 0 ? (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="Audit entries (scrolls sideways)">
           <table class="audit">
             <thead>
               <tr>

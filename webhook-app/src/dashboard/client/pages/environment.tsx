@@ -241,7 +241,7 @@ export function EnvironmentPage(props: { id: number }) {
 
       <section aria-labelledby="conditions-title" class="panel">
         <h2 id="conditions-title">Conditions</h2>
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="Conditions (scrolls sideways)">
           <table>
             <thead>
               <tr>

@@ -50,7 +50,7 @@ export function PullRequestsPage() {
       {items === null && !error ? <Loading what="pull requests" /> : null}
       {items && items.length === 0 ? <p class="empty">No pull requests yet. They appear here once the GitHub App sees one opened.</p> : null}
       {items && items.length > 0 ? (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="Pull requests (scrolls sideways)">
           <table>
             <thead>
               <tr>

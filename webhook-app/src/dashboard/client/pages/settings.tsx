@@ -63,7 +63,7 @@ function Members() {
   return (
     <>
       {error ? <ErrorPanel error={error} /> : null}
-      <div class="table-wrap">
+      <div class="table-wrap" tabIndex={0} role="region" aria-label="Members (scrolls sideways)">
         <table>
           <thead>
             <tr>
@@ -155,7 +155,7 @@ function Members() {
 
 function RolesTable() {
   return (
-    <div class="table-wrap">
+    <div class="table-wrap" tabIndex={0} role="region" aria-label="Roles (scrolls sideways)">
       <table class="roles">
         <caption>What each role may do (one matrix, shared with the API)</caption>
         <thead>
@@ -283,7 +283,7 @@ function Keys() {
       {keys === null && !error ? <Loading what="keys" /> : null}
       {keys && keys.length === 0 ? <p class="empty">No API keys yet.</p> : null}
       {keys && keys.length > 0 ? (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="API keys (scrolls sideways)">
           <table>
             <thead>
               <tr>
