@@ -115,12 +115,12 @@ t.test('the dashboard in a browser (hosted)', async (t) => {
     await page.goto(`${h.url}/`);
     await page.locator('.env-card').first().waitFor();
     await page.keyboard.press('Tab');
-    t.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+    t.equal(await page.evaluate('document.activeElement && document.activeElement.textContent'), 'Skip to content');
     await markPage(page);
     let found = false;
     for (let i = 0; i < 30 && !found; i++) {
       await page.keyboard.press('Tab');
-      found = (await page.evaluate(() => document.activeElement?.textContent)) === 'Audit log';
+      found = (await page.evaluate('document.activeElement && document.activeElement.textContent')) === 'Audit log';
     }
     t.ok(found, 'the navigation is reachable by Tab');
     await page.keyboard.press('Enter');
@@ -179,8 +179,8 @@ t.test('the dashboard in a browser (hosted)', async (t) => {
       await phone.goto(`${h.url}${path}`);
       await phone.waitForSelector('main h1');
       await phone.waitForSelector('.env-card, .facts');
-      t.equal(await phone.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(13, 17, 23)', `${name}: dark`);
-      t.ok(await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), `${name}: nothing wider than the phone`);
+      t.equal(await phone.evaluate('getComputedStyle(document.body).backgroundColor'), 'rgb(13, 17, 23)', `${name}: dark`);
+      t.ok(await phone.evaluate('document.documentElement.scrollWidth <= window.innerWidth + 1'), `${name}: nothing wider than the phone`);
       const v = await seriousViolations(phone);
       t.same(v.map((x) => x.id), [], `${name}: axe${v.length ? `\n${describeViolations(v)}` : ''}`);
       await screenshot(phone, name);
@@ -210,7 +210,7 @@ t.test('the dashboard in a browser (hosted)', async (t) => {
     await p.getByText('Shout louder').waitFor();
     t.equal(await p.getByRole('button', { name: /Approve preview/ }).count(), 0, 'no approve button');
     const forced = await p.evaluate(async (id) => {
-      const session = await (await fetch('/api/v1/session')).json();
+      const session = (await (await fetch('/api/v1/session')).json()) as { csrfToken: string };
       const res = await fetch(`/api/v1/environments/${id}/suspend`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken }, body: '{}' });
       return { status: res.status, body: await res.json() };
     }, env.production);

@@ -68,5 +68,5 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 }
 
 /** A value set on `window` when the test starts watching: still there later means the page never reloaded. */
-export const markPage = (page: Page) => page.evaluate(() => ((window as unknown as { __wharfNoReload: boolean }).__wharfNoReload = true));
-export const notReloaded = (page: Page) => page.evaluate(() => (window as unknown as { __wharfNoReload?: boolean }).__wharfNoReload === true);
+export const markPage = (page: Page) => page.evaluate('window.__wharfNoReload = true');
+export const notReloaded = async (page: Page): Promise<boolean> => (await page.evaluate('window.__wharfNoReload === true')) === true;

@@ -74,6 +74,7 @@ export function LogsPanel(props: { environment: Environment }) {
             </span>
           </div>
           {error ? <ErrorPanel error={error} retry={() => setAttempt((n) => n + 1)} what="Could not read the log" /> : null}
+          {error && lines.length === 0 ? null : (
           <pre class="logs" ref={box} tabIndex={0} role="log" aria-label={`Log of ${props.environment.app}/${props.environment.name}`}>
             {shown.map((l, i) => (
               <span key={i} class={`log-line stream-${l.stream}`}>
@@ -83,6 +84,7 @@ export function LogsPanel(props: { environment: Environment }) {
               </span>
             ))}
           </pre>
+          )}
         </>
       )}
     </section>
