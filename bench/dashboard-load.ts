@@ -92,6 +92,7 @@ try {
     await server.stop();
   }
 
+  console.log(`overview with ${ENVS} environments, ${RUNS} cold loads: FCP median ${Math.round(median(fcp))} ms, TTI median ${Math.round(median(tti))} ms; first page JS ${jsGzipKb} KB gzipped`);
   // 3: commit → browser, on wharf up with the local target.
   const repoDir = path.join(work, 'hello-api');
   await cp(path.join(REPO_ROOT, 'examples/hello-api'), repoDir, { recursive: true });
@@ -135,7 +136,6 @@ try {
     await local.close();
   }
   const round = (n: number) => Math.round(n);
-  console.log(`overview with ${ENVS} environments, ${RUNS} cold loads: FCP median ${round(median(fcp))} ms, TTI median ${round(median(tti))} ms (${tti.map(round).join(', ')})`);
   console.log(`commit → browser (ms): ${toBrowser.map(round).join(', ')}; → running and Ready: ${toReady.map(round).join(', ')}`);
   console.log(
     JSON.stringify({
