@@ -5,6 +5,7 @@ export { CONTROL_PLANE_UNITS, buildUnits, type ControlPlaneUnit, type ControlPla
 export { apiUnit, API_HANDLERS } from './api/unit.js';
 export { createRollbackPort, resolveRollback, type RollbackPort, type RollbackResult } from './api/rollback.js';
 export { ProblemError } from './api/http/problem-error.js';
+export { agentView, registrationTokenView } from './api/views.js';
 export { apiSettings, type ApiSettings } from './api/settings.js';
 export type { EnvironmentLogs } from './api/deps.js';
 export { serverSettings, controlPlaneSettings, type ControlPlaneSettings } from './settings.js';

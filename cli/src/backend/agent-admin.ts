@@ -1,9 +1,11 @@
 /**
  * What `wharf agent token …`, `wharf agent list` and `wharf agent revoke` need from a Wharf: the local store (`wharf
  * up` on this machine, or DATABASE_URL), or a remote Wharf through its REST API (`/api/v1/agents`,
- * `/api/v1/agent-tokens`). Both answer in the API's shapes, so the commands print the same either way.
+ * `/api/v1/agent-tokens`). Both answer in the API's shapes (the local one through the API's own view functions), so
+ * the commands print the same either way.
  */
-import { agentState, type AgentLivenessPolicy, type AgentState, AUDIT_ACTIONS, registrationTokenState, type RegistrationTokenState } from '@wharf/contracts';
+import { type AgentLivenessPolicy, type AgentState, AUDIT_ACTIONS, type RegistrationTokenState } from '@wharf/contracts';
+import { agentView, registrationTokenView } from '@wharf/webhook-app';
 import { agents, audit, type DatabasePool } from '@wharf/store';
 import { CommandError } from './backend.js';
 import type { Remote } from './remote-config.js';
@@ -46,18 +48,6 @@ export interface AgentAdmin {
   revokeAgent(id: number, reason?: string): Promise<boolean>;
 }
 
-const tokenRow = (r: agents.RegistrationToken, now: Date): AgentTokenRow => ({
-  id: r.id,
-  pool: r.pool,
-  state: registrationTokenState(r, now),
-  createdBy: r.created_by,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  revokedAt: r.revoked_at,
-  uses: r.uses,
-  lastUsedAt: r.last_used_at,
-});
-
 /** On this machine's store, for one tenant, writing the audit log as `actor`. */
 export function localAgentAdmin(pool: DatabasePool, scope: { tenantId: number }, options: { actor: string; liveness: AgentLivenessPolicy }): AgentAdmin {
   const entry = (action: (typeof AUDIT_ACTIONS)[keyof typeof AUDIT_ACTIONS], subject: string, reason: string, details: Record<string, unknown> = {}) => ({
@@ -76,11 +66,11 @@ export function localAgentAdmin(pool: DatabasePool, scope: { tenantId: number },
         await audit.recordAudit(tx, [
           entry(AUDIT_ACTIONS.agentTokenCreate, `agent-token:${made.row.id}`, reason ?? `wharf agent token create --pool ${agentPool}`, { pool: agentPool, expiresAt: made.row.expires_at }),
         ]);
-        return { ...tokenRow(made.row, new Date()), token: made.token };
+        return { ...registrationTokenView(made.row, new Date()), token: made.token };
       }),
     listTokens: async () => {
       const now = new Date();
-      return (await agents.listRegistrationTokens(pool, scope)).map((r) => tokenRow(r, now));
+      return (await agents.listRegistrationTokens(pool, scope)).map((r) => registrationTokenView(r, now));
     },
     revokeToken: (id, reason) =>
       pool.transaction(async (tx) => {
@@ -92,19 +82,7 @@ export function localAgentAdmin(pool: DatabasePool, scope: { tenantId: number },
       const rows = await agents.listAgents(pool, scope, { includeRevoked });
       const placed = await agents.listPlacedEnvironments(pool, scope, rows.map((a) => a.id));
       const now = new Date();
-      return rows.map((a) => ({
-        id: a.id,
-        name: a.name,
-        pool: a.pool,
-        hostname: a.hostname,
-        version: a.version,
-        state: agentState(a, now, options.liveness),
-        lastSeenAt: a.last_seen_at,
-        createdAt: a.created_at,
-        revokedAt: a.revoked_at,
-        activeCredentials: a.active_credentials,
-        environments: placed.filter((p) => p.agent_id === a.id).map((p) => ({ id: p.environment_id, app: p.app, name: p.name, applied: p.reported_hash === p.document_hash })),
-      }));
+      return rows.map((a) => agentView(a, placed, now, options.liveness));
     },
     revokeAgent: (id, reason) =>
       pool.transaction(async (tx) => {
@@ -178,7 +156,9 @@ export function remoteAgentAdmin(remote: Remote, options: { fetch?: typeof fetch
     },
     listTokens: () => all<AgentTokenRow>('/agent-tokens'),
     revokeToken: async (id) => (await call('DELETE', `/agent-tokens/${id}`, undefined, true)) !== null,
-    listAgents: ({ includeRevoked }) => all<AgentRow>(`/agents${includeRevoked ? '?revoked=true' : ''}`),
+    // By pool, then id, as the local store lists them (the API pages newest first).
+    listAgents: async ({ includeRevoked }) =>
+      (await all<AgentRow>(`/agents${includeRevoked ? '?revoked=true' : ''}`)).sort((a, b) => a.pool.localeCompare(b.pool) || a.id - b.id),
     revokeAgent: async (id) => (await call('DELETE', `/agents/${id}`, undefined, true)) !== null,
   };
 }

@@ -3,27 +3,14 @@
  * the agents that registered with them (listed with their liveness and environments, revoked). Every read and write
  * names the organization acted for: another organization's ids answer 404, as ids that do not exist do.
  */
-import { AUDIT_ACTIONS, registrationTokenState } from '@wharf/contracts';
+import { AUDIT_ACTIONS } from '@wharf/contracts';
 import { agents, audit } from '@wharf/store';
 import { actingOf, auditEntry, type Handler, type HandlerContext, idParam, principalOf } from '../handler.js';
 import { decodeCursor, pageOf } from '../http/pagination.js';
 import { notFound } from '../http/problem-error.js';
-import { agentView } from '../views.js';
+import { agentView, registrationTokenView } from '../views.js';
 
 const DEFAULT_TOKEN_TTL_SECONDS = 86_400;
-
-const tokenView = (r: agents.RegistrationToken, now: Date, token?: string) => ({
-  id: r.id,
-  pool: r.pool,
-  state: registrationTokenState(r, now),
-  createdBy: r.created_by,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  revokedAt: r.revoked_at,
-  uses: r.uses,
-  lastUsedAt: r.last_used_at,
-  ...(token ? { token } : {}),
-});
 
 async function agentViews(ctx: HandlerContext, rows: readonly agents.Agent[]) {
   const placed = await agents.listPlacedEnvironments(ctx.deps.pool, actingOf(ctx), rows.map((a) => a.id));
@@ -64,7 +51,7 @@ const listAgentTokens: Handler = async (ctx) => {
   const cursor = decodeCursor(ctx.query.cursor, ['n']);
   const rows = await agents.listRegistrationTokens(ctx.deps.pool, actingOf(ctx), { limit: ctx.limit + 1, ...(cursor ? { beforeId: Number(cursor[0]) } : {}) });
   const now = new Date();
-  return { status: 200, body: pageOf(rows, ctx.limit, (r) => tokenView(r, now), (r) => [r.id]) };
+  return { status: 200, body: pageOf(rows, ctx.limit, (r) => registrationTokenView(r, now), (r) => [r.id]) };
 };
 
 const createAgentToken: Handler = async (ctx) => {
@@ -75,7 +62,7 @@ const createAgentToken: Handler = async (ctx) => {
     await audit.recordAudit(tx, [
       auditEntry(ctx, { action: AUDIT_ACTIONS.agentTokenCreate, subject: `agent-token:${made.row.id}`, details: { pool, expiresAt: made.row.expires_at } }),
     ]);
-    return { status: 201, body: tokenView(made.row, new Date(), made.token) };
+    return { status: 201, body: registrationTokenView(made.row, new Date(), made.token) };
   });
 };
 
