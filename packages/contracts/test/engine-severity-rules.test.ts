@@ -112,6 +112,17 @@ t.test('aliases the factory reads are not unknown keys: provider for broker (pip
   t.same(show(unknownKeys(step('step.foreach', 'collection: items, item_key: it, step: { name: l, type: step.log, config: { message: hi } }'))), [], 'item_key is read as item_var');
 });
 
+t.test("a pipeline's trigger is best-effort: engine.go configurePipelines skips one without a type and only logs one it cannot configure", async (t) => {
+  const pipeline = (trigger: string) => `pipelines:\n  p:\n    trigger: ${trigger}\n    steps:\n      - name: s\n        type: step.set\n        config: { values: { a: 1 } }\n`;
+  t.same(show(validate(pipeline('{ type: http, config: { path: /x, method: GET } }'))), [], 'a trigger with its type');
+  const untyped = validate(pipeline('{ config: { path: /x, method: GET } }'));
+  t.same(show(untyped.filter((d) => d.severity === 'error')), [], 'without a type the pipeline loads');
+  t.match(untyped.find((d) => d.code === 'WHARF111')?.message, /loads the pipeline without this trigger/);
+  t.equal(untyped.find((d) => d.code === 'WHARF111')?.severity, 'warning');
+  // yaml.Unmarshal into the engine's PipelineConfig fails on text where the trigger mapping belongs.
+  t.equal(validate(pipeline('http')).find((d) => d.code === 'WHARF110')?.severity, 'error', 'a trigger that is not a mapping is refused');
+});
+
 const modules = (entries: string) => `modules:\n${entries}`;
 
 t.test('duplicate module names: schema/validate.go:150 refuses a second module of the same name, but does not check step modules', async (t) => {
