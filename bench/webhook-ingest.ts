@@ -7,16 +7,19 @@
  *   2. burst: BURST deliveries (default 5000, 10% of them redeliveries of an earlier id) from 32 connections;
  * then the delivery worker processes everything, and the bench checks none was lost and each id was stored once.
  * Usage: npm run bench -- webhook-ingest [RATE] [SECONDS] [BURST]
+ * It also prints what one delivery costs whatever else the machine runs: the CPU the server (this process less the load
+ * generator's thread) and the Postgres backends used during the paced phase, per delivery, and deliveries_per_cpu_s.
  * SYNCHRONOUS_COMMIT=off measures what acknowledging before the commit is on disk would buy (Wharf does not: a 202
  * means the delivery survives a crash of Postgres; see docs/github-app.md).
  */
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import path from 'node:path';
-import { createStorePool, deliveries, migrate, startEmbeddedPostgres } from '@wharf/store';
+import { createStorePool, deliveries, migrate, sql, startEmbeddedPostgres } from '@wharf/store';
 import { examplePayload, signedDelivery } from '@wharf/testkit';
 import { buildServer, createGitHubApp } from '@wharf/webhook-app';
 import pino from 'pino';
@@ -30,10 +33,32 @@ const log = pino({ level: 'warn' });
 
 interface ClientResult {
   ids: string[];
+  /** CPU the load generator's thread used during the paced phase (ms). */
+  pacedClientCpuMs: number;
   latencies: number[];
   perSecond: number;
   failures: number;
   redeliveries: number;
+}
+
+/** CPU time (user + system, ms, 10 ms ticks) from a /proc stat file; NaN where there is none (not Linux). */
+function cpuMsOf(stat: string): number {
+  try {
+    const text = readFileSync(stat, 'utf8');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Tells the server thread that the paced phase starts or ends, and waits until it has read its CPU clocks. */
+async function mark(name: 'start' | 'end'): Promise<number> {
+  const cpu = cpuMsOf('/proc/thread-self/stat');
+  const ack = new Promise((resolve) => parentPort?.once('message', resolve));
+  parentPort?.postMessage({ mark: name });
+  await ack;
+  return cpu;
 }
 
 const pct = (xs: number[], p: number) => {
@@ -83,6 +108,7 @@ async function client(o: { endpoint: string; rate: number; seconds: number; burs
   const paced: Promise<{ ms: number; status: number }>[] = [];
   const total = o.rate * o.seconds;
   const pacedDeliveries = Array.from({ length: total }, (_, i) => prepare(randomUUID(), i));
+  const clientCpu0 = await mark('start');
   const t0 = performance.now();
   for (let i = 0; i < total; i++) {
     const due = t0 + (i * 1000) / o.rate;
@@ -93,6 +119,7 @@ async function client(o: { endpoint: string; rate: number; seconds: number; burs
     paced.push(send(d));
   }
   const pacedResults = await Promise.all(paced);
+  const pacedClientCpuMs = (await mark('end')) - clientCpu0;
   let failures = pacedResults.filter((r) => r.status !== 202).length;
   const burstIds: string[] = [];
   let redeliveries = 0;
@@ -119,7 +146,7 @@ async function client(o: { endpoint: string; rate: number; seconds: number; burs
   const perSecond = o.burst / ((performance.now() - b0) / 1000);
   agent.destroy();
   failures += statuses.filter((s) => s !== 202 && s !== 200).length;
-  return { ids, latencies: pacedResults.map((r) => r.ms), perSecond, failures, redeliveries };
+  return { ids, pacedClientCpuMs, latencies: pacedResults.map((r) => r.ms), perSecond, failures, redeliveries };
 }
 
 if (!isMainThread) {
@@ -180,13 +207,33 @@ await server.listen({ host: '127.0.0.1', port: 0 });
 const address = server.server.address();
 const endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/api/github/webhooks`;
 
+/**
+ * CPU clocks read when the paced phase starts and ends: this process (server and load generator together) and each
+ * Postgres backend of the bench's database (the commits, with their fsync, happen there).
+ */
+interface Clocks {
+  processMs: number;
+  backends: Map<number, number>;
+}
+const readClocks = async (): Promise<Clocks> => {
+  const pids = (await pool.anyFirst(sql.unsafe`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)).map(Number);
+  return { processMs: cpuMsOf('/proc/self/stat'), backends: new Map(pids.map((pid) => [pid, cpuMsOf(`/proc/${pid}/stat`)])) };
+};
+const marks: Partial<Record<'start' | 'end', Clocks>> = {};
+
 const ids = new Set<string>();
 let failures = 0;
 try {
   // The load generator runs in a worker thread, so that it does not share the server's event loop.
   const result = await new Promise<ClientResult>((resolve, reject) => {
     const worker = new Worker(`import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(import.meta.url)}, ${JSON.stringify(import.meta.url)}))`, { eval: true, workerData: { endpoint, rate: RATE, seconds: SECONDS, burst: BURST } });
-    worker.once('message', resolve);
+    worker.on('message', (message: ClientResult | { mark: 'start' | 'end' }) => {
+      if (!('mark' in message)) return resolve(message);
+      void readClocks().then((clocks) => {
+        marks[message.mark] = clocks;
+        worker.postMessage('ack');
+      }, reject);
+    });
     worker.once('error', reject);
   });
   for (const id of result.ids) ids.add(id);
@@ -196,6 +243,17 @@ try {
   const perSecond = result.perSecond;
   console.log(`paced: ${total} deliveries at ${RATE}/s: p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms`);
   console.log(`burst: ${BURST} deliveries (${result.redeliveries} redeliveries): ${perSecond.toFixed(0)}/s`);
+  // What one delivery costs the server, whatever else the machine runs: the process's CPU during the paced phase less
+  // the load generator's, and the Postgres backends' CPU (a connection opened meanwhile counts from zero).
+  const { start, end } = marks;
+  const serverCpuMs = start && end ? end.processMs - start.processMs - result.pacedClientCpuMs : Number.NaN;
+  let postgresCpuMs = Number.NaN;
+  if (start && end) {
+    postgresCpuMs = 0;
+    for (const [pid, ms] of end.backends) postgresCpuMs += ms - (start.backends.get(pid) ?? 0);
+  }
+  const perDelivery = (ms: number) => Number((ms / total).toFixed(3));
+  console.log(`paced phase CPU: server ${serverCpuMs} ms, Postgres backends ${postgresCpuMs} ms, load generator ${result.pacedClientCpuMs} ms for ${total} deliveries`);
 
   // 3. Process everything; every id stored exactly once, processed once.
   const p0 = performance.now();
@@ -213,6 +271,10 @@ try {
       paced_deliveries: total,
       p50_ms: Number(pct(latencies, 50).toFixed(2)),
       p99_ms: Number(pct(latencies, 99).toFixed(2)),
+      server_cpu_ms_per_delivery: perDelivery(serverCpuMs),
+      postgres_cpu_ms_per_delivery: perDelivery(postgresCpuMs),
+      deliveries_per_cpu_s: Math.round((1000 * total) / (serverCpuMs + postgresCpuMs)),
+      loadavg_1m: Number((loadavg()[0] ?? 0).toFixed(1)),
       deliveries_per_s: Math.round(perSecond),
       burst_deliveries: BURST,
       lost,
