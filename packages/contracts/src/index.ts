@@ -189,6 +189,8 @@ export {
   isPermission,
   mayAssignRole,
   renderRolesTable,
+  ORGANIZATION_WIDE_PERMISSIONS,
+  isOrganizationWide,
   type Role,
   type Permission,
   type KeyScope,

