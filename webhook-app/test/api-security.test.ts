@@ -4,7 +4,8 @@
  * stay organization-wide, rollbacks are deduplicated per tenant, seats hold at acceptance, the reference page is not
  * framed.
  */
-import { seedRepository } from '@wharf/testkit';
+import { idempotency, sql } from '@wharf/store';
+import { seedRepository, waitFor } from '@wharf/testkit';
 import t from 'tap';
 import { startApiHarness } from './helpers/api-harness.js';
 
@@ -57,4 +58,49 @@ t.test('a key limited to repositories sees, rotates and revokes only keys within
   }
   t.equal((await h.call('GET', '/api/v1/members', { token: h.tokens.alice })).body.items.find((m: { user: { login: string } }) => m.user.login === 'dan').role, 'deployer', 'nothing changed');
   t.equal((await h.call('POST', '/api/v1/invitations', { token: everything.key, body: { role: 'viewer' } })).status, 201, 'a key of the whole organization still invites');
+});
+
+t.test('Idempotency-Keys keep no secret shown once: a replay says it was shown once; keys past 24 hours are pruned', async (t) => {
+  const h = await startApiHarness(t);
+  const made = await h.call('POST', '/api/v1/keys', { token: h.tokens.alice, body: { name: 'ci', scopes: ['read'] }, headers: { 'idempotency-key': 'k1' } });
+  t.equal(made.status, 201);
+  const rotated = await h.call('POST', `/api/v1/keys/${made.body.id}/rotate`, { token: h.tokens.alice, headers: { 'idempotency-key': 'k2' } });
+  t.equal(rotated.status, 201);
+  const invited = await h.call('POST', '/api/v1/invitations', { token: h.tokens.alice, body: { role: 'viewer' }, headers: { 'idempotency-key': 'k3' } });
+  t.equal(invited.status, 201);
+  const stored = JSON.stringify(await h.db.pool.any(sql.unsafe`SELECT body FROM api_idempotency`));
+  for (const secret of [made.body.key, rotated.body.key, invited.body.token]) {
+    t.ok(secret, 'the first answer holds the secret');
+    t.notMatch(stored, secret.slice(6), 'no secret is stored for a replay');
+  }
+  const replays = [
+    [await h.call('POST', '/api/v1/keys', { token: h.tokens.alice, body: { name: 'ci', scopes: ['read'] }, headers: { 'idempotency-key': 'k1' } }), made, 'key'],
+    [await h.call('POST', `/api/v1/keys/${made.body.id}/rotate`, { token: h.tokens.alice, headers: { 'idempotency-key': 'k2' } }), rotated, 'key'],
+    [await h.call('POST', '/api/v1/invitations', { token: h.tokens.alice, body: { role: 'viewer' }, headers: { 'idempotency-key': 'k3' } }), invited, 'token'],
+  ] as const;
+  for (const [replay, first, field] of replays) {
+    t.equal(replay.status, first.status, 'the same status');
+    t.equal(replay.headers['idempotent-replayed'], 'true');
+    t.equal(replay.body.id, first.body.id, 'the same resource, not a second one');
+    t.notOk(field in replay.body, `no ${field}`);
+    t.match(replay.body.secretShownOnce, new RegExp(`the ${field} was shown once`), 'a note says why');
+  }
+  t.equal((await h.call('GET', '/api/v1/keys', { token: h.tokens.alice })).body.items.length, 2, 'one key made, one rotated: nothing twice');
+
+  // Pruning: bounded per call, only what is past 24 hours, every tenant's.
+  await h.db.pool.query(sql.unsafe`
+    INSERT INTO api_idempotency (tenant_id, principal, key, request_hash, status, body, created_at)
+    SELECT t, 'user:1', 'old-' || i, 'h', 201, '{}', now() - interval '25 hours' FROM unnest(${sql.array([h.acme.tenantId, h.globex.tenantId], 'int8')}::bigint[]) t, generate_series(1, 3) i`);
+  const count = async () => Number(await h.db.pool.oneFirst(sql.unsafe`SELECT count(*) FROM api_idempotency WHERE key LIKE 'old-%'`));
+  t.equal(await idempotency.pruneIdempotencyKeysOfEveryTenant(h.db.pool, 4), 4, 'at most the bound per call');
+  t.equal(await count(), 2);
+  t.equal(await idempotency.pruneIdempotencyKeysOfEveryTenant(h.db.pool, 4), 2);
+  t.equal(await idempotency.pruneIdempotencyKeysOfEveryTenant(h.db.pool, 4), 0);
+  t.equal(Number(await h.db.pool.oneFirst(sql.unsafe`SELECT count(*) FROM api_idempotency`)), 3, 'fresh keys stay');
+  // The unit prunes when it starts, and then every ten minutes.
+  await h.db.pool.query(sql.unsafe`UPDATE api_idempotency SET created_at = now() - interval '25 hours' WHERE key = 'k1'`);
+  await h.unit.stop?.();
+  h.unit.start?.();
+  await waitFor('the unit prunes old keys', async () => (await h.db.pool.maybeOne(sql.unsafe`SELECT 1 FROM api_idempotency WHERE key = 'k1'`)) === null);
+  t.pass('pruned by the unit');
 });
