@@ -191,6 +191,8 @@ export {
   renderRolesTable,
   ORGANIZATION_WIDE_PERMISSIONS,
   isOrganizationWide,
+  FORK_APPROVER_ROLES,
+  mayApproveForkPreview,
   type Role,
   type Permission,
   type KeyScope,

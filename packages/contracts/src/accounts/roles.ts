@@ -62,6 +62,14 @@ export function keyPermissions(scopes: readonly KeyScope[], role: Role): Permiss
   return PERMISSION_NAMES.filter((p) => granted.has(p) && roleCan(role, p));
 }
 
+/**
+ * Who may approve a fork's preview in the dashboard. On GitHub, approving (`/wharf preview`, the label, the check's
+ * button) needs write access to the repository, asked of GitHub; the dashboard cannot ask GitHub for the person yet,
+ * so it asks for more than `environments:deploy`: the organization's owners and admins only.
+ */
+export const FORK_APPROVER_ROLES: readonly Role[] = ['owner', 'admin'];
+export const mayApproveForkPreview = (role: Role | null): boolean => role !== null && FORK_APPROVER_ROLES.includes(role);
+
 export const isRole = (value: unknown): value is Role => typeof value === 'string' && (ROLES as readonly string[]).includes(value);
 export const isPermission = (value: unknown): value is Permission => typeof value === 'string' && value in PERMISSIONS;
 
