@@ -4,6 +4,7 @@
  * stay organization-wide, rollbacks are deduplicated per tenant, seats hold at acceptance, the reference page is not
  * framed.
  */
+import { ROLE_PERMISSIONS } from '@wharf/contracts';
 import { idempotency, sql } from '@wharf/store';
 import { seedRepository, waitFor } from '@wharf/testkit';
 import t from 'tap';
@@ -103,4 +104,46 @@ t.test('Idempotency-Keys keep no secret shown once: a replay says it was shown o
   h.unit.start?.();
   await waitFor('the unit prunes old keys', async () => (await h.db.pool.maybeOne(sql.unsafe`SELECT 1 FROM api_idempotency WHERE key = 'k1'`)) === null);
   t.pass('pruned by the unit');
+});
+
+t.test("API keys follow their creator's membership: demoted, capped to the new role; removed, revoked (keys made by their keys too)", async (t) => {
+  const h = await startApiHarness(t);
+  const made = await h.call('POST', '/api/v1/keys', { token: h.tokens.ada, body: { name: "ada's admin", scopes: ['admin'] } });
+  t.equal(made.status, 201);
+  const byKey = await h.call('POST', '/api/v1/keys', { token: made.body.key, body: { name: "made by ada's key", scopes: ['admin'] } });
+  t.equal(byKey.status, 201);
+  const alices = await h.key('acme', { name: "alice's", scopes: ['admin'] });
+  const stored = await h.db.pool.any(sql.unsafe`SELECT id, created_by_user_id FROM api_keys ORDER BY id`);
+  const ada = h.users.ada;
+  t.same(stored.map((r) => Number(r.created_by_user_id)), [ada, ada, h.users.alice], "the creator's user id is stored; a key made by a key has the person behind it");
+
+  const demoted = await h.call('PATCH', `/api/v1/members/${ada}`, { token: h.tokens.alice, body: { role: 'deployer' } });
+  t.equal(demoted.status, 200);
+  for (const key of [made.body.key, byKey.body.key]) {
+    const keys = await h.call('GET', '/api/v1/keys', { token: key });
+    t.equal(keys.status, 403, "a demoted member's key loses what their new role lacks, at once");
+    t.equal(keys.body.permission, 'keys:read');
+    t.equal((await h.call('GET', '/api/v1/environments', { token: key })).status, 200, 'and keeps what it still allows');
+  }
+  const capped = await h.call('GET', `/api/v1/keys/${made.body.id}`, { token: h.tokens.alice });
+  t.ok(capped.body.permissions.length > 0 && capped.body.permissions.every((p: string) => (ROLE_PERMISSIONS.deployer as readonly string[]).includes(p)), 'only permissions a deployer holds');
+  t.ok(capped.body.permissions.includes('environments:deploy'), 'those it keeps');
+  t.notOk(capped.body.permissions.includes('keys:manage'));
+
+  const removed = await h.call('DELETE', `/api/v1/members/${ada}`, { token: h.tokens.alice });
+  t.equal(removed.status, 204);
+  for (const key of [made.body.key, byKey.body.key]) {
+    const res = await h.call('GET', '/api/v1/environments', { token: key });
+    t.equal(res.status, 401, "a removed member's keys stop working at once");
+  }
+  t.equal((await h.call('GET', '/api/v1/environments', { token: alices.key })).status, 200, "others' keys are untouched");
+  const log = await h.call('GET', '/api/v1/audit?action=member.remove', { token: h.tokens.alice });
+  t.same(log.body.items[0].details.keysRevoked, [made.body.id, byKey.body.id], 'the audit log says which keys went with them');
+
+  // A viewer's keys would hold nothing: demoting to viewer revokes a key left with no permission.
+  const deployKey = await h.call('POST', '/api/v1/keys', { token: h.tokens.alice, body: { name: 'deploy only', scopes: ['deploy'] } });
+  const dan = h.users.dan;
+  await h.db.pool.query(sql.unsafe`UPDATE api_keys SET created_by_user_id = ${dan}, permissions = '{environments:deploy}' WHERE id = ${deployKey.body.id}`);
+  t.equal((await h.call('PATCH', `/api/v1/members/${dan}`, { token: h.tokens.alice, body: { role: 'viewer' } })).status, 200);
+  t.equal((await h.call('GET', `/api/v1/keys/${deployKey.body.id}`, { token: h.tokens.alice })).body.revokedAt !== null, true, 'a key left with nothing is revoked');
 });

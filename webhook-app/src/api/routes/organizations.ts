@@ -1,6 +1,6 @@
 /** Organizations, members and invitations. */
 import { AUDIT_ACTIONS, BILLING_PLANS, isBillingPlanId, isRole, mayAssignRole, ROLE_PERMISSIONS, type Role, withinQuota } from '@wharf/contracts';
-import { audit, invitations, memberships, organizations } from '@wharf/store';
+import { apiKeys, audit, type CommonQueryMethods, invitations, memberships, organizations } from '@wharf/store';
 import { hashSecret, randomSecret } from '../auth/secrets.js';
 import { actingOf, auditEntry, type Handler, type HandlerContext, idParam, principalOf } from '../handler.js';
 import { decodeCursor, pageOf } from '../http/pagination.js';
@@ -60,17 +60,27 @@ async function changeMember(ctx: HandlerContext, role: Role | null): Promise<mem
     const outcome = await memberships.changeMember(tx, acting, userId, role);
     if (outcome === 'not-found') throw notFound('member');
     if (outcome === 'last-owner') throw new ProblemError('last-owner', 'make someone else an owner first');
+    const keys = await keysFollowCreator(tx, acting, userId, role);
     await audit.recordAudit(tx, [
       auditEntry(ctx, {
         action: role === null ? AUDIT_ACTIONS.memberRemove : AUDIT_ACTIONS.memberRole,
         subject: `user:${current.login}`,
         before: { role: current.role },
         after: role === null ? null : { role },
-        details: { userId },
+        details: { userId, ...(keys.revoked.length > 0 ? { keysRevoked: keys.revoked } : {}), ...(keys.capped.length > 0 ? { keysCapped: keys.capped } : {}) },
       }),
     ]);
+    for (const id of keys.revoked) ctx.deps.keys.forget(id);
+    for (const id of keys.capped) ctx.deps.keys.forget(id);
     return role === null ? null : memberships.getMember(tx, acting, userId);
   });
+}
+
+/** A member's API keys never outlive their membership nor hold more than their role: removed, revoked; demoted, capped. */
+async function keysFollowCreator(tx: CommonQueryMethods, scope: { tenantId: number }, userId: number, role: Role | null): Promise<{ revoked: number[]; capped: number[] }> {
+  if (role === null) return { revoked: (await apiKeys.revokeKeysOfCreator(tx, scope, userId)).map((k) => k.id), capped: [] };
+  const { capped, revoked } = await apiKeys.capKeysOfCreator(tx, scope, userId, ROLE_PERMISSIONS[role]);
+  return { revoked: revoked.map((k) => k.id), capped: capped.map((k) => k.id) };
 }
 
 const updateMember: Handler = async (ctx) => {
