@@ -4,10 +4,12 @@
  * stay organization-wide, rollbacks are deduplicated per tenant, seats hold at acceptance, the reference page is not
  * framed.
  */
-import { ROLE_PERMISSIONS } from '@wharf/contracts';
+import { LIVE_EVENTS_CHANNEL, ROLE_PERMISSIONS } from '@wharf/contracts';
 import { idempotency, sql } from '@wharf/store';
-import { seedRepository, waitFor } from '@wharf/testkit';
+import { seedEnvironments } from '@wharf/store/testing';
+import { seedRepository, silentLog, waitFor } from '@wharf/testkit';
 import t from 'tap';
+import { createLiveHub } from '../src/api/live/live-hub.js';
 import { startApiHarness } from './helpers/api-harness.js';
 
 const strip = (b: Record<string, unknown>) => ({ ...b, requestId: undefined });
@@ -146,4 +148,39 @@ t.test("API keys follow their creator's membership: demoted, capped to the new r
   await h.db.pool.query(sql.unsafe`UPDATE api_keys SET created_by_user_id = ${dan}, permissions = '{environments:deploy}' WHERE id = ${deployKey.body.id}`);
   t.equal((await h.call('PATCH', `/api/v1/members/${dan}`, { token: h.tokens.alice, body: { role: 'viewer' } })).status, 200);
   t.equal((await h.call('GET', `/api/v1/keys/${deployKey.body.id}`, { token: h.tokens.alice })).body.revokedAt !== null, true, 'a key left with nothing is revoked');
+});
+
+t.test('a key limited to repositories reads no audit log, and its live stream hears of no other repository, deletions included', async (t) => {
+  const h = await startApiHarness(t);
+  const limited = await h.key('acme', { name: 'shop reader', scopes: ['read'], repositoryIds: [h.acme.repositoryId] });
+  const whole = await h.key('acme', { name: 'reader', scopes: ['read'] });
+  const audit = await h.call('GET', '/api/v1/audit', { token: limited.key });
+  t.equal(audit.status, 403, "the organization's audit log names every repository and person");
+  t.equal(audit.body.permission, 'audit:read');
+  t.match(audit.body.detail, /limited to repositories.*whole organization/);
+  t.equal((await h.call('GET', '/api/v1/audit', { token: whole.key })).status, 200, 'a key of the whole organization reads it');
+
+  const other = await seedRepository(h.db.pool, { tenant: 'acme', kind: 'github', provider: 'github', fullName: 'acme/secret-project' });
+  const [mine, theirs] = await seedEnvironments(h.db.pool, [
+    { tenantId: h.acme.tenantId, repositoryId: h.acme.repositoryId, app: 'shop', name: 'pr-50', kind: 'preview', digest: 'sha256:x', spec: null, versionId: null },
+    { tenantId: h.acme.tenantId, repositoryId: other.repositoryId, app: 'secret', name: 'pr-51', kind: 'preview', digest: 'sha256:y', spec: null, versionId: null },
+  ]);
+  const hub = createLiveHub({ pool: h.db.pool, databaseUrl: h.db.url, log: silentLog, flushMs: 5 });
+  t.teardown(() => hub.close());
+  const heard = { limited: [] as string[], whole: [] as string[] };
+  hub.subscribe({ tenantId: h.acme.tenantId, repositoryIds: [h.acme.repositoryId], send: (event, data) => heard.limited.push(`${event} ${JSON.stringify(data)}`) });
+  hub.subscribe({ tenantId: h.acme.tenantId, repositoryIds: null, send: (event, data) => heard.whole.push(`${event} ${JSON.stringify(data)}`) });
+  // Once the hub's LISTEN is connected, a probe is heard.
+  await waitFor('the hub listens', async () => {
+    await h.db.pool.query(sql.unsafe`SELECT pg_notify(${LIVE_EVENTS_CHANNEL}, ${`${h.acme.tenantId}:d:1`})`);
+    await new Promise((r) => setTimeout(r, 20));
+    return heard.whole.length > 0;
+  });
+  const probe = 'environment.deleted {"id":1}';
+  await h.db.pool.query(sql.unsafe`DELETE FROM environments WHERE id = ANY(${sql.array([mine ?? 0, theirs ?? 0], 'int8')})`);
+  await h.db.pool.query(sql.unsafe`SELECT pg_notify(${LIVE_EVENTS_CHANNEL}, ${`${h.acme.tenantId}:d:987654`})`);
+  const deletions = () => heard.whole.filter((e) => e.startsWith('environment.deleted') && e !== probe);
+  await waitFor('the unlimited stream hears every deletion', async () => deletions().length === 3);
+  t.same(deletions().sort(), [`environment.deleted {"id":${mine}}`, `environment.deleted {"id":${theirs}}`, 'environment.deleted {"id":987654}'].sort());
+  t.same(heard.limited, [`environment.deleted {"id":${mine}}`], 'the limited stream hears of its own repository only: not of another, nor of one it cannot tell');
 });
