@@ -4,7 +4,7 @@
  * stay organization-wide, rollbacks are deduplicated per tenant, seats hold at acceptance, the reference page is not
  * framed.
  */
-import { LIVE_EVENTS_CHANNEL, ROLE_PERMISSIONS } from '@wharf/contracts';
+import { LIVE_EVENTS_CHANNEL, OUTBOX_KINDS, ROLE_PERMISSIONS } from '@wharf/contracts';
 import { idempotency, sql } from '@wharf/store';
 import { seedEnvironments } from '@wharf/store/testing';
 import { seedRepository, silentLog, waitFor } from '@wharf/testkit';
@@ -183,4 +183,22 @@ t.test('a key limited to repositories reads no audit log, and its live stream he
   await waitFor('the unlimited stream hears every deletion', async () => deletions().length === 3);
   t.same(deletions().sort(), [`environment.deleted {"id":${mine}}`, `environment.deleted {"id":${theirs}}`, 'environment.deleted {"id":987654}'].sort());
   t.same(heard.limited, [`environment.deleted {"id":${mine}}`], 'the limited stream hears of its own repository only: not of another, nor of one it cannot tell');
+});
+
+t.test("a rollback's dedupe key is the tenant's and environment's, never the client's X-Request-Id", async (t) => {
+  const h = await startApiHarness(t);
+  const headers = { 'x-request-id': 'chosen-by-the-client' };
+  const acme = await h.call('POST', `/api/v1/environments/${h.acme.environmentIds[0]}/rollback`, { token: h.tokens.alice, body: { version: h.acme.shas[0] }, headers });
+  t.equal(acme.status, 202);
+  // Another organization that sends the same request id (by chance, or having seen it) is not silently dropped.
+  const globex = await h.call('POST', `/api/v1/environments/${h.globex.environmentIds[0]}/rollback`, { token: h.tokens.gil, body: { version: h.globex.shas[0] }, headers });
+  t.equal(globex.status, 202);
+  const again = await h.call('POST', `/api/v1/environments/${h.acme.environmentIds[0]}/rollback`, { token: h.tokens.alice, body: { version: h.acme.shas[0] }, headers });
+  t.equal(again.status, 202);
+  const rows = await h.db.pool.any(sql.unsafe`SELECT tenant_id, dedupe_key FROM outbox WHERE kind = ${OUTBOX_KINDS.rollbackPullRequest} ORDER BY id`);
+  t.same(rows.map((r) => Number(r.tenant_id)), [h.acme.tenantId, h.globex.tenantId, h.acme.tenantId], "every tenant's rollback is queued: none taken for another's");
+  for (const r of rows) {
+    t.notMatch(String(r.dedupe_key), /chosen-by-the-client/, 'the client does not choose the key');
+    t.match(String(r.dedupe_key), new RegExp(`^api-rollback:${r.tenant_id}:\\d+:`), 'it names the tenant and the environment');
+  }
 });
