@@ -4,11 +4,12 @@
  * stay organization-wide, rollbacks are deduplicated per tenant, seats hold at acceptance, the reference page is not
  * framed.
  */
-import { LIVE_EVENTS_CHANNEL, OUTBOX_KINDS, ROLE_PERMISSIONS } from '@wharf/contracts';
+import { LIVE_EVENTS_CHANNEL, OUTBOX_KINDS, ROLE_PERMISSIONS, WHARF_COOKIES } from '@wharf/contracts';
 import { idempotency, sql } from '@wharf/store';
 import { seedEnvironments } from '@wharf/store/testing';
 import { seedRepository, silentLog, waitFor } from '@wharf/testkit';
 import t from 'tap';
+import { SESSION_COOKIE } from '../src/api/auth/authenticate.js';
 import { createLiveHub } from '../src/api/live/live-hub.js';
 import { startApiHarness } from './helpers/api-harness.js';
 
@@ -201,4 +202,27 @@ t.test("a rollback's dedupe key is the tenant's and environment's, never the cli
     t.notMatch(String(r.dedupe_key), /chosen-by-the-client/, 'the client does not choose the key');
     t.match(String(r.dedupe_key), new RegExp(`^api-rollback:${r.tenant_id}:\\d+:`), 'it names the tenant and the environment');
   }
+});
+
+t.test('seats are checked again when an invitation is accepted; a refusal keeps the invitation for later', async (t) => {
+  const h = await startApiHarness(t);
+  const invitation = await h.call('POST', '/api/v1/invitations', { token: h.tokens.alice, body: { role: 'viewer' } });
+  t.equal(invitation.status, 201, 'the Pro plan has seats to spare when the invitation is made');
+  // Then the organization moves to the Free plan (one seat), or others accept first.
+  await h.db.pool.query(sql.unsafe`UPDATE tenants SET plan = 'free' WHERE id = ${h.acme.tenantId}`);
+  const full = await h.call('POST', '/api/v1/invitations/accept', { token: h.tokens.gil, body: { token: invitation.body.token } });
+  t.equal(full.status, 403);
+  t.equal(full.body.code, 'seat-limit');
+  t.match(full.body.detail, /free plan has 1 seat/);
+  t.equal(Number(await h.db.pool.oneFirst(sql.unsafe`SELECT count(*) FROM memberships WHERE tenant_id = ${h.acme.tenantId}`)), 4, 'nobody joined');
+  await h.db.pool.query(sql.unsafe`UPDATE tenants SET plan = 'pro' WHERE id = ${h.acme.tenantId}`);
+  const joined = await h.call('POST', '/api/v1/invitations/accept', { token: h.tokens.gil, body: { token: invitation.body.token } });
+  t.equal(joined.status, 200, 'the invitation was not used up by the refusal');
+});
+
+t.test('the reference page may not be framed; the session cookie has one name', async (t) => {
+  const h = await startApiHarness(t);
+  const page = await h.call('GET', '/api/v1/docs');
+  t.match(String(page.headers['content-security-policy']), /frame-ancestors 'none'/);
+  t.equal(SESSION_COOKIE, WHARF_COOKIES.session, "the cookie the local router strips is the one the API sets");
 });

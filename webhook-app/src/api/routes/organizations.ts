@@ -102,14 +102,19 @@ const listInvitations: Handler = async (ctx) => {
   return { status: 200, body: pageOf(rows, ctx.limit, (i) => invitationView(i), (i) => [i.id]) };
 };
 
+/** One more member must fit the plan's seats (at invitation, and again at acceptance: seats may have gone since). */
+async function checkSeat(db: CommonQueryMethods, scope: { tenantId: number }, plan: string): Promise<void> {
+  const seats = isBillingPlanId(plan) ? BILLING_PLANS[plan].limits.seats : BILLING_PLANS.free.limits.seats;
+  const members = await memberships.countMembers(db, scope);
+  if (!withinQuota(seats, members + 1)) throw new ProblemError('seat-limit', `the ${plan} plan has ${seats} seat${seats === 1 ? '' : 's'}, all taken`);
+}
+
 const createInvitation: Handler = async (ctx) => {
   const acting = actingOf(ctx);
   const role = ctx.body.role;
   if (!isRole(role)) throw new ProblemError('validation-failed', 'unknown role');
   if (role === 'owner' && !acting.permissions.has('organization:own')) throw new ProblemError('permission-denied', 'only owners invite owners', { permission: 'organization:own' });
-  const seats = isBillingPlanId(acting.plan) ? BILLING_PLANS[acting.plan].limits.seats : BILLING_PLANS.free.limits.seats;
-  const members = await memberships.countMembers(ctx.deps.pool, acting);
-  if (!withinQuota(seats, members + 1)) throw new ProblemError('seat-limit', `the ${acting.plan} plan has ${seats} seat${seats === 1 ? '' : 's'}, all taken`);
+  await checkSeat(ctx.deps.pool, acting, acting.plan);
   const token = randomSecret();
   const invitation = await ctx.deps.pool.transaction(async (tx) => {
     const created = await invitations.createInvitation(tx, acting, {
@@ -142,6 +147,11 @@ const acceptInvitation: Handler = async (ctx) => {
     const invitation = await invitations.redeemInvitation(tx, hashSecret(ctx.deps.pepper, String(ctx.body.token)), { id: principal.userId, login: principal.login });
     if (!invitation) throw new ProblemError('invitation-unusable', 'ask for a new invitation');
     const scope = { tenantId: invitation.tenant_id };
+    const plan = await organizations.lockOrganizationPlan(tx, scope);
+    if (plan === null) throw notFound('organization');
+    if (await memberships.getMember(tx, scope, principal.userId)) throw new ProblemError('already-member');
+    // Seats may have been taken since the invitation was made; a refusal keeps the invitation usable for later.
+    await checkSeat(tx, scope, plan);
     if (!(await memberships.addMember(tx, scope, principal.userId, invitation.role))) throw new ProblemError('already-member');
     await audit.recordAudit(tx, [
       auditEntry(ctx, { tenantId: invitation.tenant_id, action: AUDIT_ACTIONS.memberAdd, subject: `user:${principal.login}`, after: { role: invitation.role }, details: { invitation: invitation.id } }),
