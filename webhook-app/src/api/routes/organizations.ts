@@ -50,7 +50,8 @@ async function changeMember(ctx: HandlerContext, role: Role | null): Promise<mem
   const acting = actingOf(ctx);
   const userId = idParam(ctx, 'userId');
   const mayOwn = acting.permissions.has('organization:own');
-  return ctx.deps.pool.transaction(async (tx) => {
+  const changedKeys: number[] = [];
+  const member = await ctx.deps.pool.transaction(async (tx) => {
     const current = await memberships.getMember(tx, acting, userId);
     if (!current) throw notFound('member');
     if ((current.role === 'owner' || role === 'owner') && !mayOwn) {
@@ -70,10 +71,12 @@ async function changeMember(ctx: HandlerContext, role: Role | null): Promise<mem
         details: { userId, ...(keys.revoked.length > 0 ? { keysRevoked: keys.revoked } : {}), ...(keys.capped.length > 0 ? { keysCapped: keys.capped } : {}) },
       }),
     ]);
-    for (const id of keys.revoked) ctx.deps.keys.forget(id);
-    for (const id of keys.capped) ctx.deps.keys.forget(id);
+    changedKeys.push(...keys.revoked, ...keys.capped);
     return role === null ? null : memberships.getMember(tx, acting, userId);
   });
+  // After the commit (the NOTIFY tells the other replicas), so no request of this one caches the key as it was.
+  for (const id of changedKeys) ctx.deps.keys.forget(id);
+  return member;
 }
 
 /** A member's API keys never outlive their membership nor hold more than their role: removed, revoked; demoted, capped. */
