@@ -165,6 +165,21 @@ t.test('permissions from the matrix: viewers and deployers read; admins, owners 
   t.equal(made.status, 201, 'an admin key makes tokens (CI installing agents)');
   t.match(made.body.createdBy, /^key:wharf_/);
   t.equal((await h.call('GET', '/api/v1/agents')).status, 401, 'no credentials: 401');
+  // A key limited to repositories reaches no agent: an agent serves every repository of its pool.
+  const limited = await h.key('acme', { name: 'one repo', scopes: ['admin'], repositoryIds: [h.acme.repositoryId] });
+  for (const [method, url, body] of [['GET', '/api/v1/agents', undefined], ['GET', '/api/v1/agent-tokens', undefined], ['POST', '/api/v1/agent-tokens', { pool: 'lab' }]] as const) {
+    const refused = await h.call(method, url, { token: limited.key, ...(body ? { body } : {}) });
+    t.equal(refused.status, 403, `${method} ${url} with a key limited to repositories`);
+    t.match(refused.body.permission, /^agents:/);
+  }
+  // An Idempotency-Key replays the answer without the token (shown once, never stored).
+  const first = await h.call('POST', '/api/v1/agent-tokens', { token: adminKey.key, body: { pool: 'edge' }, headers: { 'idempotency-key': 'install-edge-1' } });
+  const replay = await h.call('POST', '/api/v1/agent-tokens', { token: adminKey.key, body: { pool: 'edge' }, headers: { 'idempotency-key': 'install-edge-1' } });
+  t.equal(replay.status, 201);
+  t.equal(replay.body.id, first.body.id, 'the same token, not a second one');
+  t.notOk('token' in replay.body, 'the replay has no secret');
+  t.match(replay.body.secretShownOnce, /revoke the registration token and create another/);
+  t.notMatch(JSON.stringify(await h.db.pool.any(sql.unsafe`SELECT body FROM api_idempotency`)), first.body.token, 'the token is not kept for replays');
 });
 
 t.test("another organization's agents and tokens: 404 as for ids that do not exist, never listed, never changed", async (t) => {
