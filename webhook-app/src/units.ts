@@ -10,6 +10,7 @@ import type { Registry } from 'prom-client';
 import { apiUnit } from './api/unit.js';
 import type { EnvironmentLogs } from './api/deps.js';
 import { githubUnit } from './github/unit.js';
+import { meteringUnit } from './metering/unit.js';
 import type { ControlPlaneSettings } from './settings.js';
 
 export interface UnitContext {
@@ -50,6 +51,7 @@ export type UnitFactory = (ctx: UnitContext) => Promise<ControlPlaneUnit | null>
 export const CONTROL_PLANE_UNITS = {
   github: githubUnit,
   api: apiUnit,
+  metering: meteringUnit,
 } as const satisfies Record<string, UnitFactory>;
 
 /** Builds the configured units; a unit that fails to build stops those already built. */

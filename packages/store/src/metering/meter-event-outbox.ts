@@ -89,12 +89,16 @@ export const MeterEventRow = z.object({
 export type MeterEventRow = z.infer<typeof MeterEventRow>;
 
 /** Claims due rows of every organization under a lease (another replica skips them), oldest hour first. */
-export async function claimMeterEvents(db: CommonQueryMethods, input: { limit: number; leaseSeconds: number }): Promise<MeterEventRow[]> {
+export async function claimMeterEvents(
+  db: CommonQueryMethods,
+  input: { limit: number; leaseSeconds: number; exclude?: readonly number[] },
+): Promise<MeterEventRow[]> {
   return db
     .any(sql.type(MeterEventRow)`
       WITH c AS (
         SELECT id FROM metering_meter_events
         WHERE status = 'pending' AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
+          AND NOT (id = ANY(${sql.array([...(input.exclude ?? [])], 'int8')}))
         ORDER BY next_attempt_at, id LIMIT ${input.limit}
         FOR UPDATE SKIP LOCKED
       )
