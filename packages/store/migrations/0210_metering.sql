@@ -29,8 +29,8 @@ CREATE TABLE metering_agent_spans (
 CREATE INDEX metering_agent_spans_agent ON metering_agent_spans (agent_id, ended_at DESC);
 CREATE INDEX metering_agent_spans_during ON metering_agent_spans USING gist (tstzrange(started_at, ended_at));
 
--- Countable usage (deploys, runtime requests), each at the moment it happened; `source_key` makes a re-recorded
--- event a no-op.
+-- Countable usage (deploys, runtime requests), at the moment it happened; `source_key` makes a re-recorded event a
+-- no-op. Runtime requests are kept as one row per environment and hour (readings add up into it).
 CREATE TABLE metering_usage_events (
   id           bigserial PRIMARY KEY,
   tenant_id    bigint NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
@@ -160,6 +160,8 @@ BEGIN
   RETURN NULL;
 END $$;
 CREATE TRIGGER metering_usage_events_dirty AFTER INSERT ON metering_usage_events REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION wharf_metering_dirty_events();
+CREATE TRIGGER metering_usage_events_dirty_update AFTER UPDATE ON metering_usage_events REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION wharf_metering_dirty_events();
 
 -- An agent was seen at `at`: extend its latest span when the gap is short, open a new one otherwise; the hours the

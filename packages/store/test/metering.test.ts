@@ -98,7 +98,9 @@ t.test('runtime request counters become increments; a restart counts from zero; 
   const environmentId = ids[0] ?? 0;
   const read = (instance: string, total: number, at: string) => metering.recordRuntimeRequests(db.pool, [{ tenantId, environmentId, instance, total, at }]);
   t.equal(await read('pid 1', 100, H(8, 10)), 100);
+  await metering.aggregateHours(db.pool, [H(8)]);
   t.equal(await read('pid 1', 250, H(8, 50)), 150);
+  t.same(await metering.dirtyHours(db.pool, { before: H(23), limit: 10 }), [H(8)], 'a reading added to an aggregated hour marks it');
   t.equal(await read('pid 1', 240, H(8, 40)), 0, 'an older reading is ignored');
   t.equal(await read('pid 2', 30, H(9, 10)), 30, 'a new process starts from zero');
   await metering.recordAgentsSeen(db.pool, [

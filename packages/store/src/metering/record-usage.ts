@@ -36,12 +36,12 @@ export interface RuntimeRequestSample {
 
 /**
  * Turns counter readings into request counts: the increase since the last reading of the same instance (a new
- * instance, or a counter that went down, is a restart: all of its total counts). A reading older than the last one
- * is ignored. Returns the requests recorded.
+ * instance, or a counter that went down, is a restart: all of its total counts), added to the environment's row of
+ * the hour the reading was taken in. A reading not newer than the last one is ignored. Returns the requests recorded.
  */
 export async function recordRuntimeRequests(db: CommonQueryMethods, samples: readonly RuntimeRequestSample[]): Promise<number> {
   if (samples.length === 0) return 0;
-  const rows = await db.any(sql.type(z.object({ quantity: int8 }))`
+  const recorded = await db.oneFirst(sql.type(z.object({ quantity: int8 }))`
     WITH x AS (
       SELECT DISTINCT ON ("environmentId") * FROM jsonb_to_recordset(${sql.jsonb(samples as never)})
         AS x("tenantId" bigint, "environmentId" bigint, instance text, total bigint, at timestamptz)
@@ -57,13 +57,16 @@ export async function recordRuntimeRequests(db: CommonQueryMethods, samples: rea
       SELECT "environmentId", "tenantId", instance, total, at FROM fresh
       ON CONFLICT (environment_id) DO UPDATE SET instance = EXCLUDED.instance, total = EXCLUDED.total, read_at = EXCLUDED.read_at
       RETURNING environment_id
+    ), counted AS (
+      INSERT INTO metering_usage_events AS e (tenant_id, metric, occurred_at, quantity, source_key)
+      SELECT "tenantId", 'runtimeRequests', date_trunc('hour', at, 'UTC'), quantity,
+        'requests:' || "environmentId" || ':' || to_char(at AT TIME ZONE 'UTC', 'YYYYMMDD"T"HH24')
+      FROM fresh WHERE quantity > 0
+      ON CONFLICT (source_key) DO UPDATE SET quantity = e.quantity + EXCLUDED.quantity, recorded_at = now()
+      RETURNING 1
     )
-    INSERT INTO metering_usage_events (tenant_id, metric, occurred_at, quantity, source_key)
-    SELECT "tenantId", 'runtimeRequests', at, quantity, 'requests:' || "environmentId" || ':' || instance || ':' || total
-    FROM fresh WHERE quantity > 0
-    ON CONFLICT (source_key) DO NOTHING
-    RETURNING quantity`);
-  return rows.reduce((n, r) => n + r.quantity, 0);
+    SELECT coalesce(sum(quantity), 0)::bigint AS quantity FROM fresh WHERE quantity > 0`);
+  return Number(recorded);
 }
 
 /** Countable usage recorded directly (tests, benchmarks, imports): idempotent by `sourceKey`. */
