@@ -54,7 +54,10 @@ export async function aggregateHours(pool: DatabasePool, hours: readonly string[
       SELECT tenant_id, metric, hour, round(amount)::bigint AS amount FROM env
       UNION ALL SELECT tenant_id, metric, hour, round(amount)::bigint FROM agents
       UNION ALL SELECT tenant_id, metric, hour, amount::bigint FROM counted`);
-    const changed = await tx.any(sql.type(z.object({ tenant_id: int8, metric: z.string(), hour: z.string() }))`
+    await tx.query(sql.unsafe`CREATE TEMP TABLE metering_changed (tenant_id bigint, metric text, hour timestamptz) ON COMMIT DROP`);
+    // Changed rows are written with the month's running total as of the hours before them (right at once for a new
+    // hour); the update after fixes later hours of the month when an earlier one changed (late usage).
+    const changed = await tx.oneFirst(sql.type(z.object({ n: int8 }))`
       WITH merged AS (
         SELECT coalesce(c.tenant_id, u.tenant_id) AS tenant_id, coalesce(c.metric, u.metric) AS metric, coalesce(c.hour, u.hour) AS hour,
           coalesce(c.amount, 0) AS amount
@@ -62,18 +65,25 @@ export async function aggregateHours(pool: DatabasePool, hours: readonly string[
         FULL JOIN (SELECT tenant_id, metric, hour, amount FROM metering_hourly_usage WHERE hour = ANY(${list})) u
           ON u.tenant_id = c.tenant_id AND u.metric = c.metric AND u.hour = c.hour
         WHERE u.amount IS DISTINCT FROM coalesce(c.amount, 0) AND NOT (u.amount IS NULL AND c.amount = 0)
+      ), up AS (
+        INSERT INTO metering_hourly_usage (tenant_id, metric, hour, amount, unit, month_amount)
+        SELECT m.tenant_id, m.metric, m.hour, m.amount, (${metricUnits()}::jsonb ->> m.metric)::int,
+          m.amount + coalesce((
+            SELECT p.month_amount FROM metering_hourly_usage p
+            WHERE p.tenant_id = m.tenant_id AND p.metric = m.metric AND p.hour >= date_trunc('month', m.hour) AND p.hour < m.hour
+            ORDER BY p.hour DESC LIMIT 1), 0)
+        FROM merged m
+        ON CONFLICT (tenant_id, metric, hour) DO UPDATE SET amount = EXCLUDED.amount, month_amount = EXCLUDED.month_amount, updated_at = now()
+        RETURNING tenant_id, metric, hour
+      ), saved AS (
+        INSERT INTO metering_changed SELECT * FROM up RETURNING 1
       )
-      INSERT INTO metering_hourly_usage (tenant_id, metric, hour, amount, unit, month_amount)
-      SELECT m.tenant_id, m.metric, m.hour, m.amount, (${metricUnits()}::jsonb ->> m.metric)::int, m.amount FROM merged m
-      ON CONFLICT (tenant_id, metric, hour) DO UPDATE SET amount = EXCLUDED.amount, updated_at = now()
-      RETURNING tenant_id, metric, hour`);
-    if (changed.length === 0) return 0;
+      SELECT count(*) AS n FROM saved`);
+    if (changed === 0) return 0;
     // Running totals of the month, from the earliest changed hour of each (organization, metric, month) on.
     await tx.query(sql.unsafe`
-      WITH changed AS (
-        SELECT * FROM jsonb_to_recordset(${sql.jsonb(changed as never)}) AS x(tenant_id bigint, metric text, hour timestamptz)
-      ), starts AS (
-        SELECT tenant_id, metric, date_trunc('month', hour) AS month, min(hour) AS from_hour FROM changed GROUP BY 1, 2, 3
+      WITH starts AS (
+        SELECT tenant_id, metric, date_trunc('month', hour) AS month, min(hour) AS from_hour FROM metering_changed GROUP BY 1, 2, 3
       ), base AS (
         SELECT s.*, coalesce((
           SELECT u.month_amount FROM metering_hourly_usage u
@@ -87,7 +97,7 @@ export async function aggregateHours(pool: DatabasePool, hours: readonly string[
       )
       UPDATE metering_hourly_usage u SET month_amount = r.month_amount
       FROM running r WHERE u.tenant_id = r.tenant_id AND u.metric = r.metric AND u.hour = r.hour AND u.month_amount <> r.month_amount`);
-    return changed.length;
+    return Number(changed);
   });
 }
 
