@@ -29,3 +29,29 @@ export function meterEventIdentifier(input: { tenantId: number; metric: UsageMet
   const hour = input.hour.slice(0, 13).replace(/[-:]/g, '');
   return `wharf-${input.tenantId}-${input.metric}-${hour}${input.revision > 0 ? `-r${input.revision}` : ''}`;
 }
+
+/** The runtime's request counter (runtime/src/http/metrics.ts), by route pattern, method and status. */
+export const RUNTIME_REQUESTS_METRIC = 'wharf_runtime_http_requests_total' as const;
+
+const COUNTER_LINE = /^wharf_runtime_http_requests_total(?:\{(.*)\})?\s+([0-9.eE+]+)(?:\s+\d+)?$/;
+const ROUTE_LABEL = /(?:^|,)route="((?:[^"\\]|\\.)*)"/;
+
+/**
+ * The requests a runtime answered for the app, from its Prometheus text: the sum of RUNTIME_REQUESTS_METRIC over
+ * every series except Wharf's own paths (health checks under `reservedPrefix` are not the customer's usage). null when
+ * the text has no such counter. Reads at most `maxLines` lines (the text comes from a runtime Wharf does not trust).
+ */
+export function sumRuntimeRequests(text: string, reservedPrefix: string, maxLines = 20_000): number | null {
+  let total: number | null = null;
+  let lines = 0;
+  for (const line of text.split('\n')) {
+    if (++lines > maxLines) break;
+    const m = COUNTER_LINE.exec(line.trim());
+    if (!m) continue;
+    const route = ROUTE_LABEL.exec(m[1] ?? '')?.[1] ?? '';
+    if (route.startsWith(reservedPrefix)) continue;
+    const value = Number(m[2]);
+    if (Number.isFinite(value) && value >= 0) total = (total ?? 0) + Math.floor(value);
+  }
+  return total;
+}
