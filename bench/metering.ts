@@ -46,14 +46,18 @@ try {
 
   // The month, hour by hour: that hour's usage is recorded, then the hour is aggregated.
   const times: number[] = [];
+  const steps = { compute: [] as number[], write: [] as number[], running: [] as number[] };
   const started = Date.now();
   for (let h = 0; h < HOURS; h++) {
     const hour = monthStart + h * HOUR;
     await recordHour(db.pool, hour, h);
     const t0 = performance.now();
-    await metering.aggregateHours(db.pool, [iso(hour)]);
+    await metering.aggregateHours(db.pool, [iso(hour)], { onStep: (name, ms) => steps[name].push(ms) });
     times.push(performance.now() - t0);
-    if (h % 48 === 47) progress(`hour ${h + 1}/${HOURS}: median ${median(times).toFixed(0)} ms, last ${times[times.length - 1]?.toFixed(0)} ms`);
+    if (h % 24 === 23) {
+      const last = (v: number[]) => median(v.slice(-24)).toFixed(0);
+      progress(`hour ${h + 1}/${HOURS}: median ${median(times).toFixed(0)} ms; last day ${last(times)} ms (compute ${last(steps.compute)}, write ${last(steps.write)}, running totals ${last(steps.running)})`);
+    }
     if ((Date.now() - started) / 1000 > MAX_SECONDS) {
       progress(`time bound reached after ${h + 1} hours; the figures are for those`);
       break;
@@ -154,6 +158,7 @@ try {
       aggregate_ms_per_hour: Math.round(median(times)),
       aggregate_ms_per_hour_p95: Math.round(percentile(times, 95)),
       aggregate_ms_per_hour_max: Math.round(Math.max(...times)),
+      aggregate_ms_steps: { compute: Math.round(median(steps.compute)), write: Math.round(median(steps.write)), running_totals: Math.round(median(steps.running)) },
       recompute_24h_ms: Math.round(recomputeMs),
       recompute_24h_changed_rows: recomputed,
       send_hours: SEND_HOURS,

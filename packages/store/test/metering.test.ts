@@ -59,6 +59,13 @@ t.test('environment-hours are the seconds each span overlaps each hour; fraction
     ['12', 'productionEnvironmentHours', 3600, 1],
   ], '40 min + 60 min reports 1 hour at 11:00; 20+30+10 min of previews report 1 hour at 12:00');
   t.equal(await metering.aggregateHours(db.pool, metering.hoursBetween(H(10), H(13))), 0, 'recomputing closed hours changes nothing');
+  await setSpan(db.pool, pr1, H(10, 20), H(11, 0)); // corrected: 40 min
+  t.equal(await metering.aggregateHours(db.pool, [H(10)]), 1, 'only 10:00 is recomputed');
+  t.same((await usage(db.pool, tenantId)).filter((r) => r[1] === 'previewEnvironmentHours'), [
+    ['10', 'previewEnvironmentHours', 2400, 0],
+    ['11', 'previewEnvironmentHours', 1800, 1],
+    ['12', 'previewEnvironmentHours', 600, 0],
+  ], 'the later hours of the month report from the new running total');
   t.same((await usage(db.pool, other.tenantId)).map((r) => r[2]), [3600, 3600, 3600], 'another organization is aggregated on its own');
 });
 
