@@ -3,11 +3,11 @@
  * whatever fails (lost answers, a crash before the row is marked, 500s, 429s, Stripe down), late usage, the daily
  * reconciliation, and organizations without a Stripe customer.
  */
-import { USAGE_METRIC_NAMES, USAGE_METRICS } from '@wharf/contracts';
+import { loadSettings, StartupError, USAGE_METRIC_NAMES, USAGE_METRICS } from '@wharf/contracts';
 import { type DatabasePool, metering, sql } from '@wharf/store';
 import { seedEnvironments } from '@wharf/store/testing';
-import { capturingLog, createTestDatabase, seedRepository, startFakeStripe, type FakeStripe } from '@wharf/testkit';
-import { createStripeClient, usageMetering } from '@wharf/webhook-app';
+import { capturingLog, createTestDatabase, seedRepository, silentLog, startFakeStripe, type FakeStripe } from '@wharf/testkit';
+import { controlPlaneSettings, createStripeClient, usageMetering } from '@wharf/webhook-app';
 import { Registry } from 'prom-client';
 import t, { type Test } from 'tap';
 
@@ -199,18 +199,28 @@ t.test('the daily reconciliation finds a planted difference and reports it in a 
 
 t.test('one replica at a time runs the hourly job', async (t) => {
   const { db } = await setup(t);
-  let inside = 0;
-  let most = 0;
-  const job = () =>
-    metering.withMeteringLock(db.pool, 'hourly', async () => {
-      most = Math.max(most, ++inside);
-      await new Promise((r) => setTimeout(r, 50));
-      inside--;
-    });
-  const results = await Promise.all([job(), job(), job()]);
-  t.equal(most, 1);
-  t.equal(results.filter((r) => r.ran).length, 1, 'the others skipped the run');
-  t.equal((await job()).ran, true, 'the lock is released after the run');
+  let release!: () => void;
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
+  let entered!: () => void;
+  const inside = new Promise<void>((r) => {
+    entered = r;
+  });
+  const first = metering.withMeteringLock(db.pool, 'hourly', () => {
+    entered();
+    return held;
+  });
+  await inside; // the first holds the lock until released
+  const others = await Promise.all([
+    metering.withMeteringLock(db.pool, 'hourly', async () => undefined),
+    metering.withMeteringLock(db.pool, 'hourly', async () => undefined),
+  ]);
+  t.same(others, [{ ran: false }, { ran: false }], 'the others skip the run while one holds it');
+  t.same(await metering.withMeteringLock(db.pool, 'reconcile', async () => 'daily'), { ran: true, value: 'daily' }, 'the daily job has its own lock');
+  release();
+  t.equal((await first).ran, true);
+  t.equal((await metering.withMeteringLock(db.pool, 'hourly', async () => 1)).ran, true, 'the lock is released after the run');
 });
 
 /** A pool whose "mark sent" statement fails: the process died between Stripe's answer and the database write. */
@@ -228,3 +238,39 @@ function markingFails(pool: DatabasePool): DatabasePool {
     },
   });
 }
+
+t.test('the unit refuses bad schedules at start-up, all at once, and runs its jobs under the lock', async (t) => {
+  const db = await createTestDatabase(t);
+  const ctx = (env: Record<string, string>) => ({
+    pool: db.pool,
+    log: silentLog,
+    registry: new Registry(),
+    settings: loadSettings(controlPlaneSettings, env),
+    dataDir: '/nonexistent',
+  });
+  const refused = await usageMetering
+    .createMeteringUnit()(ctx({ WHARF_METERING_CRON: '61 * * * *', WHARF_METERING_RECONCILE_CRON: 'daily' }))
+    .then(() => null, (err: unknown) => err);
+  t.ok(refused instanceof StartupError, 'a start-up error');
+  t.match((refused as Error).message, /WHARF_METERING_CRON: .*\nWHARF_METERING_RECONCILE_CRON: /, 'both settings named');
+  const unit = await usageMetering.createMeteringUnit({ customers: async () => [] })(ctx({}));
+  t.equal(unit?.name, 'metering');
+  unit?.start?.();
+  await unit?.stop?.();
+  const deps: usageMetering.MeteringDeps = {
+    pool: db.pool,
+    log: silentLog,
+    stripe: null,
+    customers: async () => [],
+    metrics: usageMetering.createMeteringMetrics(new Registry()),
+    now: () => new Date(),
+    random: Math.random,
+    retry: usageMetering.DEFAULT_METER_EVENT_RETRY,
+    settleMinutes: 5,
+  };
+  const jobs = usageMetering.startMeteringJobs(deps, { hourlyCron: '0 0 1 1 *', reconcileCron: '0 0 1 1 *' });
+  t.teardown(() => jobs.stop());
+  t.equal(await jobs.runHourly(), true);
+  t.ok(await metering.aggregatedThrough(db.pool), 'without Stripe the hours are still aggregated');
+  t.equal(await jobs.reconcileYesterday(), true);
+});

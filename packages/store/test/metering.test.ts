@@ -125,3 +125,25 @@ t.test('runtime request counters become increments; a restart counts from zero; 
     ['10', 'agentHours', 1800, 1],
   ]);
 });
+
+t.test('pruning keeps what an hour may still need and open spans, and drops the rest', async (t) => {
+  const db = await createTestDatabase(t);
+  const { tenantId, ids } = await seedEnv(db.pool, 'acme', [
+    { name: 'production', kind: 'production' },
+    { name: 'pr-1', kind: 'preview' },
+  ]);
+  await setSpan(db.pool, ids[0] ?? 0, H(1), null);
+  await setSpan(db.pool, ids[1] ?? 0, H(1), H(2));
+  await metering.recordUsageEvents(db.pool, [
+    { tenantId, metric: 'deploys', at: H(1), quantity: 1, sourceKey: 'old' },
+    { tenantId, metric: 'deploys', at: H(20), quantity: 1, sourceKey: 'new' },
+  ]);
+  await metering.aggregateHours(db.pool, metering.hoursBetween(H(0), H(21)));
+  const before = (await usage(db.pool, tenantId)).length;
+  t.ok((await metering.pruneMetering(db.pool, { inputsBefore: H(10), usageBefore: H(0) })) >= 2);
+  t.same(await db.pool.any(sql.unsafe`SELECT kind, ended_at IS NULL AS open FROM metering_environment_spans WHERE tenant_id = ${tenantId}`), [
+    { kind: 'production', open: true },
+  ], 'the open span stays, the closed old one goes');
+  t.same(await db.pool.any(sql.unsafe`SELECT source_key FROM metering_usage_events WHERE tenant_id = ${tenantId}`), [{ source_key: 'new' }]);
+  t.equal((await usage(db.pool, tenantId)).length, before, 'hourly usage is kept longer');
+});

@@ -14,6 +14,10 @@ import { reconcileMeterEvents } from './reconcile-meter-events.js';
 import { runHourly } from './run-hourly.js';
 
 const DAY_MS = 86_400_000;
+/** Spans, events and sent outbox rows: past Stripe's 35 days, when an hour can no longer change or be sent. */
+const KEEP_INPUTS_DAYS = 40;
+/** Hourly usage, for the usage view: 13 months. */
+const KEEP_USAGE_DAYS = 400;
 
 export interface MeteringJobs {
   /** One hourly run now, if no other replica is running one. */
@@ -27,8 +31,18 @@ export interface MeteringJobs {
 export function startMeteringJobs(deps: MeteringDeps, schedule: { hourlyCron: string; reconcileCron: string }): MeteringJobs {
   const hourly = async () => (await metering.withMeteringLock(deps.pool, 'hourly', () => runHourly(deps))).ran;
   const reconcile = async () => {
-    const yesterday = new Date(deps.now().getTime() - DAY_MS).toISOString();
-    return (await metering.withMeteringLock(deps.pool, 'reconcile', () => reconcileMeterEvents(deps, yesterday))).ran;
+    const now = deps.now().getTime();
+    const yesterday = new Date(now - DAY_MS).toISOString();
+    return (
+      await metering.withMeteringLock(deps.pool, 'reconcile', async () => {
+        await reconcileMeterEvents(deps, yesterday);
+        const pruned = await metering.pruneMetering(deps.pool, {
+          inputsBefore: new Date(now - KEEP_INPUTS_DAYS * DAY_MS).toISOString(),
+          usageBefore: new Date(now - KEEP_USAGE_DAYS * DAY_MS).toISOString(),
+        });
+        deps.log.info({ pruned }, 'old metering rows pruned');
+      })
+    ).ran;
   };
   const job = (cronTime: string, name: string, onTick: () => Promise<unknown>) =>
     CronJob.from({
