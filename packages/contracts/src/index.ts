@@ -168,6 +168,7 @@ export {
   COUNTED_USAGE_METRICS,
   METER_EVENT_MAX_AGE_SECONDS,
   RUNTIME_REQUESTS_METRIC,
+  RUNTIME_REQUESTS_MAX,
   meterEventNameOf,
   meterEventIdentifier,
   sumRuntimeRequests,

@@ -36,10 +36,14 @@ export const RUNTIME_REQUESTS_METRIC = 'wharf_runtime_http_requests_total' as co
 const COUNTER_LINE = /^wharf_runtime_http_requests_total(?:\{(.*)\})?\s+([0-9.eE+]+)(?:\s+\d+)?$/;
 const ROUTE_LABEL = /(?:^|,)route="((?:[^"\\]|\\.)*)"/;
 
+/** The most requests one runtime process is taken to have answered: a runtime cannot make the sums overflow. */
+export const RUNTIME_REQUESTS_MAX = 1_000_000_000_000;
+
 /**
  * The requests a runtime answered for the app, from its Prometheus text: the sum of RUNTIME_REQUESTS_METRIC over
- * every series except Wharf's own paths (health checks under `reservedPrefix` are not the customer's usage). null when
- * the text has no such counter. Reads at most `maxLines` lines (the text comes from a runtime Wharf does not trust).
+ * every series except Wharf's own paths (health checks under `reservedPrefix` are not the customer's usage), at most
+ * RUNTIME_REQUESTS_MAX. null when the text has no such counter. Reads at most `maxLines` lines (the text comes from a
+ * runtime Wharf does not trust).
  */
 export function sumRuntimeRequests(text: string, reservedPrefix: string, maxLines = 20_000): number | null {
   let total: number | null = null;
@@ -51,7 +55,7 @@ export function sumRuntimeRequests(text: string, reservedPrefix: string, maxLine
     const route = ROUTE_LABEL.exec(m[1] ?? '')?.[1] ?? '';
     if (route.startsWith(reservedPrefix)) continue;
     const value = Number(m[2]);
-    if (Number.isFinite(value) && value >= 0) total = (total ?? 0) + Math.floor(value);
+    if (Number.isFinite(value) && value >= 0) total = Math.min(RUNTIME_REQUESTS_MAX, (total ?? 0) + Math.floor(value));
   }
   return total;
 }

@@ -1,5 +1,12 @@
 /** Metering's vocabulary: identifiers Stripe dedupes on, units, and the request counter read from a runtime. */
-import { METERING_BASE_UNITS, meterEventIdentifier, RUNTIME_RESERVED_PREFIX, sumRuntimeRequests, USAGE_METRIC_NAMES } from '@wharf/contracts';
+import {
+  METERING_BASE_UNITS,
+  meterEventIdentifier,
+  RUNTIME_REQUESTS_MAX,
+  RUNTIME_RESERVED_PREFIX,
+  sumRuntimeRequests,
+  USAGE_METRIC_NAMES,
+} from '@wharf/contracts';
 import t from 'tap';
 
 t.test('identifiers are stable per (organization, metric, hour, revision) and within Stripe’s 100 characters', async (t) => {
@@ -30,4 +37,6 @@ t.test("a runtime's request counter: the app's routes only, whatever the text ho
   t.equal(sumRuntimeRequests('# nothing here\nup 1\n', RUNTIME_RESERVED_PREFIX), null, 'no counter: unknown, not zero');
   const huge = `${'x\n'.repeat(30_000)}wharf_runtime_http_requests_total{route="/late"} 1\n`;
   t.equal(sumRuntimeRequests(huge, RUNTIME_RESERVED_PREFIX), null, 'lines past the bound are not read');
+  const absurd = 'wharf_runtime_http_requests_total{route="/a"} 1e300\nwharf_runtime_http_requests_total{route="/b"} 9e18\n';
+  t.equal(sumRuntimeRequests(absurd, RUNTIME_RESERVED_PREFIX), RUNTIME_REQUESTS_MAX, 'a runtime cannot report more than the bound');
 });
