@@ -21,14 +21,16 @@ export interface SendResult {
 
 type Outcome = { kind: 'sent' } | { kind: 'alreadySent' } | { kind: 'retry'; error: string; stop: boolean } | { kind: 'failed'; error: string };
 
-const ALREADY_EXISTS = /already exists with identifier/i;
+/** Stripe's refusal of a second event with one identifier (`An event already exists with identifier …`). */
+const isDuplicateIdentifier = (err: InstanceType<typeof Stripe.errors.StripeError>) =>
+  err.statusCode === 400 && /already exists/i.test(err.message) && (err.param === 'identifier' || /identifier/i.test(err.message));
 
 /** What a Stripe error means for the row: counted already, worth another try later, or refused for good. */
 export function classifyStripeError(err: unknown): Outcome {
   if (!(err instanceof Stripe.errors.StripeError)) return { kind: 'retry', error: String(err), stop: true };
   const status = err.statusCode;
   const error = `${err.type}${status ? ` ${status}` : ''}: ${err.message}`;
-  if (status === 400 && ALREADY_EXISTS.test(err.message)) return { kind: 'alreadySent' };
+  if (isDuplicateIdentifier(err)) return { kind: 'alreadySent' };
   if (status === undefined || err instanceof Stripe.errors.StripeConnectionError) return { kind: 'retry', error, stop: true };
   if (status === 401 || status === 403 || status === 429) return { kind: 'retry', error, stop: true };
   if (status === 409 || status >= 500) return { kind: 'retry', error, stop: false };
