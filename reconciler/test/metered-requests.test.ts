@@ -3,11 +3,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Observation, Target, TargetRef } from '@wharf/contracts';
 import type { metering } from '@wharf/store';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { meteredTargets } from '../src/metered-targets.js';
 import { probeRequests } from '../src/targets/local/runtime-instance.js';
 
-async function serve(t: Parameters<Parameters<typeof t.test>[1]>[0], handler: http.RequestListener): Promise<number> {
+async function serve(t: Test, handler: http.RequestListener): Promise<number> {
   const server = http.createServer(handler);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.teardown(() => new Promise<void>((r) => server.close(() => r())));

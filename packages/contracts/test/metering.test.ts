@@ -1,4 +1,5 @@
 /** Metering's vocabulary: identifiers Stripe dedupes on, units, and the request counter read from a runtime. */
+import t from 'tap';
 import {
   METERING_BASE_UNITS,
   meterEventIdentifier,
@@ -6,8 +7,7 @@ import {
   RUNTIME_RESERVED_PREFIX,
   sumRuntimeRequests,
   USAGE_METRIC_NAMES,
-} from '@wharf/contracts';
-import t from 'tap';
+} from '../src/index.js';
 
 t.test('identifiers are stable per (organization, metric, hour, revision) and within Stripe’s 100 characters', async (t) => {
   const hour = '2026-11-03T09:00:00.000Z';
