@@ -1,5 +1,8 @@
 /** Metering in Postgres: spans follow environments, hours are interval arithmetic, late usage lands in its hour. */
-import { desiredState, metering, sql } from '@wharf/store';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import { desiredState, metering, MIGRATIONS_DIR, sql } from '@wharf/store';
 import { seedEnvironments } from '@wharf/store/testing';
 import { createTestDatabase, seedRepository } from '@wharf/testkit';
 import t from 'tap';
@@ -146,4 +149,26 @@ t.test('pruning keeps what an hour may still need and open spans, and drops the 
   ], 'the open span stays, the closed old one goes');
   t.same(await db.pool.any(sql.unsafe`SELECT source_key FROM metering_usage_events WHERE tenant_id = ${tenantId}`), [{ source_key: 'new' }]);
   t.equal((await usage(db.pool, tenantId)).length, before, 'hourly usage is kept longer');
+});
+
+t.test('with the agents table present, each liveness write extends the agent-hours (0211)', async (t) => {
+  const db = await createTestDatabase(t);
+  const { tenantId } = await seedRepository(db.pool, { tenant: 'acme' });
+  // The columns 0160_agents.sql gives the table, as far as metering reads them; then 0211 as it runs after 0160.
+  await db.pool.query(sql.unsafe`CREATE TABLE agents (id bigserial PRIMARY KEY, tenant_id bigint NOT NULL, name text NOT NULL, last_seen_at timestamptz)`);
+  await db.pool.query(sql.unsafe`DROP FUNCTION wharf_metering_agent_liveness() CASCADE`);
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  await client.query(await readFile(path.join(MIGRATIONS_DIR, '0211_metering_agents.sql'), 'utf8')).finally(() => client.end());
+  const agentId = Number(await db.pool.oneFirst(sql.unsafe`INSERT INTO agents (tenant_id, name, last_seen_at) VALUES (${tenantId}, 'edge-1', ${H(9, 0)}::timestamptz) RETURNING id`));
+  for (const at of [H(9, 1), H(9, 2), H(9, 30), H(10, 0), H(10, 30)]) {
+    await db.pool.query(sql.unsafe`UPDATE agents SET last_seen_at = ${at}::timestamptz WHERE id = ${agentId}`);
+  }
+  await db.pool.query(sql.unsafe`UPDATE agents SET name = 'renamed' WHERE id = ${agentId}`);
+  t.same(await db.pool.any(sql.unsafe`SELECT started_at, ended_at FROM metering_agent_spans WHERE agent_id = ${agentId} ORDER BY id`), [
+    { started_at: H(9, 0), ended_at: H(9, 2) },
+    { started_at: H(9, 30), ended_at: H(9, 30) },
+    { started_at: H(10, 0), ended_at: H(10, 0) },
+    { started_at: H(10, 30), ended_at: H(10, 30) },
+  ], 'polls minutes apart join; half-hour gaps are not counted');
 });
