@@ -274,3 +274,37 @@ t.test('the unit refuses bad schedules at start-up, all at once, and runs its jo
   t.ok(await metering.aggregatedThrough(db.pool), 'without Stripe the hours are still aggregated');
   t.equal(await jobs.reconcileYesterday(), true);
 });
+
+t.test('a row first tried more than a day ago is checked against Stripe: found, it is sent; absent, it goes', async (t) => {
+  const { db, fake, stripe, paid, customer, deps } = await setup(t);
+  await usageMetering.aggregateClosedHours(deps);
+  await metering.enqueueMeterEvents(db.pool, { customers: await deps.customers(), from: hourAgo(48), to: hourAgo(0) });
+  const rows = (await db.pool.any(sql.unsafe`
+    SELECT id, identifier, event_name, value, hour FROM metering_meter_events WHERE tenant_id = ${paid} AND metric = 'runtimeRequests'
+    UNION ALL (SELECT id, identifier, event_name, value, hour FROM metering_meter_events WHERE tenant_id = ${paid} AND metric = 'deploys' ORDER BY hour LIMIT 1)`)) as {
+    id: number;
+    identifier: string;
+    event_name: string;
+    value: number;
+    hour: string;
+  }[];
+  t.equal(rows.length, 2);
+  const [reached, lost] = rows as [(typeof rows)[number], (typeof rows)[number]];
+  // The first attempt of `reached` got to Stripe (its answer was lost); `lost` never did. Both were tried 25 hours ago.
+  await stripe.billing.meterEvents.create({
+    event_name: reached.event_name,
+    identifier: reached.identifier,
+    timestamp: new Date(reached.hour).getTime() / 1000,
+    payload: { stripe_customer_id: customer, value: String(reached.value) },
+  });
+  await db.pool.query(sql.unsafe`UPDATE metering_meter_events SET attempts = 1, first_attempt_at = now() - interval '25 hours', status = 'failed'
+    WHERE tenant_id = ${paid} AND id <> ALL(${sql.array([reached.id, lost.id], 'int8')})`);
+  await db.pool.query(sql.unsafe`UPDATE metering_meter_events SET attempts = 1, first_attempt_at = now() - interval '25 hours' WHERE id IN (${reached.id}, ${lost.id})`);
+  fake.controls.advanceTime(25 * 3600); // Stripe forgets identifiers after 24 hours
+  const later = { ...deps, now: () => new Date(Date.now() + 25 * 3_600_000) };
+  const result = await usageMetering.sendMeterEvents(later);
+  t.same({ ...result }, { sent: 1, alreadySent: 1, retried: 0, failed: 0 });
+  const counted = stripeEvents(fake, customer);
+  t.same(counted.duplicates, [], 'the event that reached Stripe is not counted again');
+  t.ok(counted.ids.has(lost.identifier), 'the one that never reached it is sent');
+});

@@ -89,6 +89,8 @@ CREATE TABLE metering_meter_events (
   value            bigint NOT NULL,
   status           text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
   attempts         integer NOT NULL DEFAULT 0,
+  -- Stripe keeps identifiers for 24 hours: a row first tried longer ago is checked against Stripe before it goes again.
+  first_attempt_at timestamptz,
   next_attempt_at  timestamptz NOT NULL DEFAULT now(),
   locked_until     timestamptz,
   last_error       text,

@@ -2,7 +2,8 @@
  * Drains the meter-event outbox into `stripe.billing.meterEvents.create`. Every attempt of a row sends the same
  * identifier (and the same idempotency key), so a retry after a lost answer or a crash before the row was marked is
  * counted once by Stripe: it replays its first answer, or refuses with "An event already exists with identifier",
- * which counts as sent. Stripe down, 429 and 5xx: the row waits and goes again later; other refusals are kept as
+ * which counts as sent. A row first tried more than a day ago (Stripe forgets identifiers after 24 hours) is checked
+ * against Stripe's total for its hour before it goes again. Stripe down, 429 and 5xx: the row waits and goes again later; other refusals are kept as
  * failed and reported. Events of one customer and meter go one at a time (Stripe allows one concurrent call per
  * customer per meter).
  */
@@ -37,12 +38,35 @@ export function classifyStripeError(err: unknown): Outcome {
   return { kind: 'failed', error };
 }
 
+/** Stripe remembers identifiers (and idempotency keys) for 24 hours; a row first tried before this is checked first. */
+const IDENTIFIER_MEMORY_MS = 23 * 3_600_000;
+
+/**
+ * For a row first tried more than a day ago, whose identifier Stripe may have forgotten: does Stripe's total of the
+ * hour already include it? Yes: it is sent. No: send it. Anything else: a person decides.
+ */
+async function alreadyAtStripe(deps: MeteringDeps, stripe: Stripe, meter: MeterConfig, row: metering.MeterEventRow): Promise<Outcome | null> {
+  const start = Math.floor(new Date(row.hour).getTime() / 1000);
+  let atStripe = 0;
+  for await (const s of stripe.billing.meters.listEventSummaries(meter.id, { customer: row.customer_id, start_time: start, end_time: start + 3600 })) {
+    atStripe += s.aggregated_value;
+  }
+  const others = await metering.sentForHourExcept(deps.pool, row);
+  if (atStripe === others + row.value) return { kind: 'alreadySent' };
+  if (atStripe === others) return null;
+  return { kind: 'failed', error: `unsure: Stripe holds ${atStripe} for the hour, Wharf sent ${others} besides this row (${row.value})` };
+}
+
 async function sendOne(deps: MeteringDeps, stripe: Stripe, meter: MeterConfig, row: metering.MeterEventRow): Promise<Outcome> {
   const timestamp = Math.floor(new Date(row.hour).getTime() / 1000);
   if (timestamp < deps.now().getTime() / 1000 - METER_EVENT_MAX_AGE_SECONDS) {
     return { kind: 'failed', error: 'too old: Stripe takes meter events of the past 35 days only' };
   }
   try {
+    if (row.first_attempt_at && deps.now().getTime() - new Date(row.first_attempt_at).getTime() > IDENTIFIER_MEMORY_MS) {
+      const known = await alreadyAtStripe(deps, stripe, meter, row);
+      if (known) return known;
+    }
     await stripe.billing.meterEvents.create(
       {
         event_name: row.event_name,

@@ -18,6 +18,7 @@ export {
   retryMeterEvent,
   failMeterEvent,
   countMeterEvents,
+  sentForHourExcept,
   sentPerHour,
   MeterEventRow,
   type StripeCustomer,

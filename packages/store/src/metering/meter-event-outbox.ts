@@ -85,6 +85,7 @@ export const MeterEventRow = z.object({
   event_name: z.string(),
   value: int8,
   attempts: int8,
+  first_attempt_at: z.string().nullable(),
 });
 export type MeterEventRow = z.infer<typeof MeterEventRow>;
 
@@ -102,10 +103,21 @@ export async function claimMeterEvents(
         ORDER BY next_attempt_at, id LIMIT ${input.limit}
         FOR UPDATE SKIP LOCKED
       )
-      UPDATE metering_meter_events m SET locked_until = now() + make_interval(secs => ${input.leaseSeconds}), attempts = m.attempts + 1
+      UPDATE metering_meter_events m SET locked_until = now() + make_interval(secs => ${input.leaseSeconds}), attempts = m.attempts + 1,
+        first_attempt_at = coalesce(m.first_attempt_at, now())
       FROM c WHERE m.id = c.id
-      RETURNING m.id, m.tenant_id, m.metric, m.hour, m.revision, m.identifier, m.customer_id, m.event_name, m.value, m.attempts`)
+      RETURNING m.id, m.tenant_id, m.metric, m.hour, m.revision, m.identifier, m.customer_id, m.event_name, m.value, m.attempts,
+        m.first_attempt_at`)
     .then(parseRows(MeterEventRow));
+}
+
+/** What the other rows of the row's hour that Stripe accepted add up to. */
+export async function sentForHourExcept(db: CommonQueryMethods, row: { id: number; tenant_id: number; metric: string; hour: string }): Promise<number> {
+  return Number(
+    await db.oneFirst(sql.type(z.object({ n: int8 }))`
+      SELECT coalesce(sum(value), 0) AS n FROM metering_meter_events
+      WHERE tenant_id = ${row.tenant_id} AND metric = ${row.metric} AND hour = ${row.hour}::timestamptz AND status = 'sent' AND id <> ${row.id}`),
+  );
 }
 
 /** Stripe has the event (it answered, or it already had the identifier). */
