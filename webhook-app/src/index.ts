@@ -12,6 +12,8 @@ export { serverSettings, controlPlaneSettings, type ControlPlaneSettings } from 
 export { agentApiUnit, createAgentApiUnit, type AgentApiOptions } from './agent-api/unit.js';
 export { agentApiSettings } from './agent-api/settings.js';
 export { noSecrets, type SecretResolver, type SecretRef } from './agent-api/resolve-secrets.js';
+export { stripeSettings, createStripeClient, type StripeSettings } from './billing/stripe-client.js';
+export * as usageMetering from './metering/index.js';
 export {
   createGitHubApp,
   githubUnit,
