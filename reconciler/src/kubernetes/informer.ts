@@ -116,6 +116,7 @@ export function createInformer<T extends Cached>(options: InformerOptions<T>): I
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
+      if (stopped) return resolve();
       const timer = setTimeout(resolve, ms);
       wakeSleep = () => {
         clearTimeout(timer);
@@ -154,6 +155,7 @@ export function createInformer<T extends Cached>(options: InformerOptions<T>): I
         lastError = null;
         await stream.done;
         abortStream = undefined;
+        if (stopped) return;
         if (expired) {
           log.info({ resource: what.resource, resourceVersion }, 'watch expired (410): listing again');
           resourceVersion = undefined;

@@ -222,11 +222,16 @@ export async function createKubeHttp(kc: KubeConfig, options: KubeHttpOptions = 
       let idle: NodeJS.Timeout | undefined;
       const touch = () => {
         clearTimeout(idle);
-        idle = setTimeout(() => abort.abort(), watchIdleMs);
+        idle = setTimeout(() => {
+          abort.abort();
+          res.destroy();
+        }, watchIdleMs);
         idle.unref();
       };
       touch();
+      let finish = () => {};
       const done = new Promise<void>((resolve) => {
+        finish = resolve;
         const lines = createInterface({ input: res, crlfDelay: Infinity });
         lines.on('line', (line) => {
           touch();
@@ -243,10 +248,19 @@ export async function createKubeHttp(kc: KubeConfig, options: KubeHttpOptions = 
           resolve();
         };
         lines.on('close', end);
+        lines.on('error', end);
         res.on('error', end);
         res.on('aborted', end);
       });
-      return { done, abort: () => abort.abort() };
+      return {
+        done,
+        abort: () => {
+          clearTimeout(idle);
+          abort.abort();
+          res.destroy();
+          finish();
+        },
+      };
     },
     close() {
       agent.destroy();

@@ -104,17 +104,26 @@ const awaitTarget: Step = async (ctx) => {
 };
 
 /**
- * A target that rolls out by itself (apply answered `progressing`: Kubernetes, agents) has finished when the desired
- * digest runs and is healthy although it is not yet recorded as rolled out: the rollout succeeded (history, Ready,
- * the deployment status), as it would have had apply waited for it.
+ * A target that rolls out by itself (apply answered `progressing`: Kubernetes, agents) has finished when it reports
+ * the desired digest healthy while a rollout is recorded as under way: the rollout succeeded (history, Ready, the
+ * deployment status), as it would have had apply waited for it. Without a recorded rollout, a digest that runs but
+ * was never recorded as rolled out is such a finish too.
  */
 function finishedByTarget(env: EnvironmentSnapshot, reason: PlanAction['reason']): PlanAction | null {
-  if (reason !== PLAN_REASONS.GenerationOnly || env.desired.digest === null || env.observed.digest === env.desired.digest) return null;
-  const from = env.observed.digest;
+  if ((reason !== PLAN_REASONS.GenerationOnly && reason !== PLAN_REASONS.UpToDate) || env.desired.digest === null) return null;
   const short = (d: string) => d.replace(/^sha256:/, '').slice(0, 12);
-  return from === null
-    ? { type: 'create', reason: PLAN_REASONS.NewEnvironment, message: `deploy ${short(env.desired.digest)}`, drift: false }
-    : { type: 'update', reason: PLAN_REASONS.VersionChanged, message: `${short(from)} → ${short(env.desired.digest)}`, drift: false };
+  const from = env.observed.digest;
+  if (from !== env.desired.digest && reason === PLAN_REASONS.GenerationOnly) {
+    return from === null
+      ? { type: 'create', reason: PLAN_REASONS.NewEnvironment, message: `deploy ${short(env.desired.digest)}`, drift: false }
+      : { type: 'update', reason: PLAN_REASONS.VersionChanged, message: `${short(from)} → ${short(env.desired.digest)}`, drift: false };
+  }
+  const progressing = findCondition(env.conditions, 'Progressing');
+  const underWay = progressing?.status === 'True' && (progressing.reason === REASONS.Progressing || progressing.reason === REASONS.Waiting) && env.failureCount === 0;
+  if (!underWay) return null;
+  // The same digest rolled out again: a new generation (replicas, env) or drift put right by the target.
+  const drift = reason === PLAN_REASONS.UpToDate;
+  return { type: 'update', reason: drift ? PLAN_REASONS.RuntimeUnhealthy : PLAN_REASONS.GenerationOnly, message: `${short(env.desired.digest)} runs as desired again`, drift };
 }
 
 const makePlan: Step = async (ctx) => {
