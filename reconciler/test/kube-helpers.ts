@@ -33,10 +33,21 @@ export const CHILDREN_CONFIG: ChildrenConfig = {
   storageSize: '1Gi',
 };
 
+/** Clients of a test's fake, stopped (last first) before the fake closes. */
+const clients = new WeakMap<Teardown, (() => Promise<unknown> | unknown)[]>();
+const onTeardown = (t: Teardown, fn: () => Promise<unknown> | unknown) => {
+  const stack = clients.get(t);
+  if (stack) stack.push(fn);
+  else t.teardown(fn);
+};
+
 export async function startKube(t: Teardown, options: FakeKubernetesOptions = {}) {
   const fake = await startFakeKubernetes({ crdFiles: [CRD_FILE, HTTPROUTE_CRD_FILE], ...options });
   const dir = await mkdtemp(path.join(tmpdir(), 'wharf-kube-'));
+  const stack: (() => Promise<unknown> | unknown)[] = [];
+  clients.set(t, stack);
   t.teardown(async () => {
+    for (const fn of stack.reverse()) await fn();
     await fake.close();
     await rm(dir, { recursive: true, force: true });
   });
@@ -47,14 +58,14 @@ export async function startKube(t: Teardown, options: FakeKubernetesOptions = {}
 
 export function target(t: Teardown, kubeconfig: string, over: Partial<KubernetesTargetSettings> = {}): KubernetesTarget {
   const k = createKubernetesTarget({ kubeconfig, namespacePrefix: 'wharf-', baseDomain: 'apps.example.test', log: silentLog, ...over });
-  t.teardown(() => k.close());
+  onTeardown(t, () => k.close());
   return k;
 }
 
 export async function operator(t: Teardown, kubeconfig: string, over: Partial<OperatorOptions> = {}, log: TargetLog = silentLog): Promise<Operator> {
   const conn = await connectCluster(kubeconfig, null, log);
   const op = createOperator({ api: conn.api, config: CHILDREN_CONFIG, log, leaderElection: null, resyncMs: 60_000, ...over });
-  t.teardown(async () => {
+  onTeardown(t, async () => {
     await op.stop();
     conn.close();
   });
@@ -103,6 +114,7 @@ export async function controlPlanePass(env: EnvironmentSnapshot, k: KubernetesTa
 }
 
 export type { FakeKubernetes };
+export { onTeardown };
 
 type Pass = Awaited<ReturnType<typeof controlPlanePass>>;
 

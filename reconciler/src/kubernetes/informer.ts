@@ -132,6 +132,7 @@ export function createInformer<T extends Cached>(options: InformerOptions<T>): I
       const started = Date.now();
       try {
         if (resourceVersion === undefined) await relist();
+        if (stopped) return;
         const stream = await api.http.watch(
           collectionPath(kind, options.namespace),
           { resourceVersion, allowWatchBookmarks: true, timeoutSeconds: timeoutSeconds(), labelSelector: options.labelSelector },
@@ -151,6 +152,11 @@ export function createInformer<T extends Cached>(options: InformerOptions<T>): I
           what,
         );
         abortStream = stream.abort;
+        // stop() may have come while the watch was being opened: it could not abort a stream it did not have yet.
+        if (stopped) {
+          stream.abort();
+          return;
+        }
         if (lastError) log.info({ resource: what.resource }, 'watch resumed');
         lastError = null;
         await stream.done;

@@ -14,12 +14,14 @@ import {
   REASONS,
   type Target,
   type TargetContext,
+  type TargetEnvironment,
+  type ApplyContext,
   type TargetLog,
   type TargetRef,
 } from '@wharf/contracts';
-import { GenericError } from '../errors.js';
+import { GenericError, ReconcileError } from '../errors.js';
 import type { KubeApi } from '../kubernetes/kube-api.js';
-import { isAlreadyExists } from '../kubernetes/kube-errors.js';
+import { isAlreadyExists, toReconcileError } from '../kubernetes/kube-errors.js';
 import { ANNOTATIONS, FIELD_MANAGERS, LABELS } from '../kubernetes/labels.js';
 import { KINDS, type KindInfo, type KubeObject } from '../kubernetes/resources.js';
 import type { CachedObject, ChildCaches } from './child-caches.js';
@@ -106,6 +108,47 @@ export function createMaterializeTarget(options: {
     informer.upsert(written);
   };
 
+  const applyChildren = async (env: TargetEnvironment, ctx: ApplyContext): Promise<ApplyResult> => {
+    const wa = find(env);
+    if (!wa) throw new GenericError('the WorkflowApp is gone', { reason: REASONS.ApplyFailed });
+    const desired = desiredChildren(wa, config);
+    const differs = drift(desired);
+    const changed = new Set(differs.map((d) => `${d.kind}/${d.name}`));
+    if (differs.length && ctx.action !== 'create') ctx.log.info({ children: differs }, 'writing children');
+    if (desired.volumeClaim && changed.has(`PersistentVolumeClaim/${desired.volumeClaim.metadata.name}`)) {
+      await write(KINDS.PersistentVolumeClaim, caches.volumeClaims, desired.volumeClaim, ctx.signal);
+    }
+    if (changed.has(`ConfigMap/${desired.configMap.metadata.name}`)) {
+      const live = liveOf(caches.configMaps, desired.configMap);
+      // Immutable: one holding other files under this name (made by hand) is replaced.
+      if (live) await api.remove(KINDS.ConfigMap, live.metadata.namespace, live.metadata.name, { signal: ctx.signal });
+      try {
+        caches.configMaps.upsert(await api.create(KINDS.ConfigMap, desired.configMap, FIELD_MANAGERS.operator, ctx.signal));
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+      }
+    }
+    if (changed.has(`Service/${desired.service.metadata.name}`)) await write(KINDS.Service, caches.services, desired.service, ctx.signal);
+    if (changed.has(`Deployment/${desired.deployment.metadata.name}`)) await write(KINDS.Deployment, caches.deployments, desired.deployment, ctx.signal);
+    if (desired.route && caches.routes && changed.has(`${desired.route.kind}/${desired.route.object.metadata.name}`)) {
+      await write(desired.route.kind === 'Ingress' ? KINDS.Ingress : KINDS.HTTPRoute, caches.routes, desired.route.object, ctx.signal);
+    }
+    if (!desired.route && caches.routes) {
+      // The environment has no URL (any more): its route goes.
+      const stale = caches.routes.get(wa.metadata.namespace, wa.metadata.name);
+      if (stale) {
+        await api.remove(config.route === 'httproute' ? KINDS.HTTPRoute : KINDS.Ingress, stale.metadata.namespace, stale.metadata.name, { signal: ctx.signal });
+        caches.routes.forget(stale.metadata.namespace, stale.metadata.name);
+      }
+    }
+    const dep = liveOf(caches.deployments, desired.deployment);
+    const progress = dep ? deploymentProgress(dep, wa.spec.replicas) : { state: 'rolling' as const, message: 'creating the Deployment', ready: 0, replicas: wa.spec.replicas };
+    if (progress.state === 'failed') throw new GenericError(progress.message, { reason: REASONS.RuntimeUnhealthy });
+    const url = urlOf(wa, desired);
+    if (progress.state === 'complete') return { status: 'ready', url };
+    return { status: 'progressing', url, message: progress.message, retryAfterMs: 30_000 };
+  };
+
   const target: MaterializeTarget = {
     name: CLUSTER_TARGET,
     capabilities: { rollout: 'rolling', applyWaitsForHealthy: false, urls: true },
@@ -139,44 +182,12 @@ export function createMaterializeTarget(options: {
     },
 
     async apply(env, ctx): Promise<ApplyResult> {
-      const wa = find(env);
-      if (!wa) throw new GenericError('the WorkflowApp is gone', { reason: REASONS.ApplyFailed });
-      const desired = desiredChildren(wa, config);
-      const differs = drift(desired);
-      const changed = new Set(differs.map((d) => `${d.kind}/${d.name}`));
-      if (differs.length && ctx.action !== 'create') ctx.log.info({ children: differs }, 'writing children');
-      if (desired.volumeClaim && changed.has(`PersistentVolumeClaim/${desired.volumeClaim.metadata.name}`)) {
-        await write(KINDS.PersistentVolumeClaim, caches.volumeClaims, desired.volumeClaim, ctx.signal);
+      try {
+        return await applyChildren(env, ctx);
+      } catch (err) {
+        // A refusal of the API server says what it means (403: Stalled Forbidden, 422: Stalled InvalidSpec, away: Waiting).
+        throw err instanceof ReconcileError ? err : toReconcileError(err);
       }
-      if (changed.has(`ConfigMap/${desired.configMap.metadata.name}`)) {
-        const live = liveOf(caches.configMaps, desired.configMap);
-        // Immutable: one holding other files under this name (made by hand) is replaced.
-        if (live) await api.remove(KINDS.ConfigMap, live.metadata.namespace, live.metadata.name, { signal: ctx.signal });
-        try {
-          caches.configMaps.upsert(await api.create(KINDS.ConfigMap, desired.configMap, FIELD_MANAGERS.operator, ctx.signal));
-        } catch (err) {
-          if (!isAlreadyExists(err)) throw err;
-        }
-      }
-      if (changed.has(`Service/${desired.service.metadata.name}`)) await write(KINDS.Service, caches.services, desired.service, ctx.signal);
-      if (changed.has(`Deployment/${desired.deployment.metadata.name}`)) await write(KINDS.Deployment, caches.deployments, desired.deployment, ctx.signal);
-      if (desired.route && caches.routes && changed.has(`${desired.route.kind}/${desired.route.object.metadata.name}`)) {
-        await write(desired.route.kind === 'Ingress' ? KINDS.Ingress : KINDS.HTTPRoute, caches.routes, desired.route.object, ctx.signal);
-      }
-      if (!desired.route && caches.routes) {
-        // The environment has no URL (any more): its route goes.
-        const stale = caches.routes.get(wa.metadata.namespace, wa.metadata.name);
-        if (stale) {
-          await api.remove(config.route === 'httproute' ? KINDS.HTTPRoute : KINDS.Ingress, stale.metadata.namespace, stale.metadata.name, { signal: ctx.signal });
-          caches.routes.forget(stale.metadata.namespace, stale.metadata.name);
-        }
-      }
-      const dep = liveOf(caches.deployments, desired.deployment);
-      const progress = dep ? deploymentProgress(dep, wa.spec.replicas) : { state: 'rolling' as const, message: 'creating the Deployment', ready: 0, replicas: wa.spec.replicas };
-      if (progress.state === 'failed') throw new GenericError(progress.message, { reason: REASONS.RuntimeUnhealthy });
-      const url = urlOf(wa, desired);
-      if (progress.state === 'complete') return { status: 'ready', url };
-      return { status: 'progressing', url, message: progress.message, retryAfterMs: 30_000 };
     },
 
     async delete() {
