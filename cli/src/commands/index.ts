@@ -44,5 +44,6 @@ export const commands: Record<string, Command> = {
   suspend: { summary: 'stop reconciling an environment (it keeps running as it is)', run: withStore(() => import('./suspend.js'), (m) => m.runSuspend) },
   resume: { summary: 'reconcile a suspended environment again, at once', run: withStore(() => import('./suspend.js'), (m) => m.runResume) },
   validate: { summary: 'check workflow configs and wharf.yaml, with errors at file:line:column', run: lazy(() => import('./validate.js'), (m) => m.runValidate) },
+  operator: { summary: 'run the in-cluster Kubernetes operator (WorkflowApp resources → Deployments, Services, routes)', run: lazy(() => import('./operator.js'), (m) => m.runOperator) },
   github: { summary: 'connect Wharf to GitHub: `wharf github setup` creates the GitHub App', run: lazy(() => import('./github.js'), (m) => m.runGithub) },
 };

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { createReconciler, createTargetRegistry, type LocalTarget, localTargetSettings, type Reconciler, targetsFromSettings } from '@wharf/reconciler';
+import { createReconciler, createTargetRegistry, kubernetesTargetSettings, type LocalTarget, localTargetSettings, type Reconciler, targetsFromSettings } from '@wharf/reconciler';
 import type { SettingsOf } from '@wharf/contracts';
 import { createSource, type LocalWatcher } from '@wharf/source';
-import { type DatabasePool, repositories, tenants } from '@wharf/store';
+import { type DatabasePool, repositories, tenantPlans, tenants } from '@wharf/store';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 
@@ -25,7 +25,7 @@ export async function startLocalStack(options: {
   repoPath: string;
   /** Absolute. */
   dataDir: string;
-  settings: SettingsOf<typeof localTargetSettings>;
+  settings: SettingsOf<typeof localTargetSettings> & SettingsOf<typeof kubernetesTargetSettings>;
 }): Promise<LocalStack> {
   const { pool, log } = options;
   const tenant = await tenants.upsertTenant(pool, { kind: 'local', externalId: 'local', name: 'local' });
@@ -41,7 +41,9 @@ export async function startLocalStack(options: {
     for (const fn of stops.reverse()) await fn().catch((err) => log.warn({ err }, 'stop step failed'));
   };
   try {
-    const targets = await createTargetRegistry(targetsFromSettings(options.settings, options.dataDir), { log: log.child({ component: 'local-target' }) });
+    const targets = await createTargetRegistry(targetsFromSettings(options.settings, options.dataDir, { tenantPlan: (id) => tenantPlans.planOfTenant(pool, id) }), {
+      log: log.child({ component: 'local-target' }),
+    });
     stops.push(() => targets.close());
     const target = targets.get('local');
     if (!target) throw new Error('the target registry built no local target');

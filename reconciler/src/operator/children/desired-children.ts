@@ -5,7 +5,7 @@
  * it deletes them, foreground deletion waiting for them) and labelled for the operator's watches. Pure: tested
  * without a cluster; a WorkflowApp the operator must not run throws StalledError.
  */
-import { REASONS, RUNTIME_FLAGS, RUNTIME_HEALTH_PATH, RUNTIME_RESERVED_PREFIX, type WorkflowAppSpec } from '@wharf/contracts';
+import { REASONS, RUNTIME_EXPECT_DIGEST_HEADER, RUNTIME_FLAGS, RUNTIME_HEALTH_PATH, RUNTIME_RESERVED_PREFIX, type WorkflowAppSpec } from '@wharf/contracts';
 import { StalledError } from '../../errors.js';
 import { ANNOTATIONS, LABELS, MANAGED_BY, shortDigest } from '../../kubernetes/labels.js';
 import { configMapName } from '../../kubernetes/names.js';
@@ -13,7 +13,7 @@ import { KINDS, type KubeObject, type OwnerReference } from '../../kubernetes/re
 import { usesFileStorage } from './file-storage.js';
 
 /** Header the readiness probe sends: the runtime answers 503 when it serves another digest than this one. */
-export const EXPECT_DIGEST_HEADER = 'X-Wharf-Expect-Digest';
+export const EXPECT_DIGEST_HEADER = RUNTIME_EXPECT_DIGEST_HEADER;
 
 export const RUNTIME_PORT = 8080;
 export const CONFIG_MOUNT = '/etc/wharf/config';
