@@ -46,6 +46,11 @@ export const reconcilerSettings = {
   ...commonSettings,
   ...storeSettings,
   ...localTargetSettings,
+  WHARF_LOCAL_TARGET: {
+    type: 'boolean',
+    description: 'Build the local target (runtimes as child processes of the reconciler). The Helm chart turns it off: in a cluster, environments run on `kubernetes`.',
+    default: true,
+  },
   ...kubernetesTargetSettings,
   WHARF_RECONCILER_HOST: { type: 'string', description: 'Address of the reconciler’s health and metrics endpoint.', default: '127.0.0.1' },
   WHARF_RECONCILER_PORT: {
@@ -68,17 +73,21 @@ export interface TargetStoreDeps {
  * kubernetes target when WHARF_KUBECONFIG is set.
  */
 export function targetsFromSettings(
-  settings: SettingsOf<typeof localTargetSettings> & Partial<SettingsOf<typeof kubernetesTargetSettings>>,
+  settings: SettingsOf<typeof localTargetSettings> & Partial<SettingsOf<typeof kubernetesTargetSettings>> & { WHARF_LOCAL_TARGET?: boolean },
   dataDir: string,
   deps: TargetStoreDeps = {},
 ): TargetsConfig<typeof TARGET_FACTORIES> {
   const runtimeCommand = settings.WHARF_RUNTIME_COMMAND?.split(/\s+/).filter(Boolean);
   return {
-    local: {
-      stateDir: path.join(dataDir, 'local'),
-      routerPort: settings.WHARF_ROUTER_PORT,
-      ...(runtimeCommand?.length ? { runtimeCommand } : {}),
-    },
+    ...(settings.WHARF_LOCAL_TARGET === false
+      ? {}
+      : {
+          local: {
+            stateDir: path.join(dataDir, 'local'),
+            routerPort: settings.WHARF_ROUTER_PORT,
+            ...(runtimeCommand?.length ? { runtimeCommand } : {}),
+          },
+        }),
     ...(settings.WHARF_KUBECONFIG
       ? {
           kubernetes: {
