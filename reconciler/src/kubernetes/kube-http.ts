@@ -151,7 +151,11 @@ export async function createKubeHttp(kc: KubeConfig, options: KubeHttpOptions = 
     return out;
   };
 
-  const send = (method: string, path: string, hdrs: Record<string, string>, body: string | undefined, signal?: AbortSignal) =>
+  /**
+   * One request. A kept-alive socket that the server closed while idle fails with ECONNRESET on reuse, before the
+   * server read anything: that request is sent once more on a new connection (Node's documented `reusedSocket` check).
+   */
+  const send = (method: string, path: string, hdrs: Record<string, string>, body: string | undefined, signal?: AbortSignal, retried = false): Promise<http.IncomingMessage> =>
     new Promise<http.IncomingMessage>((resolve, reject) => {
       const req = (secure ? https : http).request(
         { protocol: url.protocol, hostname: url.hostname, port: url.port, path: `${url.pathname.replace(/\/$/, '')}${path}`, method, headers: { ...hdrs, ...(body !== undefined ? { 'content-length': Buffer.byteLength(body) } : {}) }, agent, signal },
@@ -159,6 +163,10 @@ export async function createKubeHttp(kc: KubeConfig, options: KubeHttpOptions = 
       );
       req.on('error', (err) => {
         const code = networkCode(err);
+        if (code === 'ECONNRESET' && req.reusedSocket && !retried && !signal?.aborted) {
+          send(method, path, hdrs, body, signal, true).then(resolve, reject);
+          return;
+        }
         reject(code ? new KubeUnreachableError(server, code, { cause: err }) : err);
       });
       if (body !== undefined) req.write(body);

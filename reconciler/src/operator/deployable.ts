@@ -40,8 +40,11 @@ export async function startOperatorDeployable(env: Record<string, string | undef
   const config = childrenConfigFrom(settings);
   const log = pino({ level: settings.WHARF_LOG_LEVEL, redact: { paths: [...REDACT_PATHS], censor: '[REDACTED]' } }).child({ component: 'operator' });
   let conn;
+  let leaseConn;
   try {
     conn = await connectCluster(settings.WHARF_KUBECONFIG, null, log);
+    // The Lease has a connection of its own: a renewal must not queue behind thousands of child writes.
+    leaseConn = await connectCluster(settings.WHARF_KUBECONFIG, null, log, { maxConcurrent: 2, timeoutMs: (settings.WHARF_OPERATOR_LEASE_SECONDS * 1000) / 3 });
   } catch (err) {
     if (err instanceof KubeconfigError || (err as Error).message?.includes('ENOENT')) throw new StartupError((err as Error).message);
     throw err;
@@ -55,7 +58,7 @@ export async function startOperatorDeployable(env: Record<string, string | undef
     log,
     concurrency: settings.WHARF_OPERATOR_CONCURRENCY,
     resyncMs: settings.WHARF_OPERATOR_RESYNC_SECONDS * 1000,
-    leaderElection: { namespace: settings.WHARF_OPERATOR_LEASE_NAMESPACE, name: settings.WHARF_OPERATOR_LEASE_NAME, identity, leaseSeconds: settings.WHARF_OPERATOR_LEASE_SECONDS },
+    leaderElection: { namespace: settings.WHARF_OPERATOR_LEASE_NAMESPACE, name: settings.WHARF_OPERATOR_LEASE_NAME, identity, leaseSeconds: settings.WHARF_OPERATOR_LEASE_SECONDS, api: leaseConn.api },
     onLostLeadership: () => onFatal('lost the leader Lease'),
     registry,
   });
@@ -76,6 +79,7 @@ export async function startOperatorDeployable(env: Record<string, string | undef
       await operator.stop();
       await health.close();
       conn.close();
+      leaseConn.close();
       log.flush();
     },
   };

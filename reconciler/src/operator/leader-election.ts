@@ -50,6 +50,8 @@ export function createLeaderElection(o: LeaderElectionOptions): LeaderElection {
   let lastRenew = 0;
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<void> = Promise.resolve();
+  /** The last renewal failed: a leader tries again soon (client-go's retry period) rather than a third of the duration later. */
+  let failed = false;
 
   const become = (next: boolean) => {
     if (next === leader) return;
@@ -87,8 +89,10 @@ export function createLeaderElection(o: LeaderElectionOptions): LeaderElection {
         ...(taking ? { acquireTime: microTime(t), leaseTransitions: (spec.leaseTransitions ?? -1) + 1 } : {}),
       });
       lastRenew = t;
+      failed = false;
       become(true);
     } catch (err) {
+      failed = true;
       if (isConflict(err)) lease = null;
       else o.log.warn({ err, lease: `${o.namespace}/${o.name}` }, 'lease request failed');
       if (leader && now() - lastRenew > leaseMs) become(false);
@@ -97,7 +101,7 @@ export function createLeaderElection(o: LeaderElectionOptions): LeaderElection {
 
   const schedule = () => {
     if (stopped) return;
-    const delay = leader ? leaseMs / 3 : (leaseMs / 2) * (0.8 + 0.4 * random());
+    const delay = leader ? (failed ? Math.min(2_000, leaseMs / 10) : leaseMs / 3) : (leaseMs / 2) * (0.8 + 0.4 * random());
     timer = setTimeout(() => {
       current = attempt().finally(schedule);
     }, delay);

@@ -36,8 +36,11 @@ export interface OperatorOptions {
   concurrency?: number;
   /** Every WorkflowApp is looked at again within this period (from the caches). Default 5 min. */
   resyncMs?: number;
-  /** Off (null) in tests that run one operator; the deployable always elects. */
-  leaderElection?: { namespace: string; name: string; identity: string; leaseSeconds: number } | null;
+  /**
+   * Off (null) in tests that run one operator; the deployable always elects. `api`: a connection of its own for the
+   * Lease, so that renewals never wait behind a queue of reconcile requests (default: `api`).
+   */
+  leaderElection?: { namespace: string; name: string; identity: string; leaseSeconds: number; api?: KubeApi } | null;
   /** Called when this replica loses the Lease after holding it (the deployable exits, as controller-runtime does). */
   onLostLeadership?: () => void;
   applyTimeoutMs?: number;
@@ -221,8 +224,8 @@ export function createOperator(options: OperatorOptions): Operator {
         return starting;
       }
       election = createLeaderElection({
-        api,
         ...options.leaderElection,
+        api: options.leaderElection.api ?? api,
         log,
         onStartedLeading: () => {
           metrics.leader.set(1);
