@@ -21,7 +21,8 @@ import { readFile } from 'node:fs/promises';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createReconciler, createTargetRegistry, targetsFromSettings } from '@wharf/reconciler';
+import { loadSettings } from '@wharf/contracts';
+import { createReconciler, createTargetRegistry, localTargetSettings, targetsFromSettings } from '@wharf/reconciler';
 import { tenantPlans } from '@wharf/store';
 import { countUnconverged, seedEnvironments, setDesiredForTest } from '@wharf/store/testing';
 import { benchDatabase, REPO_ROOT, seedRepository, startFakeKubernetes } from '@wharf/testkit';
@@ -78,7 +79,7 @@ const ids = await seedEnvironments(
   names.map((name) => ({ tenantId, repositoryId, app: 'shop', name, kind: 'production' as const, target: 'kubernetes', digest: spec(name, 1).version.digest, spec: spec(name, 1) })),
 );
 const targets = await createTargetRegistry(
-  targetsFromSettings({ WHARF_ROUTER_PORT: 0, WHARF_RUNTIME_COMMAND: undefined, WHARF_LOCAL_TARGET: false, WHARF_KUBECONFIG: kubeconfig, WHARF_KUBERNETES_NAMESPACE_PREFIX: 'wharf-' }, work, { tenantPlan: (id) => tenantPlans.planOfTenant(db.pool, id) }),
+  targetsFromSettings({ ...loadSettings(localTargetSettings, {}), WHARF_LOCAL_TARGET: false, WHARF_KUBECONFIG: kubeconfig, WHARF_KUBERNETES_NAMESPACE_PREFIX: 'wharf-' }, work, { tenantPlan: (id) => tenantPlans.planOfTenant(db.pool, id) }),
   { log },
 );
 const reconciler = createReconciler({ pool: db.pool, databaseUrl: db.url, targets, log, resyncMs: 3_600_000 });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { settingsTable } from '@wharf/contracts';
 import { upSettings } from '@wharf/cli';
 import { operatorSettings } from '@wharf/reconciler';
+import { generateApiDocs } from './generate-api-docs.js';
 import { generateChart } from './generate-chart.js';
 import { generateStripeEndpoints } from './generate-stripe-endpoints.js';
 
@@ -43,7 +44,7 @@ async function contracts(check: boolean): Promise<string[]> {
 
 export async function generate(check: boolean): Promise<string[]> {
   // The chart copies the CRD that contracts generate: after them.
-  const before = [...(await readmeSettings(check)), ...(await contracts(check)), ...(await generateStripeEndpoints({ check }))];
+  const before = [...(await readmeSettings(check)), ...(await contracts(check)), ...(await generateStripeEndpoints({ check })), ...(await generateApiDocs({ check }))];
   return [...before, ...(await generateChart({ check }))];
 }
 

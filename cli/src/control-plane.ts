@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { type SettingsOf, StartupError } from '@wharf/contracts';
 import { type DatabasePool, EmbeddedPostgresInUseError, openDatabase, startEmbeddedPostgres } from '@wharf/store';
-import { checkPortFree, type ControlPlaneServer, startControlPlaneServer } from '@wharf/webhook-app';
+import { checkPortFree, type ControlPlaneServer, type ControlPlaneServices, startControlPlaneServer } from '@wharf/webhook-app';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { upSettings } from './settings.js';
@@ -25,10 +25,12 @@ export interface ControlPlaneDeps {
   log: Logger;
   cwd: string;
   progress: (message: string) => void;
+  /** Offered to the server's units (the local target's logs for the API). */
+  services?: ControlPlaneServices;
 }
 
 /** Starts the store (embedded Postgres unless DATABASE_URL is set), migrates, and serves HTTP. */
-export async function startControlPlane({ settings, log, cwd, progress }: ControlPlaneDeps): Promise<ControlPlane> {
+export async function startControlPlane({ settings, log, cwd, progress, services }: ControlPlaneDeps): Promise<ControlPlane> {
   const cleanups: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const fn of cleanups.reverse()) await fn().catch((err) => log.warn({ err }, 'shutdown step failed'));
@@ -50,7 +52,7 @@ export async function startControlPlane({ settings, log, cwd, progress }: Contro
     cleanups.push(() => pool.end());
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
-    const server = await startControlPlaneServer({ settings, log, pool, registry, dataDir });
+    const server = await startControlPlaneServer({ settings, log, pool, registry, dataDir, databaseUrl, ...(services ? { services } : {}) });
     cleanups.push(() => server.stop());
     return { url: server.url, databaseUrl, pool, registry, server: server.server, stop };
   } catch (err) {

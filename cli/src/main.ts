@@ -24,7 +24,7 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
   } catch (err) {
     // By name: the classes live in modules that are loaded only by the commands that need them.
     const errName = (err as Error).name;
-    if (errName === 'SettingsError' || errName === 'StartupError') {
+    if (errName === 'SettingsError' || errName === 'StartupError' || errName === 'CommandError') {
       io.stderr(`wharf ${name}: ${(err as Error).message}\n`);
       return 1;
     }

@@ -23,6 +23,8 @@ export { connectCluster, type ClusterConnection } from './kubernetes/cluster-con
 export { FIELD_MANAGERS, LABELS, ANNOTATIONS } from './kubernetes/labels.js';
 export { workflowAppName, tenantNamespace } from './kubernetes/names.js';
 export { KINDS } from './kubernetes/resources.js';
+export { logSocketPath } from './targets/local/log-socket.js';
+export { friendlyLabel } from './targets/local/host-label.js';
 // The reconcile steps on an EnvironmentSnapshot, for any loop: the Postgres-backed one above, or an operator's.
 export { reconcileEnvironment, STEPS, type ReconcileDeps, type RolloutStartRequest } from './reconcile/reconcile-environment.js';
 export { summarizeOutcome, summarizeStart, deploymentMessage, type SummarizeOptions } from './reconcile/summarize-status.js';

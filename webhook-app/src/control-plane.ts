@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { buildServer } from './server.js';
 import type { ControlPlaneSettings } from './settings.js';
-import { buildUnits, CONTROL_PLANE_UNITS, type UnitFactory } from './units.js';
+import { buildUnits, CONTROL_PLANE_UNITS, type ControlPlaneServices, type UnitFactory } from './units.js';
 
 export const WHARF_VERSION = '0.1.0';
 
@@ -42,15 +42,34 @@ export async function startControlPlaneServer(options: {
   /** Absolute: where units keep files. */
   dataDir: string;
   units?: Record<string, UnitFactory>;
+  /** The database's URL (for LISTEN) when it is not DATABASE_URL. */
+  databaseUrl?: string;
+  services?: ControlPlaneServices;
 }): Promise<ControlPlaneServer> {
   const { settings, log } = options;
-  const units = await buildUnits({ pool: options.pool, log, registry: options.registry, settings, dataDir: options.dataDir }, options.units ?? CONTROL_PLANE_UNITS);
+  const units = await buildUnits(
+    {
+      pool: options.pool,
+      log,
+      registry: options.registry,
+      settings,
+      dataDir: options.dataDir,
+      ...(options.databaseUrl ?? settings.DATABASE_URL ? { databaseUrl: options.databaseUrl ?? settings.DATABASE_URL } : {}),
+      ...(options.services ? { services: options.services } : {}),
+    },
+    options.units ?? CONTROL_PLANE_UNITS,
+  );
   const stops: (() => Promise<void>)[] = units.flatMap((u) => (u.stop ? [u.stop] : []));
   const stop = async () => {
     for (const fn of stops.reverse()) await fn().catch((err) => log.warn({ err }, 'shutdown step failed'));
   };
   try {
-    const server = await buildServer({ log, pool: options.pool, registry: options.registry, version: WHARF_VERSION, units });
+    const limits = {
+      bodyLimitBytes: settings.WHARF_HTTP_BODY_LIMIT_BYTES,
+      requestTimeoutMs: settings.WHARF_HTTP_REQUEST_TIMEOUT_MS,
+      idleTimeoutMs: settings.WHARF_HTTP_IDLE_TIMEOUT_MS,
+    };
+    const server = await buildServer({ log, pool: options.pool, registry: options.registry, version: WHARF_VERSION, units, limits });
     stops.push(() => server.close());
     try {
       await server.listen({ host: settings.WHARF_HOST, port: settings.WHARF_PORT });

@@ -7,6 +7,8 @@ import type { DatabasePool } from '@wharf/store';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { apiUnit } from './api/unit.js';
+import type { EnvironmentLogs } from './api/deps.js';
 import { githubUnit } from './github/unit.js';
 import type { ControlPlaneSettings } from './settings.js';
 
@@ -19,6 +21,14 @@ export interface UnitContext {
   settings: ControlPlaneSettings;
   /** Where units may keep files (the source's clone cache), an absolute path. */
   dataDir: string;
+  /** The database's URL, for LISTEN (DATABASE_URL, or the embedded server `wharf up` started). */
+  databaseUrl?: string;
+  /** What the process composing the server can offer its units (the local target's logs in `wharf up`). */
+  services?: ControlPlaneServices;
+}
+
+export interface ControlPlaneServices {
+  environmentLogs?: EnvironmentLogs;
 }
 
 export interface ControlPlaneUnit {
@@ -39,6 +49,7 @@ export type UnitFactory = (ctx: UnitContext) => Promise<ControlPlaneUnit | null>
 /** Every unit of the control-plane server, in the order they are mounted. */
 export const CONTROL_PLANE_UNITS = {
   github: githubUnit,
+  api: apiUnit,
 } as const satisfies Record<string, UnitFactory>;
 
 /** Builds the configured units; a unit that fails to build stops those already built. */

@@ -1,7 +1,7 @@
 /** `wharf diff ENV`: the plan for an environment, desired against what is rolled out, as the PR's plan check shows it. */
 import { parseArgs } from 'node:util';
-import { plan, renderPlan, type WorkflowAppSpec } from '@wharf/contracts';
-import { type EnvironmentCommandIO, environmentFromArgs } from './status.js';
+import { renderPlan } from '@wharf/contracts';
+import { backendOf, type EnvironmentCommandIO, environmentFromArgs } from './status.js';
 
 export const diffSummary = 'show what a rollout of an environment would change';
 export const diffHelp = `Usage: wharf diff ENV [--app APP] [--json]
@@ -20,20 +20,7 @@ export async function runDiff(argv: string[], io: EnvironmentCommandIO): Promise
   const target = await environmentFromArgs(io, diffHelp, values, positionals);
   if ('exit' in target) return target.exit;
   const e = target.env;
-  const p = plan(
-    {
-      generation: e.generation,
-      digest: e.desired_digest,
-      spec: (e.desired_spec ?? null) as WorkflowAppSpec | null,
-      deletionRequested: e.deletion_requested,
-    },
-    {
-      generation: e.observed_generation,
-      digest: e.observed_digest,
-      spec: (e.observed_spec ?? null) as WorkflowAppSpec | null,
-      runtime: null,
-    },
-  );
+  const p = await backendOf(io).diff(e);
   if (values.json) {
     io.stdout(`${JSON.stringify({ app: e.app, environment: e.name, ...p }, null, 2)}\n`);
     return 0;

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { describeRollout } from '@wharf/contracts';
-import { history } from '@wharf/store';
-import { type EnvironmentCommandIO, environmentFromArgs } from './status.js';
+import type { history } from '@wharf/store';
+import { backendOf, type EnvironmentCommandIO, environmentFromArgs } from './status.js';
 
 export const historySummary = 'list the rollouts of an environment, rollbacks named as such';
 export const historyHelp = `Usage: wharf history ENV|APP/ENV|BRANCH [--app APP] [--limit N] [--json]
@@ -21,7 +21,7 @@ export async function runHistory(argv: string[], io: EnvironmentCommandIO): Prom
   const target = await environmentFromArgs(io, historyHelp, values, positionals);
   if ('exit' in target) return target.exit;
   const { env } = target;
-  const rows = await history.listRollouts(io.pool, { tenantId: env.tenant_id }, { name: env.name, app: env.app, limit: Number(values.limit ?? 20) });
+  const rows = await backendOf(io).rollouts(env, Number(values.limit ?? 20));
   if (values.json) {
     io.stdout(`${JSON.stringify(rows.map((r) => ({ ...r, description: describe(r) })), null, 2)}\n`);
     return 0;

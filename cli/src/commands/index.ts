@@ -14,12 +14,35 @@ const lazy =
   async (argv, io) =>
     pick(await load())(argv, io);
 
-/** Commands that read a running Wharf's store get a pool on it, closed when they finish. */
+/** `--context NAME` (any environment command): taken out of the arguments. */
+function takeContext(argv: string[]): { argv: string[]; context?: string } {
+  const at = argv.findIndex((a) => a === '--context' || a.startsWith('--context='));
+  if (at < 0) return { argv };
+  const arg = argv[at] ?? '';
+  const context = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[at + 1];
+  return { argv: argv.filter((_, i) => i !== at && (arg.includes('=') || i !== at + 1)), ...(context ? { context } : {}) };
+}
+
+/**
+ * Environment commands talk to a remote Wharf's API (WHARF_URL/WHARF_TOKEN, `--context`, or the current context of
+ * `wharf login`), or else to a running Wharf's store here, through a pool closed when they finish.
+ */
 const withStore =
   <M>(load: () => Promise<M>, pick: (m: M) => (argv: string[], io: EnvironmentCommandIO) => Promise<number>): Run =>
-  async (argv, io) => {
+  async (rawArgv, io) => {
     const run = pick(await load());
-    if (argv.includes('--help') || argv.includes('-h')) return run(argv, { ...io, pool: undefined as never });
+    const { argv, context } = takeContext(rawArgv);
+    if (argv.includes('--help') || argv.includes('-h')) return run(argv, io);
+    const { findRemote } = await import('../backend/remote-config.js');
+    const remote = await findRemote(io.env, context).catch((err: Error) => {
+      throw Object.assign(new Error(err.message), { name: 'StartupError' });
+    });
+    if (remote) {
+      const { remoteBackend } = await import('../backend/remote-backend.js');
+      const abort = new AbortController();
+      void io.waitForStop().then(() => abort.abort());
+      return run(argv, { ...io, backend: remoteBackend(remote), signal: abort.signal });
+    }
     const { openStore } = await import('../connect.js');
     const pool = await openStore(io.env, io.cwd);
     const abort = new AbortController();
@@ -43,6 +66,10 @@ export const commands: Record<string, Command> = {
   logs: { summary: "print an environment's runtime output", run: withStore(() => import('./logs.js'), (m) => m.runLogs) },
   suspend: { summary: 'stop reconciling an environment (it keeps running as it is)', run: withStore(() => import('./suspend.js'), (m) => m.runSuspend) },
   resume: { summary: 'reconcile a suspended environment again, at once', run: withStore(() => import('./suspend.js'), (m) => m.runResume) },
+  rollback: { summary: 'roll an environment back to an earlier version, through Git', run: withStore(() => import('./rollback.js'), (m) => m.runRollback) },
+  login: { summary: 'log in to a remote Wharf (GitHub device flow, or an API key): a context like kubectl’s', run: lazy(() => import('./login.js'), (m) => m.runLogin) },
+  logout: { summary: 'forget the credentials of a context', run: lazy(() => import('./login.js'), (m) => m.runLogout) },
+  context: { summary: 'list contexts, or switch: `wharf context NAME` (`local`: this machine)', run: lazy(() => import('./login.js'), (m) => m.runContext) },
   validate: { summary: 'check workflow configs and wharf.yaml, with errors at file:line:column', run: lazy(() => import('./validate.js'), (m) => m.runValidate) },
   operator: { summary: 'run the in-cluster Kubernetes operator (WorkflowApp resources → Deployments, Services, routes)', run: lazy(() => import('./operator.js'), (m) => m.runOperator) },
   github: { summary: 'connect Wharf to GitHub: `wharf github setup` creates the GitHub App', run: lazy(() => import('./github.js'), (m) => m.runGithub) },

@@ -4,16 +4,23 @@
  */
 import { parseArgs } from 'node:util';
 import { type Condition, type ConditionType, environmentState, findCondition, formatState } from '@wharf/contracts';
-import { type DatabasePool, environmentViews, EVERY_TENANT } from '@wharf/store';
+import type { DatabasePool, environmentViews } from '@wharf/store';
 import { branchSlug } from '@wharf/source';
+import type { EnvironmentBackend } from '../backend/backend.js';
+import { localBackend } from '../backend/local-backend.js';
 
 export interface EnvironmentCommandIO {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
   cwd: string;
-  pool: DatabasePool;
+  /** The local store (tests and `wharf up`'s database); used when there is no `backend`. */
+  pool?: DatabasePool;
+  /** A remote Wharf (its REST API) or the local store. */
+  backend?: EnvironmentBackend;
   /** Ends `wharf logs --follow`. */
   signal?: AbortSignal;
+  /** The command's environment (WHARF_DATA_DIR: where the local target's log socket is). */
+  env?: Record<string, string | undefined>;
 }
 
 export const statusSummary = 'list environments: app, version, state, age, URL';
@@ -25,11 +32,18 @@ and its URL.`;
 
 type Summary = environmentViews.EnvironmentSummary;
 
+/** The Wharf the command talks to. */
+export function backendOf(io: EnvironmentCommandIO): EnvironmentBackend {
+  if (io.backend) return io.backend;
+  if (!io.pool) throw new Error('an environment command needs a store or a remote Wharf');
+  return localBackend(io.pool, { cwd: io.cwd, env: io.env ?? {} });
+}
+
 export const conditionOf = (e: Summary, type: ConditionType): Condition | undefined => findCondition(e.conditions, type);
 
-/** `ENV`, `APP/ENV`, `ENV--APP` (the router host label) or a branch name, plus `--app`. */
+/** `ENV`, `APP/ENV`, `ENV--APP` or a router label (the host of its URL) or a branch name, plus `--app`. */
 export async function resolveEnvironment(
-  pool: DatabasePool,
+  backend: EnvironmentBackend,
   ref: string,
   app: string | undefined,
 ): Promise<{ env: Summary } | { error: string }> {
@@ -41,13 +55,15 @@ export async function resolveEnvironment(
   // A branch name (`feature/x`): its environment is named by the branch's slug.
   candidates.push({ name: branchSlug(ref), app }, ...(slash > 0 ? [{ app: ref.slice(0, slash), name: branchSlug(ref.slice(slash + 1)) }] : []));
   for (const c of candidates) {
-    // The CLI is the operator's tool on the database it is given: it sees every tenant's environments.
-    const found = await environmentViews.findEnvironmentsByName(pool, EVERY_TENANT, { name: c.name, ...(c.app ? { app: c.app } : {}) });
+    const found = await backend.find(c.name, c.app);
     if (found.length === 1 && found[0]) return { env: found[0] };
     if (found.length > 1) {
       return { error: `${ref} is ambiguous: it exists in apps ${found.map((f) => f.app).join(', ')}; add --app APP or write APP/${c.name}` };
     }
   }
+  // The router label of an environment of any tenant (`production--hello-api-1f2e…`), as its URL shows it.
+  const byLabel = (await backend.list()).filter((e) => e.url && new URL(e.url).hostname === `${ref}.localhost`);
+  if (byLabel.length === 1 && byLabel[0]) return { env: byLabel[0] };
   return { error: `no environment named ${ref}` };
 }
 
@@ -70,7 +86,7 @@ export async function environmentFromArgs(
     io.stderr(`${help}\n`);
     return { exit: 2 };
   }
-  const found = await resolveEnvironment(io.pool, ref, values.app);
+  const found = await resolveEnvironment(backendOf(io), ref, values.app);
   if ('error' in found) {
     io.stderr(`${found.error}\n`);
     return { exit: 1 };
@@ -108,7 +124,7 @@ export async function runStatus(argv: string[], io: EnvironmentCommandIO): Promi
     io.stdout(`${statusHelp}\n`);
     return 0;
   }
-  const all = await environmentViews.listEnvironments(io.pool, EVERY_TENANT);
+  const all = await backendOf(io).list();
   const rows = values.app ? all.filter((e) => e.app === values.app) : all;
   if (values.json) {
     io.stdout(

@@ -1,9 +1,11 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadSettings, StartupError } from '@wharf/contracts';
+import type { EnvironmentLogs } from '@wharf/webhook-app';
 import { startControlPlane } from '../control-plane.js';
 import { createLogger } from '../logger.js';
 import { upSettings } from '../settings.js';
+import { hardenDataDir } from '../up/harden-data-dir.js';
 import { startLiveSummary } from '../up/live-summary.js';
 import { startLocalStack } from '../up/local-stack.js';
 import { prepareRepository } from '../up/prepare-repository.js';
@@ -46,7 +48,18 @@ export async function runUp(argv: string[], io: CommandIO): Promise<number> {
   }).catch((err: Error) => {
     throw new StartupError(err.message);
   });
-  const cp = await startControlPlane({ settings, log, cwd: io.cwd, progress });
+  // The API reads runtime logs from the local target, which starts after the server: bound once it exists.
+  let logsTarget: Awaited<ReturnType<typeof startLocalStack>>['target'] | undefined;
+  const environmentLogs: EnvironmentLogs = (env, options) =>
+    env.target === 'local' && logsTarget?.logs
+      ? logsTarget.logs({ id: env.id, tenantId: env.tenant_id, repositoryId: env.repository_id, app: env.app, name: env.name, qualifier: null }, options)
+      : null;
+  const cp = await startControlPlane({ settings, log, cwd: io.cwd, progress, services: { environmentLogs } });
+  // The private key, the database and the logs are Wharf's alone, before any runtime (what strangers commit) starts.
+  await hardenDataDir(dataDir, { log, logFile }).catch(async (err: unknown) => {
+    await cp.stop();
+    throw err;
+  });
   let stack: Awaited<ReturnType<typeof startLocalStack>>;
   try {
     stack = await startLocalStack({
@@ -67,10 +80,12 @@ export async function runUp(argv: string[], io: CommandIO): Promise<number> {
     }
     throw err;
   }
+  logsTarget = stack.target;
   const routerUrl = stack.target.router.url.replace(/\/$/, '');
   io.stdout(`Wharf is up at ${cp.url} (ready in ${Date.now() - started} ms)\n`);
-  io.stdout(`  router   ${routerUrl}  (every environment: ${routerUrl}/<app>/<env>/)\n`);
+  io.stdout(`  router   ${routerUrl}  (your environments: ${routerUrl}/<app>/<env>/)\n`);
   io.stdout(`  watching ${path.relative(io.cwd, repo.path) || '.'}\n`);
+  io.stdout(`  api      ${cp.url}/api/v1  (reference ${cp.url}/api/v1/docs; no login needed from this machine)\n`);
   io.stdout(`  health   ${cp.url}/healthz   ready ${cp.url}/readyz   metrics ${cp.url}/metrics\n`);
   if (settings.GITHUB_APP_ID !== undefined) {
     io.stdout(`  github   App ${settings.GITHUB_APP_ID}: webhooks at ${settings.WHARF_PUBLIC_URL ?? cp.url}${settings.GITHUB_WEBHOOK_PATH}\n`);

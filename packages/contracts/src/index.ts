@@ -143,7 +143,7 @@ export { REDACT_PATHS, redactSecrets } from './redact.js';
 export { StartupError } from './startup-error.js';
 
 // The runtime contract (also importable alone as @wharf/contracts/runtime-protocol)
-export { RUNTIME_HEALTH_PATH, RUNTIME_RESERVED_PREFIX, RUNTIME_FLAGS, RUNTIME_LISTENING_PREFIX, RUNTIME_EXPECT_DIGEST_HEADER } from './runtime-protocol.js';
+export { RUNTIME_HEALTH_PATH, RUNTIME_RESERVED_PREFIX, RUNTIME_FLAGS, RUNTIME_LISTENING_PREFIX, RUNTIME_EXPECT_DIGEST_HEADER, isReservedRuntimeEnvVar } from './runtime-protocol.js';
 
 // Billing plans as data (enforcement, docs, Stripe catalog)
 export {
@@ -163,3 +163,44 @@ export {
   type QuotaLimit,
   type UsageMetric,
 } from './plans.js';
+
+// Accounts: organizations, roles and the permission matrix, API key format
+export {
+  ROLES,
+  PERMISSIONS,
+  PERMISSION_NAMES,
+  ROLE_PERMISSIONS,
+  KEY_SCOPES,
+  KEY_SCOPE_PERMISSIONS,
+  roleCan,
+  keyPermissions,
+  isRole,
+  isPermission,
+  mayAssignRole,
+  renderRolesTable,
+  type Role,
+  type Permission,
+  type KeyScope,
+} from './accounts/roles.js';
+export { TOKEN_PREFIXES, formatToken, parseToken, crc32, type TokenKind } from './accounts/api-key-format.js';
+export { ACTOR_KINDS, actorKindOf, type ActorKind } from './domain/audit.js';
+export { LIVE_EVENTS, LIVE_EVENTS_CHANNEL, type LiveEvent } from './domain/events.js';
+
+// The REST API: problems, schemas, routes, OpenAPI
+export { PROBLEMS, PROBLEM_CODES, PROBLEM_TYPE_BASE, problem, type Problem, type ProblemCode, type FieldError } from './api/problems.js';
+export { API_SCHEMAS, ref as apiSchemaRef, type ApiSchemaName, type JsonSchema } from './api/schemas.js';
+export {
+  API_PREFIX,
+  API_VERSION,
+  API_ROUTES,
+  PAGE_QUERY,
+  PATH_PARAMS,
+  MAX_PAGE,
+  DEFAULT_PAGE,
+  fastifyPath,
+  pathParams,
+  type ApiRoute,
+  type HttpMethod,
+} from './api/routes.js';
+export { buildOpenApi, renderApiReference } from './api/openapi.js';
+export { compileApiSchema, checkApiSchema, fieldErrors } from './api/validate.js';

@@ -22,3 +22,4 @@ export { fetchLimitsFrom, sourceSettings } from './settings.js';
 export { branchSlug } from './branch-slug.js';
 export { canonicalJson } from './canonical-json.js';
 export { appDigest } from './read-version.js';
+export { commitRestore, type RestoreOutcome } from './git/commit-restore.js';

@@ -6,10 +6,12 @@ import { DRIFT_MODES } from '@wharf/contracts';
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { ConditionsColumn, EnvironmentKey, int8, parseOne, parseRow, parseRows, SpecColumn } from './rows.js';
-import { type ReadScope, repositoryFilter, type RepositoryScope, tenantFilter, type TenantScope } from './scope.js';
+import { type ReadScope, repositoryFilter, type RepositoryScope, restrictedFilter, type RestrictedScope, tenantFilter, type TenantScope } from './scope.js';
 
 export const EnvironmentSummary = EnvironmentKey.extend({
   target: z.string(),
+  branch: z.string().nullable(),
+  pr_number: int8.nullable(),
   generation: int8,
   observed_generation: int8,
   desired_digest: z.string().nullable(),
@@ -33,7 +35,7 @@ export const EnvironmentSummary = EnvironmentKey.extend({
 export type EnvironmentSummary = z.infer<typeof EnvironmentSummary>;
 
 const summaryColumns = sql.fragment`
-  e.id, e.tenant_id, e.repository_id, e.app, e.name, e.kind, e.target, e.generation, e.observed_generation,
+  e.id, e.tenant_id, e.repository_id, e.app, e.name, e.kind, e.target, e.branch, e.pr_number, e.generation, e.observed_generation,
   e.desired_digest, e.desired_spec->'version'->>'sha' AS desired_sha, e.desired_spec,
   e.observed_digest, ov.sha AS observed_sha, e.observed_version_id, ova.spec AS observed_spec,
   e.conditions, e.url, e.suspended, e.drift_mode, e.deletion_requested_at IS NOT NULL AS deletion_requested,
@@ -162,4 +164,66 @@ export async function getReportedEnvironment(db: CommonQueryMethods, scope: Tena
     LEFT JOIN versions rv ON rv.id = va.rollback_of_version_id
     WHERE e.tenant_id = ${scope.tenantId} AND e.id = ${environmentId}`)
     .then(parseRow(ReportedEnvironment));
+}
+
+// ---- The REST API's views: a page at a time, by app and name, within one organization ----------------------------
+
+export interface EnvironmentFilter {
+  app?: string;
+  name?: string;
+  repositoryId?: number;
+}
+
+/** A page of environments by (app, name, id), after the given key. */
+export async function listEnvironmentPage(
+  db: CommonQueryMethods,
+  scope: RestrictedScope,
+  filter: EnvironmentFilter,
+  page: { after?: { app: string; name: string; id: number }; limit: number },
+): Promise<readonly EnvironmentSummary[]> {
+  const conditions = [
+    restrictedFilter(scope, 'e'),
+    ...(filter.app !== undefined ? [sql.fragment`e.app = ${filter.app}`] : []),
+    ...(filter.name !== undefined ? [sql.fragment`e.name = ${filter.name}`] : []),
+    ...(filter.repositoryId !== undefined ? [sql.fragment`e.repository_id = ${filter.repositoryId}`] : []),
+    ...(page.after ? [sql.fragment`(e.app, e.name, e.id) > (${page.after.app}, ${page.after.name}, ${page.after.id})`] : []),
+  ];
+  return db
+    .any(sql.type(EnvironmentSummary)`
+    SELECT ${summaryColumns} ${summaryFrom} WHERE ${sql.join(conditions, sql.fragment` AND `)} ORDER BY e.app, e.name, e.id LIMIT ${page.limit}`)
+    .then(parseRows(EnvironmentSummary));
+}
+
+/** One environment of the organization (null for another organization's id: the same as a missing one). */
+export async function getEnvironment(db: CommonQueryMethods, scope: RestrictedScope, id: number): Promise<EnvironmentSummary | null> {
+  return db
+    .maybeOne(sql.type(EnvironmentSummary)`SELECT ${summaryColumns} ${summaryFrom} WHERE ${restrictedFilter(scope, 'e')} AND e.id = ${id}`)
+    .then(parseRow(EnvironmentSummary));
+}
+
+/** Several environments by id, within one organization (live updates). */
+export async function getEnvironments(db: CommonQueryMethods, scope: TenantScope, ids: readonly number[]): Promise<readonly EnvironmentSummary[]> {
+  if (ids.length === 0) return [];
+  return db
+    .any(sql.type(EnvironmentSummary)`
+    SELECT ${summaryColumns} ${summaryFrom} WHERE e.tenant_id = ${scope.tenantId} AND e.id = ANY(${sql.array([...ids], 'int8')})`)
+    .then(parseRows(EnvironmentSummary));
+}
+
+export const AppRow = z.object({ repository_id: int8, repository: z.string(), app: z.string(), environments: int8 });
+
+/** Apps per repository with their number of environments, by (repository, app). */
+export async function listApps(
+  db: CommonQueryMethods,
+  scope: RestrictedScope,
+  page: { after?: { repositoryId: number; app: string }; limit: number },
+): Promise<readonly z.infer<typeof AppRow>[]> {
+  return db
+    .any(sql.type(AppRow)`
+    SELECT e.repository_id, r.full_name AS repository, e.app, count(*)::int AS environments
+    FROM environments e JOIN repositories r ON r.id = e.repository_id
+    WHERE ${restrictedFilter(scope, 'e')}
+      ${page.after ? sql.fragment`AND (e.repository_id, e.app) > (${page.after.repositoryId}, ${page.after.app})` : sql.fragment``}
+    GROUP BY e.repository_id, r.full_name, e.app ORDER BY e.repository_id, e.app LIMIT ${page.limit}`)
+    .then(parseRows(AppRow));
 }

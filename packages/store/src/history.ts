@@ -71,3 +71,43 @@ export async function listRollouts(
     LIMIT ${input.limit ?? 20}`)
     .then(parseRows(RolloutView));
 }
+
+/** A page of an environment's rollouts (with their commits), newest first, within one organization. */
+export async function listRolloutPage(
+  db: CommonQueryMethods,
+  scope: TenantScope,
+  environmentId: number,
+  page: { beforeId?: number; limit: number },
+): Promise<readonly (RolloutView & { environment_id: number })[]> {
+  const Row = RolloutView.extend({ environment_id: int8 });
+  return db
+    .any(sql.type(Row)`
+    SELECT h.id, h.environment_id, e.app, e.name AS environment, h.generation, h.action, h.result, h.reason, h.message,
+           v.sha, split_part(v.message, E'\\n', 1) AS subject,
+           rv.sha AS rollback_sha, split_part(rv.message, E'\\n', 1) AS rollback_subject,
+           h.started_at, h.finished_at
+    FROM environment_history h
+    JOIN environments e ON e.id = h.environment_id AND e.tenant_id = h.tenant_id
+    LEFT JOIN versions v ON v.id = h.version_id
+    LEFT JOIN versions rv ON rv.id = h.rollback_of_version_id
+    WHERE h.tenant_id = ${scope.tenantId} AND h.environment_id = ${environmentId}
+      ${page.beforeId ? sql.fragment`AND h.id < ${page.beforeId}` : sql.fragment``}
+    ORDER BY h.id DESC LIMIT ${page.limit}`)
+    .then(parseRows(Row));
+}
+
+/** One rollout by id with its commits, within one organization (live updates). */
+export async function getRollout(db: CommonQueryMethods, scope: TenantScope, id: number): Promise<(RolloutView & { environment_id: number }) | null> {
+  const Row = RolloutView.extend({ environment_id: int8 });
+  const row = await db.maybeOne(sql.type(Row)`
+    SELECT h.id, h.environment_id, e.app, e.name AS environment, h.generation, h.action, h.result, h.reason, h.message,
+           v.sha, split_part(v.message, E'\\n', 1) AS subject,
+           rv.sha AS rollback_sha, split_part(rv.message, E'\\n', 1) AS rollback_subject,
+           h.started_at, h.finished_at
+    FROM environment_history h
+    JOIN environments e ON e.id = h.environment_id AND e.tenant_id = h.tenant_id
+    LEFT JOIN versions v ON v.id = h.version_id
+    LEFT JOIN versions rv ON rv.id = h.rollback_of_version_id
+    WHERE h.tenant_id = ${scope.tenantId} AND h.id = ${id}`);
+  return row ? Row.parse(row) : null;
+}

@@ -13,12 +13,12 @@ export {
   type EmbeddedPostgresHandle,
 } from './embedded-postgres.js';
 export { migrate, readMigrations, migrationsDigest, MIGRATIONS_DIR, type Migration } from './migrate.js';
-export { createStorePool, isDatabaseError, type PoolOptions, type DatabasePool } from './pool.js';
+export { createStorePool, isDatabaseError, isInvalidDataError, type PoolOptions, type DatabasePool } from './pool.js';
 export { openDatabase, ping } from './open-database.js';
 export { listen, type Listener } from './listen.js';
 export { storeSettings } from './settings.js';
 export { ENVIRONMENTS_CHANNEL } from './channels.js';
-export { EVERY_TENANT, scopeOf, type TenantScope, type RepositoryScope, type ReadScope } from './scope.js';
+export { EVERY_TENANT, scopeOf, type TenantScope, type RepositoryScope, type ReadScope, type RestrictedScope } from './scope.js';
 export { sql } from 'slonik';
 export type { CommonQueryMethods, DatabaseTransactionConnection } from 'slonik';
 
@@ -38,3 +38,11 @@ export * as deployments from './deployments.js';
 export * as outbox from './outbox.js';
 export * as deliveries from './deliveries.js';
 export * as audit from './audit.js';
+export * as organizations from './organizations.js';
+export * as users from './users.js';
+export * as memberships from './memberships.js';
+export * as invitations from './invitations.js';
+export * as apiKeys from './api-keys.js';
+export * as sessions from './sessions.js';
+export * as rateLimits from './rate-limits.js';
+export * as idempotency from './idempotency.js';

@@ -4,8 +4,8 @@
  */
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
-import { int8, parseOne, parseRow } from './rows.js';
-import type { RepositoryScope } from './scope.js';
+import { int8, parseOne, parseRow, parseRows } from './rows.js';
+import { restrictedFilter, type RestrictedScope, type RepositoryScope } from './scope.js';
 
 export const REPOSITORY_PROVIDERS = ['github', 'local', 'git'] as const;
 
@@ -78,4 +78,13 @@ export async function setDefaultBranch(db: CommonQueryMethods, scope: Repository
   await db.query(sql.unsafe`
     UPDATE repositories SET default_branch = ${branch}
     WHERE id = ${scope.repositoryId} AND tenant_id = ${scope.tenantId} AND default_branch <> ${branch}`);
+}
+
+/** A page of an organization's repositories by id (only the allowed ones for a restricted key). */
+export async function listRepositoryPage(db: CommonQueryMethods, scope: RestrictedScope, page: { afterId?: number; limit: number }): Promise<readonly Repository[]> {
+  return db
+    .any(sql.type(Repository)`
+    SELECT r.id, r.tenant_id, r.provider, r.full_name, r.url, r.default_branch, r.external_id FROM repositories r
+    WHERE ${restrictedFilter(scope, 'r', 'id')} AND r.id > ${page.afterId ?? 0} ORDER BY r.id LIMIT ${page.limit}`)
+    .then(parseRows(Repository));
 }

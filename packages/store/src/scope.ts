@@ -28,3 +28,14 @@ export const repositoryFilter = (scope: RepositoryScope, alias?: string) =>
 
 /** The scope of a repository row (`{ id, tenant_id }`). */
 export const scopeOf = (repository: { id: number; tenant_id: number }): RepositoryScope => ({ tenantId: repository.tenant_id, repositoryId: repository.id });
+
+/** A tenant's rows, limited to some of its repositories when `repositoryIds` is set (an API key scoped to repositories). */
+export interface RestrictedScope extends TenantScope {
+  readonly repositoryIds?: readonly number[] | null;
+}
+
+/** `<alias>.tenant_id = … [AND <alias>.<column> = ANY(…)]`. */
+export const restrictedFilter = (scope: RestrictedScope, alias: string, column = 'repository_id') =>
+  scope.repositoryIds
+    ? sql.fragment`${sql.identifier([alias, 'tenant_id'])} = ${scope.tenantId} AND ${sql.identifier([alias, column])} = ANY(${sql.array([...scope.repositoryIds], 'int8')})`
+    : sql.fragment`${sql.identifier([alias, 'tenant_id'])} = ${scope.tenantId}`;

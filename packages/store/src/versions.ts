@@ -6,7 +6,7 @@ import { rollbackText } from '@wharf/contracts';
 import { sql, type CommonQueryMethods, type DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
 import { int8, jsonb, parseOne, parseRow, parseRows, SpecColumn } from './rows.js';
-import { repositoryFilter, type RepositoryScope, type TenantScope } from './scope.js';
+import { repositoryFilter, type RepositoryScope, restrictedFilter, type RestrictedScope, type TenantScope } from './scope.js';
 
 const json = z.any();
 
@@ -189,4 +189,30 @@ export async function latestManifest(db: CommonQueryMethods, scope: RepositorySc
     SELECT manifest FROM versions WHERE ${repositoryFilter(scope)} AND ref = ${ref} AND manifest IS NOT NULL AND manifest <> 'null'::jsonb
     ORDER BY id DESC LIMIT 1`);
   return (found?.manifest as unknown) ?? null;
+}
+
+/** A page of versions, newest first, within one organization (and its allowed repositories). */
+export async function listVersionPage(
+  db: CommonQueryMethods,
+  scope: RestrictedScope,
+  filter: { repositoryId?: number; valid?: boolean },
+  page: { beforeId?: number; limit: number },
+): Promise<readonly Version[]> {
+  return db
+    .any(sql.type(Version)`
+    SELECT ${versionColumns} FROM versions v WHERE ${restrictedFilter(scope, 'v')}
+      ${filter.repositoryId !== undefined ? sql.fragment`AND v.repository_id = ${filter.repositoryId}` : sql.fragment``}
+      ${filter.valid !== undefined ? sql.fragment`AND v.valid = ${filter.valid}` : sql.fragment``}
+      ${page.beforeId ? sql.fragment`AND v.id < ${page.beforeId}` : sql.fragment``}
+    ORDER BY v.id DESC LIMIT ${page.limit}`)
+    .then(parseRows(Version));
+}
+
+/** The apps of several versions at once, within one organization. */
+export async function listAppsOfVersions(db: CommonQueryMethods, scope: TenantScope, versionIds: readonly number[]): Promise<readonly VersionApp[]> {
+  if (versionIds.length === 0) return [];
+  return db
+    .any(sql.type(VersionApp)`
+    SELECT ${appColumns} FROM version_apps WHERE tenant_id = ${scope.tenantId} AND version_id = ANY(${sql.array([...versionIds], 'int8')}) ORDER BY version_id, app`)
+    .then(parseRows(VersionApp));
 }

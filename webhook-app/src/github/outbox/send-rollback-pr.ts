@@ -9,7 +9,9 @@ import { ownerRepo, type Sender } from './types.js';
 const status = (err: unknown) => (err as { status?: number }).status;
 
 export const sendRollbackPullRequest: Sender = async (deps, row) => {
-  const p = row.payload as { repositoryId: number; sha: string; issueNumber: number; requestedBy: string; baseBranch: string };
+  // issueNumber is null for a rollback asked through the REST API or the CLI: no comment to answer.
+  const p = row.payload as { repositoryId: number; sha: string; issueNumber: number | null; requestedBy: string; baseBranch: string };
+  const where = p.issueNumber === null ? 'through the Wharf API' : `in #${p.issueNumber}`;
   const repo = await repositories.getGithubRepository(deps.pool, { tenantId: row.tenant_id, repositoryId: p.repositoryId });
   if (!repo) return { delivered: true, note: 'repository gone' };
   const octokit = await deps.client.installation(repo.installation_id);
@@ -33,7 +35,7 @@ export const sendRollbackPullRequest: Sender = async (deps, row) => {
       const commit = await octokit.rest.git.createCommit({
         owner,
         repo: name,
-        message: `Roll back to ${short}\n\nRestores the repository as it was at ${p.sha}.\nRequested by @${p.requestedBy} in #${p.issueNumber}.`,
+        message: `Roll back to ${short}\n\nRestores the repository as it was at ${p.sha}.\nRequested by ${p.issueNumber === null ? p.requestedBy : `@${p.requestedBy}`} ${where}.`,
         tree: target.data.tree.sha,
         parents: [base.data.object.sha],
       });
@@ -46,11 +48,12 @@ export const sendRollbackPullRequest: Sender = async (deps, row) => {
       title: `Roll back to ${short}`,
       head: branch,
       base: p.baseBranch,
-      body: `Restores the repository to ${p.sha}, as requested by @${p.requestedBy} in #${p.issueNumber}.\n\nMerging this pull request rolls production back; Wharf recognises the version as a rollback.`,
+      body: `Restores the repository to ${p.sha}, as requested by ${p.issueNumber === null ? p.requestedBy : `@${p.requestedBy}`} ${where}.\n\nMerging this pull request rolls production back; Wharf recognises the version as a rollback.`,
     });
     number = created.data.number;
     url = created.data.html_url;
   }
+  if (p.issueNumber === null) return { delivered: true, note: `opened #${number}` };
   await queueReply(deps.pool, {
     tenantId: repo.tenant_id,
     repositoryId: repo.id,

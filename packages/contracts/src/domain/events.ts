@@ -1,0 +1,18 @@
+/**
+ * Live updates (`GET /api/v1/events`, Server-Sent Events), each scoped to one organization. The store sends the
+ * NOTIFY (a trigger on the rows); the API turns it into an event with the resource as the API shows it.
+ */
+export const LIVE_EVENTS = {
+  /** An environment's status, version, URL or suspension changed; data: the Environment. */
+  environment: 'environment',
+  /** A rollout started or finished; data: the rollout (history entry) and its environment id. */
+  rollout: 'rollout',
+  /** An environment was removed; data: { id }. */
+  environmentDeleted: 'environment.deleted',
+  /** An agent came or went (the agents work fills this in). */
+  agent: 'agent',
+} as const;
+export type LiveEvent = (typeof LIVE_EVENTS)[keyof typeof LIVE_EVENTS];
+
+/** NOTIFY channel of the events; payload `<tenant id>:<kind>:<row id>` (kind: e environment, h history, d deleted). */
+export const LIVE_EVENTS_CHANNEL = 'wharf_live_events' as const;

@@ -1,0 +1,30 @@
+/** Everything the REST API's handlers use, passed in (tests build it with real Postgres and fakes at the edge). */
+import type { LogLine } from '@wharf/contracts';
+import type { DatabasePool, environmentViews } from '@wharf/store';
+import type { Logger } from 'pino';
+import type { KeyCache } from './auth/key-cache.js';
+import type { GitHubSignIn } from './auth/github-sign-in.js';
+import type { LiveHub } from './live/live-hub.js';
+import type { RollbackPort } from './rollback.js';
+
+/** Reads an environment's runtime output (the local target in `wharf up`); null when this process cannot. */
+export type EnvironmentLogs = (
+  env: environmentViews.EnvironmentSummary,
+  options: { follow: boolean; tail?: number; signal: AbortSignal },
+) => AsyncIterable<LogLine> | null;
+
+export interface ApiDeps {
+  pool: DatabasePool;
+  log: Logger;
+  pepper: Buffer;
+  keys: KeyCache;
+  /** Key ids used since the last flush of last_used_at. */
+  used: Set<number>;
+  localOwner: { tenantId: number; userId: number } | null;
+  live: LiveHub | null;
+  logs: EnvironmentLogs | null;
+  rollback: RollbackPort;
+  github: GitHubSignIn | null;
+  sessionHours: number;
+  cookieSecure: boolean;
+}

@@ -1,0 +1,114 @@
+/**
+ * Live updates for every open event stream of this process: one LISTEN connection on wharf_live_events (migration
+ * 0140's triggers NOTIFY each status change, rollout and deletion), changes gathered for `flushMs`, read once per
+ * organization that has listeners, and sent to each of its streams (a stream of a key limited to repositories sees
+ * only theirs). A lost connection tells every stream to refetch (`resync`).
+ */
+import { LIVE_EVENTS, LIVE_EVENTS_CHANNEL } from '@wharf/contracts';
+import { type DatabasePool, environmentViews, history, listen } from '@wharf/store';
+import type { Logger } from 'pino';
+import { environmentView, rolloutView } from '../views.js';
+
+export type Send = (event: string, data: unknown) => void;
+
+interface Subscriber {
+  tenantId: number;
+  repositoryIds: readonly number[] | null;
+  send: Send;
+}
+
+export interface LiveHub {
+  subscribe(input: Subscriber): () => void;
+  count(tenantId?: number): number;
+  close(): Promise<void>;
+}
+
+interface Pending {
+  environments: Set<number>;
+  rollouts: Set<number>;
+  deleted: Set<number>;
+}
+
+export function createLiveHub(options: { pool: DatabasePool; databaseUrl: string; log: Logger; flushMs?: number }): LiveHub {
+  const { pool, log } = options;
+  const byTenant = new Map<number, Set<Subscriber>>();
+  const pending = new Map<number, Pending>();
+  let timer: NodeJS.Timeout | undefined;
+
+  const broadcast = (tenantId: number, event: string, data: unknown, repositoryId: number | null) => {
+    for (const s of byTenant.get(tenantId) ?? []) {
+      if (s.repositoryIds && repositoryId !== null && !s.repositoryIds.includes(repositoryId)) continue;
+      s.send(event, data);
+    }
+  };
+
+  const flush = async () => {
+    timer = undefined;
+    const work = [...pending];
+    pending.clear();
+    for (const [tenantId, p] of work) {
+      if (!byTenant.get(tenantId)?.size) continue;
+      const scope = { tenantId };
+      try {
+        for (const e of await environmentViews.getEnvironments(pool, scope, [...p.environments])) {
+          broadcast(tenantId, LIVE_EVENTS.environment, environmentView(e), e.repository_id);
+        }
+        for (const id of p.rollouts) {
+          const r = await history.getRollout(pool, scope, id);
+          if (!r) continue;
+          const env = await environmentViews.getEnvironment(pool, scope, r.environment_id);
+          broadcast(tenantId, LIVE_EVENTS.rollout, rolloutView(r), env?.repository_id ?? null);
+        }
+        for (const id of p.deleted) broadcast(tenantId, LIVE_EVENTS.environmentDeleted, { id }, null);
+      } catch (err) {
+        log.warn({ err, tenantId }, 'live update read failed');
+      }
+    }
+  };
+
+  const listener = listen(
+    options.databaseUrl,
+    [LIVE_EVENTS_CHANNEL],
+    (_channel, payload) => {
+      const m = /^(\d+):([ehd]):(\d+)$/.exec(payload ?? '');
+      if (!m) return;
+      const tenantId = Number(m[1]);
+      if (!byTenant.get(tenantId)?.size) return;
+      let p = pending.get(tenantId);
+      if (!p) {
+        p = { environments: new Set(), rollouts: new Set(), deleted: new Set() };
+        pending.set(tenantId, p);
+      }
+      const id = Number(m[3]);
+      if (m[2] === 'e') p.environments.add(id);
+      else if (m[2] === 'h') p.rollouts.add(id);
+      else p.deleted.add(id);
+      timer ??= setTimeout(() => void flush(), options.flushMs ?? 20);
+    },
+    log,
+    () => {
+      for (const [tenantId] of byTenant) broadcast(tenantId, 'resync', { reason: 'the live connection was restored: refetch' }, null);
+    },
+  );
+
+  return {
+    subscribe(s) {
+      let set = byTenant.get(s.tenantId);
+      if (!set) {
+        set = new Set();
+        byTenant.set(s.tenantId, set);
+      }
+      set.add(s);
+      return () => {
+        set.delete(s);
+        if (set.size === 0) byTenant.delete(s.tenantId);
+      };
+    },
+    count: (tenantId) => (tenantId === undefined ? [...byTenant.values()].reduce((n, s) => n + s.size, 0) : (byTenant.get(tenantId)?.size ?? 0)),
+    async close() {
+      if (timer) clearTimeout(timer);
+      await listener.close();
+      byTenant.clear();
+    },
+  };
+}

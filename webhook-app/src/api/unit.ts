@@ -1,0 +1,89 @@
+/**
+ * The REST API as a control-plane unit, always mounted at `/api/v1`: organizations, members, keys, repositories,
+ * environments, versions, rollbacks, the audit log, live events and sessions. Beside its routes: the live-update
+ * hub (LISTEN), the key cache's revocation listener, and the batched writes of keys' last use.
+ */
+import { API_PREFIX, API_ROUTES, type SettingsOf } from '@wharf/contracts';
+import { apiKeys, listen, organizations } from '@wharf/store';
+import type { UnitFactory } from '../units.js';
+import { createApiPlugin } from './api-plugin.js';
+import { createGitHubSignIn } from './auth/github-sign-in.js';
+import { createKeyCache } from './auth/key-cache.js';
+import { loadPepper } from './auth/secrets.js';
+import type { ApiDeps } from './deps.js';
+import type { Handler } from './handler.js';
+import { createLiveHub } from './live/live-hub.js';
+import { createRollbackPort } from './rollback.js';
+import { agentHandlers } from './routes/agents.js';
+import { auditHandlers } from './routes/audit.js';
+import { docsHandlers } from './routes/docs.js';
+import { environmentHandlers } from './routes/environments.js';
+import { eventHandlers } from './routes/events.js';
+import { keyHandlers } from './routes/keys.js';
+import { organizationHandlers } from './routes/organizations.js';
+import { repositoryHandlers } from './routes/repositories.js';
+import { sessionHandlers } from './routes/sessions.js';
+import { oauthBaseUrl, type apiSettings } from './settings.js';
+
+/** Every operation's handler, by operationId: one explicit registry, checked against contracts' API_ROUTES. */
+export const API_HANDLERS = {
+  ...organizationHandlers,
+  ...keyHandlers,
+  ...repositoryHandlers,
+  ...environmentHandlers,
+  ...auditHandlers,
+  ...eventHandlers,
+  ...agentHandlers,
+  ...sessionHandlers,
+  ...docsHandlers,
+} satisfies Record<string, Handler>;
+
+export const apiUnit: UnitFactory = async ({ pool, log, settings, dataDir, databaseUrl, services }) => {
+  const s = settings as typeof settings & SettingsOf<typeof apiSettings>;
+  const missing = API_ROUTES.filter((r) => !(r.operationId in API_HANDLERS)).map((r) => r.operationId);
+  if (missing.length > 0) throw new Error(`the API has no handler for ${missing.join(', ')}`);
+  const pepper = await loadPepper(s.WHARF_API_PEPPER, dataDir);
+  const keys = createKeyCache(pool);
+  const url = databaseUrl ?? s.DATABASE_URL;
+  const live = url ? createLiveHub({ pool, databaseUrl: url, log: log.child({ component: 'live' }) }) : null;
+  const revocations = url ? listen(url, [apiKeys.API_KEYS_CHANNEL], (_c, id) => keys.forget(Number(id)), log, () => keys.clear()) : null;
+  const localOwner = s.WHARF_API_LOCAL_OWNER ? await organizations.ensureLocalOwner(pool) : null;
+  const deps: ApiDeps = {
+    pool,
+    log,
+    pepper,
+    keys,
+    used: new Set(),
+    localOwner,
+    live,
+    logs: services?.environmentLogs ?? null,
+    rollback: createRollbackPort({ pool }),
+    github:
+      s.GITHUB_CLIENT_ID && s.GITHUB_CLIENT_SECRET
+        ? createGitHubSignIn({ clientId: s.GITHUB_CLIENT_ID, clientSecret: s.GITHUB_CLIENT_SECRET, oauthUrl: oauthBaseUrl(s), apiUrl: s.GITHUB_API_URL })
+        : null,
+    sessionHours: s.WHARF_SESSION_HOURS,
+    cookieSecure: s.WHARF_COOKIE_SECURE,
+  };
+  const flushUsed = async () => {
+    const ids = [...deps.used];
+    deps.used.clear();
+    await apiKeys.touchApiKeys(pool, ids).catch((err) => log.warn({ err }, 'could not record when keys were last used'));
+  };
+  let flusher: NodeJS.Timeout | undefined;
+  return {
+    name: 'api',
+    prefix: API_PREFIX,
+    plugin: createApiPlugin(deps, API_HANDLERS, pepper.toString('base64')),
+    start: () => {
+      flusher = setInterval(() => void flushUsed(), 5_000);
+      flusher.unref();
+    },
+    stop: async () => {
+      if (flusher) clearInterval(flusher);
+      await flushUsed();
+      await revocations?.close();
+      await live?.close();
+    },
+  };
+};
