@@ -98,11 +98,18 @@ t.test('a rollout is a new ConfigMap; Ready waits for it; the previous ConfigMap
   await putWorkflowApp(kubeconfig, 'shop', specFor('shop', 'production', 'v1'));
   const op = await operator(t, kubeconfig);
   await until('v1 Ready', () => statusOf(fake, 'shop').observedDigest === specFor('shop', 'production', 'v1').version.digest);
+  const statusWrites = (since: number) => fake.requests.filter((r) => r.at >= since && r.verb === 'patch' && r.resource === 'wharf.dev/workflowapps' && r.subresource === 'status').length;
+  let v3Since = 0;
   for (const v of ['v2', 'v3']) {
+    v3Since = Date.now();
     await putWorkflowApp(kubeconfig, 'shop', specFor('shop', 'production', v));
     await until(`${v} Ready`, () => statusOf(fake, 'shop').observedDigest === specFor('shop', 'production', v).version.digest && cond(statusOf(fake, 'shop'), 'Ready')?.status === 'True');
   }
   await op.idle();
+  // The pruned ConfigMap wakes the WorkflowApp once more; a look that changes nothing writes no status.
+  await new Promise((r) => setTimeout(r, 300));
+  await op.idle();
+  t.equal(statusWrites(v3Since), 2, 'two status writes for the v3 rollout: Progressing, then Ready');
   const names = fake.list('v1', 'ConfigMap', NS).map((c) => c.metadata.name).sort();
   t.same(names, ['shop-v20000000', 'shop-v30000000'], 'current and previous only');
   const tpl = (fake.get('apps/v1', 'Deployment', NS, 'shop')!.spec as { template: { spec: { volumes: { name: string; configMap?: { name: string } }[] } } }).template.spec;

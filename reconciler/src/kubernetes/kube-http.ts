@@ -138,7 +138,7 @@ export async function createKubeHttp(kc: KubeConfig, options: KubeHttpOptions = 
     ? new https.Agent({ ...agentOptions, ca: tls.ca, cert: tls.cert, key: tls.key, ...(tls.rejectUnauthorized !== undefined ? { rejectUnauthorized: tls.rejectUnauthorized } : {}), ...(tls.servername ? { servername: tls.servername } : {}) })
     : new http.Agent(agentOptions);
   const gate = semaphore(options.maxConcurrent ?? 32);
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  const timeoutMs = Math.max(1, Math.round(options.timeoutMs ?? 30_000));
   const watchIdleMs = options.watchIdleMs ?? 15 * 60_000;
 
   /** Headers for each request: credentials may rotate (in-cluster tokens, exec plugins), so they are read each time. */

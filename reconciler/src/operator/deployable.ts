@@ -44,7 +44,7 @@ export async function startOperatorDeployable(env: Record<string, string | undef
   try {
     conn = await connectCluster(settings.WHARF_KUBECONFIG, null, log);
     // The Lease has a connection of its own: a renewal must not queue behind thousands of child writes.
-    leaseConn = await connectCluster(settings.WHARF_KUBECONFIG, null, log, { maxConcurrent: 2, timeoutMs: (settings.WHARF_OPERATOR_LEASE_SECONDS * 1000) / 3 });
+    leaseConn = await connectCluster(settings.WHARF_KUBECONFIG, null, log, { maxConcurrent: 2, timeoutMs: Math.floor((settings.WHARF_OPERATOR_LEASE_SECONDS * 1000) / 3) });
   } catch (err) {
     if (err instanceof KubeconfigError || (err as Error).message?.includes('ENOENT')) throw new StartupError((err as Error).message);
     throw err;

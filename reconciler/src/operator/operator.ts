@@ -10,6 +10,7 @@
 import {
   type Target,
   type TargetLog,
+  type WorkflowAppStatus,
 } from '@wharf/contracts';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { applyStatusUpdate } from '../reconcile/apply-status.js';
@@ -26,7 +27,7 @@ import type { ChildrenConfig, WorkflowAppObject } from './children/desired-child
 import { createLeaderElection, type LeaderElection } from './leader-election.js';
 import { CLUSTER_TARGET, createMaterializeTarget, type MaterializeTarget } from './materialize-target.js';
 import { createWorkQueue, type WorkQueue } from './work-queue.js';
-import { sameStatus, snapshotOf, statusOf } from './workflow-app-status.js';
+import { sameStatus, settledStatus, snapshotOf, statusOf } from './workflow-app-status.js';
 
 export interface OperatorOptions {
   api: KubeApi;
@@ -151,7 +152,8 @@ export function createOperator(options: OperatorOptions): Operator {
     if (result.kind === 'drift-detected') wlog.warn({ drift: true, detail: result.action.message }, 'drift detected and left alone (drift mode warn)');
     if (result.kind === 'stalled' || result.kind === 'failed') wlog.warn({ reason: result.reason, detail: result.message }, result.kind === 'stalled' ? 'stalled' : 'reconcile failed');
     if (result.kind === 'succeeded' || result.kind === 'noop') await materializer.pruneConfigMaps(wa, wlog).catch((err) => wlog.warn({ err }, 'pruning old ConfigMaps failed'));
-    const status = statusOf(next, materializer.replicasOf(wa), now());
+    const fresh = statusOf(next, materializer.replicasOf(wa), now());
+    const status = result.kind === 'noop' ? settledStatus(fresh, wa.status as WorkflowAppStatus | undefined) : fresh;
     if (!sameStatus(status, wa.status)) await writeStatus(wa, status as unknown as Record<string, unknown>, wlog, queue);
     if (update.nextAttemptInMs !== null) {
       // Child events wake a rollout in progress; the timer is only a safety net.

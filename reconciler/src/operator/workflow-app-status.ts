@@ -76,3 +76,19 @@ export function statusOf(next: EnvironmentSnapshot, replicas: { replicas: number
 }
 
 export const sameStatus = (a: unknown, b: unknown) => canonicalJson(a ?? {}) === canonicalJson(b ?? {});
+
+/**
+ * The status after a reconcile that changed nothing: a condition whose status and reason are unchanged keeps the
+ * message it has ("update a → b" does not become "b is running" on the next look), so a quiet WorkflowApp gets no
+ * status write. Anything else (replicas, digests, a condition that changed) is the new status.
+ */
+export function settledStatus(next: WorkflowAppStatus, previous: WorkflowAppStatus | undefined): WorkflowAppStatus {
+  const before = new Map((previous?.conditions ?? []).map((c) => [c.type, c]));
+  return {
+    ...next,
+    conditions: (next.conditions ?? []).map((c) => {
+      const old = before.get(c.type);
+      return old && old.status === c.status && old.reason === c.reason ? { ...c, message: old.message, lastTransitionTime: old.lastTransitionTime } : c;
+    }),
+  };
+}
