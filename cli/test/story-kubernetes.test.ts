@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import {
   createTestDatabase,
   installationPayload,
+  publishPullHead,
   pullRequestPayload,
   pushPayload,
   REPO_ROOT,
@@ -191,6 +192,8 @@ t.test('target: kubernetes: WorkflowApp, operator, Ready back to Wharf and GitHu
   // A pull request preview is its own WorkflowApp; closing the PR and deleting the branch deletes it and its children.
   await git(work, 'checkout', '-q', '-b', 'feature-1');
   const head = await commit('feature-1', 'Preview greeting', (s) => s.replace('Hello from Wharf', 'Hello from PR 1'));
+  // GitHub keeps every pull request's head at refs/pull/<n>/head; Wharf fetches it from there.
+  await publishPullHead({ base: path.join(remotes, 'acme', 'shop.git'), fork: work, branch: 'feature-1', number: 1 });
   await deliver('pull_request', pullRequestPayload(REPO, { action: 'opened', number: 1, headSha: head, headRef: 'feature-1' }));
   const preview = await eventually('the preview WorkflowApp appears', () => workflowApp('pr-1'));
   await podsReady('pr-1', (preview.spec as typeof spec).version.digest);
