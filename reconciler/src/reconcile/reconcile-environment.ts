@@ -10,6 +10,7 @@ import {
   type HistoryReason,
   type Observation,
   type Plan,
+  type PlanAction,
   PLAN_REASONS,
   type PlanActionType,
   plan,
@@ -99,7 +100,7 @@ const observe: Step = async (ctx) => {
   try {
     ctx.observation = await withTimeout(ctx.applyTimeoutMs, ctx.signal, 'observe', (signal) => target.observe(refOf(ctx), { signal, log: ctx.log }));
   } catch (err) {
-    // A target may say what it saw as stalled, waiting or unknown (an agent's report, an agent offline).
+    // A target's own verdict (an API away: Waiting; credentials refused: Stalled) stands; anything else backs off.
     throw err instanceof ReconcileError ? err : new GenericError(`observe failed: ${(err as Error).message}`, { reason: REASONS.ApplyFailed, cause: err });
   }
   return undefined;
@@ -124,23 +125,27 @@ const awaitTarget: Step = async (ctx) => {
 };
 
 /**
- * A target that rolls out by itself (its apply answered `progressing`) and now reports this generation healthy at
- * the desired digest: the rollout the reconciler started has finished, and is recorded as such (history, outbox).
+ * A target that rolls out by itself (apply answered `progressing`: Kubernetes, agents) has finished when it reports
+ * the desired digest healthy while a rollout is recorded as under way: the rollout succeeded (history, Ready, the
+ * deployment status), as it would have had apply waited for it. Without a recorded rollout, a digest that runs but
+ * was never recorded as rolled out is such a finish too.
  */
-const targetFinished: Step = async (ctx) => {
-  const { env, target } = ctx;
-  const o = ctx.observation;
-  if (!o || !target || target.capabilities.applyWaitsForHealthy || env.deletionRequested || env.desired.digest === null) return undefined;
-  if (o.observedGeneration !== env.generation || !o.healthy || o.digest !== env.desired.digest) return undefined;
-  if (env.observed.generation === env.generation && env.observed.digest === env.desired.digest) return undefined;
-  const [action] = plan(
-    { generation: env.generation, digest: env.desired.digest, spec: env.desired.spec, deletionRequested: false },
-    { generation: env.observed.generation, digest: env.observed.digest, spec: null, runtime: null },
-    { diff: false },
-  ).actions;
-  if (!action || action.type === 'noop') return undefined;
-  return { kind: 'succeeded', action, url: o.url, message: o.message };
-};
+function finishedByTarget(env: EnvironmentSnapshot, reason: PlanAction['reason']): PlanAction | null {
+  if ((reason !== PLAN_REASONS.GenerationOnly && reason !== PLAN_REASONS.UpToDate) || env.desired.digest === null) return null;
+  const short = (d: string) => d.replace(/^sha256:/, '').slice(0, 12);
+  const from = env.observed.digest;
+  if (from !== env.desired.digest && reason === PLAN_REASONS.GenerationOnly) {
+    return from === null
+      ? { type: 'create', reason: PLAN_REASONS.NewEnvironment, message: `deploy ${short(env.desired.digest)}`, drift: false }
+      : { type: 'update', reason: PLAN_REASONS.VersionChanged, message: `${short(from)} → ${short(env.desired.digest)}`, drift: false };
+  }
+  const progressing = findCondition(env.conditions, 'Progressing');
+  const underWay = progressing?.status === 'True' && (progressing.reason === REASONS.Progressing || progressing.reason === REASONS.Waiting) && env.failureCount === 0;
+  if (!underWay) return null;
+  // The same digest rolled out again: a new generation (replicas, env) or drift put right by the target.
+  const drift = reason === PLAN_REASONS.UpToDate;
+  return { type: 'update', reason: drift ? PLAN_REASONS.RuntimeUnhealthy : PLAN_REASONS.GenerationOnly, message: `${short(env.desired.digest)} runs as desired again`, drift };
+}
 
 const makePlan: Step = async (ctx) => {
   const { env } = ctx;
@@ -152,6 +157,8 @@ const makePlan: Step = async (ctx) => {
   const action = primaryAction(ctx.plan);
   if (action.type !== 'noop') return undefined;
   if (action.reason === PLAN_REASONS.AlreadyDeleted) return { kind: 'deleted' };
+  const finished = finishedByTarget(env, action.reason);
+  if (finished) return { kind: 'succeeded', action: finished, url: ctx.observation?.url ?? null };
   return { kind: 'noop', reason: action.reason, message: action.message, url: ctx.observation?.url ?? null };
 };
 
@@ -194,7 +201,7 @@ const applyPlan: Step = async (ctx) => {
   return { kind: 'succeeded', action, url: result.url, message: result.message };
 };
 
-export const STEPS: readonly Step[] = [resolveTarget, stopSuspendedTenant, checkVersion, observe, awaitTarget, targetFinished, makePlan, honourDriftMode, applyPlan];
+export const STEPS: readonly Step[] = [resolveTarget, stopSuspendedTenant, checkVersion, observe, awaitTarget, makePlan, honourDriftMode, applyPlan];
 
 export async function reconcileEnvironment(env: EnvironmentSnapshot, deps: ReconcileDeps): Promise<ReconcileResult> {
   const ctx: StepContext = { ...deps, env };
