@@ -107,6 +107,8 @@ const idempotencyPrincipal = (p: Principal): string => (p.kind === 'key' ? `key:
 export function createApiPlugin(deps: ApiDeps, handlers: Record<string, Handler>, cookieSecret: string): FastifyPluginAsync {
   return async (app) => {
     await app.register(fastifyCookie, { secret: cookieSecret, hook: 'onRequest' });
+    // Open event streams never finish on their own: end them, or closing the server waits for every open page.
+    app.addHook('preClose', async () => deps.live?.endStreams());
     app.setErrorHandler((err: FastifyError, req, reply) => {
       const p = problemOf(err);
       if (p.status >= 500) deps.log.error({ err, url: req.url }, 'api request failed');

@@ -31,7 +31,7 @@ const streamEvents: Handler = async (ctx) => {
   };
   raw.write('retry: 3000\n\n');
   send('ready', { organization: acting.slug });
-  const unsubscribe = hub.subscribe({ tenantId: acting.tenantId, repositoryIds: acting.repositoryIds, send });
+  const unsubscribe = hub.subscribe({ tenantId: acting.tenantId, repositoryIds: acting.repositoryIds, send, end: () => raw.end() });
   const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
   heartbeat.unref();
   const close = () => {
