@@ -16,18 +16,11 @@ interface Subscriber {
   tenantId: number;
   repositoryIds: readonly number[] | null;
   send: Send;
-  /** Ends the stream (the server is stopping). */
-  end?: () => void;
 }
 
 export interface LiveHub {
   subscribe(input: Subscriber): () => void;
   count(tenantId?: number): number;
-  /**
-   * Ends every open stream: the server calls it when it stops, since an open stream (a dashboard in a browser) would
-   * otherwise keep the server from closing, and `wharf up` from stopping, for as long as the page stays open.
-   */
-  endStreams(): void;
   close(): Promise<void>;
 }
 
@@ -119,9 +112,6 @@ export function createLiveHub(options: { pool: DatabasePool; databaseUrl: string
         set.delete(s);
         if (set.size === 0) byTenant.delete(s.tenantId);
       };
-    },
-    endStreams() {
-      for (const set of [...byTenant.values()]) for (const s of [...set]) s.end?.();
     },
     count: (tenantId) => (tenantId === undefined ? [...byTenant.values()].reduce((n, s) => n + s.size, 0) : (byTenant.get(tenantId)?.size ?? 0)),
     async close() {
