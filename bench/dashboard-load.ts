@@ -32,7 +32,7 @@ const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-ru
 const run = promisify(execFile);
 /** The little of the DOM the page functions read (this file is type-checked without DOM types). */
 type Doc = { querySelector(selector: string): { textContent: string | null } | null };
-/** What the run is doing, named in any failure: `overview`, `wharf up`, `commit N`, `clean-up`. */
+/** What the run is doing, named in any failure: `set-up`, `overview`, `wharf up`, `commit N of M`, `stop wharf up`, `clean-up`. */
 let phase = 'set-up';
 /** Clean-up steps, last first; each runs once, whatever failed before it. */
 const cleanups: { name: string; fn: () => Promise<unknown> }[] = [];
@@ -46,9 +46,10 @@ const cleanUp = async () => {
 const describe = (err: unknown) => (err instanceof Error ? `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}` : String(err));
 let failing = false;
 const fail = async (what: string, err: unknown) => {
-  console.error(`dashboard-load: ${what}: ${describe(err)}`);
+  // What fails after the first failure (the page closed under a waiting step) is its consequence: not repeated.
   if (failing) return;
   failing = true;
+  console.error(`dashboard-load: ${what}: ${describe(err)}`);
   process.exitCode = 1;
   phase = 'clean-up';
   await cleanUp();
@@ -60,6 +61,7 @@ process.on('unhandledRejection', (err) => void fail(`unhandled rejection in phas
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void fail(`interrupted in phase ${phase}`, new Error(signal)));
 /** Runs `fn` as `name`: a failure says which phase it came from. */
 const inPhase = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+  if (failing) throw new Error(`phase ${name} not started: the run already failed`);
   phase = name;
   try {
     return await fn();
