@@ -31,6 +31,10 @@ import {
 } from '@wharf/testkit';
 import t from 'tap';
 
+// Four processes (wharf up, wharf operator, the fake API server, runtimes) and real kubectl: up to 110 s on a loaded
+// 2-core machine, so this file gets more than the suite's 120 s.
+t.setTimeout(300_000);
+
 const run = promisify(execFile);
 const SECRET = 'story-webhook-secret';
 const APP_ID = 778;

@@ -107,6 +107,10 @@ const idempotencyPrincipal = (p: Principal): string => (p.kind === 'key' ? `key:
 export function createApiPlugin(deps: ApiDeps, handlers: Record<string, Handler>, cookieSecret: string): FastifyPluginAsync {
   return async (app) => {
     await app.register(fastifyCookie, { secret: cookieSecret, hook: 'onRequest' });
+    // Streams (live events, followed logs) never finish on their own: end them, or closing the server waits for
+    // every open page (`wharf up` stuck in "stopping…" while a dashboard tab is open).
+    const closing = new AbortController();
+    app.addHook('preClose', async () => closing.abort());
     app.setErrorHandler((err: FastifyError, req, reply) => {
       const p = problemOf(err);
       if (p.status >= 500) deps.log.error({ err, url: req.url }, 'api request failed');
@@ -163,6 +167,7 @@ export function createApiPlugin(deps: ApiDeps, handlers: Record<string, Handler>
             requestId,
             ip: req.ip,
             limit: route.paginated ? pageLimit(query.limit) : 0,
+            closing: closing.signal,
           };
           const key = req.headers['idempotency-key'];
           let answer: Answer;

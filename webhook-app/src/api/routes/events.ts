@@ -34,12 +34,17 @@ const streamEvents: Handler = async (ctx) => {
   const unsubscribe = hub.subscribe({ tenantId: acting.tenantId, repositoryIds: acting.repositoryIds, send });
   const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
   heartbeat.unref();
+  const end = () => raw.end();
   const close = () => {
     clearInterval(heartbeat);
     unsubscribe();
+    ctx.closing.removeEventListener('abort', end);
   };
   ctx.req.raw.on('close', close);
   raw.on('error', close);
+  // The server is stopping: end the stream (the page reconnects with its backoff) instead of holding the close up.
+  if (ctx.closing.aborted) end();
+  else ctx.closing.addEventListener('abort', end, { once: true });
   return { streamed: true };
 };
 
