@@ -8,6 +8,7 @@ import { apiKeys, listen, organizations } from '@wharf/store';
 import type { UnitFactory } from '../units.js';
 import { createApiPlugin } from './api-plugin.js';
 import { createGitHubSignIn } from './auth/github-sign-in.js';
+import { createRateLimiter } from './http/rate-limit.js';
 import { createKeyCache } from './auth/key-cache.js';
 import { loadPepper } from './auth/secrets.js';
 import type { ApiDeps } from './deps.js';
@@ -53,6 +54,7 @@ export const apiUnit: UnitFactory = async ({ pool, log, settings, dataDir, datab
     log,
     pepper,
     keys,
+    limiter: createRateLimiter({ pool, log }),
     used: new Set(),
     localOwner,
     live,
@@ -78,10 +80,12 @@ export const apiUnit: UnitFactory = async ({ pool, log, settings, dataDir, datab
     start: () => {
       flusher = setInterval(() => void flushUsed(), 5_000);
       flusher.unref();
+      deps.limiter.start();
     },
     stop: async () => {
       if (flusher) clearInterval(flusher);
       await flushUsed();
+      await deps.limiter.stop();
       await revocations?.close();
       await live?.close();
     },
