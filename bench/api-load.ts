@@ -9,6 +9,8 @@
  *   - sse_p95_ms: 1,000 open /api/v1/events streams of one organization; an environment's status changes (written
  *     the way the reconciler writes it) and each stream's time to receive it is measured; 5 changes.
  *   - rss_mb: this process's resident memory at the end (server and load generator together).
+ *   - served_per_s and cpu_ms_per_request: requests answered per second of the measured phase, and this process's CPU
+ *     (server and load generator) per request: what the list costs, less sensitive than latency to a busy machine.
  *   npm run bench -- api-load [--seconds 10] [--rate 200] [--warmup 2] [--streams 1000]
  */
 import { createHmac, randomBytes } from 'node:crypto';
@@ -125,7 +127,11 @@ try {
     errors = 0;
   }
   const total = Math.round(RATE * SECONDS);
+  const cpuBefore = process.cpuUsage();
+  const measuredFrom = performance.now();
   await load(SECONDS);
+  const cpu = process.cpuUsage(cpuBefore);
+  const measuredMs = performance.now() - measuredFrom;
   agent.destroy();
   const result = { latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) }, requests: { total }, non2xx, errors };
 
@@ -187,6 +193,8 @@ try {
     list_p99_ms: Number(result.latency.p99.toFixed(1)),
     auth_overhead_p50_ms: Number(percentile(authMs, 50).toFixed(3)),
     auth_overhead_p99_ms: Number(percentile(authMs, 99).toFixed(3)),
+    served_per_s: Math.round((total * 1000) / measuredMs),
+    cpu_ms_per_request: Number(((cpu.user + cpu.system) / 1000 / total).toFixed(2)),
     streams: STREAMS,
     sse_p50_ms: Math.round(percentile(sseMs, 50)),
     sse_p95_ms: Math.round(percentile(sseMs, 95)),

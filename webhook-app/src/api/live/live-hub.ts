@@ -9,7 +9,8 @@ import { type DatabasePool, environmentList, history, listen } from '@wharf/stor
 import type { Logger } from 'pino';
 import { environmentView, rolloutView } from '../views.js';
 
-export type Send = (event: string, data: unknown) => void;
+/** Sends one event to one stream; `json` is the event's data, serialized once for every stream it goes to. */
+export type Send = (event: string, json: string) => void;
 
 interface Subscriber {
   tenantId: number;
@@ -36,9 +37,11 @@ export function createLiveHub(options: { pool: DatabasePool; databaseUrl: string
   let timer: NodeJS.Timeout | undefined;
 
   const broadcast = (tenantId: number, event: string, data: unknown, repositoryId: number | null) => {
+    let json: string | undefined;
     for (const s of byTenant.get(tenantId) ?? []) {
       if (s.repositoryIds && repositoryId !== null && !s.repositoryIds.includes(repositoryId)) continue;
-      s.send(event, data);
+      json ??= JSON.stringify(data);
+      s.send(event, json);
     }
   };
 
