@@ -94,7 +94,7 @@ export async function listEnvironmentPage(
 }
 
 /** Several environments by id, within one organization (live updates). */
-export async function getEnvironmentItems(db: CommonQueryMethods, scope: TenantScope, ids: readonly number[]): Promise<readonly EnvironmentListItem[]> {
+export async function getEnvironments(db: CommonQueryMethods, scope: TenantScope, ids: readonly number[]): Promise<readonly EnvironmentListItem[]> {
   if (ids.length === 0) return [];
   return readItems(db, sql.fragment`
     SELECT ${columns} ${from} WHERE e.tenant_id = ${scope.tenantId} AND e.id = ANY(${sql.array([...ids], 'int8')})`,

@@ -166,7 +166,9 @@ export async function getReportedEnvironment(db: CommonQueryMethods, scope: Tena
     .then(parseRow(ReportedEnvironment));
 }
 
-// ---- The REST API's views (its list is environment-list.ts) -------------------------------------------------------
+// ---- The REST API's views: its list and live updates read environment-list.ts's lean rows ------------------------
+
+export { type EnvironmentFilter, EnvironmentListItem, getEnvironments, listEnvironmentPage } from './environment-list.js';
 
 /** One environment of the organization (null for another organization's id: the same as a missing one). */
 export async function getEnvironment(db: CommonQueryMethods, scope: RestrictedScope, id: number): Promise<EnvironmentSummary | null> {

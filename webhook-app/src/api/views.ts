@@ -1,6 +1,6 @@
 /** Store rows as the API shows them (camelCase, the shapes of contracts' API_SCHEMAS). */
 import { describeRollout, environmentState, formatState, type Permission, type Role } from '@wharf/contracts';
-import type { apiKeys, audit, environmentList, history, invitations, memberships, organizations, repositories, sessions, versions } from '@wharf/store';
+import type { apiKeys, audit, environmentViews, history, invitations, memberships, organizations, repositories, sessions, versions } from '@wharf/store';
 
 export const organizationView = (o: organizations.Organization, role: Role | null, permissions: Iterable<Permission>) => ({
   id: o.id,
@@ -52,7 +52,7 @@ export const apiKeyView = (k: apiKeys.ApiKey, secret?: string) => ({
 export const repositoryView = (r: repositories.Repository) => ({ id: r.id, provider: r.provider, fullName: r.full_name, defaultBranch: r.default_branch });
 
 /** An environment as the API shows it: from a list row, or from the full summary (which has every list column). */
-export function environmentView(e: Omit<environmentList.EnvironmentListItem, 'tenant_id'>) {
+export function environmentView(e: Omit<environmentViews.EnvironmentListItem, 'tenant_id'>) {
   const s = environmentState({ conditions: e.conditions, suspended: e.suspended, deletionRequested: e.deletion_requested });
   return {
     id: e.id,

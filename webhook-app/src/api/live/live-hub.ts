@@ -5,7 +5,7 @@
  * only theirs). A lost connection tells every stream to refetch (`resync`).
  */
 import { LIVE_EVENTS, LIVE_EVENTS_CHANNEL } from '@wharf/contracts';
-import { type DatabasePool, environmentList, history, listen } from '@wharf/store';
+import { type DatabasePool, environmentViews, history, listen } from '@wharf/store';
 import type { Logger } from 'pino';
 import { environmentView, rolloutView } from '../views.js';
 
@@ -53,13 +53,13 @@ export function createLiveHub(options: { pool: DatabasePool; databaseUrl: string
       if (!byTenant.get(tenantId)?.size) continue;
       const scope = { tenantId };
       try {
-        for (const e of await environmentList.getEnvironmentItems(pool, scope, [...p.environments])) {
+        for (const e of await environmentViews.getEnvironments(pool, scope, [...p.environments])) {
           broadcast(tenantId, LIVE_EVENTS.environment, environmentView(e), e.repository_id);
         }
         for (const id of p.rollouts) {
           const r = await history.getRollout(pool, scope, id);
           if (!r) continue;
-          const [env] = await environmentList.getEnvironmentItems(pool, scope, [r.environment_id]);
+          const env = await environmentViews.getEnvironment(pool, scope, r.environment_id);
           broadcast(tenantId, LIVE_EVENTS.rollout, rolloutView(r), env?.repository_id ?? null);
         }
         for (const id of p.deleted) broadcast(tenantId, LIVE_EVENTS.environmentDeleted, { id }, null);

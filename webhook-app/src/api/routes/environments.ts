@@ -1,7 +1,7 @@
 /** Environments: list with status, one, history, diff, logs, suspend/resume, redeploy, rollback. */
 import { Readable } from 'node:stream';
 import { AUDIT_ACTIONS, plan, renderPlan, type WorkflowAppSpec } from '@wharf/contracts';
-import { audit, desiredState, environmentList, environmentViews, history } from '@wharf/store';
+import { audit, desiredState, environmentViews, history } from '@wharf/store';
 import { actingOf, auditEntry, type Handler, type HandlerContext, idParam, principalOf } from '../handler.js';
 import { decodeCursor, pageOf } from '../http/pagination.js';
 import { notFound, ProblemError } from '../http/problem-error.js';
@@ -21,7 +21,7 @@ async function environment(ctx: HandlerContext) {
 
 const listEnvironments: Handler = async (ctx) => {
   const cursor = decodeCursor(ctx.query.cursor, ['s', 's', 'n']);
-  const rows = await environmentList.listEnvironmentPage(
+  const rows = await environmentViews.listEnvironmentPage(
     ctx.deps.pool,
     scopeOf(ctx),
     {
