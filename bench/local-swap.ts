@@ -13,7 +13,7 @@ import { createReconciler, createTargetRegistry, type LocalTarget, TARGET_FACTOR
 import { createStorePool } from '@wharf/store';
 import { seedRepository, tinyRuntimeCommand } from '@wharf/testkit';
 import { argValue, benchDatabase, benchSpec, log, median, sleep, waitUntil } from './support/replicas.js';
-import { countUnconverged, seedEnvironments, setDesiredForTest } from '@wharf/store/testing';
+import { countUnconverged, getEnvironmentState, seedEnvironments, setDesiredForTest } from '@wharf/store/testing';
 
 const SWAPS = argValue('swaps', 7);
 const RPS = argValue('rps', 200);
@@ -37,7 +37,8 @@ const pool = await createStorePool(db.url, { maximumPoolSize: 5 });
 const rec = createReconciler({ pool, databaseUrl: db.url, targets, log });
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-const host = `prod--shop.localhost:${local.router.port}`;
+/** The environment's host on the router (its label), known once it runs. */
+let host = '';
 let ok = 0;
 let failed = 0;
 const firstSeen = new Map<string, number>();
@@ -68,6 +69,7 @@ try {
   ]);
   await rec.start();
   await waitUntil('v1 converged', async () => (await countUnconverged(db.pool, [id])) === 0, 60_000);
+  host = new URL((await getEnvironmentState(db.pool, id))?.url ?? '').host;
 
   let loading = true;
   const inflight = new Set<Promise<void>>();

@@ -7,7 +7,8 @@ import { runLogs } from '../src/commands/logs.js';
 
 t.test('wharf logs prints the runtime output and follows it', async (t) => {
   const db = await createTestDatabase(t);
-  const stateDir = await tempDir(t, 'wharf-cli-logs-');
+  const dataDir = await tempDir(t, 'wharf-cli-logs-');
+  const stateDir = `${dataDir}/local`;
   const log = pino({ level: 'silent' });
   const targets = await createTargetRegistry({ local: { stateDir, runtimeCommand: tinyRuntimeCommand(), stopGraceMs: 1_000 } }, { log });
   t.teardown(() => targets.close());
@@ -27,7 +28,8 @@ t.test('wharf logs prints the runtime output and follows it', async (t) => {
   await createReconciler({ pool: db.pool, targets, log }).reconcileOnce();
   let out = '';
   let err = '';
-  const io = { stdout: (s: string) => (out += s), stderr: (s: string) => (err += s), cwd: '/', pool: db.pool };
+  // Read over the local target's log socket, found under WHARF_DATA_DIR/local (the router serves no logs).
+  const io = { stdout: (s: string) => (out += s), stderr: (s: string) => (err += s), cwd: '/', pool: db.pool, env: { WHARF_DATA_DIR: dataDir } };
   t.equal(await runLogs(['production'], io), 0, err);
   t.match(out, /wharf {2}started pid \d+/);
   t.match(out, /stderr tiny runtime starting: 1 config file\(s\), digest sha256:abc/);
@@ -35,6 +37,10 @@ t.test('wharf logs prints the runtime output and follows it', async (t) => {
   out = '';
   t.equal(await runLogs(['production', '--lines', '1'], io), 0);
   t.equal(out.trim().split('\n').length, 1, '--lines limits the output');
+
+  err = '';
+  t.equal(await runLogs(['production'], { ...io, env: { WHARF_DATA_DIR: `${dataDir}/elsewhere` } }), 1, 'no local target there');
+  t.match(err, /no local target is running here: start `wharf up` in this directory/);
 
   out = '';
   const controller = new AbortController();

@@ -13,6 +13,8 @@ export {
 } from './targets/registry.js';
 export { existingTarget, type TargetFactory, type TargetDeps } from './targets/target-factory.js';
 export type { LocalTarget, LocalTargetSettings } from './targets/local/index.js';
+export { logSocketPath } from './targets/local/log-socket.js';
+export { friendlyLabel } from './targets/local/host-label.js';
 // The reconcile steps on an EnvironmentSnapshot, for any loop: the Postgres-backed one above, or an operator's.
 export { reconcileEnvironment, STEPS, type ReconcileDeps, type RolloutStartRequest } from './reconcile/reconcile-environment.js';
 export { summarizeOutcome, summarizeStart, deploymentMessage, type SummarizeOptions } from './reconcile/summarize-status.js';

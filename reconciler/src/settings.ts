@@ -1,13 +1,30 @@
 import path from 'node:path';
 import { commonSettings, type SettingsOf, type SettingsSchema } from '@wharf/contracts';
 import { storeSettings } from '@wharf/store';
+import { DEFAULT_MAX_ENVIRONMENTS_PER_REPO, QUOTA_SETTING } from './targets/local/quota.js';
 import type { TARGET_FACTORIES, TargetsConfig } from './targets/registry.js';
+
+/**
+ * Every entry a host or host:port; a loopback host only with its port, since allowing all of this machine's ports would
+ * let every runtime reach Wharf's own API (which trusts requests from this machine), router and embedded database.
+ */
+function checkAllowHosts(value: string): string | undefined {
+  for (const entry of value.split(',').map((h) => h.trim()).filter(Boolean)) {
+    const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(entry);
+    if (!m) return `has an entry that is not host or host:port: ${JSON.stringify(entry)}`;
+    const host = (m[1] ?? '').toLowerCase().replace(/^\[|\]$/g, '');
+    const loopback = host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '::1' || host === '0.0.0.0' || host === '::';
+    if (loopback && m[2] === undefined) return `allows every port of ${entry} (this machine): name the port, e.g. ${entry}:5432`;
+  }
+  return undefined;
+}
 
 /** Settings of the local target, in `wharf up` and in a reconciler that runs it. */
 export const localTargetSettings = {
   WHARF_ROUTER_PORT: {
     type: 'integer',
-    description: 'Port of the local router that serves every environment (`http://<env>--<app>.localhost:PORT/` and `/<app>/<env>/`).',
+    description:
+      'Port of the local router that serves every environment (`http://<label>.localhost:PORT/` and `/<label>/`; the local owner’s also at `http://<env>--<app>.localhost:PORT/` and `/<app>/<env>/`).',
     default: 4601,
     minimum: 0,
     maximum: 65535,
@@ -15,7 +32,36 @@ export const localTargetSettings = {
   WHARF_RUNTIME_COMMAND: {
     type: 'string',
     description:
-      'Runtime the local target starts for each environment, as a command line (e.g. the upstream engine). Wharf appends `--config FILE… --port N --data-dir DIR --digest D`. Default: the reference runtime.',
+      'Runtime the local target starts for each environment, as a command line (e.g. the upstream engine). Wharf appends `--config FILE… --config-root DIR --host 127.0.0.1 --port N --data-dir DIR --digest D` and `--allow-host` for each allowed host. Default: the reference runtime.',
+  },
+  WHARF_RUNTIME_USER: {
+    type: 'string',
+    description:
+      'When Wharf runs as root, every runtime runs as this unprivileged user (created as a system user with its own group when missing), never as root. Ignored when Wharf is not root: runtimes then run as Wharf’s user.',
+    default: 'wharf-runtime',
+    pattern: '^[a-z_][a-z0-9_-]{0,31}$',
+  },
+  WHARF_RUNTIME_MEMORY_MB: {
+    type: 'integer',
+    description:
+      'Heap limit of each runtime in MiB (`node --max-old-space-size`; for a WHARF_RUNTIME_COMMAND that is not node, `GOMEMLIMIT` and `NODE_OPTIONS` instead, which are soft limits).',
+    default: 256,
+    minimum: 32,
+    maximum: 65536,
+  },
+  WHARF_RUNTIME_ALLOW_HOSTS: {
+    type: 'string',
+    description:
+      'Hosts every runtime may connect to (`host` or `host:port`, comma-separated; passed as `--allow-host`): Postgres DSNs, HTTP calls, webhooks, proxy backends. Default: none. A loopback host needs its port: this machine also serves Wharf’s API, router and database.',
+    check: checkAllowHosts,
+  },
+  [QUOTA_SETTING]: {
+    type: 'integer',
+    description:
+      'Environments of one repository that run at once on the local target. A preview over the cap is Stalled (QuotaExceeded) until one is torn down; production always runs.',
+    default: DEFAULT_MAX_ENVIRONMENTS_PER_REPO,
+    minimum: 1,
+    maximum: 1000,
   },
 } as const satisfies SettingsSchema;
 
@@ -38,10 +84,15 @@ export type ReconcilerSettings = SettingsOf<typeof reconcilerSettings>;
 /** The targets a reconciler builds from its settings: the local target, its state under WHARF_DATA_DIR/local. */
 export function targetsFromSettings(settings: SettingsOf<typeof localTargetSettings>, dataDir: string): TargetsConfig<typeof TARGET_FACTORIES> {
   const runtimeCommand = settings.WHARF_RUNTIME_COMMAND?.split(/\s+/).filter(Boolean);
+  const allowHosts = settings.WHARF_RUNTIME_ALLOW_HOSTS?.split(',').map((h) => h.trim()).filter(Boolean) ?? [];
   return {
     local: {
       stateDir: path.join(dataDir, 'local'),
       routerPort: settings.WHARF_ROUTER_PORT,
+      runtimeUser: settings.WHARF_RUNTIME_USER,
+      runtimeMemoryMb: settings.WHARF_RUNTIME_MEMORY_MB,
+      allowHosts,
+      maxEnvironmentsPerRepository: settings[QUOTA_SETTING],
       ...(runtimeCommand?.length ? { runtimeCommand } : {}),
     },
   };

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { tinyRuntimeCommand } from '@wharf/testkit';
 import t from 'tap';
@@ -25,13 +25,14 @@ t.test('after Wharf is killed -9, a new start adopts live runtimes and cleans up
   process.kill(prPid, 'SIGKILL');
   await waitFor('pr-1 runtime dead', async () => !alive(prPid));
 
-  const lt = await createLocalTarget({ stateDir, runtimeCommand: tinyRuntimeCommand(), log: silentLog });
+  const lt = await createLocalTarget({ stateDir, runtimeCommand: tinyRuntimeCommand(), log: silentLog, friendlyTenantId: 1 });
   const { adopted } = await lt.recover();
   t.same(adopted, [7], 'the live runtime is adopted');
   t.equal(lt.pidOf(7), prodPid);
   t.match((await get(lt.router.port, '/shop/prod/')).json, { digest: 'sha256:v1', pid: prodPid }, 'and served by the new router');
-  t.notOk(existsSync(path.join(stateDir, 'envs', '8')), 'the dead one is cleaned up (the reconciler re-creates it)');
-  t.match(await lt.observe({ id: 8, tenantId: 1, app: 'shop', name: 'pr-1', qualifier: null }, { signal: new AbortController().signal, log: silentLog }), { exists: false });
+  const pr = path.join(stateDir, 'envs', '8');
+  t.same((await readdir(pr)).sort(), ['data', 'identity.json'], 'the dead one is cleaned up but its data stays (the reconciler starts it again on it)');
+  t.match(await lt.observe({ id: 8, tenantId: 1, repositoryId: 1, app: 'shop', name: 'pr-1', qualifier: null }, { signal: new AbortController().signal, log: silentLog }), { exists: false });
   await lt.close();
   t.notOk(alive(prodPid), 'close stops adopted runtimes too');
 });

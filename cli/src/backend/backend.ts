@@ -16,6 +16,12 @@ export interface RollbackOutcome {
   toSha: string;
 }
 
+/**
+ * Where log lines are read: a remote Wharf's API (a URL with its credentials), or, on this machine, the local target's
+ * log socket, which only Wharf's own user can open (the router serves no logs).
+ */
+export type LogSource = { url: string; headers: Record<string, string> } | { socketPath: string; path: string };
+
 export interface EnvironmentBackend {
   /** Every environment the caller sees, by app and name. */
   list(): Promise<readonly EnvironmentRow[]>;
@@ -25,7 +31,7 @@ export interface EnvironmentBackend {
   diff(env: EnvironmentRow): Promise<Plan>;
   setSuspended(env: EnvironmentRow, suspended: boolean, reason: string): Promise<void>;
   /** Where the environment's log lines ({at, stream, line} as JSON lines) are read, or why they cannot be. */
-  logs(env: EnvironmentRow, options: { follow: boolean; lines?: number }): Promise<{ url: string; headers: Record<string, string> } | { error: string }>;
+  logs(env: EnvironmentRow, options: { follow: boolean; lines?: number }): Promise<LogSource | { error: string }>;
   rollback(env: EnvironmentRow, version: string, reason: string): Promise<RollbackOutcome>;
   close(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import { AUDIT_ACTIONS, plan, type WorkflowAppSpec } from '@wharf/contracts';
 import { audit, type DatabasePool, desiredState, environmentViews, EVERY_TENANT, history } from '@wharf/store';
 import { createRollbackPort, ProblemError, resolveRollback } from '@wharf/webhook-app';
 import { CommandError, type EnvironmentBackend } from './backend.js';
+import { findLogSocket } from './log-socket.js';
 
 /** Who runs the CLI, as the audit log names them. */
 export const cliActor = (): string => {
@@ -14,7 +15,8 @@ export const cliActor = (): string => {
   }
 };
 
-export function localBackend(pool: DatabasePool): EnvironmentBackend {
+/** `where`: the command's directory and environment, to find the local target's log socket. */
+export function localBackend(pool: DatabasePool, where: { cwd: string; env: Record<string, string | undefined> }): EnvironmentBackend {
   return {
     // The CLI is the operator's tool on the database it is given: it sees every tenant's environments.
     list: () => environmentViews.listEnvironments(pool, EVERY_TENANT),
@@ -45,9 +47,10 @@ export function localBackend(pool: DatabasePool): EnvironmentBackend {
     },
     async logs(e, o) {
       if (e.target !== 'local') return { error: `${e.app}/${e.name} runs on the ${e.target} target; wharf logs reads the local target's logs` };
-      const port = e.url ? Number(new URL(e.url).port) : 0;
-      if (!port) return { error: `${e.app}/${e.name} has no URL yet: it has not been deployed, or \`wharf up\` is not running` };
-      return { url: `http://127.0.0.1:${port}/.wharf/logs/${e.id}${o.follow ? '?follow=1' : ''}`, headers: {} };
+      const socketPath = await findLogSocket(where.env, where.cwd);
+      if (!socketPath) return { error: 'no local target is running here: start `wharf up` in this directory (or set WHARF_DATA_DIR), and run wharf logs as its user' };
+      const query = new URLSearchParams({ ...(o.follow ? { follow: '1' } : {}), ...(o.lines !== undefined ? { tail: String(o.lines) } : {}) }).toString();
+      return { socketPath, path: `/logs/${e.id}${query ? `?${query}` : ''}` };
     },
     async rollback(e, version, reason) {
       try {

@@ -19,6 +19,8 @@ export interface EnvironmentCommandIO {
   backend?: EnvironmentBackend;
   /** Ends `wharf logs --follow`. */
   signal?: AbortSignal;
+  /** The command's environment (WHARF_DATA_DIR: where the local target's log socket is). */
+  env?: Record<string, string | undefined>;
 }
 
 export const statusSummary = 'list environments: app, version, state, age, URL';
@@ -34,12 +36,12 @@ type Summary = environmentViews.EnvironmentSummary;
 export function backendOf(io: EnvironmentCommandIO): EnvironmentBackend {
   if (io.backend) return io.backend;
   if (!io.pool) throw new Error('an environment command needs a store or a remote Wharf');
-  return localBackend(io.pool);
+  return localBackend(io.pool, { cwd: io.cwd, env: io.env ?? {} });
 }
 
 export const conditionOf = (e: Summary, type: ConditionType): Condition | undefined => findCondition(e.conditions, type);
 
-/** `ENV`, `APP/ENV`, `ENV--APP` (the router host label) or a branch name, plus `--app`. */
+/** `ENV`, `APP/ENV`, `ENV--APP` or a router label (the host of its URL) or a branch name, plus `--app`. */
 export async function resolveEnvironment(
   backend: EnvironmentBackend,
   ref: string,
@@ -59,6 +61,9 @@ export async function resolveEnvironment(
       return { error: `${ref} is ambiguous: it exists in apps ${found.map((f) => f.app).join(', ')}; add --app APP or write APP/${c.name}` };
     }
   }
+  // The router label of an environment of any tenant (`production--hello-api-1f2e…`), as its URL shows it.
+  const byLabel = (await backend.list()).filter((e) => e.url && new URL(e.url).hostname === `${ref}.localhost`);
+  if (byLabel.length === 1 && byLabel[0]) return { env: byLabel[0] };
   return { error: `no environment named ${ref}` };
 }
 

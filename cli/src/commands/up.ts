@@ -5,6 +5,7 @@ import type { EnvironmentLogs } from '@wharf/webhook-app';
 import { startControlPlane } from '../control-plane.js';
 import { createLogger } from '../logger.js';
 import { upSettings } from '../settings.js';
+import { hardenDataDir } from '../up/harden-data-dir.js';
 import { startLiveSummary } from '../up/live-summary.js';
 import { startLocalStack } from '../up/local-stack.js';
 import { prepareRepository } from '../up/prepare-repository.js';
@@ -51,9 +52,14 @@ export async function runUp(argv: string[], io: CommandIO): Promise<number> {
   let logsTarget: Awaited<ReturnType<typeof startLocalStack>>['target'] | undefined;
   const environmentLogs: EnvironmentLogs = (env, options) =>
     env.target === 'local' && logsTarget?.logs
-      ? logsTarget.logs({ id: env.id, tenantId: env.tenant_id, app: env.app, name: env.name, qualifier: null }, options)
+      ? logsTarget.logs({ id: env.id, tenantId: env.tenant_id, repositoryId: env.repository_id, app: env.app, name: env.name, qualifier: null }, options)
       : null;
   const cp = await startControlPlane({ settings, log, cwd: io.cwd, progress, services: { environmentLogs } });
+  // The private key, the database and the logs are Wharf's alone, before any runtime (what strangers commit) starts.
+  await hardenDataDir(dataDir, { log, logFile }).catch(async (err: unknown) => {
+    await cp.stop();
+    throw err;
+  });
   let stack: Awaited<ReturnType<typeof startLocalStack>>;
   try {
     stack = await startLocalStack({
@@ -77,7 +83,8 @@ export async function runUp(argv: string[], io: CommandIO): Promise<number> {
   logsTarget = stack.target;
   const routerUrl = stack.target.router.url.replace(/\/$/, '');
   io.stdout(`Wharf is up at ${cp.url} (ready in ${Date.now() - started} ms)\n`);
-  io.stdout(`  router   ${routerUrl}  (every environment: ${routerUrl}/<app>/<env>/)\n`);
+  io.stdout(`  dashboard ${cp.url}/  (open it in a browser: no sign-in from this machine)\n`);
+  io.stdout(`  router   ${routerUrl}  (your environments: ${routerUrl}/<app>/<env>/)\n`);
   io.stdout(`  watching ${path.relative(io.cwd, repo.path) || '.'}\n`);
   io.stdout(`  api      ${cp.url}/api/v1  (reference ${cp.url}/api/v1/docs; no login needed from this machine)\n`);
   io.stdout(`  health   ${cp.url}/healthz   ready ${cp.url}/readyz   metrics ${cp.url}/metrics\n`);

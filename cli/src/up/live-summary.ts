@@ -1,11 +1,22 @@
 import path from 'node:path';
 import { type DatabasePool, environmentViews } from '@wharf/store';
 import { environmentState, formatState } from '@wharf/contracts';
+import { friendlyLabel } from '@wharf/reconciler';
 
 export interface LiveSummary {
   /** Prints the table now if it changed since the last print. */
   refresh(): Promise<void>;
   close(): void;
+}
+
+/**
+ * The path-style URL of an environment on the router: `/<app>/<env>/` for the local owner's friendly host
+ * (`<env>--<app>.localhost`), `/<label>/` for every other.
+ */
+export function routerPathUrl(routerUrl: string, e: { app: string; name: string; url: string | null }): string {
+  const label = e.url ? new URL(e.url).hostname.replace(/\.localhost$/, '') : null;
+  if (!label || label === friendlyLabel(e.app, e.name)) return `${routerUrl}/${e.app}/${e.name}/`;
+  return `${routerUrl}/${label}/`;
 }
 
 /**
@@ -34,7 +45,7 @@ export function startLiveSummary(options: {
         const state = formatState(s);
         const message = s.message;
         const sha = (e.observed_sha ?? e.desired_sha ?? '').slice(0, 7) || '-';
-        const pathUrl = `${options.routerUrl}/${e.app}/${e.name}/`;
+        const pathUrl = routerPathUrl(options.routerUrl, e);
         const detail = message && s.state !== 'Ready' ? `\n      ${message.split('\n')[0]}` : '';
         return `  ${e.app.padEnd(12)} ${e.name.padEnd(22)} ${sha.padEnd(8)} ${state.padEnd(12)} ${e.url ?? pathUrl}${e.url ? `  (or ${pathUrl})` : ''}${detail}`;
       });

@@ -41,7 +41,10 @@ export async function startLocalStack(options: {
     for (const fn of stops.reverse()) await fn().catch((err) => log.warn({ err }, 'stop step failed'));
   };
   try {
-    const targets = await createTargetRegistry(targetsFromSettings(options.settings, options.dataDir), { log: log.child({ component: 'local-target' }) });
+    // The local owner's environments keep the friendly `<env>--<app>` URLs; every other tenant's get derived labels.
+    const { local, ...others } = targetsFromSettings(options.settings, options.dataDir);
+    const config = { ...others, ...(local ? { local: { ...local, friendlyTenantId: tenant.id } } : {}) };
+    const targets = await createTargetRegistry(config, { log: log.child({ component: 'local-target' }) });
     stops.push(() => targets.close());
     const target = targets.get('local');
     if (!target) throw new Error('the target registry built no local target');

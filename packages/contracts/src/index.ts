@@ -20,7 +20,18 @@ export {
   type ConditionStatus,
   type Reason,
 } from './conditions.js';
-export { ENVIRONMENT_STATES, environmentState, formatState, type EnvironmentState, type EnvironmentStateWord } from './domain/state.js';
+export {
+  ENVIRONMENT_STATES,
+  environmentState,
+  formatState,
+  colorState,
+  STATE_TONES,
+  STATE_TONE_NAMES,
+  type EnvironmentState,
+  type EnvironmentStateWord,
+  type StateTone,
+  type StateToneName,
+} from './domain/state.js';
 
 // Environments, targets, rollouts, the outbox
 export {
@@ -143,7 +154,7 @@ export { REDACT_PATHS, redactSecrets } from './redact.js';
 export { StartupError } from './startup-error.js';
 
 // The runtime contract (also importable alone as @wharf/contracts/runtime-protocol)
-export { RUNTIME_HEALTH_PATH, RUNTIME_RESERVED_PREFIX, RUNTIME_FLAGS, RUNTIME_LISTENING_PREFIX } from './runtime-protocol.js';
+export { RUNTIME_HEALTH_PATH, RUNTIME_RESERVED_PREFIX, RUNTIME_FLAGS, RUNTIME_LISTENING_PREFIX, isReservedRuntimeEnvVar } from './runtime-protocol.js';
 
 // Billing plans as data (enforcement, docs, Stripe catalog)
 export {

@@ -26,7 +26,35 @@ export const RUNTIME_FLAGS = {
   dataDir: '--data-dir',
   /** The digest the runtime reports on RUNTIME_HEALTH_PATH. */
   digest: '--digest',
+  /** The environment's config directory: config files and config-relative paths stay inside it. */
+  configRoot: '--config-root',
+  /** A host (`host` or `host:port`) the config may connect to; repeatable. Nothing else is reachable. */
+  allowHost: '--allow-host',
+  /**
+   * How long a runtime that reports `stateful` waits for the previous runtime to release the data dir (a duration such
+   * as `15000ms`): a target may start the next version while the old one drains, and the new one takes over the data
+   * dir the moment the old one exits.
+   */
+  dataDirWait: '--data-dir-wait',
 } as const;
+
+/**
+ * Environment variables an app may not set for its runtime: they change how the runtime process itself starts
+ * (load code, preload libraries, open a debugger, lift a memory limit, pick another program) rather than what the
+ * app reads. `NODE_OPTIONS=--import=data:…` would run any code inside the runtime; `LD_PRELOAD` any library;
+ * `BASH_ENV` makes a shell-script runtime source a file. Targets refuse a WorkflowApp that sets one.
+ */
+const RESERVED_ENV_PREFIXES = ['LD_', 'DYLD_', 'NODE_', 'UV_', 'PYTHON', 'PERL5', 'RUBY', 'JAVA_', '_JAVA_', 'JDK_', 'BASH_FUNC_'] as const;
+const RESERVED_ENV_NAMES = new Set(['PATH', 'BASH_ENV', 'ENV', 'SHELLOPTS', 'BASHOPTS', 'PS4', 'IFS', 'GOMEMLIMIT', 'GOGC', 'GODEBUG', 'GOMAXPROCS', 'GOTRACEBACK', 'GOFLAGS', 'PORT']);
+
+/** Harmless names under a reserved prefix: read by libraries, never by the process loader. */
+const ALLOWED_ENV_NAMES = new Set(['NODE_ENV']);
+
+export function isReservedRuntimeEnvVar(name: string): boolean {
+  const upper = name.toUpperCase();
+  if (ALLOWED_ENV_NAMES.has(upper)) return false;
+  return RESERVED_ENV_NAMES.has(upper) || RESERVED_ENV_PREFIXES.some((p) => upper.startsWith(p)) || upper.startsWith('WHARF_');
+}
 
 /** The line a runtime prints on stdout once it accepts requests. */
 export const RUNTIME_LISTENING_PREFIX = 'listening ' as const;

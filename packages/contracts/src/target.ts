@@ -26,6 +26,8 @@ export interface TargetRef {
   /** environments.id (an operator working from custom resources uses its own stable number). */
   id: number;
   tenantId: number;
+  /** The repository the environment's app lives in: with tenantId, app and name, the environment's identity. */
+  repositoryId: number;
   app: string;
   name: string;
   /** The part of the target name after the colon: the agent pool of `agent:edge`, the cluster of `kubernetes:eu-1`. */
@@ -126,6 +128,11 @@ export interface Target {
    * adopted). Returns the environments still running; the reconciler re-checks every other one at once.
    */
   recover?(): Promise<{ adopted: number[] }>;
+  /**
+   * Capability: stop what runs for the environment but keep its data (a suspended tenant); the next apply starts it
+   * again on the same data. A target without it leaves the runtime running.
+   */
+  stop?(ref: TargetRef, ctx: TargetContext): Promise<void>;
   /** Capability: the runtime's output, kept lines first, then (with `follow`) new lines as they come. */
   logs?(ref: TargetRef, options?: LogOptions): AsyncIterable<LogLine>;
   close(): Promise<void>;

@@ -26,6 +26,7 @@ const ClaimedRow = EnvironmentKey.extend({
   failure_count: int8,
   drift_mode: z.enum(DRIFT_MODES),
   deletion_requested: z.boolean(),
+  tenant_suspended: z.boolean(),
   rollback_of_version_id: int8.nullable(),
 });
 type ClaimedRow = z.infer<typeof ClaimedRow>;
@@ -55,6 +56,7 @@ export function toSnapshot(r: ClaimedRow): EnvironmentSnapshot {
     conditions: r.conditions,
     driftMode: r.drift_mode,
     deletionRequested: r.deletion_requested,
+    tenantSuspended: r.tenant_suspended,
     failureCount: r.failure_count,
   };
 }
@@ -88,8 +90,10 @@ export async function claimDueEnvironments(
            c.desired_version_id, c.desired_digest, c.desired_spec, c.generation, c.observed_generation, c.observed_digest,
            c.observed_version_id, c.conditions, c.url, c.failure_count, c.drift_mode,
            c.deletion_requested_at IS NOT NULL AS deletion_requested,
+           t.suspended_at IS NOT NULL AS tenant_suspended,
            va.rollback_of_version_id
     FROM claimed c
+    JOIN tenants t ON t.id = c.tenant_id
     LEFT JOIN version_apps va ON va.version_id = c.desired_version_id AND va.app = c.app
     ORDER BY c.id`);
   return parseRows(ClaimedRow)(rows).map(toSnapshot);

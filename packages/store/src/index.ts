@@ -13,7 +13,7 @@ export {
   type EmbeddedPostgresHandle,
 } from './embedded-postgres.js';
 export { migrate, readMigrations, migrationsDigest, MIGRATIONS_DIR, type Migration } from './migrate.js';
-export { createStorePool, isDatabaseError, type PoolOptions, type DatabasePool } from './pool.js';
+export { createStorePool, isDatabaseError, isInvalidDataError, type PoolOptions, type DatabasePool } from './pool.js';
 export { openDatabase, ping } from './open-database.js';
 export { listen, type Listener } from './listen.js';
 export { storeSettings } from './settings.js';
@@ -31,6 +31,7 @@ export * as claims from './claims.js';
 export * as rollouts from './rollouts.js';
 export * as history from './history.js';
 export * as environmentViews from './environment-views.js';
+export * as dashboardViews from './dashboard-views.js';
 export * as pullRequests from './pull-requests.js';
 export * as checkRuns from './check-runs.js';
 export * as deployments from './deployments.js';

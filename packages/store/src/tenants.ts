@@ -35,9 +35,18 @@ export async function findTenant(db: CommonQueryMethods, kind: Tenant['kind'], e
     .then(parseRow(Tenant));
 }
 
+/**
+ * Suspends or resumes a tenant. Its environments come due at once either way, so the reconciler stops their
+ * runtimes (suspended: data kept) or starts them again (resumed).
+ */
 export async function setTenantSuspended(db: CommonQueryMethods, tenantId: number, suspended: boolean): Promise<void> {
   await db.query(sql.unsafe`
-    UPDATE tenants SET suspended_at = CASE WHEN ${suspended} THEN coalesce(suspended_at, now()) ELSE NULL END WHERE id = ${tenantId}`);
+    WITH changed AS (
+      UPDATE tenants SET suspended_at = CASE WHEN ${suspended} THEN coalesce(suspended_at, now()) ELSE NULL END
+      WHERE id = ${tenantId} AND (suspended_at IS NOT NULL) <> ${suspended}
+      RETURNING id
+    )
+    UPDATE environments SET next_attempt_at = now() WHERE tenant_id IN (SELECT id FROM changed) AND NOT suspended`);
 }
 
 /** The plan's cap on concurrent previews of a tenant. */

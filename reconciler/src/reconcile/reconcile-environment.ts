@@ -59,6 +59,7 @@ const isApply = (type: PlanActionType): type is 'create' | 'update' | 'restart' 
 const refOf = (ctx: StepContext): TargetRef => ({
   id: ctx.env.identity.id,
   tenantId: ctx.env.identity.tenantId,
+  repositoryId: ctx.env.identity.repositoryId,
   app: ctx.env.identity.app,
   name: ctx.env.identity.name,
   qualifier: ctx.qualifier ?? null,
@@ -70,6 +71,20 @@ const resolveTarget: Step = async (ctx) => {
   ctx.target = resolved.target;
   ctx.qualifier = resolved.qualifier;
   return undefined;
+};
+
+/**
+ * A suspended (or uninstalled) tenant runs nothing: the target stops the environment's runtime and keeps its data,
+ * and the environment is Stalled until the tenant is resumed (the store makes its environments due again then). A
+ * teardown still goes ahead.
+ */
+const stopSuspendedTenant: Step = async (ctx) => {
+  const target = ctx.target;
+  if (!ctx.env.tenantSuspended || ctx.env.deletionRequested || !target) return undefined;
+  const stop = target.stop?.bind(target);
+  if (stop) await withTimeout(ctx.applyTimeoutMs, ctx.signal, 'stop', (signal) => stop(refOf(ctx), { signal, log: ctx.log }));
+  const stopped = stop ? 'its runtime is stopped and its data kept' : `the ${target.name} target cannot stop its runtime`;
+  return { kind: 'stalled', reason: REASONS.TenantSuspended, message: `the tenant is suspended: ${stopped} until the tenant is resumed` };
 };
 
 const checkVersion: Step = async (ctx) => {
@@ -153,7 +168,7 @@ const applyPlan: Step = async (ctx) => {
   return { kind: 'succeeded', action, url: result.url, message: result.message };
 };
 
-export const STEPS: readonly Step[] = [resolveTarget, checkVersion, observe, awaitTarget, makePlan, honourDriftMode, applyPlan];
+export const STEPS: readonly Step[] = [resolveTarget, stopSuspendedTenant, checkVersion, observe, awaitTarget, makePlan, honourDriftMode, applyPlan];
 
 export async function reconcileEnvironment(env: EnvironmentSnapshot, deps: ReconcileDeps): Promise<ReconcileResult> {
   const ctx: StepContext = { ...deps, env };

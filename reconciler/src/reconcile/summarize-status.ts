@@ -167,12 +167,14 @@ export function summarizeOutcome(env: EnvironmentSnapshot, result: ReconcileResu
         ],
         now,
       );
+      // A suspended or uninstalled tenant's installation takes no calls: nothing is queued for it.
+      const tell = result.reason !== REASONS.TenantSuspended;
       return {
         ...base,
         nextAttemptInMs: null,
         conditions,
         history: { result: 'failed', reason: result.reason, message: result.message },
-        outbox: [deploymentMessage(env, 'failure', result.message, env.observed.url)],
+        ...(tell ? { outbox: [deploymentMessage(env, 'failure', result.message, env.observed.url)] } : {}),
       };
     }
     case 'failed': {

@@ -46,6 +46,8 @@ export interface EnvironmentSnapshot {
   conditions: Condition[];
   driftMode: DriftMode;
   deletionRequested: boolean;
+  /** The tenant is suspended (tenants.suspended_at): its runtimes are stopped until it is resumed. Absent: false. */
+  tenantSuspended?: boolean;
   /** Consecutive failures; sets the backoff. */
   failureCount: number;
 }

@@ -1,188 +1,95 @@
 /**
  * The local target: every environment runs the runtime as a child process on this machine, behind the local
- * router. A new version starts beside the old one; the router switches once /healthz reports the new digest; the
- * old one drains and stops. A crashed runtime restarts with backoff. Teardown kills the whole process tree. After a
- * restart of Wharf, runtimes left by the previous run are adopted (still healthy, recorded as current) or stopped.
+ * router, on a stable data dir that every version of it uses. A stateless runtime is swapped start-new, switch,
+ * stop-old; a stateful one (it holds SQLite files in its data dir) stop-then-start, with requests held at the router
+ * meanwhile. A crashed runtime restarts with backoff. Teardown kills the whole process tree and deletes the data.
+ * After a restart of Wharf, runtimes left by the previous run are adopted (still healthy, recorded as current) or
+ * stopped; data dirs stay. When Wharf runs as root, runtimes run as an unprivileged user (runtime-user.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   type ApplyResult,
   backoffDelay,
   type BackoffPolicy,
   type DeleteResult,
-  type LogLine,
-  type LogOptions,
   nothingRunning,
   type Observation,
   REASONS,
-  type Target,
+  RUNTIME_FLAGS,
   type TargetEnvironment,
-  type TargetRef,
 } from '@wharf/contracts';
 import { freePort } from '@wharf/store';
-import type { Logger } from 'pino';
-import { GenericError, StalledError } from '../../errors.js';
-import { createLogRing, type LogRing } from './log-ring.js';
-import { createRouter } from './router.js';
+import { GenericError } from '../../errors.js';
+import { createEnvDirs } from './env-dirs.js';
+import { createEnvStates, type EnvState, locked } from './env-state.js';
+import { createLogRing } from './log-ring.js';
+import { type LogSocket, serveLogSocket } from './log-socket.js';
+import type { LocalTarget, LocalTargetOptions } from './local-target-types.js';
+import { checkQuota, DEFAULT_MAX_ENVIRONMENTS_PER_REPO } from './quota.js';
+import { grantTraverse, pathsIn } from './reachable.js';
 import { CURRENT_FILE, DESIRED_FILE, recoverLeftRuntimes } from './recover-left-runtimes.js';
+import { createRouter } from './router.js';
+import { DEFAULT_RUNTIME_MEMORY_MB, launchCommand, type LaunchCommand, runtimeArgs, runtimeEnv } from './runtime-launch.js';
 import { adoptInstance, probeHealth, type RuntimeInstance, startInstance } from './runtime-instance.js';
+import { DEFAULT_RUNTIME_USER, ensureRuntimeUser } from './runtime-user.js';
+import { waitUntilHealthy } from './wait-healthy.js';
 
-export interface LocalTargetOptions {
-  /** Work dirs, logs and the record of running runtimes (e.g. `.wharf/local`). */
-  stateDir: string;
-  /** argv prefix of the runtime; `--config F… --port N --data-dir D --digest X` are appended. Default: the reference runtime. */
-  runtimeCommand?: string[];
-  /** 0 (default) picks a free port. */
-  routerPort?: number;
-  routerHost?: string;
-  log: Logger;
-  /** Environment variables every runtime gets (PATH, …) before the WorkflowApp's own. Default: only PATH. */
-  baseEnv?: Record<string, string>;
-  /** Resolves `secretRef` env vars; an unresolved one stalls the environment. */
-  resolveSecret?(ref: { name: string; key: string }): string | undefined;
-  /** How long a new runtime has to report the expected digest. Default 30 s. */
-  healthTimeoutMs?: number;
-  /** How long the old runtime may finish requests after a switch. Default 10 s. */
-  drainTimeoutMs?: number;
-  /** SIGTERM → SIGKILL grace. Default 3 s. */
-  stopGraceMs?: number;
-  /** Lines kept per environment for `wharf logs`. Default 1000. */
-  logLines?: number;
-  /** Crash restarts back off from this (doubling, ±20%) to `restartMaxMs`. Defaults 1 s and 30 s. */
-  restartBaseMs?: number;
-  restartMaxMs?: number;
-  /** Leave runtimes running on close() so the next start adopts them. Default false: close stops them. */
-  keepRuntimesOnClose?: boolean;
-}
-
-export interface LocalTarget extends Target {
-  recover(): Promise<{ adopted: number[] }>;
-  logs(ref: TargetRef, options?: LogOptions): AsyncIterable<LogLine>;
-  readonly router: { url: string; port: number; urlFor(app: string, env: string): string; close(): Promise<void> };
-  /** The pid of an environment's current runtime (tests, `wharf status`). */
-  pidOf(id: number): number | undefined;
-}
-
-interface EnvState {
-  ref: TargetRef;
-  ring: LogRing;
-  current: RuntimeInstance | null;
-  desired: TargetEnvironment | null;
-  draining: Set<Promise<void>>;
-  restartTimer: NodeJS.Timeout | undefined;
-  crashes: number;
-  lock: Promise<unknown>;
-}
-
-
-async function defaultRuntimeCommand(): Promise<string[]> {
-  const specifier = '@wharf/runtime';
-  const mod = (await import(specifier).catch(() => ({}))) as { RUNTIME_BIN?: string; runtimeLaunchCommand?: () => Promise<string[]> };
-  // The bundled runtime starts with plain node, a second faster than through the TypeScript loader.
-  if (mod.runtimeLaunchCommand) return mod.runtimeLaunchCommand();
-  if (!mod.RUNTIME_BIN) {
-    throw new StalledError('no runtime command configured and @wharf/runtime does not export RUNTIME_BIN', { reason: REASONS.ApplyFailed });
-  }
-  return [process.execPath, '--import', import.meta.resolve('tsx'), mod.RUNTIME_BIN];
-}
+export type { LocalTarget, LocalTargetOptions } from './local-target-types.js';
 
 export async function createLocalTarget(options: LocalTargetOptions): Promise<LocalTarget> {
   const log = options.log.child({ target: 'local' });
-  const envsDir = path.join(options.stateDir, 'envs');
-  await mkdir(envsDir, { recursive: true });
+  const user = await ensureRuntimeUser(options.runtimeUser ?? DEFAULT_RUNTIME_USER, log);
+  const dirs = createEnvDirs({ stateDir: options.stateDir, user, log });
+  await dirs.init();
+  if (user) await grantTraverse([options.stateDir], log);
   const healthTimeoutMs = options.healthTimeoutMs ?? 30_000;
   const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
   const graceMs = options.stopGraceMs ?? 3_000;
-  const logLines = options.logLines ?? 1_000;
+  const memoryMb = options.runtimeMemoryMb ?? DEFAULT_RUNTIME_MEMORY_MB;
+  const allowHosts = options.allowHosts ?? [];
+  const maxPerRepository = options.maxEnvironmentsPerRepository ?? DEFAULT_MAX_ENVIRONMENTS_PER_REPO;
   const restartPolicy: BackoffPolicy = { baseMs: options.restartBaseMs ?? 1_000, maxMs: options.restartMaxMs ?? 30_000, jitter: 'proportional' };
-  const states = new Map<number, EnvState>();
-  let command: string[] | undefined = options.runtimeCommand;
+  const states = await createEnvStates({ stateDir: options.stateDir, dirs, friendlyTenantId: options.friendlyTenantId, logLines: options.logLines ?? 1_000 });
+  let launch: LaunchCommand | undefined;
   let closed = false;
 
-  const router = await createRouter({
-    port: options.routerPort ?? 0,
-    host: options.routerHost,
-    log,
-    logs: (id, logOptions) => states.get(id)?.ring.stream(logOptions),
-  });
-
-  const envDir = (id: number) => path.join(envsDir, String(id));
-
-  const stateFor = (ref: TargetRef): EnvState => {
-    let s = states.get(ref.id);
-    if (!s) {
-      s = { ref, ring: createLogRing(logLines), current: null, desired: null, draining: new Set(), restartTimer: undefined, crashes: 0, lock: Promise.resolve() };
-      states.set(ref.id, s);
-    }
-    return s;
-  };
-
-  /** One operation at a time per environment (apply, crash restart, delete). */
-  const locked = <T>(s: EnvState, fn: () => Promise<T>): Promise<T> => {
-    const run = s.lock.then(fn, fn);
-    s.lock = run.catch(() => undefined);
-    return run;
-  };
-
-  const runtimeEnv = (env: TargetEnvironment, port: number): Record<string, string> => {
-    const out: Record<string, string> = { PATH: '/usr/local/bin:/usr/bin:/bin', ...options.baseEnv };
-    for (const v of env.spec.env ?? []) {
-      if (v.value !== undefined) out[v.name] = v.value;
-      else if (v.secretRef) {
-        const value = options.resolveSecret?.(v.secretRef);
-        if (value === undefined) {
-          throw new StalledError(`secret ${v.secretRef.name}/${v.secretRef.key} for ${v.name} is not available`, { reason: REASONS.SecretMissing });
-        }
-        out[v.name] = value;
-      }
-    }
-    Object.assign(out, { WHARF_APP: env.app, WHARF_ENVIRONMENT: env.name, WHARF_DIGEST: env.digest, PORT: String(port) });
-    return out;
-  };
-
-  const unhealthyMessage = (s: EnvState, env: TargetEnvironment, why: string) => {
-    const tail = s.ring
-      .last(8)
-      .filter((l) => l.stream !== 'system')
-      .map((l) => l.line)
-      .join(' | ');
-    const serving = s.current ? `; previous version ${s.current.record.digest.slice(0, 19)} still serving` : '';
-    return `runtime for ${env.digest.slice(0, 19)} ${why}${serving}${tail ? `; last output: ${tail}` : ''}`;
-  };
-
-  /** Polls /healthz until it reports `digest`; throws RuntimeUnhealthy when the process exits or time runs out. */
-  const waitHealthy = async (s: EnvState, instance: RuntimeInstance, env: TargetEnvironment, signal: AbortSignal) => {
-    const deadline = Date.now() + healthTimeoutMs;
-    let last = 'no answer';
-    let delay = 25;
-    while (Date.now() < deadline) {
-      if (signal.aborted) throw signal.reason ?? new Error('aborted');
-      if (instance.hasExited()) {
-        const code = await instance.exited;
-        throw new GenericError(unhealthyMessage(s, env, `exited with code ${code} before it became healthy`), { reason: REASONS.RuntimeUnhealthy });
-      }
-      const probe = await probeHealth(instance.record.port, signal, 1_000);
-      if (probe.ok && probe.digest === env.digest) return;
-      last = probe.ok ? `reports digest ${probe.digest}` : probe.message;
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 50);
-    }
-    throw new GenericError(unhealthyMessage(s, env, `did not become healthy within ${Math.round(healthTimeoutMs / 1000)}s (${last})`), {
-      reason: REASONS.RuntimeUnhealthy,
+  const router = await createRouter({ port: options.routerPort ?? 0, host: options.routerHost, log });
+  let logSocket: LogSocket | null = null;
+  if (options.logSocket !== false) {
+    logSocket = await serveLogSocket({ stateDir: options.stateDir, log, logs: (id, o) => states.get(id)?.ring.stream(o) }).catch(async (err: unknown) => {
+      await router.close();
+      throw err;
     });
-  };
+  }
 
-  const drainAndStop = (s: EnvState, old: RuntimeInstance) => {
+  const urlOfState = (s: EnvState) => router.urlFor(s.friendly?.label ?? s.label);
+  const route = (s: EnvState, instance: RuntimeInstance | null, unavailable = '') =>
+    router.set({ envId: s.ref.id, label: s.label, friendly: s.friendly, upstream: instance?.upstream ?? null, unavailable });
+
+  const waitHealthy = (s: EnvState, instance: RuntimeInstance, env: TargetEnvironment, signal: AbortSignal) => waitUntilHealthy(s, instance, env, signal, healthTimeoutMs);
+
+  /** Lets `old` finish its requests in flight (up to the drain timeout). */
+  const drain = async (old: RuntimeInstance) => {
     old.stopping = true;
-    const done = (async () => {
-      const deadline = Date.now() + drainTimeoutMs;
-      while (old.upstream.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      await old.stop(graceMs);
-      s.ring.push('system', `stopped pid ${old.record.pid} (digest ${old.record.digest})`);
-      await rm(old.record.workDir, { recursive: true, force: true });
-    })().catch((err) => log.warn({ err, envId: s.ref.id }, 'stopping the old runtime failed'));
+    const deadline = Date.now() + drainTimeoutMs;
+    while (old.upstream.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  };
+  /** Stops `old` (SIGTERM, then SIGKILL after the grace) and removes its instance dir. */
+  const stopOld = async (s: EnvState, old: RuntimeInstance) => {
+    old.stopping = true;
+    await old.stop(graceMs);
+    s.ring.push('system', `stopped pid ${old.record.pid} (digest ${old.record.digest})`);
+    await rm(old.record.workDir, { recursive: true, force: true });
+  };
+  const drainThenStop = async (s: EnvState, old: RuntimeInstance) => {
+    await drain(old);
+    await stopOld(s, old);
+  };
+  const drainInBackground = (s: EnvState, old: RuntimeInstance) => {
+    old.stopping = true;
+    const done = drainThenStop(s, old).catch((err) => log.warn({ err, envId: s.ref.id }, 'stopping the old runtime failed'));
     s.draining.add(done);
     void done.finally(() => s.draining.delete(done));
   };
@@ -196,77 +103,152 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
       const delay = backoffDelay(s.crashes, Math.random, restartPolicy);
       s.ring.push('system', `runtime exited with code ${code}; restarting in ${delay} ms (crash ${s.crashes})`);
       log.warn({ envId: s.ref.id, code, delay, crashes: s.crashes }, 'runtime crashed; restarting');
-      router.set({ envId: s.ref.id, app: s.ref.app, env: s.ref.name, upstream: null, unavailable: 'runtime crashed; restarting' });
+      route(s, null, 'runtime crashed; restarting');
       s.restartTimer = setTimeout(() => {
         s.restartTimer = undefined;
         const desired = s.desired;
         if (!desired || closed) return;
         void locked(s, () => rollout(s, desired, AbortSignal.timeout(healthTimeoutMs + 5_000))).catch((err) => {
           log.warn({ err, envId: s.ref.id }, 'crash restart failed');
-          if (s.current === instance && instance.hasExited()) watchCrashAgain(s, instance);
+          if (s.current === instance && instance.hasExited()) {
+            // A failed restart counts as another crash of the same instance.
+            instance.stopping = false;
+            watchCrash(s, instance);
+          }
         });
       }, delay);
     });
   };
-  // A failed restart counts as another crash of the same instance.
-  const watchCrashAgain = (s: EnvState, instance: RuntimeInstance) => {
-    instance.stopping = false;
-    watchCrash(s, instance);
-  };
 
-  /** Start new beside old, switch when healthy, drain and stop old. */
-  const rollout = async (s: EnvState, env: TargetEnvironment, signal: AbortSignal): Promise<ApplyResult> => {
-    if (s.restartTimer) clearTimeout(s.restartTimer);
-    s.restartTimer = undefined;
-    command ??= await defaultRuntimeCommand();
+  /** Prepares an instance dir and spawns `env` on the environment's data dir (not healthy yet); nothing is left on failure. */
+  const spawnVersion = async (s: EnvState, env: TargetEnvironment, extraArgs: readonly string[] = []): Promise<RuntimeInstance> => {
+    launch ??= await launchCommand(options.runtimeCommand, memoryMb);
+    if (user) await grantTraverse(pathsIn(launch.argv), log);
     const port = await freePort();
+    const vars = runtimeEnv(env, port, { baseEnv: options.baseEnv, launchEnv: launch.env, resolveSecret: options.resolveSecret });
     const instanceId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-    const workDir = path.join(envDir(env.id), instanceId);
-    const instance = await startInstance({
-      envId: env.id,
-      tenantId: env.tenantId,
-      app: env.app,
-      name: env.name,
-      generation: env.generation,
-      digest: env.digest,
-      spec: env.spec,
-      workDir,
-      port,
-      command,
-      env: runtimeEnv(env, port),
-      ring: s.ring,
-    });
-    await writeFile(path.join(workDir, DESIRED_FILE), JSON.stringify(env));
+    const { workDir, configDir, configs } = await dirs.prepareInstance(env.id, instanceId, env.spec.files);
+    const dataDir = dirs.dataDir(env.id);
     try {
-      await waitHealthy(s, instance, env, signal);
+      const instance = await startInstance({
+        record: { envId: env.id, tenantId: env.tenantId, repositoryId: env.repositoryId, app: env.app, name: env.name, kind: env.kind, generation: env.generation, digest: env.digest, port, workDir, dataDir },
+        argv: [...launch.argv, ...runtimeArgs({ configs, configDir, port, dataDir, digest: env.digest, allowHosts }), ...extraArgs],
+        env: vars,
+        user,
+        ring: s.ring,
+      });
+      await writeFile(path.join(workDir, DESIRED_FILE), JSON.stringify(env), { mode: 0o600 });
+      return instance;
     } catch (err) {
-      await instance.stop(graceMs);
-      s.ring.push('system', `gave up on pid ${instance.record.pid}: ${(err as Error).message.split(';')[0]}`);
       await rm(workDir, { recursive: true, force: true });
       throw err;
     }
-    const previous = s.current;
+  };
+
+  /** Waits until `instance` reports `env`'s digest; otherwise stops it, removes its instance dir and throws. */
+  const settle = async (s: EnvState, instance: RuntimeInstance, env: TargetEnvironment, signal: AbortSignal): Promise<RuntimeInstance> => {
+    try {
+      await waitHealthy(s, instance, env, signal);
+      return instance;
+    } catch (err) {
+      await instance.stop(graceMs);
+      s.ring.push('system', `gave up on pid ${instance.record.pid}: ${(err as Error).message.split(';')[0]}`);
+      await rm(instance.record.workDir, { recursive: true, force: true });
+      throw err;
+    }
+  };
+  const startVersion = async (s: EnvState, env: TargetEnvironment, signal: AbortSignal) => settle(s, await spawnVersion(s, env), env, signal);
+
+  /**
+   * How the running version gives way: `overlap` (stateless: the new one starts beside it), `stop-first` (it holds
+   * data a second process must not open), or `prestart` (stateful and says so on the health path, so it speaks the
+   * runtime protocol: the new one may start now and wait for the data dir).
+   */
+  const swapMode = async (s: EnvState, running: RuntimeInstance): Promise<'overlap' | 'stop-first' | 'prestart'> => {
+    const probe = await probeHealth(running.record.port);
+    if (probe.stateful !== undefined) return probe.stateful ? 'prestart' : 'overlap';
+    return (await dirs.hasData(s.ref.id)) ? 'stop-first' : 'overlap';
+  };
+
+  const serve = async (s: EnvState, env: TargetEnvironment, instance: RuntimeInstance) => {
     s.current = instance;
     s.desired = env;
-    router.set({ envId: env.id, app: env.app, env: env.name, upstream: instance.upstream, unavailable: '' });
-    await writeFile(path.join(envDir(env.id), CURRENT_FILE), JSON.stringify({ instanceId }));
+    route(s, instance);
+    await writeFile(path.join(dirs.envDir(env.id), CURRENT_FILE), JSON.stringify({ instanceId: path.basename(instance.record.workDir) }), { mode: 0o600 });
     s.ring.push('system', `serving digest ${env.digest} from pid ${instance.record.pid}`);
     watchCrash(s, instance);
-    if (previous) drainAndStop(s, previous);
-    return { status: 'ready', url: router.urlFor(env.app, env.name) };
+  };
+
+  /**
+   * Stateless: start new beside old, switch when healthy, drain and stop old. Stateful: requests wait at the router,
+   * old finishes what is in flight and stops, new takes over the same data dir (started early when it can wait for
+   * it, so that its boot and config parsing overlap the old one's drain).
+   */
+  const rollout = async (s: EnvState, env: TargetEnvironment, signal: AbortSignal): Promise<ApplyResult> => {
+    if (s.restartTimer) clearTimeout(s.restartTimer);
+    s.restartTimer = undefined;
+    await dirs.prepareEnv(env.id, env);
+    const running = s.current && !s.current.hasExited() ? s.current : null;
+    const dead = s.current && s.current.hasExited() ? s.current : null;
+    const previousEnv = s.desired;
+    const mode = running ? await swapMode(s, running) : 'overlap';
+    const stopFirst = running !== null && mode !== 'overlap';
+    let early: RuntimeInstance | null = null;
+    if (running && stopFirst) {
+      if (mode === 'prestart') {
+        const waitMs = drainTimeoutMs + graceMs + 2_000;
+        early = await spawnVersion(s, env, [RUNTIME_FLAGS.dataDirWait, `${waitMs}ms`]).catch(() => null);
+      }
+      router.hold(s.label);
+      s.ring.push('system', `stateful: stopping pid ${running.record.pid} before digest ${env.digest} starts on the same data`);
+      await drain(running);
+      s.current = null;
+    }
+    // The early start takes the data dir the moment the old runtime releases it (before its process has quite gone):
+    // it is waited for while the old one stops. Any other start waits until the old one has stopped.
+    const stopping = running && stopFirst ? stopOld(s, running).catch((err) => log.warn({ err, envId: s.ref.id }, 'stopping the old runtime failed')) : Promise.resolve();
+    let instance: RuntimeInstance;
+    try {
+      const started = early;
+      instance = started
+        ? await settle(s, started, env, signal).catch(async (err: unknown) => {
+            if (!started.hasExited()) throw err;
+            // It gave up waiting for the data dir: start it again, now that the dir is free.
+            await stopping;
+            return startVersion(s, env, signal);
+          })
+        : await stopping.then(() => startVersion(s, env, signal));
+    } catch (err) {
+      await stopping;
+      if (!(running && stopFirst && previousEnv)) throw err;
+      // The old version stopped for nothing: bring it back on the same data, so that it keeps serving.
+      const back = await startVersion(s, previousEnv, AbortSignal.timeout(healthTimeoutMs + 5_000)).catch(() => null);
+      if (!back) {
+        route(s, null, 'runtime failed to start; retrying');
+        throw err;
+      }
+      await serve(s, previousEnv, back);
+      const reason = err instanceof GenericError ? err.reason : REASONS.ApplyFailed;
+      throw new GenericError(`${(err as Error).message}; previous version ${previousEnv.digest.slice(0, 19)} restarted on the same data and serving`, { reason, cause: err });
+    }
+    await serve(s, env, instance);
+    await stopping;
+    if (running && !stopFirst) drainInBackground(s, running);
+    if (dead) await rm(dead.record.workDir, { recursive: true, force: true });
+    return { status: 'ready', url: urlOfState(s) };
   };
 
   const recover = async (): Promise<{ adopted: number[] }> => ({
     adopted: await recoverLeftRuntimes({
-      envsDir,
+      envsDir: dirs.envsDir,
       graceMs,
       log,
       adopt: (record, desired) => {
-        const s = stateFor({ id: record.envId, tenantId: record.tenantId, app: record.app, name: record.name, qualifier: null });
+        const s = states.of({ id: record.envId, tenantId: record.tenantId, repositoryId: record.repositoryId, app: record.app, name: record.name, qualifier: null });
         const instance = adoptInstance(record, s.ring);
         s.current = instance;
         s.desired = desired;
-        router.set({ envId: record.envId, app: record.app, env: record.name, upstream: instance.upstream, unavailable: '' });
+        route(s, instance);
         watchCrash(s, instance);
       },
     }),
@@ -275,21 +257,30 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
   const target: LocalTarget = {
     name: 'local',
     capabilities: { rollout: 'swap', applyWaitsForHealthy: true, urls: true },
-    router: { url: router.url, port: router.port, urlFor: router.urlFor, close: () => router.close() },
+    router: { url: router.url, port: router.port, close: () => router.close() },
+    logSocketPath: logSocket?.path ?? null,
     pidOf: (id) => states.get(id)?.current?.record.pid,
+    urlOf: (ref) => urlOfState(states.of(ref)),
 
     apply(env, ctx) {
-      const s = stateFor(env);
+      const s = states.of(env);
       return locked(s, async () => {
+        s.ref = env;
         const cur = s.current;
         if (ctx.action !== 'restart' && cur && !cur.hasExited() && cur.record.digest === env.digest) {
           const probe = await probeHealth(cur.record.port, ctx.signal);
           if (probe.ok && probe.digest === env.digest) {
             s.desired = env;
-            return { status: 'ready', url: router.urlFor(env.app, env.name) };
+            return { status: 'ready', url: urlOfState(s) };
           }
         }
-        return rollout(s, env, ctx.signal);
+        if (!cur) checkQuota(env, states.runningInRepository(env), maxPerRepository);
+        s.starting = true;
+        try {
+          return await rollout(s, env, ctx.signal);
+        } finally {
+          s.starting = false;
+        }
       });
     },
 
@@ -301,7 +292,7 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
         exists: true,
         digest,
         healthy,
-        url: router.urlFor(ref.app, ref.name),
+        url: urlOfState(s),
         ...(message ? { message } : {}),
         observedGeneration: cur.record.generation,
         conditions: [],
@@ -322,18 +313,35 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
       return seen(probe.digest ?? cur.record.digest, probe.ok, probe.ok ? undefined : probe.message);
     },
 
-    delete(ref): Promise<DeleteResult> {
-      const s = stateFor(ref);
+    stop(ref) {
+      const s = states.of(ref);
       return locked(s, async () => {
         if (s.restartTimer) clearTimeout(s.restartTimer);
-        router.remove(ref.app, ref.name);
+        s.restartTimer = undefined;
+        router.remove(s.label);
+        const cur = s.current;
+        s.current = null;
+        s.desired = null;
+        if (cur) await drainThenStop(s, cur);
+        await Promise.all([...s.draining]);
+        await rm(path.join(dirs.envDir(ref.id), CURRENT_FILE), { force: true });
+        if (cur) s.ring.push('system', 'stopped: the tenant is suspended (data kept)');
+      });
+    },
+
+    delete(ref): Promise<DeleteResult> {
+      const s = states.of(ref);
+      return locked(s, async () => {
+        if (s.restartTimer) clearTimeout(s.restartTimer);
+        router.remove(s.label);
         const cur = s.current;
         s.current = null;
         s.desired = null;
         if (cur) await cur.stop(graceMs);
         await Promise.all([...s.draining]);
-        await rm(envDir(ref.id), { recursive: true, force: true });
-        states.delete(ref.id);
+        // The environment's data goes with it: a preview's database, or a production that is torn down.
+        await rm(dirs.envDir(ref.id), { recursive: true, force: true });
+        states.forget(s);
         return { status: 'deleted' };
       });
     },
@@ -346,13 +354,15 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
 
     async close() {
       closed = true;
-      for (const s of states.values()) if (s.restartTimer) clearTimeout(s.restartTimer);
-      await Promise.all([...states.values()].flatMap((s) => [...s.draining]));
+      for (const s of states.all()) if (s.restartTimer) clearTimeout(s.restartTimer);
+      await Promise.all([...states.all()].flatMap((s) => [...s.draining]));
       if (!options.keepRuntimesOnClose) {
-        await Promise.all([...states.values()].map((s) => s.current?.stop(graceMs)));
+        await Promise.all([...states.all()].map((s) => s.current?.stop(graceMs)));
       }
+      await logSocket?.close();
       await router.close();
     },
   };
   return target;
 }
+

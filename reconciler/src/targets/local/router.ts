@@ -1,13 +1,15 @@
 /**
- * The local router: `http://<env>--<app>.localhost:<port>/` and `http://127.0.0.1:<port>/<app>/<env>/` proxy to
+ * The local router: every environment answers at `http://<label>.localhost:<port>/` and
+ * `http://127.0.0.1:<port>/<label>/`, where the label is derived from the environment's identity (host-label.ts);
+ * the local owner's environments also keep the friendly label `<env>--<app>` (host and path) and `/<app>/<env>/`. Requests go to
  * the environment's current runtime over keep-alive connections. A swap replaces an upstream atomically; requests
- * already sent to the old one finish there (in-flight counts let it drain before it stops).
- * `/.wharf/logs/<id>` (on a host that is not an environment's) streams an environment's log as JSON lines.
+ * already sent to the old one finish there (in-flight counts let it drain before it stops). While a stateful
+ * environment swaps stop-then-start, its requests wait (bounded in number and time) instead of failing.
+ * The router serves nothing of its own: an unknown host or path is a 404 that names nothing.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { LogLine, LogOptions } from '@wharf/contracts';
 
 export interface Upstream {
   port: number;
@@ -19,23 +21,32 @@ export function createUpstream(port: number): Upstream {
   return { port, agent: new http.Agent({ keepAlive: true, maxSockets: 256, keepAliveMsecs: 1_000 }), inFlight: 0 };
 }
 
-interface Route {
+export interface RouteSpec {
   envId: number;
-  app: string;
-  env: string;
+  /** The environment's label: `<label>.localhost` and `/<label>/`. */
+  label: string;
+  /** The local owner's friendly names: host label `<env>--<app>` and path `<app>/<env>`. */
+  friendly: { label: string; path: string } | null;
   upstream: Upstream | null;
   /** Shown when there is no upstream (crashed, restarting). */
   unavailable: string;
 }
 
+interface Route extends RouteSpec {
+  /** A stop-then-start swap is under way: requests wait for the next upstream. */
+  holding: boolean;
+}
+
 export interface Router {
   readonly url: string;
   readonly port: number;
-  hostFor(app: string, env: string): string;
-  urlFor(app: string, env: string): string;
-  /** Route the environment to `upstream` (null: answer 503 with `unavailable`). Returns the previous upstream. */
-  set(route: Route): Upstream | null;
-  remove(app: string, env: string): Upstream | null;
+  /** `http://<label>.localhost:<port>/` */
+  urlFor(label: string): string;
+  /** Route the environment (null upstream: answer 503 with `unavailable`). */
+  set(route: RouteSpec): void;
+  /** Requests for the label wait (at most `holdTimeoutMs`) until the next `set` with an upstream, or `remove`. */
+  hold(label: string): void;
+  remove(label: string): void;
   close(): Promise<void>;
 }
 
@@ -43,44 +54,74 @@ export interface RouterOptions {
   port: number;
   host?: string;
   log: Logger;
-  /** An environment's log stream; undefined when the router knows no such environment. */
-  logs?(envId: number, options: LogOptions): AsyncIterable<LogLine> | undefined;
+  /** How long a request waits for a stop-then-start swap. Default 30 s. */
+  holdTimeoutMs?: number;
+  /** Requests that may wait at once, over every environment. Default 1000. */
+  maxHeld?: number;
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+const NOT_FOUND = 'no environment here\n';
 
 export async function createRouter(options: RouterOptions): Promise<Router> {
+  const byLabel = new Map<string, Route>();
+  /** Host labels and path keys (`<label>` or `<app>/<env>`) → route. */
   const byHost = new Map<string, Route>();
   const byPath = new Map<string, Route>();
-  const hostKey = (app: string, env: string) => `${env}--${app}.localhost`.toLowerCase();
-  const pathKey = (app: string, env: string) => `${app}/${env}`;
+  const waiting = new Map<string, Set<() => void>>();
+  let held = 0;
+  const holdTimeoutMs = options.holdTimeoutMs ?? 30_000;
+  const maxHeld = options.maxHeld ?? 1_000;
   const log = options.log.child({ component: 'router' });
 
-  const serveLogs = (req: http.IncomingMessage, res: http.ServerResponse, id: number, follow: boolean) => {
-    const closed = new AbortController();
-    const lines = options.logs?.(id, { follow, signal: closed.signal });
-    if (!lines) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end(`no logs for environment ${id}\n`);
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
-    // Flush the headers now: a follower with nothing kept yet must not wait for the first line to see them.
-    res.flushHeaders();
-    req.on('close', () => closed.abort());
-    void (async () => {
-      for await (const l of lines) res.write(`${JSON.stringify(l)}\n`);
-      res.end();
-    })().catch((err) => {
-      log.debug({ err, envId: id }, 'log stream ended');
-      res.destroy();
-    });
+  const wakeWaiters = (label: string) => {
+    const set = waiting.get(label);
+    if (!set) return;
+    waiting.delete(label);
+    for (const resume of set) resume();
   };
 
-  const proxy = (req: http.IncomingMessage, res: http.ServerResponse, route: Route, path: string, prefix: string) => {
+  const unavailable = (res: http.ServerResponse, message: string) => {
+    if (!res.headersSent) res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' });
+    res.end(`${message}\n`);
+  };
+
+  /** Waits for the route's next upstream, then proxies (or answers 404/503). */
+  const waitForUpstream = (req: http.IncomingMessage, res: http.ServerResponse, label: string, path: string, prefix: string) => {
+    if (held >= maxHeld) return unavailable(res, 'environment is restarting');
+    held++;
+    let done = false;
+    const finish = () => {
+      if (done) return false;
+      done = true;
+      held--;
+      clearTimeout(timer);
+      waiting.get(label)?.delete(resume);
+      return true;
+    };
+    const resume = () => {
+      if (!finish()) return;
+      const route = byLabel.get(label);
+      if (!route) {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end(NOT_FOUND);
+        return;
+      }
+      proxy(req, res, route, path, prefix);
+    };
+    const timer = setTimeout(() => {
+      if (finish()) unavailable(res, 'environment is restarting');
+    }, holdTimeoutMs);
+    res.on('close', finish);
+    let set = waiting.get(label);
+    if (!set) waiting.set(label, (set = new Set()));
+    set.add(resume);
+  };
+
+  const proxy = (req: http.IncomingMessage, res: http.ServerResponse, route: Route, path: string, prefix: string): void => {
     const upstream = route.upstream;
     if (!upstream) {
-      res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' }).end(`${route.unavailable}\n`);
-      return;
+      if (route.holding) return waitForUpstream(req, res, route.label, path, prefix);
+      return unavailable(res, route.unavailable);
     }
     const headers: http.OutgoingHttpHeaders = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) headers[k] = v;
@@ -121,7 +162,7 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
         finish();
         log.debug({ err, envId: route.envId }, 'upstream request failed');
         if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
-        res.end(`upstream error: ${err.code ?? err.message}\n`);
+        res.end(`upstream error: ${err.code ?? 'failed'}\n`);
       });
       if (idempotent) out.end();
       else req.pipe(out);
@@ -133,15 +174,18 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   const server = http.createServer((req, res) => {
     const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
     const url = req.url ?? '/';
-    const byHostRoute = byHost.get(host);
+    const byHostRoute = host.endsWith('.localhost') ? byHost.get(host.slice(0, -'.localhost'.length)) : undefined;
     if (byHostRoute) return proxy(req, res, byHostRoute, url, '');
-    const logsMatch = /^\/\.wharf\/logs\/(\d+)(\?.*)?$/.exec(url);
-    if (logsMatch) return serveLogs(req, res, Number(logsMatch[1]), /[?&]follow=1/.test(logsMatch[2] ?? ''));
-    const m = /^\/([^/?]+)\/([^/?]+)(\/[^?]*)?(\?.*)?$/.exec(url);
-    const route = m ? byPath.get(pathKey(decodeURIComponent(m[1] ?? ''), decodeURIComponent(m[2] ?? ''))) : undefined;
-    if (m && route) return proxy(req, res, route, `${m[3] ?? '/'}${m[4] ?? ''}`, `/${m[1]}/${m[2]}`);
-    res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end(`no environment here; environments: ${[...byPath.keys()].sort().join(', ') || 'none'}\n`);
+    // `/<label>/rest` or the owner's `/<app>/<env>/rest`. Names are DNS labels: nothing to decode.
+    const m = /^\/([^/?]+)(?:\/([^/?]+))?(\/[^?]*)?(\?.*)?$/.exec(url);
+    if (m) {
+      const [, first = '', second, rest, query = ''] = m;
+      const one = byPath.get(first);
+      if (one) return proxy(req, res, one, `${second !== undefined ? `/${second}` : ''}${rest ?? ''}`.replace(/^$/, '/') + query, `/${first}`);
+      const two = second !== undefined ? byPath.get(`${first}/${second}`) : undefined;
+      if (two) return proxy(req, res, two, `${rest ?? '/'}${query}`, `/${first}/${second}`);
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end(NOT_FOUND);
   });
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
@@ -150,27 +194,47 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   });
   const port = (server.address() as AddressInfo).port;
 
+  const unroute = (route: Route) => {
+    for (const [k, r] of byHost) if (r === route) byHost.delete(k);
+    for (const [k, r] of byPath) if (r === route) byPath.delete(k);
+    byLabel.delete(route.label);
+  };
+
   return {
     url: `http://127.0.0.1:${port}/`,
     port,
-    hostFor: hostKey,
-    urlFor: (app, env) => `http://${hostKey(app, env)}:${port}/`,
-    set(route) {
-      const previous = byPath.get(pathKey(route.app, route.env))?.upstream ?? null;
-      byHost.set(hostKey(route.app, route.env), route);
-      byPath.set(pathKey(route.app, route.env), route);
-      return previous === route.upstream ? null : previous;
+    urlFor: (label) => `http://${label}.localhost:${port}/`,
+    set(spec) {
+      const previous = byLabel.get(spec.label);
+      if (previous) unroute(previous);
+      const route: Route = { ...spec, holding: false };
+      byLabel.set(route.label, route);
+      byHost.set(route.label, route);
+      byPath.set(route.label, route);
+      if (route.friendly) {
+        byHost.set(route.friendly.label, route);
+        byPath.set(route.friendly.label, route);
+        byPath.set(route.friendly.path, route);
+      }
+      if (route.upstream) wakeWaiters(route.label);
     },
-    remove(app, env) {
-      const previous = byPath.get(pathKey(app, env))?.upstream ?? null;
-      byHost.delete(hostKey(app, env));
-      byPath.delete(pathKey(app, env));
-      return previous;
+    hold(label) {
+      const route = byLabel.get(label);
+      if (route) {
+        route.upstream = null;
+        route.holding = true;
+      }
+    },
+    remove(label) {
+      const route = byLabel.get(label);
+      if (route) unroute(route);
+      wakeWaiters(label);
     },
     async close() {
+      for (const label of [...waiting.keys()]) wakeWaiters(label);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const r of byPath.values()) r.upstream?.agent.destroy();
+      for (const r of byLabel.values()) r.upstream?.agent.destroy();
     },
   };
 }

@@ -1,27 +1,33 @@
 /**
- * One running runtime of one environment at one digest: its work dir (config files, data dir, stdout/stderr
- * files, instance.json), its process group, its log tail and its health.
+ * One running runtime of one environment at one digest: its instance dir (config files, stdout/stderr files,
+ * instance.json), the environment's stable data dir, its process group, its log tail and its health.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, open, writeFile } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { WorkflowAppSpec } from '@wharf/contracts';
+import type { EnvironmentKind } from '@wharf/contracts';
 import { RUNTIME_HEALTH_PATH } from '@wharf/contracts/runtime-protocol';
 import type { LogRing } from './log-ring.js';
 import { type FileTail, tailFile } from './file-tail.js';
 import { groupAlive, killTree, pidAlive } from './process-tree.js';
 import { createUpstream, type Upstream } from './router.js';
+import type { RuntimeUser } from './runtime-user.js';
+
+export const INSTANCE_FILE = 'instance.json';
 
 export interface InstanceRecord {
   envId: number;
   tenantId: number;
+  repositoryId: number;
   app: string;
   name: string;
+  kind: EnvironmentKind;
   digest: string;
   generation: number;
   pid: number;
   port: number;
   workDir: string;
+  dataDir: string;
   startedAt: string;
 }
 
@@ -37,42 +43,31 @@ export interface RuntimeInstance {
 }
 
 export interface StartInstanceOptions {
-  envId: number;
-  tenantId: number;
-  app: string;
-  name: string;
-  generation: number;
-  digest: string;
-  spec: WorkflowAppSpec;
-  workDir: string;
-  port: number;
-  command: string[];
+  record: Omit<InstanceRecord, 'pid' | 'startedAt'>;
+  /** argv: the runtime command and its flags. */
+  argv: string[];
   env: Record<string, string>;
+  /** Run as this user (Wharf is root); null: as Wharf's user. */
+  user: RuntimeUser | null;
   ring: LogRing;
 }
 
-const safeName = (p: string) => p.replace(/^\/+/, '').replace(/\.\.(\/|$)/g, '_$1');
-
 export async function startInstance(o: StartInstanceOptions): Promise<RuntimeInstance> {
-  const configDir = path.join(o.workDir, 'config');
-  const dataDir = path.join(o.workDir, 'data');
-  await mkdir(configDir, { recursive: true });
-  await mkdir(dataDir, { recursive: true });
-  const configs: string[] = [];
-  for (const f of o.spec.files) {
-    const file = path.join(configDir, safeName(f.path));
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, f.content);
-    configs.push(file);
-  }
-  const stdoutFile = path.join(o.workDir, 'stdout.log');
-  const stderrFile = path.join(o.workDir, 'stderr.log');
-  const out = await open(stdoutFile, 'a');
-  const err = await open(stderrFile, 'a');
-  const [bin, ...baseArgs] = o.command;
+  const { workDir } = o.record;
+  const stdoutFile = path.join(workDir, 'stdout.log');
+  const stderrFile = path.join(workDir, 'stderr.log');
+  // Wharf's files: the runtime writes them only through the descriptors it is handed.
+  const out = await open(stdoutFile, 'a', 0o600);
+  const err = await open(stderrFile, 'a', 0o600);
+  const [bin, ...args] = o.argv;
   if (!bin) throw new Error('empty runtime command');
-  const args = [...baseArgs, ...configs.flatMap((c) => ['--config', c]), '--port', String(o.port), '--data-dir', dataDir, '--digest', o.digest];
-  const child = spawn(bin, args, { cwd: o.workDir, env: o.env, detached: true, stdio: ['ignore', out.fd, err.fd] });
+  const child = spawn(bin, args, {
+    cwd: workDir,
+    env: o.env,
+    detached: true,
+    stdio: ['ignore', out.fd, err.fd],
+    ...(o.user ? { uid: o.user.uid, gid: o.user.gid } : {}),
+  });
   const spawned = new Promise<number>((resolve, reject) => {
     child.once('spawn', () => resolve(child.pid ?? 0));
     child.once('error', reject);
@@ -82,20 +77,9 @@ export async function startInstance(o: StartInstanceOptions): Promise<RuntimeIns
   await err.close();
   const pid = await spawned;
   child.unref();
-  o.ring.push('system', `started pid ${pid} port ${o.port} digest ${o.digest}`);
-  const record: InstanceRecord = {
-    envId: o.envId,
-    tenantId: o.tenantId,
-    app: o.app,
-    name: o.name,
-    digest: o.digest,
-    generation: o.generation,
-    pid,
-    port: o.port,
-    workDir: o.workDir,
-    startedAt: new Date().toISOString(),
-  };
-  await writeFile(path.join(o.workDir, 'instance.json'), JSON.stringify(record, null, 2));
+  o.ring.push('system', `started pid ${pid} port ${o.record.port} digest ${o.record.digest}`);
+  const record: InstanceRecord = { ...o.record, pid, startedAt: new Date().toISOString() };
+  await writeFile(path.join(workDir, INSTANCE_FILE), JSON.stringify(record, null, 2), { mode: 0o600 });
   return wrap(record, exited, o.ring, [stdoutFile, stderrFile]);
 }
 
@@ -143,15 +127,52 @@ function wrap(record: InstanceRecord, exitedRaw: Promise<number | null>, ring: L
   return instance;
 }
 
+export interface HealthProbe {
+  ok: boolean;
+  digest: string | null;
+  /** What the runtime says of its data dir (`stateful` on the health path); undefined when it does not say. */
+  stateful: boolean | undefined;
+  message: string;
+}
+
 /** GET RUNTIME_HEALTH_PATH; the digest the runtime reports, or an error message. */
-export async function probeHealth(port: number, signal?: AbortSignal, timeoutMs = 1_000): Promise<{ ok: boolean; digest: string | null; message: string }> {
+export async function probeHealth(port: number, signal?: AbortSignal, timeoutMs = 1_000): Promise<HealthProbe> {
   const timeout = AbortSignal.timeout(timeoutMs);
   try {
     const res = await fetch(`http://127.0.0.1:${port}${RUNTIME_HEALTH_PATH}`, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
-    const body = (await res.json().catch(() => ({}))) as { digest?: unknown; status?: unknown };
+    const body = parseHealth(await readBounded(res, 64 * 1024));
     const digest = typeof body.digest === 'string' ? body.digest : null;
-    return { ok: res.ok, digest, message: `healthz ${res.status}${typeof body.status === 'string' ? ` ${body.status}` : ''}` };
+    const stateful = typeof body.stateful === 'boolean' ? body.stateful : undefined;
+    return { ok: res.ok, digest, stateful, message: `healthz ${res.status}${typeof body.status === 'string' ? ` ${body.status}` : ''}` };
   } catch (err) {
-    return { ok: false, digest: null, message: (err as Error).message };
+    return { ok: false, digest: null, stateful: undefined, message: (err as Error).message };
+  }
+}
+
+/** At most `max` bytes of a response body: a runtime cannot make Wharf buffer more than that. */
+async function readBounded(res: Response, max: number): Promise<string> {
+  const reader = res.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return '';
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseHealth(text: string): { digest?: unknown; status?: unknown; stateful?: unknown } {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return typeof v === 'object' && v !== null ? v : {};
+  } catch {
+    return {};
   }
 }
