@@ -79,6 +79,33 @@ function refuse(spec: BucketSpec, tokens: number): never {
   });
 }
 
+/**
+ * Takes a token from each bucket in Postgres at once, in one statement: for callers without a limiter of their own
+ * (the dashboard's endpoints, a few requests a page). Throws rate-limited when any was empty; the RateLimit headers.
+ */
+export async function enforceRateLimit(pool: DatabasePool, specs: readonly BucketSpec[]): Promise<Record<string, string>> {
+  return answerOf(specs, await takeInPostgres(pool, specs));
+}
+
+const takeInPostgres = (pool: DatabasePool, specs: readonly BucketSpec[]) =>
+  rateLimits.takeTokens(
+    pool,
+    specs.map((s) => ({ bucket: s.bucket, rate: s.requestsPerSecond, burst: s.burst })),
+  );
+
+/** The headers of the tightest bucket Postgres answered for, or the 429 when one was empty. */
+function answerOf(specs: readonly BucketSpec[], states: readonly rateLimits.BucketState[]): Record<string, string> {
+  let tightest: { spec: BucketSpec; tokens: number; allowed: boolean } | undefined;
+  for (const s of states) {
+    const spec = specs.find((b) => b.bucket === s.bucket);
+    if (!spec) continue;
+    if (!tightest || !s.allowed || (tightest.allowed && s.tokens < tightest.tokens)) tightest = { spec, tokens: s.tokens, allowed: s.allowed };
+  }
+  if (!tightest) return {};
+  if (!tightest.allowed) refuse(tightest.spec, tightest.tokens);
+  return headersOf(tightest.spec.requestsPerSecond, tightest.tokens, tightest.spec.requestsPerSecond).headers;
+}
+
 export function createRateLimiter(options: { pool: DatabasePool; log: Logger; now?: () => number; settleMs?: number; staleMs?: number; maxBuckets?: number }): RateLimiter {
   const { pool, log } = options;
   const now = options.now ?? (() => performance.now());
@@ -99,22 +126,15 @@ export function createRateLimiter(options: { pool: DatabasePool; log: Logger; no
 
   /** Buckets not known or not settled lately take their token in Postgres (and become known). */
   const takeShared = async (specs: readonly BucketSpec[]): Promise<Record<string, string>> => {
-    const states = await rateLimits.takeTokens(
-      pool,
-      specs.map((s) => ({ bucket: s.bucket, rate: s.requestsPerSecond, burst: s.burst })),
-    );
+    const states = await takeInPostgres(pool, specs);
     const at = now();
-    let tightest: { spec: BucketSpec; tokens: number; allowed: boolean } | undefined;
     for (const s of states) {
       const spec = specs.find((b) => b.bucket === s.bucket);
       if (!spec) continue;
       const known = buckets.get(s.bucket);
       remember(s.bucket, { rate: spec.requestsPerSecond, burst: spec.burst, tokens: s.tokens, at, heard: at, spent: 0, sending: known?.sending ?? 0 });
-      if (!tightest || !s.allowed || (tightest.allowed && s.tokens < tightest.tokens)) tightest = { spec, tokens: s.tokens, allowed: s.allowed };
     }
-    if (!tightest) return {};
-    if (!tightest.allowed) refuse(tightest.spec, tightest.tokens);
-    return headersOf(tightest.spec.requestsPerSecond, tightest.tokens, tightest.spec.requestsPerSecond).headers;
+    return answerOf(specs, states);
   };
 
   const settle = async (): Promise<void> => {
