@@ -131,8 +131,10 @@ export function createRateLimiter(options: { pool: DatabasePool; log: Logger; no
     for (const s of states) {
       const spec = specs.find((b) => b.bucket === s.bucket);
       if (!spec) continue;
+      // Spending not settled yet (a settle that failed) stays to be settled, and is not this process's to hand out.
       const known = buckets.get(s.bucket);
-      remember(s.bucket, { rate: spec.requestsPerSecond, burst: spec.burst, tokens: s.tokens, at, heard: at, spent: 0, sending: known?.sending ?? 0 });
+      const spent = known?.spent ?? 0;
+      remember(s.bucket, { rate: spec.requestsPerSecond, burst: spec.burst, tokens: s.tokens - spent, at, heard: at, spent, sending: known?.sending ?? 0 });
     }
     return answerOf(specs, states);
   };
