@@ -2,11 +2,12 @@
  * The REST API's list of environments (and its live updates): only the columns the API shows, a page at a time by
  * (app, name, id) within one organization, on the index environments_tenant_app_name.
  *
- * This is the API's hottest read (a dashboard or a CI gate polls it), so it avoids two costs of the full summary:
- * it never reads the WorkflowApp specs (whole workflow files, detoasted per row just for a sha: the desired sha comes
- * from the desired version's row instead), and a page arrives as one JSON value built by Postgres (one JSON.parse
- * instead of decoding 100 rows of 21 columns), checked with zod 4, about eight times cheaper per row than zod 3's
- * object parsing. For 100 rows that is ~1.3 ms of CPU instead of ~7 ms (bench/api-load, docs/api.md).
+ * This is the API's hottest read (a dashboard or a CI gate polls it), so it avoids two costs of the full summary.
+ * It does not read the WorkflowApp specs (whole workflow files, detoasted per row just for a sha): the desired sha is
+ * the desired version's (writeDesired sets both together), and the spec is read only for a row without that version.
+ * And a page arrives as one JSON value built by Postgres (one JSON.parse instead of decoding 100 rows of 21 columns),
+ * checked with zod 4, about eight times cheaper per row than zod 3's object parsing. For 100 rows that is ~1.3 ms of
+ * CPU instead of ~7 ms (bench/api-load, docs/api.md).
  */
 import { DRIFT_MODES, ENVIRONMENT_KINDS, parseConditions } from '@wharf/contracts';
 import { sql, type CommonQueryMethods } from 'slonik';
@@ -58,7 +59,7 @@ const isoTime = (column: string) => sql.fragment`to_char(${sql.identifier(['e', 
 
 const columns = sql.fragment`
   e.id, e.tenant_id, e.repository_id, e.app, e.name, e.kind, e.target, e.generation, e.observed_generation,
-  e.desired_digest, CASE WHEN e.desired_spec IS NOT NULL THEN dv.sha END AS desired_sha,
+  e.desired_digest, CASE WHEN e.desired_spec IS NOT NULL THEN coalesce(dv.sha, e.desired_spec->'version'->>'sha') END AS desired_sha,
   e.observed_digest, ov.sha AS observed_sha, e.conditions, e.url, e.suspended, e.drift_mode,
   e.deletion_requested_at IS NOT NULL AS deletion_requested, ${isoTime('last_reconciled_at')} AS last_reconciled_at,
   ${isoTime('created_at')} AS created_at, ${isoTime('updated_at')} AS updated_at`;
