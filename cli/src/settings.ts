@@ -1,8 +1,8 @@
 import { commonSettings, type SettingsSchema } from '@wharf/contracts';
-import { localTargetSettings } from '@wharf/reconciler';
+import { kubernetesTargetSettings, localTargetSettings } from '@wharf/reconciler';
 import { sourceSettings } from '@wharf/source';
 import { storeSettings } from '@wharf/store';
-import { apiSettings, githubSettings, serverSettings } from '@wharf/webhook-app';
+import { apiSettings, githubSettings, serverSettings, stripeSettings, usageMetering } from '@wharf/webhook-app';
 
 /** What only `wharf up` reads; the rest comes from the deployables it composes. */
 export const upOnlySettings = {
@@ -26,11 +26,14 @@ export const upSettings = {
   ...commonSettings,
   ...upOnlySettings,
   ...localTargetSettings,
+  ...kubernetesTargetSettings,
   ...serverSettings,
   ...storeSettings,
   ...githubSettings,
   ...sourceSettings,
   ...apiSettings,
+  ...stripeSettings,
+  ...usageMetering.meteringSettings,
   // `wharf up` needs no login: requests from this machine act as the local owner.
   WHARF_API_LOCAL_OWNER: { ...apiSettings.WHARF_API_LOCAL_OWNER, default: true },
 } as const satisfies SettingsSchema;

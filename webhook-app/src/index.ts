@@ -8,6 +8,8 @@ export { ProblemError } from './api/http/problem-error.js';
 export { apiSettings, type ApiSettings } from './api/settings.js';
 export type { EnvironmentLogs } from './api/deps.js';
 export { serverSettings, controlPlaneSettings, type ControlPlaneSettings } from './settings.js';
+export { stripeSettings, createStripeClient, type StripeSettings } from './billing/stripe-client.js';
+export * as usageMetering from './metering/index.js';
 export {
   createGitHubApp,
   githubUnit,

@@ -11,6 +11,7 @@ import { apiUnit } from './api/unit.js';
 import { dashboardUnit } from './dashboard/unit.js';
 import type { EnvironmentLogs } from './api/deps.js';
 import { githubUnit } from './github/unit.js';
+import { meteringUnit } from './metering/unit.js';
 import type { ControlPlaneSettings } from './settings.js';
 
 export interface UnitContext {
@@ -51,6 +52,7 @@ export type UnitFactory = (ctx: UnitContext) => Promise<ControlPlaneUnit | null>
 export const CONTROL_PLANE_UNITS = {
   github: githubUnit,
   api: apiUnit,
+  metering: meteringUnit,
   dashboard: dashboardUnit,
 } as const satisfies Record<string, UnitFactory>;
 

@@ -154,7 +154,7 @@ export { REDACT_PATHS, redactSecrets } from './redact.js';
 export { StartupError } from './startup-error.js';
 
 // The runtime contract (also importable alone as @wharf/contracts/runtime-protocol)
-export { RUNTIME_HEALTH_PATH, RUNTIME_RESERVED_PREFIX, RUNTIME_FLAGS, RUNTIME_LISTENING_PREFIX, isReservedRuntimeEnvVar } from './runtime-protocol.js';
+export { RUNTIME_HEALTH_PATH, RUNTIME_RESERVED_PREFIX, RUNTIME_FLAGS, RUNTIME_LISTENING_PREFIX, RUNTIME_EXPECT_DIGEST_HEADER, isReservedRuntimeEnvVar } from './runtime-protocol.js';
 
 // Billing plans as data (enforcement, docs, Stripe catalog)
 export {
@@ -174,6 +174,16 @@ export {
   type QuotaLimit,
   type UsageMetric,
 } from './plans.js';
+export {
+  METERING_BASE_UNITS,
+  COUNTED_USAGE_METRICS,
+  METER_EVENT_MAX_AGE_SECONDS,
+  RUNTIME_REQUESTS_METRIC,
+  RUNTIME_REQUESTS_MAX,
+  meterEventNameOf,
+  meterEventIdentifier,
+  sumRuntimeRequests,
+} from './metering.js';
 
 // Accounts: organizations, roles and the permission matrix, API key format
 export {

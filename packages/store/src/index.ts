@@ -23,6 +23,7 @@ export { sql } from 'slonik';
 export type { CommonQueryMethods, DatabaseTransactionConnection } from 'slonik';
 
 export * as tenants from './tenants.js';
+export * as tenantPlans from './tenant-plans.js';
 export * as repositories from './repositories.js';
 export * as versions from './versions.js';
 export * as refs from './repository-refs.js';
@@ -46,3 +47,4 @@ export * as apiKeys from './api-keys.js';
 export * as sessions from './sessions.js';
 export * as rateLimits from './rate-limits.js';
 export * as idempotency from './idempotency.js';
+export * as metering from './metering/index.js';
