@@ -25,12 +25,12 @@ const streamEvents: Handler = async (ctx) => {
     ...Object.fromEntries(Object.entries(ctx.reply.getHeaders()).map(([k, v]) => [k, String(v)])),
   });
   let seq = 0;
-  const send = (event: string, data: unknown) => {
+  const send = (event: string, json: string) => {
     seq += 1;
-    raw.write(`id: ${seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    raw.write(`id: ${seq}\nevent: ${event}\ndata: ${json}\n\n`);
   };
   raw.write('retry: 3000\n\n');
-  send('ready', { organization: acting.slug });
+  send('ready', JSON.stringify({ organization: acting.slug }));
   const unsubscribe = hub.subscribe({ tenantId: acting.tenantId, repositoryIds: acting.repositoryIds, send });
   const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
   heartbeat.unref();
