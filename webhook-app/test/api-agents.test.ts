@@ -256,7 +256,7 @@ t.test('live updates: an agent registering, gaining an environment, going Offlin
   const events: { tenantId: number; event: string; data: { id: number; state: string; environments: { id: number }[] } }[] = [];
   const hub = createLiveHub({ pool: h.db.pool, databaseUrl: h.db.url, log: silentLog, flushMs: 5, agentLiveness: { staleAfterMs: 120_000, offlineAfterMs: 600_000 } });
   t.teardown(() => hub.close());
-  for (const org of [h.acme, h.globex]) hub.subscribe({ tenantId: org.tenantId, repositoryIds: null, send: (event, data) => void events.push({ tenantId: org.tenantId, event, data: data as never }) });
+  for (const org of [h.acme, h.globex]) hub.subscribe({ tenantId: org.tenantId, repositoryIds: null, send: (event, json) => void events.push({ tenantId: org.tenantId, event, data: JSON.parse(json) as never }) });
   const agentEvents = (id: number) => events.filter((e) => e.event === 'agent' && e.data.id === id);
   // The LISTEN connection is up once an event comes through.
   const ready = await registeredAgent(h, h.tokens.alice, 'acme', 'warmup', 'warmup');
