@@ -2,7 +2,7 @@ import { commonSettings, type SettingsSchema } from '@wharf/contracts';
 import { localTargetSettings } from '@wharf/reconciler';
 import { sourceSettings } from '@wharf/source';
 import { storeSettings } from '@wharf/store';
-import { apiSettings, githubSettings, serverSettings } from '@wharf/webhook-app';
+import { apiSettings, githubSettings, serverSettings, stripeSettings } from '@wharf/webhook-app';
 
 /** What only `wharf up` reads; the rest comes from the deployables it composes. */
 export const upOnlySettings = {
@@ -31,6 +31,7 @@ export const upSettings = {
   ...githubSettings,
   ...sourceSettings,
   ...apiSettings,
+  ...stripeSettings,
   // `wharf up` needs no login: requests from this machine act as the local owner.
   WHARF_API_LOCAL_OWNER: { ...apiSettings.WHARF_API_LOCAL_OWNER, default: true },
 } as const satisfies SettingsSchema;

@@ -2,6 +2,7 @@ import { commonSettings, type SettingsOf, type SettingsSchema } from '@wharf/con
 import { sourceSettings } from '@wharf/source';
 import { storeSettings } from '@wharf/store';
 import { apiSettings } from './api/settings.js';
+import { stripeSettings } from './billing/stripe-client.js';
 import { githubSettings } from './github/settings.js';
 
 export const serverSettings = {
@@ -16,5 +17,5 @@ export const serverSettings = {
 } as const satisfies SettingsSchema;
 
 /** Everything the control-plane server reads: its own, the store's and every unit's. */
-export const controlPlaneSettings = { ...commonSettings, ...serverSettings, ...storeSettings, ...githubSettings, ...sourceSettings, ...apiSettings } as const satisfies SettingsSchema;
+export const controlPlaneSettings = { ...commonSettings, ...serverSettings, ...storeSettings, ...githubSettings, ...sourceSettings, ...apiSettings, ...stripeSettings } as const satisfies SettingsSchema;
 export type ControlPlaneSettings = SettingsOf<typeof controlPlaneSettings>;

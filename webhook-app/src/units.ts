@@ -8,6 +8,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { apiUnit } from './api/unit.js';
+import { billingUnit } from './billing/unit.js';
 import type { EnvironmentLogs } from './api/deps.js';
 import { githubUnit } from './github/unit.js';
 import type { ControlPlaneSettings } from './settings.js';
@@ -50,6 +51,7 @@ export type UnitFactory = (ctx: UnitContext) => Promise<ControlPlaneUnit | null>
 export const CONTROL_PLANE_UNITS = {
   github: githubUnit,
   api: apiUnit,
+  billing: billingUnit,
 } as const satisfies Record<string, UnitFactory>;
 
 /** Builds the configured units; a unit that fails to build stops those already built. */

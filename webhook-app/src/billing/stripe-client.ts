@@ -24,6 +24,25 @@ export const stripeSettings = {
     description: 'Where the Stripe API is, when not api.stripe.com (the fake Stripe in tests, stripe-mock).',
     pattern: '^https?://',
   },
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS: {
+    type: 'integer',
+    description: 'How old a Stripe webhook signature may be (its `t=` timestamp) before the delivery is refused with 400: replay protection.',
+    default: 300,
+    minimum: 10,
+    maximum: 3600,
+  },
+  STRIPE_CHECKOUT_REQUIRE_CARD: {
+    type: 'boolean',
+    description: 'Whether Checkout asks for a card before a trial starts (`false`: a trial starts without one, and the subscription pauses into past_due if none is added by its end).',
+    default: true,
+  },
+  WHARF_BILLING_GRACE_DAYS: {
+    type: 'integer',
+    description: 'Days a past-due organization keeps everything running (with a banner) before its previews pause. Production is never stopped by billing.',
+    default: 7,
+    minimum: 0,
+    maximum: 60,
+  },
 } as const satisfies SettingsSchema;
 export type StripeSettings = SettingsOf<typeof stripeSettings>;
 

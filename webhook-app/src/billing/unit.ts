@@ -1,0 +1,53 @@
+/**
+ * Billing as a control-plane unit, mounted when STRIPE_SECRET_KEY is set: the Stripe webhook route (with
+ * STRIPE_WEBHOOK_SECRET) and the worker that processes stored events. Without a webhook secret the unit refuses to
+ * start: the subscription state Wharf acts on comes only from verified webhooks.
+ */
+import { StartupError } from '@wharf/contracts';
+import type { DatabasePool } from '@wharf/store';
+import type { Logger } from 'pino';
+import type { ControlPlaneSettings } from '../settings.js';
+import type { UnitFactory } from '../units.js';
+import { createBillingService, type BillingService } from './billing-service.js';
+import { createEventWorker } from './event-worker.js';
+import { createStripeClient } from './stripe-client.js';
+import { stripeWebhookRoute } from './webhook-route.js';
+
+type BillingSettingsIn = Pick<
+  ControlPlaneSettings,
+  'STRIPE_SECRET_KEY' | 'STRIPE_API_URL' | 'STRIPE_CHECKOUT_REQUIRE_CARD' | 'WHARF_BILLING_GRACE_DAYS' | 'WHARF_PUBLIC_URL'
+>;
+
+export function billingServiceFromSettings(input: { pool: DatabasePool; log: Logger; settings: BillingSettingsIn }): BillingService {
+  const s = input.settings;
+  return createBillingService({
+    pool: input.pool,
+    log: input.log,
+    stripe: s.STRIPE_SECRET_KEY ? createStripeClient({ secretKey: s.STRIPE_SECRET_KEY, apiUrl: s.STRIPE_API_URL }) : null,
+    requireCard: s.STRIPE_CHECKOUT_REQUIRE_CARD,
+    graceDays: s.WHARF_BILLING_GRACE_DAYS,
+    publicUrl: s.WHARF_PUBLIC_URL ?? null,
+  });
+}
+
+export const billingUnit: UnitFactory = async ({ pool, log, settings }) => {
+  if (!settings.STRIPE_SECRET_KEY) return null;
+  if (!settings.STRIPE_WEBHOOK_SECRET) {
+    throw new StartupError('STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: billing acts only on verified Stripe webhooks (docs/billing.md)');
+  }
+  const stripe = createStripeClient({ secretKey: settings.STRIPE_SECRET_KEY, apiUrl: settings.STRIPE_API_URL });
+  const worker = createEventWorker({ pool, stripe, log: log.child({ component: 'stripe-events' }) });
+  return {
+    name: 'billing',
+    plugin: stripeWebhookRoute({
+      pool,
+      stripe,
+      secret: settings.STRIPE_WEBHOOK_SECRET,
+      toleranceSeconds: settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
+      log,
+      onStored: () => worker.kick(),
+    }),
+    start: () => worker.start(),
+    stop: () => worker.stop(),
+  };
+};
