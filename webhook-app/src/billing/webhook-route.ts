@@ -29,12 +29,19 @@ export function stripeWebhookRoute(options: StripeWebhookRouteOptions): FastifyP
     // Keep the raw bytes: a re-serialized body does not verify.
     const raw = (_req: unknown, body: Buffer | string, done: (err: null, body: Buffer | string) => void) => done(null, body);
     app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: STRIPE_WEBHOOK_MAX_BYTES }, raw);
+    app.addContentTypeParser('text/plain', { parseAs: 'buffer', bodyLimit: STRIPE_WEBHOOK_MAX_BYTES }, raw);
     app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: STRIPE_WEBHOOK_MAX_BYTES }, raw);
     app.post(STRIPE_WEBHOOK_PATH, async (request, reply) => {
       const signature = request.headers['stripe-signature'];
       const body = request.body;
-      if (typeof signature !== 'string' || !Buffer.isBuffer(body)) {
+      if (typeof signature !== 'string' || (!Buffer.isBuffer(body) && typeof body !== 'string')) {
         return reply.code(400).send({ error: 'missing Stripe-Signature header or body' });
+      }
+      // constructEvent refuses signatures older than the tolerance; one from the future is refused here alike.
+      const signedAt = Number(/(?:^|,)t=(\d+)/.exec(signature)?.[1] ?? Number.NaN);
+      if (!Number.isFinite(signedAt) || signedAt - Date.now() / 1000 > options.toleranceSeconds) {
+        options.log.warn({ reason: 'timestamp missing or in the future' }, 'stripe webhook refused');
+        return reply.code(400).send({ error: 'signature verification failed' });
       }
       let event: Stripe.Event;
       try {

@@ -29,6 +29,7 @@ export interface BillingHarness {
 
 interface Host {
   teardown(fn: () => unknown): void;
+  fail(message: string): unknown;
 }
 
 export async function startBillingHarness(t: Host, env: Record<string, string> = {}, fakeOptions: Parameters<typeof startFakeStripe>[0] = {}): Promise<BillingHarness> {
