@@ -4,7 +4,8 @@
  * the reconciler with the local target running the reference runtime, and the GitHub App with its worker and
  * outbox drain running. For each of RUNS pull requests (default 5) it times, from the signed delivery being sent:
  *   - validate: wharf/validate completed on the fake;
- *   - preview: wharf/preview success with the preview URL (the runtime answering behind the local router).
+ *   - preview: wharf/preview success with the preview URL (the runtime answering behind the local router);
+ *   - deployment: the preview deployment's success status with the URL (GitHub's "View deployment" button).
  * Each pull request is closed afterwards (preview torn down). Usage: npm run bench -- pr-to-preview [RUNS]
  * WRITE_INTERVAL_MS (default 1000, GitHub's guidance) spaces write requests as in production.
  */
@@ -19,7 +20,7 @@ import { createReconciler, createTargetRegistry } from '@wharf/reconciler';
 import { createSource } from '@wharf/source';
 import { OUTBOX_KINDS } from '@wharf/contracts';
 import { createStorePool, deliveries, migrate, outbox, startEmbeddedPostgres } from '@wharf/store';
-import { installationPayload, pullRequestPayload, pushPayload, REPO_ROOT, signedDelivery, startFakeGitHub, startGitHttpServer } from '@wharf/testkit';
+import { installationPayload, publishPullHead, pullRequestPayload, pushPayload, REPO_ROOT, signedDelivery, startFakeGitHub, startGitHttpServer } from '@wharf/testkit';
 import { buildServer, createGitHubApp, type GitHubApp } from '@wharf/webhook-app';
 import { createDatabase, databaseUrl, dropDatabase } from '@wharf/store/testing';
 import pino from 'pino';
@@ -150,9 +151,12 @@ try {
   cleanups.unshift(async () => clearInterval(watchIdle));
   const validate: number[] = [];
   const preview: number[] = [];
+  const deployment: number[] = [];
   for (let i = 1; i <= RUNS; i++) {
     await git(work, 'checkout', '-q', '-B', `pr-${i}`, base);
     const head = await commit(`pr-${i}`, `change ${i}`, (s) => s.replace('Hello from Wharf', `Hello from PR ${i}`));
+    // GitHub keeps the pull request's head at refs/pull/<n>/head, where Wharf fetches it.
+    await publishPullHead({ base: path.join(root, 'acme', 'hello.git'), fork: work, branch: `pr-${i}`, number: i });
     const sent = performance.now();
     idle = false;
     await deliver('pull_request', pullRequestPayload(REPO, { action: 'opened', number: i, headSha: head, headRef: `pr-${i}` }));
@@ -164,10 +168,17 @@ try {
         return run?.conclusion === 'success' && /http:\/\//.test(run.output.title ?? '');
       }),
     );
+    deployment.push(
+      await waitFor('preview deployment status', sent, () =>
+        fake.state.deploymentsFor(REPO.fullName, `preview/pr-${i}`).some((d) => d.sha === head && d.statuses.some((st) => st.state === 'success' && st.environment_url)),
+      ),
+    );
     const previewUrl = /Preview ready: (\S+)/.exec(fake.state.latestCheckRun(REPO.fullName, head, 'wharf/preview')?.output.title ?? '')?.[1] ?? '';
     const answer = await getViaLoopback(`${previewUrl.replace(/\/$/, '')}/hello`);
     if (!answer.includes(`Hello from PR ${i}`)) throw new Error(`the preview does not serve the pull request's version: ${answer.slice(0, 200)}`);
-    console.log(`run ${i}: validate ${validate.at(-1)?.toFixed(0)} ms, preview ${preview.at(-1)?.toFixed(0)} ms, ${previewUrl} answers ${JSON.stringify(answer.slice(0, 60))}`);
+    console.log(
+      `run ${i}: validate ${validate.at(-1)?.toFixed(0)} ms, preview ${preview.at(-1)?.toFixed(0)} ms, deployment ${deployment.at(-1)?.toFixed(0)} ms, ${previewUrl} answers ${JSON.stringify(answer.slice(0, 60))}`,
+    );
     await deliver('pull_request', pullRequestPayload(REPO, { action: 'closed', number: i, headSha: head, headRef: `pr-${i}` }));
     // Each run starts from an idle App: the previous teardown's GitHub writes are out.
     idle = false;
@@ -184,6 +195,7 @@ try {
       validate_max_ms: Math.round(Math.max(...validate)),
       preview_p50_ms: Math.round(pct(preview, 50)),
       preview_max_ms: Math.round(Math.max(...preview)),
+      deployment_p50_ms: Math.round(pct(deployment, 50)),
     }),
   );
 } finally {

@@ -13,6 +13,7 @@ import {
   createTestDatabase,
   installationPayload,
   pullRequestPayload,
+  publishPullHead,
   pushPayload,
   REPO_ROOT,
   type RepoRef,
@@ -128,12 +129,15 @@ t.test('PR → checks and preview URL on the PR; merge → production; revert PR
   // Pull request from a branch of the same repository.
   await git(work, 'checkout', '-q', '-b', 'feature-1');
   const head = await commit('feature-1', 'New greeting', (s) => s.replace('Hello from Wharf', 'Hello from PR 1'));
+  // GitHub keeps every pull request's head at refs/pull/<n>/head; Wharf fetches it from there.
+  await publishPullHead({ base: path.join(remotes, 'acme', 'shop.git'), fork: work, branch: 'feature-1', number: 1 });
   await deliver('pull_request', pullRequestPayload(REPO, { action: 'opened', number: 1, headSha: head, headRef: 'feature-1' }));
   await eventually('wharf/validate passes on the PR head', () => fake.state.latestCheckRun(REPO.fullName, head, 'wharf/validate')?.conclusion === 'success');
   await eventually('wharf/plan lists the change', () => /changed/.test(fake.state.latestCheckRun(REPO.fullName, head, 'wharf/plan')?.output.summary ?? ''));
   await eventually('wharf/preview is green', () => fake.state.latestCheckRun(REPO.fullName, head, 'wharf/preview')?.conclusion === 'success');
   await eventually('the preview deployment has the URL ("View deployment")', () => (lastStatus('preview/pr-1')?.environment_url ?? '').includes('pr-1--shop'));
-  t.match(fake.state.commentsOn(REPO.fullName, 1)[0]?.body ?? '', /shop/, 'one comment with the app');
+  // The comment goes out after the checks and the deployment (what the author waits for goes first).
+  await eventually('one comment with the app', () => /shop/.test(fake.state.commentsOn(REPO.fullName, 1)[0]?.body ?? ''));
   await eventually('the preview answers with the PR change', async () => (await answer('pr-1')).includes('Hello from PR 1'));
   t.match(await answer('production'), /Hello from Wharf/, 'production unchanged while the PR is open');
 
@@ -154,6 +158,7 @@ t.test('PR → checks and preview URL on the PR; merge → production; revert PR
   await git(work, 'checkout', '-q', '-b', 'revert-1');
   await git(work, 'revert', '--no-edit', 'HEAD');
   const revert = await push('revert-1');
+  await publishPullHead({ base: path.join(remotes, 'acme', 'shop.git'), fork: work, branch: 'revert-1', number: 2 });
   await deliver('pull_request', pullRequestPayload(REPO, { action: 'opened', number: 2, headSha: revert, headRef: 'revert-1' }));
   await git(work, 'checkout', '-q', 'main');
   await git(work, 'merge', '-q', '--ff-only', 'revert-1');

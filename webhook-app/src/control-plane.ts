@@ -64,7 +64,12 @@ export async function startControlPlaneServer(options: {
     for (const fn of stops.reverse()) await fn().catch((err) => log.warn({ err }, 'shutdown step failed'));
   };
   try {
-    const server = await buildServer({ log, pool: options.pool, registry: options.registry, version: WHARF_VERSION, units });
+    const limits = {
+      bodyLimitBytes: settings.WHARF_HTTP_BODY_LIMIT_BYTES,
+      requestTimeoutMs: settings.WHARF_HTTP_REQUEST_TIMEOUT_MS,
+      idleTimeoutMs: settings.WHARF_HTTP_IDLE_TIMEOUT_MS,
+    };
+    const server = await buildServer({ log, pool: options.pool, registry: options.registry, version: WHARF_VERSION, units, limits });
     stops.push(() => server.close());
     try {
       await server.listen({ host: settings.WHARF_HOST, port: settings.WHARF_PORT });

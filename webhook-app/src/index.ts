@@ -1,5 +1,5 @@
 /** @wharf/webhook-app: the control-plane server (GitHub App today; REST API, agent API, dashboard next). */
-export { buildServer, type ServerOptions } from './server.js';
+export { buildServer, DEFAULT_HTTP_LIMITS, type HttpLimits, type ServerOptions } from './server.js';
 export { startControlPlaneServer, checkPortFree, WHARF_VERSION, type ControlPlaneServer } from './control-plane.js';
 export { CONTROL_PLANE_UNITS, buildUnits, type ControlPlaneUnit, type ControlPlaneServices, type UnitContext, type UnitFactory } from './units.js';
 export { apiUnit, API_HANDLERS } from './api/unit.js';

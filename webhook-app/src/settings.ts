@@ -14,6 +14,25 @@ export const serverSettings = {
     minimum: 0,
     maximum: 65535,
   },
+  WHARF_HTTP_BODY_LIMIT_BYTES: {
+    type: 'integer',
+    description: 'Largest request body the server takes, in bytes (default 1 MiB); the GitHub webhook route takes up to 25 MiB, as GitHub caps payloads.',
+    default: 1_048_576,
+    minimum: 1_024,
+    maximum: 104_857_600,
+  },
+  WHARF_HTTP_REQUEST_TIMEOUT_MS: {
+    type: 'integer',
+    description: 'A request whose headers and body have not all arrived within this many milliseconds is answered 408 and closed.',
+    default: 30_000,
+    minimum: 100,
+  },
+  WHARF_HTTP_IDLE_TIMEOUT_MS: {
+    type: 'integer',
+    description: 'A connection with no traffic for this many milliseconds is closed.',
+    default: 120_000,
+    minimum: 100,
+  },
 } as const satisfies SettingsSchema;
 
 /** Everything the control-plane server reads: its own, the store's and every unit's. */

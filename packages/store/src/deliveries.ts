@@ -1,8 +1,8 @@
 /**
  * webhook_deliveries: every GitHub delivery is stored before it is acknowledged (the delivery id is the primary key,
- * so a redelivery is stored once), then claimed by a worker with SKIP LOCKED, in order per repository. Deliveries
- * arrive before Wharf knows their tenant: the worker records it when it has found it. The worker's claims work for
- * every tenant by design.
+ * so a redelivery is stored once, unless the first one failed: then it is queued again), then claimed by a worker
+ * with SKIP LOCKED, in order per repository. Deliveries arrive before Wharf knows their tenant: the worker records it
+ * when it has found it. The worker's claims and the pruning work for every tenant by design.
  */
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
@@ -23,62 +23,91 @@ export interface NewDelivery {
 }
 
 /**
+ * JSON text as Postgres' jsonb takes it. jsonb refuses the escape `\u0000` (and text columns refuse NUL), though
+ * JSON allows it: it is stored as U+FFFD, so that a payload carrying one is kept instead of refused.
+ */
+export const storableJson = (text: string): string => (!text.includes('\\u0000') ? text : text.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd'));
+/** Free text for a text column: NUL removed. */
+const storableText = (text: string): string => text.replace(/\u0000/g, '');
+
+/**
  * Stores several deliveries in one statement (one commit): the webhook route batches concurrent requests so that
- * ingest is not bound by one commit per delivery. Returns the ids that were new.
+ * ingest is not bound by one commit per delivery. Returns the ids that were stored: new ones, and redeliveries of a
+ * delivery that had failed (queued again, as if new). Any other redelivery is not stored again.
  */
 export async function insertDeliveries(db: CommonQueryMethods, ds: readonly NewDelivery[]): Promise<Set<string>> {
   if (ds.length === 0) return new Set();
-  const rows = ds.map((d) => ({ id: d.deliveryId, source: d.source ?? 'github', event: d.event, action: d.action, payload: d.payload, key: d.orderingKey }));
+  // One row per id: a statement may not insert-or-update the same row twice.
+  const unique = [...new Map(ds.map((d) => [d.deliveryId, d])).values()];
+  const rows = unique.map((d, n) => ({
+    n,
+    id: d.deliveryId,
+    source: d.source ?? 'github',
+    event: d.event,
+    action: d.action,
+    payload: storableJson(d.payload),
+    key: d.orderingKey,
+  }));
   const stored = await db
     .any(sql.type(z.object({ delivery_id: z.string() }))`
     INSERT INTO webhook_deliveries (delivery_id, source, event, action, payload, ordering_key)
     SELECT x.id, x.source, x.event, x.action, x.payload::jsonb, x.key
-    FROM jsonb_to_recordset(${sql.jsonb(rows)}) AS x(id text, source text, event text, action text, payload text, key text)
-    ON CONFLICT (delivery_id) DO NOTHING
+    FROM jsonb_to_recordset(${sql.jsonb(rows)}) AS x(n int, id text, source text, event text, action text, payload text, key text)
+    ORDER BY x.n
+    ON CONFLICT (delivery_id) DO UPDATE SET status = 'pending', attempts = 0, last_error = NULL, locked_until = NULL,
+      next_attempt_at = now(), received_at = now(), processed_at = NULL, payload = EXCLUDED.payload,
+      ordering_key = EXCLUDED.ordering_key, seq = DEFAULT
+    WHERE webhook_deliveries.status = 'failed'
     RETURNING delivery_id`)
     .then(parseRows(z.object({ delivery_id: z.string() })));
   return new Set(stored.map((r) => r.delivery_id));
 }
 
+/** A payload that is not a JSON object (none is stored since the route refuses them) reads as an empty one. */
+const PayloadObject = z.unknown().transform((v): Record<string, unknown> => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {}));
+
 export const ClaimedDelivery = z.object({
   delivery_id: z.string(),
   event: z.string(),
   action: z.string().nullable(),
-  payload: z.record(z.unknown()),
+  payload: PayloadObject,
   attempts: int8,
   received_at: z.string(),
 });
 export type ClaimedDelivery = z.infer<typeof ClaimedDelivery>;
 
 /**
- * Claims up to `limit` due deliveries, oldest first, at most one per ordering key, skipping keys that another
- * worker is processing. A claim is a lease: a worker that dies leaves it to expire and be claimed again.
+ * Claims up to `limit` due deliveries, oldest first, at most one per ordering key: the oldest unfinished delivery of
+ * each key (by arrival: `seq`, which also orders the deliveries of one batch), when it is due and no worker holds it
+ * (a later one waits for it). A claim is a lease: a worker that dies
+ * leaves it to expire and be claimed again. The heads are found with one pass over the index of unfinished deliveries
+ * per key, so a backlog of thousands costs one index scan, not a search per delivery.
  */
 export async function claimDeliveries(
   db: CommonQueryMethods,
   input: { limit: number; leaseSeconds: number },
 ): Promise<readonly ClaimedDelivery[]> {
   return db.any(sql.type(ClaimedDelivery)`
-    WITH due AS (
-      SELECT d.delivery_id, d.ordering_key, d.received_at FROM webhook_deliveries d
-      WHERE (d.status = 'pending' OR (d.status = 'processing' AND d.locked_until < now()))
-        AND d.next_attempt_at <= now()
-        AND (d.ordering_key IS NULL OR NOT EXISTS (
-          SELECT 1 FROM webhook_deliveries p
-          WHERE p.ordering_key = d.ordering_key AND p.delivery_id <> d.delivery_id
-            AND ((p.status = 'processing' AND p.locked_until >= now())
-              OR (p.status IN ('pending', 'processing') AND p.received_at < d.received_at))))
-      ORDER BY d.next_attempt_at, d.received_at
-      LIMIT ${input.limit * 4}
-      FOR UPDATE SKIP LOCKED
-    ), one_per_key AS (
-      SELECT DISTINCT ON (coalesce(ordering_key, delivery_id)) delivery_id FROM due
-      ORDER BY coalesce(ordering_key, delivery_id), received_at
-      LIMIT ${input.limit}
+    WITH heads AS (
+      SELECT DISTINCT ON (ordering_key) delivery_id, status, locked_until, next_attempt_at, seq
+      FROM webhook_deliveries
+      WHERE status IN ('pending', 'processing') AND ordering_key IS NOT NULL
+      ORDER BY ordering_key, seq
+    ), due AS (
+      SELECT delivery_id, next_attempt_at, seq FROM heads
+      WHERE (status = 'pending' OR locked_until < now()) AND next_attempt_at <= now()
+      UNION ALL
+      SELECT delivery_id, next_attempt_at, seq FROM webhook_deliveries
+      WHERE ordering_key IS NULL AND (status = 'pending' OR (status = 'processing' AND locked_until < now())) AND next_attempt_at <= now()
+    ), picked AS (
+      SELECT w.delivery_id FROM webhook_deliveries w
+      JOIN (SELECT delivery_id FROM due ORDER BY next_attempt_at, seq LIMIT ${input.limit}) d USING (delivery_id)
+      WHERE w.status = 'pending' OR (w.status = 'processing' AND w.locked_until < now())
+      FOR UPDATE OF w SKIP LOCKED
     )
     UPDATE webhook_deliveries w
     SET status = 'processing', attempts = w.attempts + 1, locked_until = now() + make_interval(secs => ${input.leaseSeconds})
-    FROM one_per_key c WHERE w.delivery_id = c.delivery_id
+    FROM picked c WHERE w.delivery_id = c.delivery_id
     RETURNING w.delivery_id, w.event, w.action, w.payload, w.attempts, w.received_at`).then(parseRows(ClaimedDelivery));
 }
 
@@ -89,7 +118,8 @@ export async function finishDelivery(
 ): Promise<void> {
   await db.query(sql.unsafe`
     UPDATE webhook_deliveries SET status = ${input.status}, processed_at = now(), locked_until = NULL,
-      tenant_id = coalesce(${input.tenantId ?? null}::bigint, tenant_id), last_error = ${input.error ?? null}
+      tenant_id = coalesce(${input.tenantId ?? null}::bigint, tenant_id),
+      last_error = ${input.error === undefined ? null : storableText(input.error).slice(0, 2_000)}
     WHERE delivery_id = ${deliveryId}`);
 }
 
@@ -104,7 +134,7 @@ export async function finishDeliveries(db: CommonQueryMethods, deliveryIds: read
 /** Puts a delivery back for another attempt after `delaySeconds`. */
 export async function retryDelivery(db: CommonQueryMethods, deliveryId: string, delaySeconds: number, error: string): Promise<void> {
   await db.query(sql.unsafe`
-    UPDATE webhook_deliveries SET status = 'pending', locked_until = NULL, last_error = ${error},
+    UPDATE webhook_deliveries SET status = 'pending', locked_until = NULL, last_error = ${storableText(error).slice(0, 2_000)},
       next_attempt_at = now() + make_interval(secs => ${delaySeconds})
     WHERE delivery_id = ${deliveryId}`);
 }
@@ -133,10 +163,15 @@ export async function countDeliveries(db: CommonQueryMethods): Promise<Record<De
   return out;
 }
 
-/** Deletes processed deliveries older than `days`; returns how many. */
-export async function pruneDeliveries(db: CommonQueryMethods, days: number): Promise<number> {
+/**
+ * Deletes finished deliveries (done, ignored, failed) received more than `days` ago, of every tenant, at most `limit`
+ * per call; returns how many. Pending and processing ones are kept whatever their age.
+ */
+export async function pruneDeliveries(db: CommonQueryMethods, days: number, limit = 10_000): Promise<number> {
   const rows = await db.any(sql.type(z.object({ delivery_id: z.string() }))`
-    DELETE FROM webhook_deliveries WHERE status IN ('done', 'ignored', 'failed')
-      AND received_at < now() - make_interval(days => ${days}) RETURNING delivery_id`).then(parseRows(z.object({ delivery_id: z.string() })));
+    DELETE FROM webhook_deliveries WHERE delivery_id IN (
+      SELECT delivery_id FROM webhook_deliveries WHERE status IN ('done', 'ignored', 'failed')
+        AND received_at < now() - make_interval(secs => ${days * 86_400}) LIMIT ${limit})
+    RETURNING delivery_id`).then(parseRows(z.object({ delivery_id: z.string() })));
   return rows.length;
 }

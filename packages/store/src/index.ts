@@ -13,7 +13,7 @@ export {
   type EmbeddedPostgresHandle,
 } from './embedded-postgres.js';
 export { migrate, readMigrations, migrationsDigest, MIGRATIONS_DIR, type Migration } from './migrate.js';
-export { createStorePool, isDatabaseError, type PoolOptions, type DatabasePool } from './pool.js';
+export { createStorePool, isDatabaseError, isInvalidDataError, type PoolOptions, type DatabasePool } from './pool.js';
 export { openDatabase, ping } from './open-database.js';
 export { listen, type Listener } from './listen.js';
 export { storeSettings } from './settings.js';

@@ -1,4 +1,4 @@
-import { createPool, createTypeParserPreset, type DatabasePool, type Interceptor, SlonikError } from 'slonik';
+import { createPool, createTypeParserPreset, type DatabasePool, type Interceptor, InvalidInputError, SlonikError } from 'slonik';
 
 export type { DatabasePool } from 'slonik';
 
@@ -42,3 +42,14 @@ export async function createStorePool(connectionString: string, options: PoolOpt
 
 /** True for errors of the database or its connection (the caller stops instead of skipping one item). */
 export const isDatabaseError = (err: unknown): boolean => err instanceof SlonikError;
+
+/**
+ * True when Postgres refused the values of a statement (SQLSTATE class 22, data exception: a payload jsonb cannot
+ * hold, say), as opposed to the database being unavailable: the same statement with other values would work.
+ */
+export const isInvalidDataError = (err: unknown): boolean => {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    if (e instanceof InvalidInputError || /^22/.test(String((e as { code?: unknown }).code ?? ''))) return true;
+  }
+  return false;
+};

@@ -27,11 +27,13 @@ export const PullRequest = z.object({
   merge_commit_sha: z.string().nullable(),
   summary: z.record(z.unknown()),
   last_push_at: z.string(),
+  /** When GitHub says this head became the pull request's head (GitHub's clock); null when not known. */
+  head_since: z.string().nullable(),
 });
 export type PullRequest = z.infer<typeof PullRequest>;
 
 const columns = sql.fragment`repository_id, tenant_id, number, state, title, head_sha, head_ref, base_ref, fork, draft, author,
-  approved_sha, approved_by, comment_id, merge_commit_sha, summary, last_push_at`;
+  approved_sha, approved_by, comment_id, merge_commit_sha, summary, last_push_at, head_since`;
 
 export interface PullRequestInput {
   number: number;
@@ -44,21 +46,34 @@ export interface PullRequestInput {
   draft: boolean;
   author: string | null;
   mergeCommitSha: string | null;
+  /** The event's time on GitHub's clock (`pull_request.updated_at`): kept as `head_since` when the head changed. */
+  eventAt?: string | null;
 }
+
+/**
+ * An event older (on GitHub's clock) than the one that set the current head, naming another head: GitHub does not
+ * promise to deliver events in order, and such an event must not move the head back.
+ */
+const stale = sql.fragment`(EXCLUDED.head_sha <> github_pull_requests.head_sha AND EXCLUDED.head_since IS NOT NULL
+  AND github_pull_requests.head_since IS NOT NULL AND EXCLUDED.head_since < github_pull_requests.head_since)`;
 
 /** Records the pull request as GitHub described it; a new head commit counts as activity for the idle TTL. */
 export async function upsertPullRequest(db: CommonQueryMethods, scope: RepositoryScope, pr: PullRequestInput): Promise<PullRequest> {
   return db
     .one(sql.type(PullRequest)`
     INSERT INTO github_pull_requests (repository_id, tenant_id, number, state, title, head_sha, head_ref, base_ref, fork, draft,
-      author, merge_commit_sha)
+      author, merge_commit_sha, head_since)
     VALUES (${scope.repositoryId}, ${scope.tenantId}, ${pr.number}, ${pr.state}, ${pr.title}, ${pr.headSha}, ${pr.headRef}, ${pr.baseRef},
-      ${pr.fork}, ${pr.draft}, ${pr.author}, ${pr.mergeCommitSha})
+      ${pr.fork}, ${pr.draft}, ${pr.author}, ${pr.mergeCommitSha}, ${pr.eventAt ?? null}::timestamptz)
     ON CONFLICT (repository_id, number) DO UPDATE SET
-      state = EXCLUDED.state, title = EXCLUDED.title, head_sha = EXCLUDED.head_sha, head_ref = EXCLUDED.head_ref,
+      state = EXCLUDED.state, title = EXCLUDED.title,
+      head_sha = CASE WHEN ${stale} THEN github_pull_requests.head_sha ELSE EXCLUDED.head_sha END,
+      head_ref = CASE WHEN ${stale} THEN github_pull_requests.head_ref ELSE EXCLUDED.head_ref END,
       base_ref = EXCLUDED.base_ref, fork = EXCLUDED.fork, draft = EXCLUDED.draft,
       merge_commit_sha = coalesce(EXCLUDED.merge_commit_sha, github_pull_requests.merge_commit_sha),
-      last_push_at = CASE WHEN github_pull_requests.head_sha <> EXCLUDED.head_sha THEN now() ELSE github_pull_requests.last_push_at END,
+      last_push_at = CASE WHEN github_pull_requests.head_sha <> EXCLUDED.head_sha AND NOT ${stale} THEN now() ELSE github_pull_requests.last_push_at END,
+      head_since = CASE WHEN github_pull_requests.head_sha <> EXCLUDED.head_sha AND NOT ${stale} THEN EXCLUDED.head_since
+        ELSE coalesce(github_pull_requests.head_since, EXCLUDED.head_since) END,
       updated_at = now()
     WHERE github_pull_requests.tenant_id = EXCLUDED.tenant_id
     RETURNING ${columns}`)

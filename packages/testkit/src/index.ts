@@ -42,6 +42,7 @@ export {
   checkSuitePayload,
   installationPayload,
   installationRepositoriesPayload,
+  repositoryId,
   type WebhookPayload,
   type SignedDelivery,
   type RepoRef,

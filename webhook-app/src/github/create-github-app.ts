@@ -10,12 +10,13 @@ import { OUTBOX_KINDS } from '@wharf/contracts';
 import { type DatabasePool, deliveries, outbox, repositories, scopeOf } from '@wharf/store';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { CronJob } from 'cron';
 import { createDeliveryWorker } from './delivery-worker.js';
 import { createGitHubClient, type GitHubClient, type ThrottleOptions } from './github-client.js';
 import { handlers } from './handlers/index.js';
 import { startJanitor, tearDownIdlePreviews } from './janitor.js';
+import { createGitHubMetrics } from './metrics.js';
 import { createOutboxDrain } from './outbox/outbox-drain.js';
 import type { GitHubAppCredentials } from './settings.js';
 import type { AppDeps, SourcePort } from './types.js';
@@ -35,6 +36,14 @@ export interface GitHubAppOptions {
   throttle?: ThrottleOptions;
   /** Retry timing of deliveries and outbox rows (tests shorten it). */
   backoff?: { baseSeconds: number; maxSeconds: number };
+  /** Attempts before a delivery is marked failed (default 8); a redelivery from GitHub queues it again. */
+  deliveryAttempts?: number;
+  /** Finished deliveries older than this many days are deleted by the janitor (default 14). */
+  deliveryRetentionDays?: number;
+  /** wharf/validate says "Validating" only when reading a commit takes longer than this (default 1000 ms). */
+  validatingAfterMs?: number;
+  /** How long progress notes, the plan and the comment wait before they are sent (default 1500 ms; see outbox-drain). */
+  outboxHoldMs?: number;
   pollMs?: number;
   now?: () => Date;
 }
@@ -49,7 +58,11 @@ export interface GitHubApp {
   remoteAuth(repository: repositories.Repository): Promise<{ token: string; username: string } | undefined>;
   /** Processes everything due now: deliveries, then the outbox, until both are idle (tests, benchmarks). */
   settle(): Promise<void>;
+  /** Processes the deliveries due now, until none is left, and sends nothing to GitHub (tests). */
+  processDeliveries(): Promise<void>;
   tearDownIdlePreviews(): Promise<number>;
+  /** Deletes finished deliveries older than the retention; returns how many (the janitor runs it). */
+  pruneDeliveries(): Promise<number>;
   client: GitHubClient;
   deps: AppDeps;
 }
@@ -63,14 +76,7 @@ function defaultRepositoryUrl(apiUrl: string): (fullName: string) => string {
 export function createGitHubApp(options: GitHubAppOptions): GitHubApp {
   const log = options.log.child({ component: 'github-app' });
   const client = createGitHubClient(options.credentials, log, options.throttle);
-  const metric = <T extends string>(name: string, help: string, labelNames: T[]) =>
-    (options.registry.getSingleMetric(name) as Counter<T> | undefined) ?? new Counter({ name, help, labelNames, registers: [options.registry] });
-  const received = metric('wharf_github_webhooks_received_total', 'Webhook deliveries received, by event and result.', ['event', 'result']);
-  const processed = metric('wharf_github_deliveries_processed_total', 'Webhook deliveries processed, by event and result.', ['event', 'result']);
-  const sent = metric('wharf_github_outbox_sent_total', 'Outbox rows sent to GitHub, by kind and result.', ['kind', 'result']);
-  const storeSeconds =
-    (options.registry.getSingleMetric('wharf_github_webhook_store_seconds') as Histogram<string> | undefined) ??
-    new Histogram({ name: 'wharf_github_webhook_store_seconds', help: 'Time to store a webhook delivery.', registers: [options.registry], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1] });
+  const metrics = createGitHubMetrics(options.registry, Object.keys(handlers));
 
   let drainRef: { wake(): void } | undefined;
   const deps: AppDeps = {
@@ -82,9 +88,26 @@ export function createGitHubApp(options: GitHubAppOptions): GitHubApp {
     publicUrl: options.credentials.publicUrl,
     now: options.now ?? (() => new Date()),
     wakeDrain: () => drainRef?.wake(),
+    validatingAfterMs: options.validatingAfterMs ?? 1_000,
+    appIdentity: () => client.appIdentity(),
   };
-  const worker = createDeliveryWorker({ deps, handlers, concurrency: options.deliveryConcurrency ?? 4, processed, backoff: options.backoff, pollMs: options.pollMs });
-  const drain = createOutboxDrain({ deps, sent, backoff: options.backoff, pollMs: options.pollMs });
+  const worker = createDeliveryWorker({
+    deps,
+    handlers,
+    concurrency: options.deliveryConcurrency ?? 4,
+    processed: metrics.processed,
+    eventLabel: metrics.eventLabel,
+    maxAttempts: options.deliveryAttempts,
+    backoff: options.backoff,
+    pollMs: options.pollMs,
+  });
+  const drain = createOutboxDrain({ deps, metrics, backoff: options.backoff, pollMs: options.pollMs, holdMs: options.outboxHoldMs });
+  const retentionDays = options.deliveryRetentionDays ?? 14;
+  const pruneDeliveries = async () => {
+    const n = await deliveries.pruneDeliveries(options.pool, retentionDays);
+    if (n > 0) log.info({ pruned: n, retentionDays }, 'old webhook deliveries deleted');
+    return n;
+  };
   drainRef = drain;
   let janitor: CronJob | undefined;
 
@@ -96,12 +119,12 @@ export function createGitHubApp(options: GitHubAppOptions): GitHubApp {
       pool: options.pool,
       verifySignature: client.verifySignature,
       onStored: () => worker.wake(),
-      metrics: { received, storeSeconds },
+      metrics,
     }),
     start() {
       worker.start();
       drain.start();
-      if (options.janitorCron !== null) janitor = startJanitor(deps, options.janitorCron ?? '*/10 * * * *');
+      if (options.janitorCron !== null) janitor = startJanitor(deps, options.janitorCron ?? '*/10 * * * *', [pruneDeliveries]);
     },
     async stop() {
       await janitor?.stop();
@@ -124,6 +147,15 @@ export function createGitHubApp(options: GitHubAppOptions): GitHubApp {
         await new Promise((r) => setTimeout(r, 20));
       }
     },
+    async processDeliveries() {
+      for (let i = 0; i < 50; i++) {
+        await worker.drain();
+        const counts = await deliveries.countDeliveries(options.pool);
+        if (counts.pending === 0 && counts.processing === 0) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
     tearDownIdlePreviews: () => tearDownIdlePreviews(deps),
+    pruneDeliveries,
   };
 }

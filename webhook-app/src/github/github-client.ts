@@ -8,6 +8,7 @@ import Bottleneck from 'bottleneck';
 import type { Logger } from 'pino';
 import { Probot, ProbotOctokit } from 'probot';
 import type { GitHubAppCredentials } from './settings.js';
+import type { AppIdentity } from './types.js';
 
 export type InstallationOctokit = Awaited<ReturnType<Probot['auth']>>;
 
@@ -29,6 +30,8 @@ export interface GitHubClient {
   /** A fresh-enough installation token, e.g. for Git over HTTPS. */
   installationToken(installationId: number | string): Promise<string>;
   verifySignature(body: string, signature: string): Promise<boolean>;
+  /** The App's id, slug and bot user, asked of GitHub (GET /app) once. */
+  appIdentity(): Promise<AppIdentity>;
 }
 
 const DEFAULT_API = 'https://api.github.com';
@@ -78,6 +81,7 @@ export function createGitHubClient(credentials: GitHubAppCredentials, log: Logge
     Octokit: WharfOctokit as typeof ProbotOctokit,
   });
   const installation = (id: number | string) => probot.auth(Number(id));
+  let identity: Promise<AppIdentity> | undefined;
   return {
     probot,
     installation,
@@ -85,6 +89,19 @@ export function createGitHubClient(credentials: GitHubAppCredentials, log: Logge
       const octokit = await installation(id);
       const auth = (await octokit.auth({ type: 'installation' })) as { token: string };
       return auth.token;
+    },
+    appIdentity() {
+      identity ??= (async () => {
+        const octokit = await probot.auth();
+        const { data } = await octokit.rest.apps.getAuthenticated();
+        const slug = data?.slug;
+        if (!slug) throw new Error('GitHub did not say what the App is called (GET /app)');
+        return { appId: data.id, slug, botLogin: `${slug}[bot]` };
+      })().catch((err: unknown) => {
+        identity = undefined;
+        throw err;
+      });
+      return identity;
     },
     async verifySignature(body, signature) {
       await probot.ready();

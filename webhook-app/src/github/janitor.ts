@@ -1,6 +1,7 @@
 /**
  * Tears down previews idle for longer than their manifest's `previews.ttlHours` (no new commit, approval or
- * redeploy). Runs on a cron schedule; it reads only Wharf's own state, so a GitHub outage never tears anything down.
+ * redeploy), and runs the App's other housekeeping (deleting old webhook deliveries). Runs on a cron schedule; it
+ * reads only Wharf's own state, so a GitHub outage never tears anything down.
  */
 import { CronJob } from 'cron';
 import { pullRequests, repositories } from '@wharf/store';
@@ -19,7 +20,7 @@ export async function tearDownIdlePreviews(deps: AppDeps): Promise<number> {
   return n;
 }
 
-export function startJanitor(deps: AppDeps, cronTime: string): CronJob {
+export function startJanitor(deps: AppDeps, cronTime: string, housekeeping: readonly (() => Promise<unknown>)[] = []): CronJob {
   return CronJob.from({
     cronTime,
     timeZone: 'UTC',
@@ -27,6 +28,7 @@ export function startJanitor(deps: AppDeps, cronTime: string): CronJob {
     start: true,
     onTick: async () => {
       await tearDownIdlePreviews(deps);
+      for (const task of housekeeping) await task().catch((err) => deps.log.error({ err }, 'housekeeping failed'));
     },
     errorHandler: (err) => deps.log.error({ err }, 'preview janitor failed'),
   });

@@ -1,7 +1,8 @@
 /**
  * Whether a pull request's head commit gets a preview. Pure: the handler gathers the facts, this decides, the
- * wharf/preview check explains. Forks never deploy without a maintainer's approval of this very commit (unless the
- * manifest says `forkPolicy: always`), and never with secrets.
+ * wharf/preview check explains. The settings are the base branch's, never the head's. Forks never deploy without a
+ * maintainer's approval of this very commit (unless the base branch's manifest says `forkPolicy: always`), never with
+ * secrets, and never with a runtime, target or replica count of their own.
  */
 import type { PreviewSettings } from '@wharf/contracts';
 import type { PreviewRefusal } from './render/render-preview-check.js';
@@ -9,6 +10,8 @@ import type { PreviewRefusal } from './render/render-preview-check.js';
 export interface PreviewFacts {
   settings: PreviewSettings;
   fork: boolean;
+  /** Apps whose runtime, target or replicas the fork's manifest changes (see runtimeChanges). */
+  forkRuntimeChanges?: readonly string[];
   draft: boolean;
   headSha: string;
   /** The head commit a maintainer approved, if any. */
@@ -31,6 +34,7 @@ export function decidePreview(f: PreviewFacts): PreviewDecision {
   if (f.draft && !f.settings.drafts) return refuse({ reason: 'draft' });
   if (f.fork) {
     if (f.settings.forkPolicy === 'never') return refuse({ reason: 'fork-never' });
+    if (f.forkRuntimeChanges?.length) return refuse({ reason: 'fork-runtime', apps: [...f.forkRuntimeChanges] });
     if (f.settings.forkPolicy === 'approval' && f.approvedSha !== f.headSha) {
       return refuse({ reason: 'fork-needs-approval', newCommit: f.approvedSha !== null });
     }

@@ -1,10 +1,11 @@
 /**
  * Queues what GitHub must hear, as outbox rows: written in the caller's transaction, posted by the drain with
- * retries, in order per stream, deduplicated.
+ * retries, in order per stream, deduplicated, the most urgent first (outbox/priority.ts).
  */
 import { createHash } from 'node:crypto';
 import { OUTBOX_KINDS } from '@wharf/contracts';
 import { type CommonQueryMethods, type deployments, outbox } from '@wharf/store';
+import { checkPriority, PRIORITIES } from './outbox/priority.js';
 import type { CheckName } from './types.js';
 
 export interface Annotation {
@@ -51,6 +52,7 @@ export async function queueCheckRun(db: CommonQueryMethods, target: CheckRunTarg
     payload: { ...target, output },
     stream: checkStream(target),
     dedupeKey: `${checkStream(target)}:${digest(output)}${sequence ? `:${sequence}` : ''}`,
+    priority: checkPriority(target.name, output),
   });
 }
 
@@ -61,6 +63,7 @@ export async function queueCommentRefresh(db: CommonQueryMethods, t: { tenantId:
     payload: { repositoryId: t.repositoryId, prNumber: t.prNumber },
     stream: `comment:${t.repositoryId}:${t.prNumber}`,
     coalesce: true,
+    priority: PRIORITIES.details,
   });
 }
 
@@ -74,6 +77,7 @@ export async function queueReply(
     payload: { repositoryId: t.repositoryId, issueNumber: t.issueNumber, body: t.body },
     stream: `reply:${t.repositoryId}:${t.issueNumber}`,
     dedupeKey: t.dedupeKey,
+    priority: PRIORITIES.reply,
   });
 }
 
@@ -88,6 +92,7 @@ export async function queueDeploymentInactive(
     payload: { deploymentRecordId: t.deployment.id, description: t.description },
     stream: `deployment:${t.deployment.repository_id}:${t.deployment.github_environment}`,
     dedupeKey: `inactive:${t.deployment.id}`,
+    priority: PRIORITIES.housekeeping,
   });
 }
 
@@ -101,5 +106,6 @@ export async function queueRollbackPullRequest(
     payload: { repositoryId: t.repositoryId, sha: t.sha, issueNumber: t.issueNumber, requestedBy: t.requestedBy, baseBranch: t.baseBranch },
     stream: `rollback:${t.repositoryId}`,
     dedupeKey: t.dedupeKey,
+    priority: PRIORITIES.reply,
   });
 }

@@ -30,6 +30,13 @@ export const githubSettings = {
     description: 'When the janitor tears down previews idle for longer than their manifest TTL (cron syntax, UTC).',
     default: '*/10 * * * *',
   },
+  GITHUB_DELIVERY_RETENTION_DAYS: {
+    type: 'integer',
+    description: 'Days a processed webhook delivery is kept (for redeliveries and inspection) before the janitor deletes it.',
+    default: 14,
+    minimum: 1,
+    maximum: 3650,
+  },
   GITHUB_GIT_URL: {
     type: 'string',
     description:

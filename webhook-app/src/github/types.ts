@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { GitHubClient } from './github-client.js';
 
 /** The part of @wharf/source the GitHub App uses. `wharf up` passes the real source. */
-export type SourcePort = Pick<Source, 'ingest' | 'fetchRemote' | 'setDesiredFromVersion' | 'redeployPreview' | 'syncRemoteRepository'>;
+export type SourcePort = Pick<Source, 'ingest' | 'fetchRefs' | 'fetchPullHead' | 'syncPushedRef' | 'setDesiredFromVersion' | 'redeployPreview'>;
 
 export interface AppDeps {
   pool: DatabasePool;
@@ -19,6 +19,18 @@ export interface AppDeps {
   now: () => Date;
   /** Wakes the outbox drain after rows were queued. */
   wakeDrain: () => void;
+  /** wharf/validate says "Validating" only when reading a commit takes longer than this. */
+  validatingAfterMs: number;
+  /** Who Wharf's own comments are by, asked of GitHub once (the App's bot user). */
+  appIdentity: () => Promise<AppIdentity>;
+}
+
+/** The App as GitHub knows it: its id, its slug, and the bot user its comments are posted as. */
+export interface AppIdentity {
+  appId: number;
+  slug: string;
+  /** `<slug>[bot]`. */
+  botLogin: string;
 }
 
 export type HandlerResult = 'done' | 'ignored';

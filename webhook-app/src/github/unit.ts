@@ -36,6 +36,7 @@ export const githubUnit: UnitFactory = async ({ pool, log, registry, settings, d
     source,
     deliveryConcurrency: settings.GITHUB_DELIVERY_CONCURRENCY,
     janitorCron: settings.GITHUB_PREVIEW_JANITOR_CRON,
+    deliveryRetentionDays: settings.GITHUB_DELIVERY_RETENTION_DAYS,
     ...(gitBase ? { repositoryUrl: (fullName: string) => `${gitBase}/${fullName}.git` } : {}),
   });
   return { name: 'github', plugin: app.plugin, start: () => app.start(), stop: () => app.stop() };

@@ -14,8 +14,10 @@ import {
   createTestDatabase,
   type FakeGitHub,
   git,
+  type GitHttpServer,
   type MemoryTarget,
   openRepo,
+  publishPullHead,
   type RepoRef,
   signedDelivery,
   startFakeGitHub,
@@ -46,9 +48,20 @@ export interface Harness {
   target: MemoryTarget;
   /** Commits files on a branch of the working copy and pushes it; returns the sha. */
   commit(branch: string, message: string, files: Record<string, string | null>): Promise<string>;
-  /** Pushes a commit that exists only in a fork (served under a hidden ref so the fetch can see it). */
+  /**
+   * Commits in a fork of the repository (its own clone, branch `patch-<n>`, started from `base` of the repository)
+   * and publishes it as GitHub does: the base repository has the commit only under `refs/pull/<n>/head`, on no
+   * branch. Returns the sha.
+   */
   forkCommit(prNumber: number, message: string, files: Record<string, string | null>, base?: string): Promise<string>;
-  /** Sends a signed delivery the way GitHub does; returns the HTTP status. */
+  /** The bare repository GitHub would hold (the remote Wharf fetches from). */
+  remote: string;
+  /** Every request the Git server received. */
+  gitRequests: GitHttpServer['requests'];
+  /**
+   * Sends a signed delivery the way GitHub does; returns the HTTP status. For a pull request from a branch of the
+   * repository, `refs/pull/<n>/head` is updated to the branch first, as GitHub keeps it.
+   */
   deliver(event: string, payload: unknown, id?: string): Promise<{ status: number; id: string; body: unknown }>;
   /** Processes deliveries, reconciles environments and drains the outbox until nothing moves. */
   settle(): Promise<void>;
@@ -59,31 +72,54 @@ export interface Harness {
   repository(): Promise<RepositoryScope>;
 }
 
-export async function startHarness(t: { teardown(fn: () => unknown): void; fail(m: string): unknown }, options: { maxPreviews?: number } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  maxPreviews?: number;
+  /** Largest pack one fetch may receive (the source's fetch limit). */
+  maxPackBytes?: number;
+  /** Attempts before a delivery is marked failed. */
+  deliveryAttempts?: number;
+  /** Where everything logs (default: silent, or WHARF_TEST_LOG's level). */
+  log?: pino.Logger;
+  /** The App's keys (default: a fresh pair). */
+  keys?: { privateKey: string; publicKey: string };
+}
+
+export async function startHarness(t: { teardown(fn: () => unknown): void; fail(m: string): unknown }, options: HarnessOptions = {}): Promise<Harness> {
   const db = await createTestDatabase(t);
-  const silentLog = pino({ level: process.env.WHARF_TEST_LOG ?? 'silent' });
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-  });
+  const silentLog = options.log ?? pino({ level: process.env.WHARF_TEST_LOG ?? 'silent' });
+  const { privateKey, publicKey } =
+    options.keys ??
+    generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
   const fake = await startFakeGitHub({ appId: APP_ID, publicKey, installations: [{ id: INSTALLATION_ID, account: 'acme', repositories: [REPO.fullName] }] });
   t.teardown(() => fake.close());
 
   const root = await mkdtemp(path.join(tmpdir(), 'wharf-gh-remote-'));
   const work = await mkdtemp(path.join(tmpdir(), 'wharf-gh-work-'));
+  const forkWork = await mkdtemp(path.join(tmpdir(), 'wharf-gh-fork-'));
   const cache = await mkdtemp(path.join(tmpdir(), 'wharf-gh-cache-'));
-  t.teardown(() => Promise.all([root, work, cache].map((d) => rm(d, { recursive: true, force: true }))));
+  t.teardown(() => Promise.all([root, work, forkWork, cache].map((d) => rm(d, { recursive: true, force: true }))));
   await mkdir(path.join(root, 'acme'), { recursive: true });
+  const remote = path.join(root, 'acme', 'shop.git');
   await git(path.join(root, 'acme'), 'init', '-q', '--bare', '-b', 'main', 'shop.git');
-  await git(work, 'clone', '-q', path.join(root, 'acme', 'shop.git'), '.');
+  await git(work, 'clone', '-q', remote, '.');
   await git(work, 'checkout', '-q', '-b', 'main');
   const gitServer = await startGitHttpServer(root);
   t.teardown(() => gitServer.close());
 
   let app!: GitHubApp;
   let offset = 0;
-  const source = createSource({ pool: db.pool, cacheDir: cache, log: silentLog, auth: (r) => app.remoteAuth(r), retry: { attempts: 1 } });
+  const source = createSource({
+    pool: db.pool,
+    cacheDir: cache,
+    log: silentLog,
+    auth: (r) => app.remoteAuth(r),
+    retry: { attempts: 1 },
+    ...(options.maxPackBytes ? { fetchLimits: { maxPackBytes: options.maxPackBytes } } : {}),
+  });
   const registry = new Registry();
   app = createGitHubApp({
     pool: db.pool,
@@ -95,6 +131,9 @@ export async function startHarness(t: { teardown(fn: () => unknown): void; fail(
     janitorCron: null,
     throttle: { writeIntervalMs: 0, notificationIntervalMs: 0, retryAfterBaseMs: 5 },
     backoff: { baseSeconds: 0.02, maxSeconds: 0.1 },
+    deliveryAttempts: options.deliveryAttempts,
+    // Tests settle the outbox at once; the benchmark measures the hold.
+    outboxHoldMs: 0,
     pollMs: 20,
     now: () => new Date(Date.now() + offset),
   });
@@ -108,8 +147,11 @@ export async function startHarness(t: { teardown(fn: () => unknown): void; fail(
   t.teardown(() => reconciler.stop());
 
   const branchesSeen = new Set<string>(['main']);
+  const forkBranches = new Set<string>();
   const h: Harness = {
     db,
+    remote,
+    gitRequests: gitServer.requests,
     fake,
     app,
     server,
@@ -143,12 +185,27 @@ export async function startHarness(t: { teardown(fn: () => unknown): void; fail(
       return sha;
     },
     async forkCommit(prNumber, message, files, base = 'main') {
-      await git(work, 'checkout', '-q', base);
-      const sha = await h.commit(`fork-pr-${prNumber}`, message, files);
-      await git(work, 'checkout', '-q', base);
-      return sha;
+      const branch = `patch-${prNumber}`;
+      if (forkBranches.size === 0) await git(forkWork, 'clone', '-q', remote, '.');
+      if (forkBranches.has(branch)) {
+        await git(forkWork, 'checkout', '-q', branch);
+      } else {
+        await git(forkWork, 'fetch', '-q', 'origin');
+        await git(forkWork, 'checkout', '-q', '-B', branch, `origin/${base}`);
+        forkBranches.add(branch);
+      }
+      await (await openRepo(forkWork)).write(files);
+      await git(forkWork, 'add', '-A');
+      await git(forkWork, 'commit', '-q', '--allow-empty', '-m', message);
+      return publishPullHead({ base: remote, fork: forkWork, branch, number: prNumber });
     },
     async deliver(event, payload, id = randomUUID()) {
+      const p = payload as { pull_request?: { number?: number; head?: { ref?: string; repo?: { id?: number } | null } }; repository?: { id?: number } };
+      const head = p.pull_request?.head;
+      if (event === 'pull_request' && head?.repo && head.repo.id === p.repository?.id && head.ref && p.pull_request?.number) {
+        // A deleted branch leaves the ref where it was, as on GitHub.
+        await publishPullHead({ base: remote, fork: remote, branch: head.ref, number: p.pull_request.number }).catch(() => undefined);
+      }
       const d = signedDelivery(WEBHOOK_SECRET, event, payload, id);
       const res = await server.inject({ method: 'POST', url: '/api/github/webhooks', headers: d.headers, payload: d.body });
       return { status: res.statusCode, id, body: res.json() };

@@ -20,6 +20,8 @@ export interface FakeGitHubOptions {
   installations?: FakeInstallation[];
   /** Seconds an installation token lives (GitHub: 3600). */
   tokenTtlSeconds?: number;
+  /** The App's slug (default `wharf`): its comments are by the bot user `<slug>[bot]`. */
+  appSlug?: string;
 }
 
 export type Fault =
@@ -195,6 +197,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       body: (body ?? {}) as Record<string, unknown>,
       installation,
       baseUrl: fake.url,
+      app: { id: options.appId, slug: options.appSlug ?? 'wharf' },
       issueToken: (installationId: number) => {
         const token = `ghs_${randomBytes(18).toString('hex')}`;
         const expiresAt = Date.now() + ttl * 1000;

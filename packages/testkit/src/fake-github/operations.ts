@@ -9,6 +9,8 @@ export interface OperationContext {
   body: Record<string, unknown>;
   installation: FakeInstallation | undefined;
   baseUrl: string;
+  /** The App the fake serves: its id and slug (its bot user is `<slug>[bot]`). */
+  app: { id: number; slug: string };
   issueToken(installationId: number): { token: string; expires_at: string };
 }
 
@@ -27,7 +29,8 @@ const unprocessable = (message: string, errors?: unknown[]): Reply => ({
   body: { message, errors, documentation_url: DOCS, status: '422' },
 });
 const repoOf = (p: Record<string, string>) => `${p.owner}/${p.repo}`;
-const user = (login: string) => ({ login, id: Number.parseInt(createHash('sha1').update(login).digest('hex').slice(0, 6), 16), type: 'User' });
+/** A GitHub user as the API shows one; `<slug>[bot]` logins are an App's bot user (type Bot). */
+const user = (login: string) => ({ login, id: Number.parseInt(createHash('sha1').update(login).digest('hex').slice(0, 6), 16), type: login.endsWith('[bot]') ? 'Bot' : 'User' });
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const htmlBase = 'https://github.com';
 
@@ -86,6 +89,8 @@ function commentView(ctx: OperationContext, id: number): Reply {
       id: c.id,
       body: c.body,
       user: user(c.user),
+      // GitHub names the App a comment was written through (null for a person's comment).
+      performed_via_github_app: c.viaApp ? { id: c.viaApp, slug: ctx.app.slug, name: ctx.app.slug, owner: user('acme') } : null,
       html_url: `${htmlBase}/${c.repo}/pull/${c.issue}#issuecomment-${c.id}`,
       issue_url: `${ctx.baseUrl}/repos/${c.repo}/issues/${c.issue}`,
       url: `${ctx.baseUrl}/repos/${c.repo}/issues/comments/${c.id}`,
@@ -113,7 +118,7 @@ function deploymentView(ctx: OperationContext, id: number): Reply {
   };
 }
 
-const botLogin = 'wharf[bot]';
+const botLogin = (ctx: OperationContext) => `${ctx.app.slug}[bot]`;
 
 export const operations: Record<string, Operation> = {
   'apps/create-installation-access-token': (ctx) => {
@@ -122,7 +127,7 @@ export const operations: Record<string, Operation> = {
     const { token, expires_at } = ctx.issueToken(id);
     return { status: 201, body: { token, expires_at, permissions: {}, repository_selection: 'selected' } };
   },
-  'apps/get-authenticated': () => ({ status: 200, body: { id: 1, slug: 'wharf', name: 'Wharf', owner: user('acme') } }),
+  'apps/get-authenticated': (ctx) => ({ status: 200, body: { id: ctx.app.id, slug: ctx.app.slug, name: ctx.app.slug, owner: user('acme') } }),
   'apps/create-from-manifest': (ctx) => {
     const app = ctx.state.manifestConversions.get(ctx.params.code ?? '');
     if (!app) return notFound();
@@ -232,7 +237,16 @@ export const operations: Record<string, Operation> = {
   // ---- comments and reactions -------------------------------------------------------------------------------
   'issues/create-comment': (ctx) => {
     const id = ctx.state.id();
-    ctx.state.comments.push({ id, repo: repoOf(ctx.params), issue: Number(ctx.params.issue_number), body: String(ctx.body.body), user: botLogin, reactions: [], edits: 0 });
+    ctx.state.comments.push({
+      id,
+      repo: repoOf(ctx.params),
+      issue: Number(ctx.params.issue_number),
+      body: String(ctx.body.body),
+      user: botLogin(ctx),
+      reactions: [],
+      edits: 0,
+      viaApp: ctx.app.id,
+    });
     return { ...commentView(ctx, id), status: 201 };
   },
   'issues/update-comment': (ctx) => {
@@ -256,7 +270,7 @@ export const operations: Record<string, Operation> = {
     const content = String(ctx.body.content);
     const existed = c.reactions.includes(content);
     if (!existed) c.reactions.push(content);
-    return { status: existed ? 200 : 201, body: { id: ctx.state.id(), content, user: user(botLogin) } };
+    return { status: existed ? 200 : 201, body: { id: ctx.state.id(), content, user: user(botLogin(ctx)) } };
   },
   'repos/get-collaborator-permission-level': (ctx) => {
     const permission = ctx.state.permissions.get(`${repoOf(ctx.params)}#${(ctx.params.username ?? '').toLowerCase()}`) ?? 'read';

@@ -56,9 +56,12 @@ export interface FakeComment {
   repo: string;
   issue: number;
   body: string;
+  /** Login of the author; an App's comments are by `<slug>[bot]`. */
   user: string;
   reactions: string[];
   edits: number;
+  /** The id of the App the comment was written through (its installation token), if any. */
+  viaApp?: number;
 }
 
 export interface FakeCommit {

@@ -2,7 +2,7 @@
  * Signed webhook deliveries built from GitHub's real example payloads (`@octokit/webhooks-examples`), with the
  * fields a scenario needs replaced: installation, repository, pull request number, head commit, fork, sender.
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -71,10 +71,14 @@ export interface RepoRef {
   defaultBranch?: string;
 }
 
+/** A repository's id as GitHub would give it: stable per full name (a fork has an id of its own). */
+export const repositoryId = (fullName: string): number => Number.parseInt(createHash('sha1').update(fullName).digest('hex').slice(0, 8), 16);
+
 function applyRepo(p: WebhookPayload, r: RepoRef): void {
   const [owner, name] = r.fullName.split('/');
   p.installation = { id: r.installationId, node_id: `MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u${r.installationId}` };
   if (p.repository) {
+    p.repository.id = repositoryId(r.fullName);
     p.repository.full_name = r.fullName;
     p.repository.name = name;
     p.repository.owner = { ...p.repository.owner, login: owner };
@@ -94,8 +98,15 @@ export interface PullRequestInput {
   headSha: string;
   headRef?: string;
   baseRef?: string;
-  /** The head repository when the pull request comes from a fork. */
+  /**
+   * The head repository when the pull request comes from a fork: as GitHub sends it, a repository of its own (its own
+   * id, `fork: true`), whose commits the base repository has only under `refs/pull/<n>/head`.
+   */
   forkFullName?: string;
+  /** The fork was deleted: GitHub sends `head.repo: null`. */
+  forkDeleted?: boolean;
+  /** When the event happened on GitHub (`pull_request.updated_at`); default now. */
+  at?: string;
   draft?: boolean;
   merged?: boolean;
   mergeCommitSha?: string;
@@ -117,13 +128,29 @@ export function pullRequestPayload(repo: RepoRef, input: PullRequestInput): Webh
   pr.merged = input.merged ?? false;
   pr.merge_commit_sha = input.mergeCommitSha ?? null;
   pr.user = { ...(pr.user ?? {}), login: input.sender ?? 'octocat' };
+  pr.updated_at = input.at ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
   const headRepoName = input.forkFullName ?? repo.fullName;
+  const [headOwner, headName] = headRepoName.split('/');
+  const fork = input.forkFullName !== undefined || input.forkDeleted === true;
   pr.head = {
     ...pr.head,
     sha: input.headSha,
     ref: input.headRef ?? `feature-${input.number}`,
-    label: `${headRepoName.split('/')[0]}:${input.headRef ?? `feature-${input.number}`}`,
-    repo: { ...(pr.head?.repo ?? p.repository), full_name: headRepoName, fork: input.forkFullName !== undefined, name: headRepoName.split('/')[1] },
+    label: `${headOwner}:${input.headRef ?? `feature-${input.number}`}`,
+    repo: input.forkDeleted
+      ? null
+      : fork
+        ? {
+            ...p.repository,
+            id: repositoryId(headRepoName),
+            full_name: headRepoName,
+            name: headName,
+            owner: { ...(p.repository?.owner ?? {}), login: headOwner },
+            fork: true,
+            clone_url: `https://github.com/${headRepoName}.git`,
+            html_url: `https://github.com/${headRepoName}`,
+          }
+        : { ...p.repository },
   };
   pr.base = { ...pr.base, ref: input.baseRef ?? repo.defaultBranch ?? 'main', repo: { ...(pr.base?.repo ?? {}), ...p.repository } };
   if (input.label) p.label = { name: input.label, color: 'ededed' };
@@ -155,13 +182,17 @@ export function pushPayload(repo: RepoRef, input: PushInput): WebhookPayload {
   return p;
 }
 
-export function issueCommentPayload(repo: RepoRef, input: { issueNumber: number; body: string; commentId: number; sender: string; onPullRequest?: boolean }): WebhookPayload {
+export function issueCommentPayload(
+  repo: RepoRef,
+  input: { issueNumber: number; body: string; commentId: number; sender: string; onPullRequest?: boolean; /** When it was written (default now). */ at?: string },
+): WebhookPayload {
   const p = examplePayload('issue_comment', 'created');
   applyRepo(p, repo);
   p.issue.number = input.issueNumber;
   if (input.onPullRequest === false) delete p.issue.pull_request;
   else p.issue.pull_request = { url: `https://api.github.com/repos/${repo.fullName}/pulls/${input.issueNumber}` };
-  p.comment = { ...p.comment, id: input.commentId, body: input.body, user: { ...(p.comment?.user ?? {}), login: input.sender } };
+  const at = input.at ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  p.comment = { ...p.comment, id: input.commentId, body: input.body, created_at: at, updated_at: at, user: { ...(p.comment?.user ?? {}), login: input.sender, type: 'User' } };
   setSender(p, input.sender);
   return p;
 }
@@ -187,7 +218,7 @@ export function installationPayload(input: { action: 'created' | 'deleted' | 'su
   const p = examplePayload('installation', input.action);
   p.action = input.action;
   p.installation = { ...p.installation, id: input.installationId, account: { ...(p.installation?.account ?? {}), login: input.account } };
-  p.repositories = input.repositories.map((full_name, i) => ({ id: 100 + i, name: full_name.split('/')[1], full_name, private: true }));
+  p.repositories = input.repositories.map((full_name) => ({ id: repositoryId(full_name), name: full_name.split('/')[1], full_name, private: true }));
   setSender(p, 'octocat');
   return p;
 }
@@ -195,7 +226,7 @@ export function installationPayload(input: { action: 'created' | 'deleted' | 'su
 export function installationRepositoriesPayload(input: { action: 'added' | 'removed'; installationId: number; account: string; added?: string[]; removed?: string[] }): WebhookPayload {
   const p = examplePayload('installation_repositories', input.action);
   p.installation = { ...p.installation, id: input.installationId, account: { ...(p.installation?.account ?? {}), login: input.account } };
-  const repos = (names: string[] = []) => names.map((full_name, i) => ({ id: 200 + i, name: full_name.split('/')[1], full_name, private: true }));
+  const repos = (names: string[] = []) => names.map((full_name) => ({ id: repositoryId(full_name), name: full_name.split('/')[1], full_name, private: true }));
   p.repositories_added = repos(input.added);
   p.repositories_removed = repos(input.removed);
   setSender(p, 'octocat');

@@ -44,7 +44,7 @@ export const onCheckRun: Handler = async (ctx) => {
     return 'done';
   }
   for (const pr of await pullRequests.listOpenPullRequestsForSha(ctx.deps.pool, scopeOf(repo), run.head_sha)) {
-    const approved = await approvePreview(ctx.deps, repo, pr, sender, 'check action');
+    const approved = await approvePreview(ctx.deps, repo, pr, run.head_sha, sender, 'check action');
     if (approved) await evaluatePullRequest(ctx.deps, repo, approved, { runKey: 'auto', log: ctx.log });
   }
   return 'done';

@@ -64,7 +64,19 @@ export const onIssueComment: Handler = async (ctx) => {
   switch (command.name) {
     case 'preview': {
       if (pr?.state !== 'open') return finish('confused', 'Wharf has not seen this pull request open yet; push a commit or reopen it.', 'no open pull request');
-      const approved = await approvePreview(ctx.deps, repo, pr, sender, 'comment');
+      // The comment approves the head at the comment's time. A head GitHub says arrived at or after it (same second
+      // included) is one the commenter may not have seen: it needs its own approval.
+      const commentedAt = Date.parse(String(ctx.payload.comment?.created_at ?? ''));
+      const headSince = pr.head_since ? Date.parse(pr.head_since) : Number.NaN;
+      if (!Number.isNaN(commentedAt) && !Number.isNaN(headSince) && headSince >= commentedAt) {
+        log.info({ head: pr.head_sha, headSince: pr.head_since, commentedAt: ctx.payload.comment.created_at }, 'preview approval refused: the head moved after the comment');
+        return finish(
+          'confused',
+          `@${sender} this pull request moved to \`${pr.head_sha.slice(0, 7)}\` after your comment, so it was not approved. Look at the new commit and comment \`/wharf preview\` again to preview it.`,
+          `not approved: head ${pr.head_sha.slice(0, 7)} arrived after the comment`,
+        );
+      }
+      const approved = await approvePreview(ctx.deps, repo, pr, pr.head_sha, sender, 'comment');
       if (approved) await evaluatePullRequest(ctx.deps, repo, approved, { runKey: 'auto', log });
       return finish(
         'rocket',

@@ -9,10 +9,25 @@ import { tearDownPreview } from './teardown.js';
 
 const HANDLED = new Set(['opened', 'synchronize', 'reopened', 'ready_for_review', 'converted_to_draft', 'closed', 'labeled']);
 
+/**
+ * A pull request comes from a fork when its head repository is not the base repository, compared by GitHub's
+ * repository id (names change on renames and transfers). A fork that was deleted leaves `head.repo: null`: still a
+ * fork, and the one case where nothing else says whose the commits are.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- webhook payload
+export function isFork(p: any): boolean {
+  const head = p?.head?.repo;
+  const base = p?.base?.repo;
+  if (!head) return true;
+  if (head.id !== undefined && base?.id !== undefined) return head.id !== base.id;
+  return head.full_name !== base?.full_name;
+}
+
 export async function recordPullRequest(ctx: DeliveryContext, repo: repositories.GithubRepository): Promise<pullRequests.PullRequest> {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- webhook payload
   const p: any = ctx.payload.pull_request;
   const merged = p.merged === true;
+  const eventAt = typeof p.updated_at === 'string' && !Number.isNaN(Date.parse(p.updated_at)) ? p.updated_at : null;
   return pullRequests.upsertPullRequest(ctx.deps.pool, scopeOf(repo), {
     number: p.number,
     state: p.state === 'closed' ? (merged ? 'merged' : 'closed') : 'open',
@@ -20,10 +35,11 @@ export async function recordPullRequest(ctx: DeliveryContext, repo: repositories
     headSha: p.head.sha,
     headRef: p.head.ref,
     baseRef: p.base.ref,
-    fork: (p.head.repo?.full_name ?? repo.full_name) !== repo.full_name || p.head.repo?.fork === true,
+    fork: isFork(p),
     draft: p.draft === true,
     author: p.user?.login ?? null,
     mergeCommitSha: merged ? (p.merge_commit_sha ?? null) : null,
+    eventAt,
   });
 }
 
@@ -52,7 +68,8 @@ export const onPullRequest: Handler = async (ctx) => {
       ctx.deps.wakeDrain();
       return 'done';
     }
-    const approved = await approvePreview(ctx.deps, repo, pr, sender, 'label');
+    // The label approves the head GitHub says the pull request had when it was added.
+    const approved = await approvePreview(ctx.deps, repo, pr, String(ctx.payload.pull_request.head.sha), sender, 'label');
     if (approved) await evaluatePullRequest(ctx.deps, repo, approved, { runKey: 'auto', log });
     return 'done';
   }

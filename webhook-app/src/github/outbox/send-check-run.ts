@@ -10,9 +10,9 @@ import { ownerRepo, type Sender } from './types.js';
 
 export const sendCheckRun: Sender = async (deps, row) => {
   const { output, ...target } = row.payload as unknown as CheckRunTarget & { output: CheckRunOutput };
-  // "Queued" or "in progress" adds nothing when a later state of the same run is already waiting (GitHub's write
-  // budget is about one request per second).
-  if (output.status !== 'completed' && row.stream && (await outbox.hasLaterRowInStream(deps.pool, row.id, row.stream))) {
+  // A later state of the same run already waiting replaces this one whole (its output, its conclusion): one write
+  // instead of two, within GitHub's budget of about one write per second per installation.
+  if (row.stream && (await outbox.hasLaterRowInStream(deps.pool, row.id, row.stream))) {
     return { delivered: true, note: 'superseded' };
   }
   const scope = { tenantId: row.tenant_id, repositoryId: target.repositoryId };

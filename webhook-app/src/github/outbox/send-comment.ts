@@ -1,11 +1,12 @@
 /**
  * The pull request's one Wharf comment, rendered from current state and edited in place. When Wharf does not know
- * its id (first time, or a crash between creating it and saving the id), it looks for its marker before creating
- * one, so retries never add a second comment.
+ * its id (first time, or a crash between creating it and saving the id), it looks for a comment with its marker that
+ * its own App wrote (the App's bot user, as GitHub says who wrote it, never the text alone: anyone can paste the
+ * marker) before creating one, so retries never add a second comment and nobody else's comment is adopted.
  */
-import { deployments as deploymentStore, pullRequests, repositories, type RepositoryScope } from '@wharf/store';
+import { deployments as deploymentStore, outbox, pullRequests, repositories, type RepositoryScope } from '@wharf/store';
 import { renderComment, type CommentDeployment, type PullRequestSummary } from '../render/render-comment.js';
-import { COMMENT_MARKER, type AppDeps } from '../types.js';
+import { type AppIdentity, COMMENT_MARKER, type AppDeps } from '../types.js';
 import { ownerRepo, type Sender } from './types.js';
 
 async function renderFor(deps: AppDeps, scope: RepositoryScope, pr: pullRequests.PullRequest): Promise<string> {
@@ -30,6 +31,15 @@ async function renderFor(deps: AppDeps, scope: RepositoryScope, pr: pullRequests
   });
 }
 
+/** A comment the App itself wrote: by its bot user and, where GitHub says through which App, through this one. */
+export function writtenBy(
+  c: { user?: { login?: string; type?: string } | null; performed_via_github_app?: { id?: number } | null },
+  me: AppIdentity,
+): boolean {
+  if (c.user?.type !== 'Bot' || c.user.login !== me.botLogin) return false;
+  return !c.performed_via_github_app || c.performed_via_github_app.id === me.appId;
+}
+
 /** `preview/pr-7` → the single app; `preview/pr-7/shop` → shop. */
 function appOf(environment: string, apps: string[]): string | null {
   const parts = environment.split('/');
@@ -39,6 +49,8 @@ function appOf(environment: string, apps: string[]): string | null {
 
 export const sendComment: Sender = async (deps, row) => {
   const { repositoryId, prNumber } = row.payload as { repositoryId: number; prNumber: number };
+  // The comment is rendered from current state when it is sent: a later refresh waiting makes this one redundant.
+  if (row.stream && (await outbox.hasLaterRowInStream(deps.pool, row.id, row.stream))) return { delivered: true, note: 'superseded' };
   const scope = { tenantId: row.tenant_id, repositoryId };
   const repo = await repositories.getGithubRepository(deps.pool, scope);
   const pr = repo ? await pullRequests.getPullRequest(deps.pool, scope, prNumber) : null;
@@ -59,8 +71,9 @@ export const sendComment: Sender = async (deps, row) => {
       commentId = null;
     }
   }
+  const me = await deps.appIdentity();
   const existing = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo: name, issue_number: prNumber, per_page: 100 });
-  const mine = existing.find((c) => c.body?.startsWith(COMMENT_MARKER));
+  const mine = existing.find((c) => c.body?.startsWith(COMMENT_MARKER) && writtenBy(c, me));
   if (mine) {
     await pullRequests.setCommentId(deps.pool, scope, prNumber, mine.id);
     await octokit.rest.issues.updateComment({ owner, repo: name, comment_id: mine.id, body });

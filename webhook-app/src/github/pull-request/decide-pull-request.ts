@@ -4,7 +4,7 @@
  * from facts gathered beforehand (gather-facts.ts); the checks, the comment's summary and the desired-state write are
  * all rendered or done from it (render-pull-request.ts, send-pull-request.ts).
  */
-import { type ConfigChange, CODES, type Diagnostic, diffConfig, type Manifest, type PreviewSettings, type WorkflowFile } from '@wharf/contracts';
+import { type ConfigChange, CODES, DEFAULT_TARGET, type Diagnostic, diffConfig, type Manifest, type PreviewSettings, type WorkflowFile } from '@wharf/contracts';
 import { decidePreview, type PreviewDecision } from '../preview-policy.js';
 import type { PreviewRefusal } from '../render/render-preview-check.js';
 import type { CheckKey } from '../types.js';
@@ -21,6 +21,8 @@ export interface AppFacts {
 
 export type CommitFacts =
   | { kind: 'unreadable'; sha: string; reason: string }
+  /** Wharf refused to fetch it (a pack or ref list over a fetch limit): nothing was read. */
+  | { kind: 'refused'; sha: string; reason: string }
   | {
       kind: 'read';
       sha: string;
@@ -48,6 +50,11 @@ export interface PullRequestFacts {
   suspended: boolean;
   /** Live (not deleting) preview environments of this pull request. */
   livePreviews: number;
+  /**
+   * The manifest at the head of the pull request's base branch (null: none there, or invalid). The preview policy,
+   * TTL, draft rule and comment setting come from it, never from the head a pull request's author controls.
+   */
+  baseManifest: Manifest | null;
 }
 
 export interface AppFinding {
@@ -62,6 +69,7 @@ export interface AppFinding {
 
 export type CommitDecision =
   | { kind: 'unreadable'; sha: string; reason: string }
+  | { kind: 'refused'; sha: string; reason: string }
   | { kind: 'no-manifest'; sha: string; versionId: number }
   /** Validated and planned; `manifest` null when wharf.yaml itself is invalid (its diagnostics say why). */
   | { kind: 'evaluated'; sha: string; versionId: number; manifest: Manifest | null; manifestDiagnostics: Diagnostic[]; apps: AppFinding[] };
@@ -94,7 +102,7 @@ export const DEFAULT_PREVIEWS: PreviewSettings = { enabled: true, ttlHours: 72, 
 const diagnosticKey = (d: Diagnostic) => `${d.file}:${d.line}:${d.column}:${d.code}:${d.message}`;
 
 function decideCommit(facts: CommitFacts): CommitDecision {
-  if (facts.kind === 'unreadable') return facts;
+  if (facts.kind === 'unreadable' || facts.kind === 'refused') return facts;
   // The version's diagnostics repeat its apps'; the manifest's own are the rest.
   const appKeys = new Set(facts.apps.flatMap((a) => a.diagnostics.map(diagnosticKey)));
   const manifestDiagnostics = facts.diagnostics.filter((d) => !appKeys.has(diagnosticKey(d)));
@@ -113,22 +121,45 @@ function decideCommit(facts: CommitFacts): CommitDecision {
   return { kind: 'evaluated', sha: facts.sha, versionId: facts.versionId, manifest: facts.manifest, manifestDiagnostics, apps };
 }
 
+/**
+ * Apps whose runtime (command or image), target or replica count the head sets differently from the base branch's
+ * manifest (an app the base does not have: differently from the defaults). A fork may change an app's workflow files,
+ * not what runs them or where: its preview runs what the base branch says.
+ */
+export function runtimeChanges(head: Manifest, base: Manifest | null): string[] {
+  const shape = (a: Manifest['apps'][number] | undefined) => ({
+    runtime: JSON.stringify({ command: a?.runtime?.command ?? null, image: a?.runtime?.image ?? null }),
+    target: a?.target ?? DEFAULT_TARGET,
+    replicas: a?.replicas ?? 1,
+  });
+  return head.apps
+    .filter((app) => {
+      const h = shape(app);
+      const b = shape(base?.apps.find((x) => x.name === app.name));
+      return h.runtime !== b.runtime || h.target !== b.target || h.replicas > b.replicas;
+    })
+    .map((app) => app.name);
+}
+
 export function decidePullRequest(facts: { commit: CommitFacts; checks: readonly CheckKey[]; pullRequest: PullRequestFacts | null }): PullRequestDecision {
   const commit = decideCommit(facts.commit);
   const pr = facts.pullRequest;
-  if (!pr || commit.kind === 'unreadable') return { commit, checks: facts.checks, pullRequest: null };
+  if (!pr || commit.kind === 'unreadable' || commit.kind === 'refused') return { commit, checks: facts.checks, pullRequest: null };
   const base = { number: pr.number, headSha: pr.headSha, headRef: pr.headRef };
+  // The base branch decides how its pull requests are previewed; the head only what is deployed.
+  const settings = pr.baseManifest?.previews ?? DEFAULT_PREVIEWS;
+  const commentsEnabled = pr.baseManifest?.comments?.enabled ?? true;
   if (commit.kind === 'no-manifest' || !commit.manifest) {
     return {
       commit,
       checks: facts.checks,
-      pullRequest: { ...base, preview: { deploy: false, refusal: { reason: 'no-manifest' } }, desired: { kind: 'none' }, commentsEnabled: true, ttlHours: null },
+      pullRequest: { ...base, preview: { deploy: false, refusal: { reason: 'no-manifest' } }, desired: { kind: 'none' }, commentsEnabled, ttlHours: null },
     };
   }
-  const settings = commit.manifest.previews ?? DEFAULT_PREVIEWS;
   const preview = decidePreview({
     settings,
     fork: pr.fork,
+    forkRuntimeChanges: pr.fork ? runtimeChanges(commit.manifest, pr.baseManifest) : [],
     draft: pr.draft,
     headSha: pr.headSha,
     approvedSha: pr.approvedSha,
@@ -151,6 +182,6 @@ export function decidePullRequest(facts: { commit: CommitFacts; checks: readonly
   return {
     commit,
     checks: facts.checks,
-    pullRequest: { ...base, preview, desired, commentsEnabled: commit.manifest.comments?.enabled ?? true, ttlHours: settings.ttlHours },
+    pullRequest: { ...base, preview, desired, commentsEnabled, ttlHours: settings.ttlHours },
   };
 }

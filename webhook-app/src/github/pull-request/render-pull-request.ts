@@ -2,7 +2,7 @@
 import type { PullRequestSummary } from '../render/render-comment.js';
 import { renderPlanCheck, summarizeChanges } from '../render/render-plan-check.js';
 import { renderPreviewCheck, renderPreviewRefusal } from '../render/render-preview-check.js';
-import { renderNoManifestCheck, renderUnreadableCheck, renderValidateCheck } from '../render/render-validate-check.js';
+import { renderNoManifestCheck, renderRefusedCheck, renderUnreadableCheck, renderValidateCheck } from '../render/render-validate-check.js';
 import type { CheckRunOutput } from '../reporter.js';
 import type { CheckKey } from '../types.js';
 import type { PullRequestDecision } from './decide-pull-request.js';
@@ -27,6 +27,9 @@ export function renderPullRequest(d: PullRequestDecision): RenderedPullRequest {
   switch (commit.kind) {
     case 'unreadable':
       add('validate', () => renderUnreadableCheck(commit.sha, commit.reason));
+      return { checks, summary: null };
+    case 'refused':
+      add('validate', () => renderRefusedCheck(commit.sha, commit.reason));
       return { checks, summary: null };
     case 'no-manifest':
       add('validate', () => renderNoManifestCheck(commit.sha));

@@ -35,6 +35,7 @@ export type PreviewRefusal =
   | { reason: 'draft' }
   | { reason: 'fork-needs-approval'; newCommit: boolean }
   | { reason: 'fork-never' }
+  | { reason: 'fork-runtime'; apps: string[] }
   | { reason: 'invalid'; apps: string[] }
   | { reason: 'tenant-cap'; limit: number }
   | { reason: 'repository-cap'; limit: number }
@@ -64,6 +65,13 @@ export function renderPreviewRefusal(r: PreviewRefusal): CheckRunOutput {
       );
     case 'fork-never':
       return neutral('Fork: no preview', 'This repository’s `wharf.yaml` sets `previews.forkPolicy: never`.');
+    case 'fork-runtime':
+      return neutral(
+        'Fork changes how its app runs: no preview',
+        `This pull request comes from a fork and changes the \`runtime\`, \`target\` or \`replicas\` of ${r.apps.map((a) => `\`${a}\``).join(', ')} in \`wharf.yaml\`. ` +
+          'A fork’s preview runs its workflow files the way the base branch says, so this one is not previewed, approved or not. ' +
+          'A maintainer can make that change on a branch of this repository.',
+      );
     case 'invalid':
       return {
         status: 'completed',

@@ -73,3 +73,16 @@ export function renderUnreadableCheck(sha: string, reason: string): CheckRunOutp
     summary: fitText(`Wharf could not read commit ${shortSha(sha)}: ${reason}\n\nRe-run this check to try again.`),
   };
 }
+
+/** A commit Wharf refused to fetch (a pack or ref list over a fetch limit): nothing was read or deployed. */
+export function renderRefusedCheck(sha: string, reason: string): CheckRunOutput {
+  return {
+    status: 'completed',
+    conclusion: 'failure',
+    title: 'Commit refused: over a fetch limit',
+    summary: fitText(
+      `Wharf refused to fetch commit ${shortSha(sha)}: ${reason}\n\nNothing was read, validated or deployed; every environment stays on its last good version. ` +
+        'Make the push smaller (large files belong outside the repository), or ask the operator to raise `WHARF_GIT_MAX_PACK_BYTES`, then push again.',
+    ),
+  };
+}
