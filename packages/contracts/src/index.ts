@@ -163,6 +163,7 @@ export {
   planOfLookupKey,
   COUNTED_LIMITS,
   renderPlansTable,
+  previewLimit,
   type BillingStatus,
   type DunningPhase,
   type CountedLimit,

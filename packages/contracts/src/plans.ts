@@ -322,3 +322,6 @@ export function renderPlansTable(): string {
   const header = `| | ${col((p) => p.name)} |\n| --- | ${BILLING_PLAN_IDS.map(() => '---').join(' | ')} |`;
   return `${header}\n${rows.map(([label, f]) => `| ${label} | ${col(f)} |`).join('\n')}`;
 }
+
+/** Previews an organization may run at once: an operator's override (tenants.max_previews) or its plan's (null: no limit). */
+export const previewLimit = (plan: string, override: number | null): QuotaLimit => override ?? billingPlan(plan).limits.previewEnvironments;

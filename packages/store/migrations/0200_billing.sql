@@ -20,9 +20,17 @@ CREATE TABLE billing_accounts (
   -- overwrites a newer state (it makes the worker re-fetch the subscription instead).
   subscription_event_at  bigint NOT NULL DEFAULT 0,
   trial_will_end_at      timestamptz,
+  -- Set when the grace period of a past_due organization ran out: its previews are stopped (data kept) until it pays.
+  previews_paused_at     timestamptz,
   created_at             timestamptz NOT NULL DEFAULT now(),
   updated_at             timestamptz NOT NULL DEFAULT now()
 );
+-- tenants.max_previews was a fixed cap of 10 for everyone; the plan decides now. NULL (the default): the plan's limit;
+-- a number: an operator's override for that organization.
+ALTER TABLE tenants ALTER COLUMN max_previews DROP NOT NULL;
+ALTER TABLE tenants ALTER COLUMN max_previews DROP DEFAULT;
+UPDATE tenants SET max_previews = NULL WHERE max_previews = 10;
+
 CREATE INDEX billing_accounts_past_due ON billing_accounts (past_due_since) WHERE past_due_since IS NOT NULL;
 
 -- Every verified Stripe event, stored before it is acknowledged (the event id is unique: a replay stores nothing),

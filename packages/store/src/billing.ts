@@ -27,11 +27,12 @@ export const BillingAccount = z.object({
   past_due_since: time.nullable(),
   subscription_event_at: int8,
   trial_will_end_at: time.nullable(),
+  previews_paused_at: time.nullable(),
 });
 export type BillingAccount = z.infer<typeof BillingAccount>;
 
 const accountColumns = sql.fragment`tenant_id, stripe_customer_id, billing_email, subscription_id, status, stripe_status, period_start,
-  period_end, trial_end, cancel_at_period_end, past_due_since, subscription_event_at, trial_will_end_at`;
+  period_end, trial_end, cancel_at_period_end, past_due_since, subscription_event_at, trial_will_end_at, previews_paused_at`;
 
 export async function getBillingAccount(db: CommonQueryMethods, scope: TenantScope): Promise<BillingAccount | null> {
   return db.maybeOne(sql.type(BillingAccount)`SELECT ${accountColumns} FROM billing_accounts WHERE tenant_id = ${scope.tenantId}`).then(parseRow(BillingAccount));
@@ -102,7 +103,36 @@ export async function applySubscription(db: CommonQueryMethods, scope: TenantSco
         updated_at = now()
       WHERE tenant_id = ${scope.tenantId}`);
     if (row.plan !== state.plan) await tx.query(sql.unsafe`UPDATE tenants SET plan = ${state.plan} WHERE id = ${scope.tenantId}`);
+    // Paid up again: paused previews resume. A new plan moves the preview quota: previews held by it look again.
+    const resumed = await tx.maybeOne(sql.unsafe`
+      UPDATE billing_accounts SET previews_paused_at = NULL
+      WHERE tenant_id = ${scope.tenantId} AND previews_paused_at IS NOT NULL AND ${state.status} <> 'past_due' RETURNING tenant_id`);
+    if (resumed || row.plan !== state.plan) await makePreviewsDue(tx, scope);
     return { plan_before: row.plan, plan_after: state.plan, status_before: row.status, status_after: state.status };
+  });
+}
+
+/** Every preview of the organization is reconciled again soon (a pause, a resume, a new quota). */
+async function makePreviewsDue(db: CommonQueryMethods, scope: TenantScope): Promise<void> {
+  await db.query(sql.unsafe`
+    UPDATE environments SET next_attempt_at = now()
+    WHERE tenant_id = ${scope.tenantId} AND kind = 'preview' AND NOT suspended AND next_attempt_at > now()`);
+}
+
+/**
+ * Pauses the previews of every organization past due for longer than `graceDays` (once: the pause is recorded), and
+ * makes them due so the reconciler stops them. Production is not touched. Returns the organizations paused now.
+ */
+export async function pausePreviewsPastGrace(db: CommonQueryMethods, graceDays: number): Promise<number[]> {
+  return db.transaction(async (tx) => {
+    const rows = await tx.any(sql.type(z.object({ tenant_id: int8 }))`
+      UPDATE billing_accounts SET previews_paused_at = now(), updated_at = now()
+      WHERE status = 'past_due' AND past_due_since IS NOT NULL AND previews_paused_at IS NULL
+        AND past_due_since + make_interval(days => ${graceDays}) <= now()
+      RETURNING tenant_id`);
+    const ids = parseRows(z.object({ tenant_id: int8 }))(rows).map((r) => r.tenant_id);
+    for (const tenantId of ids) await makePreviewsDue(tx, { tenantId });
+    return ids;
   });
 }
 
@@ -215,14 +245,14 @@ export async function countAgents(db: CommonQueryMethods, scope: TenantScope): P
   return db.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM agents WHERE tenant_id = ${scope.tenantId} AND revoked_at IS NULL`);
 }
 
-export const TenantBilling = z.object({ plan: z.string(), status: z.enum(BILLING_STATUSES), past_due_since: time.nullable() });
+export const TenantBilling = z.object({ plan: z.string(), status: z.enum(BILLING_STATUSES), past_due_since: time.nullable(), previews_paused: z.boolean() });
 export type TenantBilling = z.infer<typeof TenantBilling>;
 
 /** The plan and billing state every limit reads (Free and `free` for an organization without a Stripe customer). */
 export async function getTenantBilling(db: CommonQueryMethods, scope: TenantScope): Promise<TenantBilling | null> {
   return db
     .maybeOne(sql.type(TenantBilling)`
-    SELECT t.plan, coalesce(b.status, 'free') AS status, b.past_due_since
+    SELECT t.plan, coalesce(b.status, 'free') AS status, b.past_due_since, b.previews_paused_at IS NOT NULL AS previews_paused
     FROM tenants t LEFT JOIN billing_accounts b ON b.tenant_id = t.id WHERE t.id = ${scope.tenantId}`)
     .then(parseRow(TenantBilling));
 }

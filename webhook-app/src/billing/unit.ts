@@ -4,7 +4,8 @@
  * start: the subscription state Wharf acts on comes only from verified webhooks.
  */
 import { StartupError } from '@wharf/contracts';
-import type { DatabasePool } from '@wharf/store';
+import { billing, type DatabasePool } from '@wharf/store';
+import { CronJob } from 'cron';
 import type { Logger } from 'pino';
 import type { ControlPlaneSettings } from '../settings.js';
 import type { UnitFactory } from '../units.js';
@@ -37,6 +38,18 @@ export const billingUnit: UnitFactory = async ({ pool, log, settings }) => {
   }
   const stripe = createStripeClient({ secretKey: settings.STRIPE_SECRET_KEY, apiUrl: settings.STRIPE_API_URL });
   const worker = createEventWorker({ pool, stripe, log: log.child({ component: 'stripe-events' }) });
+  // Every minute: organizations past due beyond the grace period get their previews paused (once).
+  const dunning = CronJob.from({
+    cronTime: '0 * * * * *',
+    timeZone: 'UTC',
+    waitForCompletion: true,
+    start: false,
+    onTick: async () => {
+      const paused = await billing.pausePreviewsPastGrace(pool, settings.WHARF_BILLING_GRACE_DAYS);
+      if (paused.length > 0) log.warn({ tenants: paused, graceDays: settings.WHARF_BILLING_GRACE_DAYS }, 'previews paused: payment past due beyond the grace period');
+    },
+    errorHandler: (err) => log.error({ err }, 'dunning sweep failed'),
+  });
   return {
     name: 'billing',
     plugin: stripeWebhookRoute({
@@ -47,7 +60,13 @@ export const billingUnit: UnitFactory = async ({ pool, log, settings }) => {
       log,
       onStored: () => worker.kick(),
     }),
-    start: () => worker.start(),
-    stop: () => worker.stop(),
+    start: () => {
+      worker.start();
+      dunning.start();
+    },
+    stop: async () => {
+      await dunning.stop();
+      await worker.stop();
+    },
   };
 };
