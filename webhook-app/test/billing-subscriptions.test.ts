@@ -98,7 +98,7 @@ t.test('upgrade through Checkout: trial, plan from the webhook, portal; roles; b
 });
 
 t.test('without STRIPE_SECRET_KEY: the usage view answers (Free), Checkout says billing is off', async (t) => {
-  const h = await startBillingHarness(t, { STRIPE_SECRET_KEY: '', STRIPE_WEBHOOK_SECRET: '' });
+  const h = await startBillingHarness(t, { env: { STRIPE_SECRET_KEY: '', STRIPE_WEBHOOK_SECRET: '' } });
   const view = await h.call('GET', '/api/v1/billing', { token: h.tokens.owner });
   t.equal(view.status, 200);
   t.equal(view.body.billingEnabled, false);

@@ -102,7 +102,8 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
       const plan = billingPlan(state.plan);
       const account = await billing.getBillingAccount(pool, scope);
       const used = await billing.countUsage(pool, scope);
-      const phase = dunningPhase({ status: state.status, pastDueSince: state.past_due_since }, now(), options.graceDays);
+      // The pause the dunning sweep recorded is what holds previews; before it, the grace period runs.
+      const phase = state.previews_paused ? 'previews-paused' : dunningPhase({ status: state.status, pastDueSince: state.past_due_since }, now(), options.graceDays);
       const grace = state.past_due_since ? graceEndsAt(state.past_due_since, options.graceDays) : null;
       const banner =
         phase === 'grace'

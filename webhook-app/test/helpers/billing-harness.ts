@@ -32,12 +32,20 @@ interface Host {
   fail(message: string): unknown;
 }
 
-export async function startBillingHarness(t: Host, env: Record<string, string> = {}, fakeOptions: Parameters<typeof startFakeStripe>[0] = {}): Promise<BillingHarness> {
-  const db = await createTestDatabase(t);
+export interface BillingHarnessOptions {
+  env?: Record<string, string>;
+  fake?: Parameters<typeof startFakeStripe>[0];
+  /** An existing database and organization (the GitHub harness's); default: a new database with `acme`. */
+  existing?: { db: TestDatabase; tenantId: number; repositoryId: number };
+}
+
+export async function startBillingHarness(t: Host, options: BillingHarnessOptions = {}): Promise<BillingHarness> {
+  const env = options.env ?? {};
+  const db = options.existing?.db ?? (await createTestDatabase(t));
   const dir = await tempDir(t, 'wharf-billing-');
-  const fake = await startFakeStripe(fakeOptions);
+  const fake = await startFakeStripe(options.fake ?? {});
   t.teardown(() => fake.close());
-  const { tenantId, repositoryId } = await seedRepository(db.pool, { tenant: 'acme', kind: 'github', provider: 'github', fullName: 'acme/shop' });
+  const { tenantId, repositoryId } = options.existing ?? (await seedRepository(db.pool, { tenant: 'acme', kind: 'github', provider: 'github', fullName: 'acme/shop' }));
   const person = async (login: string, githubId: number, role: 'owner' | 'admin' | 'viewer') => {
     const user = await users.upsertGithubUser(db.pool, { githubId, login, name: login });
     await memberships.addMember(db.pool, { tenantId }, user.id, role);
