@@ -5,7 +5,7 @@
  * (TenantScope); the lookups by a Stripe customer id find the organization through that id, as Stripe's events
  * carry nothing else.
  */
-import { BILLING_STATUSES } from '@wharf/contracts';
+import { BILLING_STATUSES, billingPlan, withinQuota } from '@wharf/contracts';
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { int8, Json, parseOne, parseRow, parseRows } from './rows.js';
@@ -255,4 +255,38 @@ export async function getTenantBilling(db: CommonQueryMethods, scope: TenantScop
     SELECT t.plan, coalesce(b.status, 'free') AS status, b.past_due_since, b.previews_paused_at IS NOT NULL AS previews_paused
     FROM tenants t LEFT JOIN billing_accounts b ON b.tenant_id = t.id WHERE t.id = ${scope.tenantId}`)
     .then(parseRow(TenantBilling));
+}
+
+export interface AgentQuota {
+  allowed: boolean;
+  used: number;
+  /** The plan's limit on registered agents; null: none. */
+  limit: number | null;
+  plan: string;
+}
+
+/**
+ * Whether one more agent may register for the organization (its plan's `agents` limit). Call it inside the
+ * transaction that registers the agent: it locks the organization's row, so two registrations at once cannot both
+ * take the last slot.
+ */
+export async function agentQuota(db: CommonQueryMethods, scope: TenantScope): Promise<AgentQuota> {
+  const plan = await db.maybeOneFirst(sql.type(z.object({ plan: z.string() }))`SELECT plan FROM tenants WHERE id = ${scope.tenantId} FOR UPDATE`);
+  const name = typeof plan === 'string' ? plan : 'free';
+  const limit = billingPlan(name).limits.agents;
+  const used = await countAgents(db, scope);
+  return { allowed: withinQuota(limit, used + 1), used, limit, plan: name };
+}
+
+export const canRegisterAgent = async (db: CommonQueryMethods, scope: TenantScope): Promise<boolean> => (await agentQuota(db, scope)).allowed;
+
+export const OrganizationRef = z.object({ id: int8, slug: z.string(), name: z.string(), plan: z.string(), kind: z.string() });
+export type OrganizationRef = z.infer<typeof OrganizationRef>;
+
+/**
+ * Every organization, by slug: only the operator's CLI reads it (`wharf billing status` on the database it is given
+ * picks the organization with --org, or the only one there is).
+ */
+export async function listOrganizationsOfEveryTenant(db: CommonQueryMethods, limit = 1000): Promise<readonly OrganizationRef[]> {
+  return db.any(sql.type(OrganizationRef)`SELECT id, slug, name, plan, kind FROM tenants ORDER BY slug LIMIT ${limit}`).then(parseRows(OrganizationRef));
 }
