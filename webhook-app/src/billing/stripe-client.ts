@@ -11,7 +11,7 @@ export const STRIPE_API_VERSION = '2026-10-28.endive' as const;
 export const stripeSettings = {
   STRIPE_SECRET_KEY: {
     type: 'string',
-    description: 'Stripe secret key (`sk_test_…`/`sk_live_…`, or a restricted `rk_…` key). Without it billing is off and every organization is on the Free plan.',
+    description: 'Stripe secret key (`sk_test_…`/`sk_live_…`, or a restricted `rk_…` key). Without it billing is off: no Checkout, no Stripe webhooks, and every organization keeps the plan it has (Free unless an operator set another).',
     secret: true,
   },
   STRIPE_WEBHOOK_SECRET: {
