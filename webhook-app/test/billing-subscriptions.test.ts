@@ -48,6 +48,10 @@ t.test('upgrade through Checkout: trial, plan from the webhook, portal; roles; b
   const enterprise = await h.call('POST', '/api/v1/billing/checkout', { token: h.tokens.owner, body: { plan: 'enterprise' } });
   t.equal(enterprise.status, 400, 'Enterprise is not sold through Checkout');
 
+  const freeView = await h.call('GET', '/api/v1/billing', { token: h.tokens.owner });
+  t.equal(freeView.headers['ratelimit-limit'], String(BILLING_PLANS.free.limits.apiRate.requestsPerSecond), "the API's rate is Free's");
+  const invite = await h.call('POST', '/api/v1/invitations', { token: h.tokens.owner, body: { role: 'viewer' } });
+  t.equal(invite.body.code, 'seat-limit', "Free's one seat is taken: no invitations");
   const checkout = await h.call('POST', '/api/v1/billing/checkout', { token: h.tokens.admin, body: { plan: 'pro', seats: 3 } });
   t.equal(checkout.status, 201, 'an admin starts Checkout');
   t.match(checkout.body.url, /^https:\/\/checkout\.stripe\.com\//);
@@ -66,6 +70,8 @@ t.test('upgrade through Checkout: trial, plan from the webhook, portal; roles; b
   await h.settle();
   const view = await h.call('GET', '/api/v1/billing', { token: h.tokens.owner });
   t.equal(view.body.plan, 'pro', 'the plan comes from the subscription the webhook reported');
+  t.equal(view.headers['ratelimit-limit'], String(BILLING_PLANS.pro.limits.apiRate.requestsPerSecond), "the API's rate follows the plan at once");
+  t.equal((await h.call('POST', '/api/v1/invitations', { token: h.tokens.owner, body: { role: 'viewer' } })).status, 201, "Pro's seats take an invitation");
   t.equal(view.body.status, 'trialing');
   t.ok(view.body.trialEndsAt);
   t.match(view.body.banner, /Trial of Pro ends/);

@@ -22,7 +22,7 @@ export interface BillingHarness {
   tenantId: number;
   repositoryId: number;
   tokens: Record<'owner' | 'admin' | 'viewer', string>;
-  call(method: InjectOptions['method'], url: string, options?: { token?: string; body?: unknown }): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON answers
+  call(method: InjectOptions['method'], url: string, options?: { token?: string; body?: unknown }): Promise<{ status: number; body: any; headers: Record<string, unknown> }>; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON answers
   /** Until the billing worker has processed every stored event. */
   settle(): Promise<void>;
 }
@@ -84,7 +84,7 @@ export async function startBillingHarness(t: Host, options: BillingHarnessOption
       headers: options.token ? { authorization: `Bearer ${options.token}` } : {},
       ...(options.body !== undefined ? { payload: options.body as object } : {}),
     });
-    return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null };
+    return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null, headers: res.headers };
   };
   const settle = async () => {
     await fake.webhooks.flush();
