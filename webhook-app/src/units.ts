@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { apiUnit } from './api/unit.js';
 import { billingUnit } from './billing/unit.js';
+import { dashboardUnit } from './dashboard/unit.js';
 import type { EnvironmentLogs } from './api/deps.js';
 import { githubUnit } from './github/unit.js';
 import type { ControlPlaneSettings } from './settings.js';
@@ -52,6 +53,7 @@ export const CONTROL_PLANE_UNITS = {
   github: githubUnit,
   api: apiUnit,
   billing: billingUnit,
+  dashboard: dashboardUnit,
 } as const satisfies Record<string, UnitFactory>;
 
 /** Builds the configured units; a unit that fails to build stops those already built. */

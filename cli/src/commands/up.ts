@@ -83,6 +83,7 @@ export async function runUp(argv: string[], io: CommandIO): Promise<number> {
   logsTarget = stack.target;
   const routerUrl = stack.target.router.url.replace(/\/$/, '');
   io.stdout(`Wharf is up at ${cp.url} (ready in ${Date.now() - started} ms)\n`);
+  io.stdout(`  dashboard ${cp.url}/  (open it in a browser: no sign-in from this machine)\n`);
   io.stdout(`  router   ${routerUrl}  (your environments: ${routerUrl}/<app>/<env>/)\n`);
   io.stdout(`  watching ${path.relative(io.cwd, repo.path) || '.'}\n`);
   io.stdout(`  api      ${cp.url}/api/v1  (reference ${cp.url}/api/v1/docs; no login needed from this machine)\n`);

@@ -20,7 +20,18 @@ export {
   type ConditionStatus,
   type Reason,
 } from './conditions.js';
-export { ENVIRONMENT_STATES, environmentState, formatState, type EnvironmentState, type EnvironmentStateWord } from './domain/state.js';
+export {
+  ENVIRONMENT_STATES,
+  environmentState,
+  formatState,
+  colorState,
+  STATE_TONES,
+  STATE_TONE_NAMES,
+  type EnvironmentState,
+  type EnvironmentStateWord,
+  type StateTone,
+  type StateToneName,
+} from './domain/state.js';
 
 // Environments, targets, rollouts, the outbox
 export {

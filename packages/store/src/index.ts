@@ -31,6 +31,7 @@ export * as claims from './claims.js';
 export * as rollouts from './rollouts.js';
 export * as history from './history.js';
 export * as environmentViews from './environment-views.js';
+export * as dashboardViews from './dashboard-views.js';
 export * as pullRequests from './pull-requests.js';
 export * as checkRuns from './check-runs.js';
 export * as deployments from './deployments.js';

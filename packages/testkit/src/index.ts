@@ -20,6 +20,7 @@ export {
   type RecordedRequest,
 } from './fake-github/fake-github.js';
 export { loadOpenApiIndex, type OpenApiIndex, type MatchedOperation } from './fake-github/openapi-index.js';
+export { startFakeGitHubOAuth, type FakeGitHubOAuth, type FakeOAuthUser } from './fake-github-oauth.js';
 export {
   FakeGitHubState,
   type FakeAnnotation,
