@@ -22,7 +22,7 @@ async function run(argv: string[], env: Record<string, string>, cwd: string) {
 t.test('billing status: locally and remotely the same usage against the Free limits', async (t) => {
   const db = await createTestDatabase(t);
   const dir = await tempDir(t, 'wharf-cli-billing-');
-  const { tenantId, repositoryId } = await seedRepository(db.pool, { tenant: 'local' });
+  const { tenantId, repositoryId } = await seedRepository(db.pool, { tenant: 'local', plan: 'free' });
   await seedEnvironments(
     db.pool,
     ['production', 'pr-1', 'pr-2'].map((name) => ({ tenantId, repositoryId, app: 'shop', name, kind: name === 'production' ? ('production' as const) : ('preview' as const), target: 'memory', digest: 'sha256:1', spec: spec(name), converged: { dueInMs: 3_600_000 } })),

@@ -8,7 +8,10 @@ import { getEnvironmentState, seedEnvironments } from '@wharf/store/testing';
 import { createMemoryTarget, createTestDatabase } from '@wharf/testkit';
 import t from 'tap';
 import { createReconciler } from '../src/index.js';
-import { cond, registryOf, seedRepo, silentLog, specFor } from './helpers.js';
+import { seedRepository } from '@wharf/testkit';
+import { cond, registryOf, silentLog, specFor } from './helpers.js';
+
+const seedRepo = (pool: Parameters<typeof seedRepository>[0]) => seedRepository(pool, { fullName: 'me/repo', url: 'file:///repo', plan: 'free' });
 
 t.test('branch previews over the Free limit wait (QuotaExceeded); an upgrade lifts it; production always runs', async (t) => {
   const db = await createTestDatabase(t);

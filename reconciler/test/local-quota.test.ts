@@ -2,7 +2,7 @@
  * The cap on environments one repository runs on the local target: a preview over it is Stalled (QuotaExceeded)
  * with a message naming the setting, production always runs, and a teardown lets the stalled preview start.
  */
-import { desiredState, tenants } from '@wharf/store';
+import { desiredState } from '@wharf/store';
 import { getEnvironmentState, seedEnvironments } from '@wharf/store/testing';
 import { createTestDatabase, seedRepository, tinyRuntimeCommand } from '@wharf/testkit';
 import t from 'tap';
@@ -22,8 +22,6 @@ t.test('a repository over its cap: previews Stalled (QuotaExceeded) until a slot
   t.teardown(() => rec.stop());
   const { tenantId, repositoryId } = await seedRepository(db.pool, { tenant: 'acme', fullName: 'acme/shop' });
   const other = await seedRepository(db.pool, { tenant: 'acme', fullName: 'acme/other' });
-  // This test is about the local target's per-repository cap: lift the plan's preview limit (billing-quota.test.ts).
-  await tenants.setMaxPreviews(db.pool, tenantId, 100);
   const seed = (repo: { tenantId: number; repositoryId: number }, name: string, kind: 'production' | 'preview' = 'preview') =>
     seedEnvironments(db.pool, [{ ...repo, app: 'shop', name, kind, target: 'local', digest: 'sha256:v1', spec: specFor('shop', name, 'v1') }]).then(([id = 0]) => id);
   const stateOf = async (id: number) => {

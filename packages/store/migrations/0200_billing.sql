@@ -31,6 +31,9 @@ ALTER TABLE tenants ALTER COLUMN max_previews DROP NOT NULL;
 ALTER TABLE tenants ALTER COLUMN max_previews DROP DEFAULT;
 UPDATE tenants SET max_previews = NULL WHERE max_previews = 10;
 
+-- The reconciler counts an organization's live previews when it claims one (the plan's preview limit).
+CREATE INDEX environments_tenant_live_previews ON environments (tenant_id, id) WHERE kind = 'preview' AND deletion_requested_at IS NULL;
+
 CREATE INDEX billing_accounts_past_due ON billing_accounts (past_due_since) WHERE past_due_since IS NOT NULL;
 
 -- Every verified Stripe event, stored before it is acknowledged (the event id is unique: a replay stores nothing),

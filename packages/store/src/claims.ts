@@ -134,7 +134,7 @@ export async function claimDueEnvironments(
            t.plan AS tenant_plan,
            EXISTS (SELECT 1 FROM billing_accounts b WHERE b.tenant_id = t.id AND b.previews_paused_at IS NOT NULL) AS billing_paused,
            ${previewLimitOf(sql.fragment`t`)} AS preview_limit,
-           ${previewsAheadOf(sql.fragment`c`)} AS previews_ahead,
+           CASE WHEN ${previewLimitOf(sql.fragment`t`)} IS NULL THEN 0 ELSE ${previewsAheadOf(sql.fragment`c`)} END AS previews_ahead,
            va.rollback_of_version_id
     FROM claimed c
     JOIN tenants t ON t.id = c.tenant_id

@@ -45,7 +45,7 @@ export async function startBillingHarness(t: Host, options: BillingHarnessOption
   const dir = await tempDir(t, 'wharf-billing-');
   const fake = await startFakeStripe(options.fake ?? {});
   t.teardown(() => fake.close());
-  const { tenantId, repositoryId } = options.existing ?? (await seedRepository(db.pool, { tenant: 'acme', kind: 'github', provider: 'github', fullName: 'acme/shop' }));
+  const { tenantId, repositoryId } = options.existing ?? (await seedRepository(db.pool, { tenant: 'acme', kind: 'github', provider: 'github', fullName: 'acme/shop', plan: 'free' }));
   const person = async (login: string, githubId: number, role: 'owner' | 'admin' | 'viewer') => {
     const user = await users.upsertGithubUser(db.pool, { githubId, login, name: login });
     await memberships.addMember(db.pool, { tenantId }, user.id, role);
