@@ -16,10 +16,11 @@ t.test('the dashboard unit', async (t) => {
   const get = (path: string, headers: Record<string, string> = {}) => fetch(`${h.url}${path}`, { headers, redirect: 'manual' });
   const alice = await h.session('alice');
   const vic = await h.session('vic');
+  const dan = await h.session('dan');
   const eve = await h.session('eve');
   const as = (s: { cookie: string; csrf: string }, csrf = true) => ({ cookie: `wharf_session=${s.cookie}`, ...(csrf ? { 'x-csrf-token': s.csrf } : {}) });
-  const call = async (method: string, path: string, headers: Record<string, string>) => {
-    const res = await fetch(`${h.url}${path}`, { method, headers: { ...headers, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) }, ...(method === 'POST' ? { body: '{}' } : {}) });
+  const call = async (method: string, path: string, headers: Record<string, string>, body: unknown = {}) => {
+    const res = await fetch(`${h.url}${path}`, { method, headers: { ...headers, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) }, ...(method === 'POST' ? { body: JSON.stringify(body) } : {}) });
     return { status: res.status, type: res.headers.get('content-type') ?? '', body: (await res.json()) as any };
   };
 
@@ -97,27 +98,42 @@ t.test('the dashboard unit', async (t) => {
     t.same(theirs.body.items.map((p: { number: number }) => p.number), [9], 'globex sees its own only');
   });
 
-  await t.test('approving a fork preview: a maintainer only, with the CSRF token, once, written to the audit log', async (t) => {
+  await t.test('approving a fork preview: an owner or admin only, of the head they saw, with the CSRF token, once, written to the audit log', async (t) => {
     const url = `/dashboard/api/pull-requests/${h.seeded.repositoryId}/7/approve`;
-    const viewer = await call('POST', url, as(vic));
+    const head = { sha: h.seeded.shas.second };
+    const viewer = await call('POST', url, as(vic), head);
     t.equal(viewer.status, 403);
     t.equal(viewer.body.code, 'permission-denied');
     t.equal(viewer.body.permission, 'environments:deploy');
-    const noCsrf = await call('POST', url, as(alice, false));
+    const deployer = await call('POST', url, as(dan), head);
+    t.equal(deployer.status, 403, 'a deployer may deploy, but not approve what a fork runs (on GitHub that needs write access)');
+    t.match(deployer.body.detail, /owner or admin/);
+    const noCsrf = await call('POST', url, as(alice, false), head);
     t.equal(noCsrf.status, 403);
     t.equal(noCsrf.body.code, 'csrf-failed');
-    const other = await call('POST', url, as(eve));
+    const other = await call('POST', url, as(eve), head);
     t.equal(other.status, 404, "another organization's pull request is not found");
-    const globexPr = await call('POST', `/dashboard/api/pull-requests/${h.seeded.globex.repositoryId}/9/approve`, as(alice));
+    const globexPr = await call('POST', `/dashboard/api/pull-requests/${h.seeded.globex.repositoryId}/9/approve`, as(alice), head);
     t.equal(globexPr.status, 404, 'nor is theirs for us, though it exists');
-    t.equal((await call('POST', '/dashboard/api/pull-requests/abc/7/approve', as(alice))).status, 404);
-    const ok = await call('POST', url, as(alice));
+    t.equal((await call('POST', '/dashboard/api/pull-requests/abc/7/approve', as(alice), head)).status, 404);
+    const noSha = await call('POST', url, as(alice), {});
+    t.equal(noSha.status, 400, 'the head that was reviewed is named');
+    t.match(noSha.body.errors, [{ field: '/sha' }]);
+    const stale = await call('POST', url, as(alice), { sha: h.seeded.shas.first });
+    t.equal(stale.status, 409, 'a head other than the current one is not approved');
+    t.equal(stale.body.code, 'pull-request-moved');
+    t.match(stale.type, /application\/problem\+json/);
+    t.equal(stale.body.detail, `the pull request moved to ${h.seeded.shas.second.slice(0, 7)}; review it again`);
+    const scope = { tenantId: h.seeded.tenantId, repositoryId: h.seeded.repositoryId };
+    t.equal((await pullRequests.getPullRequest(h.db.pool, scope, 7))?.approved_sha, null, 'nothing approved');
+    t.equal(await pullRequests.approvePreviewOfHead(h.db.pool, scope, 7, h.seeded.shas.first, 'alice'), false, 'the write itself approves only the current head (a push between read and write)');
+    const ok = await call('POST', url, as(alice), head);
     t.equal(ok.status, 200);
     t.match(ok.body, { approved: true, changed: true, sha: h.seeded.shas.second, by: 'alice' });
-    const stored = await pullRequests.getPullRequest(h.db.pool, { tenantId: h.seeded.tenantId, repositoryId: h.seeded.repositoryId }, 7);
+    const stored = await pullRequests.getPullRequest(h.db.pool, scope, 7);
     t.equal(stored?.approved_sha, h.seeded.shas.second);
     t.equal(stored?.approved_by, 'alice');
-    t.match((await call('POST', url, as(alice))).body, { changed: false }, 'approving again changes nothing');
+    t.match((await call('POST', url, as(alice), head)).body, { changed: false }, 'approving again changes nothing');
     const audit = await h.db.pool.any(sql.unsafe`SELECT actor, action, subject FROM audit_log WHERE action = 'approve-preview'`);
     t.same(audit, [{ actor: 'user:alice', action: 'approve-preview', subject: 'pull-request:acme/shop#7' }]);
     const list = await call('GET', '/dashboard/api/pull-requests', as(alice));

@@ -10,7 +10,7 @@ export { ENVIRONMENT_KINDS, PRODUCTION_ENVIRONMENT } from './domain/environment.
 export { parseTargetName, TARGET_KINDS } from './domain/target-name.js';
 export { LIVE_EVENTS } from './domain/events.js';
 export { AUDIT_ACTIONS, ACTOR_KINDS } from './domain/audit.js';
-export { PERMISSIONS, PERMISSION_NAMES, ROLES, ROLE_PERMISSIONS, KEY_SCOPES, KEY_SCOPE_PERMISSIONS, roleCan, type Permission, type Role, type KeyScope } from './accounts/roles.js';
+export { PERMISSIONS, PERMISSION_NAMES, ROLES, ROLE_PERMISSIONS, KEY_SCOPES, KEY_SCOPE_PERMISSIONS, roleCan, mayApproveForkPreview, type Permission, type Role, type KeyScope } from './accounts/roles.js';
 export { PROBLEMS, type ProblemCode, type Problem } from './api/problems.js';
 export { BILLING_PLANS, BILLING_PLAN_IDS, USAGE_METRICS, USAGE_METRIC_NAMES, type BillingPlan, type BillingPlanId, type UsageMetric } from './plans.js';
 export { backoffDelay, type BackoffPolicy } from './backoff.js';

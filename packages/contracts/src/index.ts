@@ -201,11 +201,16 @@ export {
   isPermission,
   mayAssignRole,
   renderRolesTable,
+  ORGANIZATION_WIDE_PERMISSIONS,
+  isOrganizationWide,
+  FORK_APPROVER_ROLES,
+  mayApproveForkPreview,
   type Role,
   type Permission,
   type KeyScope,
 } from './accounts/roles.js';
 export { TOKEN_PREFIXES, formatToken, parseToken, crc32, type TokenKind } from './accounts/api-key-format.js';
+export { WHARF_COOKIES, withoutWharfCookies } from './accounts/cookies.js';
 export { ACTOR_KINDS, actorKindOf, type ActorKind } from './domain/audit.js';
 export { LIVE_EVENTS, LIVE_EVENTS_CHANNEL, type LiveEvent } from './domain/events.js';
 

@@ -53,3 +53,14 @@ export async function releaseIdempotencyKey(db: CommonQueryMethods, scope: Tenan
   await db.query(sql.unsafe`
     DELETE FROM api_idempotency WHERE tenant_id = ${scope.tenantId} AND principal = ${input.principal} AND key = ${input.key} AND status IS NULL`);
 }
+
+/**
+ * Deletes keys older than 24 hours (a claim after that starts afresh anyway), at most `limit` rows a call: every
+ * tenant's, by design (the API unit's periodic prune). Returns how many were deleted.
+ */
+export async function pruneIdempotencyKeysOfEveryTenant(db: CommonQueryMethods, limit: number): Promise<number> {
+  const result = await db.query(sql.unsafe`
+    DELETE FROM api_idempotency WHERE ctid = ANY(ARRAY(
+      SELECT ctid FROM api_idempotency WHERE created_at < now() - interval '24 hours' ORDER BY created_at LIMIT ${limit}))`);
+  return result.rowCount;
+}

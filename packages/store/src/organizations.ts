@@ -50,6 +50,14 @@ export async function findUserOrganization(db: CommonQueryMethods, userId: numbe
     .then(parseRow(Membership));
 }
 
+/**
+ * Locks the organization's row until the transaction ends and returns its plan: what changes its members (accepting an
+ * invitation) takes it first, so two acceptances cannot both take the last seat. Null when there is no such one.
+ */
+export async function lockOrganizationPlan(db: CommonQueryMethods, scope: TenantScope): Promise<string | null> {
+  return db.maybeOneFirst(sql.type(z.object({ plan: z.string() }))`SELECT plan FROM tenants WHERE id = ${scope.tenantId} FOR UPDATE`);
+}
+
 export async function renameOrganization(db: CommonQueryMethods, scope: TenantScope, name: string): Promise<void> {
   await db.query(sql.unsafe`UPDATE tenants SET name = ${name} WHERE id = ${scope.tenantId}`);
 }

@@ -110,6 +110,17 @@ export async function approvePreview(db: CommonQueryMethods, scope: RepositorySc
     WHERE ${repositoryFilter(scope)} AND number = ${number}`);
 }
 
+/**
+ * Approves the preview of `sha` only while it is the open pull request's head (a push after the approver looked is
+ * not approved by it). False when the head moved, the pull request closed, or there is no such pull request.
+ */
+export async function approvePreviewOfHead(db: CommonQueryMethods, scope: RepositoryScope, number: number, sha: string, by: string): Promise<boolean> {
+  const res = await db.query(sql.unsafe`
+    UPDATE github_pull_requests SET approved_sha = ${sha}, approved_by = ${by}, last_push_at = now(), updated_at = now()
+    WHERE ${repositoryFilter(scope)} AND number = ${number} AND head_sha = ${sha} AND state = 'open'`);
+  return res.rowCount === 1;
+}
+
 export async function setCommentId(db: CommonQueryMethods, scope: RepositoryScope, number: number, commentId: number): Promise<void> {
   await db.query(sql.unsafe`
     UPDATE github_pull_requests SET comment_id = ${commentId} WHERE ${repositoryFilter(scope)} AND number = ${number}`);

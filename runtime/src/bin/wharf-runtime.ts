@@ -22,9 +22,7 @@ const log = pino(
 );
 try {
   const runtime = await createRuntime({ ...args, env, log });
-  process.stdout.write(`${RUNTIME_LISTENING_PREFIX}${runtime.url}\n`);
-  // After the listening line: the watchdog's thread is not on the start path.
-  const stopWatchdog = startStallWatchdog(args.limits.stallTimeoutMs);
+  let stopWatchdog: () => unknown = () => undefined;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -32,7 +30,7 @@ try {
     log.info({ signal }, 'shutting down');
     runtime
       .close()
-      .then(stopWatchdog)
+      .then(() => stopWatchdog())
       .then(
         () => process.exit(0),
         (err) => {
@@ -41,8 +39,13 @@ try {
         },
       );
   };
+  // Before the listening line: a target may stop the runtime the moment it has read it, and a signal that came before
+  // the handlers would end the process without closing its databases.
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  process.stdout.write(`${RUNTIME_LISTENING_PREFIX}${runtime.url}\n`);
+  // After the listening line: the watchdog's thread is not on the start path.
+  stopWatchdog = startStallWatchdog(args.limits.stallTimeoutMs);
 } catch (err) {
   if (err instanceof ConfigError) process.stderr.write(`wharf-runtime: ${err.message}\n`);
   else process.stderr.write(`wharf-runtime: failed to start: ${(err as Error).stack ?? err}\n`);

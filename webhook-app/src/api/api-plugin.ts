@@ -29,6 +29,7 @@ import { etagOf, matches } from './http/etag.js';
 import { pageLimit } from './http/pagination.js';
 import { ProblemError } from './http/problem-error.js';
 import { enforceRateLimit, planRate, PUBLIC_RATE } from './http/rate-limit.js';
+import { withoutShownOnce } from './http/shown-once.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 const UNSAFE = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
@@ -198,7 +199,7 @@ async function withIdempotency(ctx: HandlerContext, scope: { tenantId: number },
   try {
     const answer = await handler(ctx);
     if ('streamed' in answer) return answer;
-    await idempotency.completeIdempotencyKey(ctx.deps.pool, scope, { principal, key, status: answer.status, body: answer.body ?? null });
+    await idempotency.completeIdempotencyKey(ctx.deps.pool, scope, { principal, key, status: answer.status, body: withoutShownOnce(ctx.route, answer.body ?? null) });
     return answer;
   } catch (err) {
     if (err instanceof ProblemError && err.problem.status < 500) {

@@ -1,14 +1,16 @@
 /**
  * The REST API as a control-plane unit, always mounted at `/api/v1`: organizations, members, keys, repositories,
  * environments, versions, rollbacks, the audit log, live events and sessions. Beside its routes: the live-update
- * hub (LISTEN), the key cache's revocation listener, and the batched writes of keys' last use.
+ * hub (LISTEN), the key cache's revocation listener, the batched writes of keys' last use, and the prune of
+ * Idempotency-Keys past their 24 hours.
  */
 import { API_PREFIX, API_ROUTES, type SettingsOf } from '@wharf/contracts';
-import { apiKeys, listen, organizations } from '@wharf/store';
+import { apiKeys, idempotency, listen, organizations } from '@wharf/store';
 import type { UnitFactory } from '../units.js';
 import { createApiPlugin } from './api-plugin.js';
 import { createGitHubSignIn } from './auth/github-sign-in.js';
 import { createKeyCache } from './auth/key-cache.js';
+import { refuseOrganizationWide } from './auth/organization-wide.js';
 import { loadPepper } from './auth/secrets.js';
 import type { ApiDeps } from './deps.js';
 import type { Handler } from './handler.js';
@@ -27,8 +29,11 @@ import { repositoryHandlers } from './routes/repositories.js';
 import { sessionHandlers } from './routes/sessions.js';
 import { oauthBaseUrl, type apiSettings } from './settings.js';
 
-/** Every operation's handler, by operationId: one explicit registry, checked against contracts' API_ROUTES. */
-export const API_HANDLERS = {
+/**
+ * Every operation's handler, by operationId: one explicit registry, checked against contracts' API_ROUTES. Keys limited
+ * to repositories are refused the organization-wide permissions here, for every route at once.
+ */
+export const API_HANDLERS = refuseOrganizationWide({
   ...organizationHandlers,
   ...keyHandlers,
   ...repositoryHandlers,
@@ -39,7 +44,11 @@ export const API_HANDLERS = {
   ...sessionHandlers,
   ...docsHandlers,
   ...billingHandlers,
-} satisfies Record<string, Handler>;
+} satisfies Record<string, Handler>);
+
+const PRUNE_EVERY_MS = 10 * 60_000;
+const PRUNE_BATCH = 1_000;
+const PRUNE_BATCHES = 20;
 
 export const apiUnit: UnitFactory = async ({ pool, log, settings, dataDir, databaseUrl, services }) => {
   const s = settings as typeof settings & SettingsOf<typeof apiSettings>;
@@ -74,7 +83,16 @@ export const apiUnit: UnitFactory = async ({ pool, log, settings, dataDir, datab
     deps.used.clear();
     await apiKeys.touchApiKeys(pool, ids).catch((err) => log.warn({ err }, 'could not record when keys were last used'));
   };
+  /** Bounded: at most PRUNE_BATCH rows per batch and PRUNE_BATCHES batches per run; what is left waits for the next run. */
+  const pruneIdempotency = async () => {
+    try {
+      for (let i = 0; i < PRUNE_BATCHES; i++) if ((await idempotency.pruneIdempotencyKeysOfEveryTenant(pool, PRUNE_BATCH)) < PRUNE_BATCH) return;
+    } catch (err) {
+      log.warn({ err }, 'could not prune idempotency keys');
+    }
+  };
   let flusher: NodeJS.Timeout | undefined;
+  let pruner: NodeJS.Timeout | undefined;
   return {
     name: 'api',
     prefix: API_PREFIX,
@@ -82,9 +100,13 @@ export const apiUnit: UnitFactory = async ({ pool, log, settings, dataDir, datab
     start: () => {
       flusher = setInterval(() => void flushUsed(), 5_000);
       flusher.unref();
+      void pruneIdempotency();
+      pruner = setInterval(() => void pruneIdempotency(), PRUNE_EVERY_MS);
+      pruner.unref();
     },
     stop: async () => {
       if (flusher) clearInterval(flusher);
+      if (pruner) clearInterval(pruner);
       await flushUsed();
       await revocations?.close();
       await live?.close();

@@ -71,12 +71,16 @@ interface Pending {
 /**
  * Group commit: deliveries that arrive while a batch is being stored go into the next one, so one commit (one
  * fsync) stores many. Each request still waits until its own delivery is committed before it is answered.
+ * One batch in flight by default: every statement costs Postgres a parse, a plan and a commit whatever its size,
+ * so fewer, larger batches cost less CPU per delivery (bench webhook-ingest at 300/s, back to back: 1,121-1,263
+ * deliveries per CPU-second with one in flight against 934-1,000 with four), and CPU is what the intake runs out of
+ * first on a shared machine. A batch of 200 commits in tens of milliseconds, far above GitHub's rates.
  */
 export function createDeliveryBatcher(pool: DatabasePool, options: { maxBatch?: number; maxInFlight?: number } = {}) {
   const queue: Pending[] = [];
   let inFlight = 0;
   const maxBatch = options.maxBatch ?? 200;
-  const maxInFlight = options.maxInFlight ?? 4;
+  const maxInFlight = options.maxInFlight ?? 1;
   const flush = async (): Promise<void> => {
     if (inFlight >= maxInFlight || queue.length === 0) return;
     inFlight += 1;

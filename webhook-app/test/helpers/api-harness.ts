@@ -30,6 +30,8 @@ export interface ApiHarness {
   globex: Org;
   /** CLI user tokens of people: alice owner, ada admin, dan deployer, vic viewer (acme); gil owner (globex). */
   tokens: Record<'alice' | 'ada' | 'dan' | 'vic' | 'gil', string>;
+  /** Their user ids. */
+  users: Record<'alice' | 'ada' | 'dan' | 'vic' | 'gil', number>;
   call(method: InjectOptions['method'], url: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<ApiAnswer>;
   /** A new API key of `org` made through the API by its owner. */
   key(org: 'acme' | 'globex', body: Record<string, unknown>): Promise<{ id: number; key: string }>;
@@ -89,12 +91,12 @@ async function seedOrg(pool: DatabasePool, name: string, apps: string[]): Promis
   return { tenantId, repositoryId, environmentIds, versionIds, shas };
 }
 
-async function person(pool: DatabasePool, tenantId: number, login: string, githubId: number, role: Role): Promise<string> {
+async function person(pool: DatabasePool, tenantId: number, login: string, githubId: number, role: Role): Promise<{ token: string; id: number }> {
   const user = await users.upsertGithubUser(pool, { githubId, login, name: login });
   await memberships.addMember(pool, { tenantId }, user.id, role);
   const token = newToken('userToken');
   await sessions.createSession(pool, { userId: user.id, kind: 'cli', tokenHash: hashSecret(Buffer.from(PEPPER), token), csrfSecret: 'x', ttlSeconds: 3600, userAgent: null, ip: null });
-  return token;
+  return { token, id: user.id };
 }
 
 /** The route a URL of the API matches (for checking the answer's schema). */
@@ -116,13 +118,15 @@ export async function startApiHarness(t: TestHost, env: Record<string, string> =
   const acme = await seedOrg(db.pool, 'acme', ['shop', 'admin']);
   const globex = await seedOrg(db.pool, 'globex', ['portal']);
   await db.pool.query(sql.unsafe`UPDATE tenants SET plan = 'pro' WHERE id = ANY(${sql.array([acme.tenantId, globex.tenantId], 'int8')})`);
-  const tokens = {
+  const people = {
     alice: await person(db.pool, acme.tenantId, 'alice', 1, 'owner'),
     ada: await person(db.pool, acme.tenantId, 'ada', 2, 'admin'),
     dan: await person(db.pool, acme.tenantId, 'dan', 3, 'deployer'),
     vic: await person(db.pool, acme.tenantId, 'vic', 4, 'viewer'),
     gil: await person(db.pool, globex.tenantId, 'gil', 5, 'owner'),
   };
+  const tokens = { alice: people.alice.token, ada: people.ada.token, dan: people.dan.token, vic: people.vic.token, gil: people.gil.token };
+  const userIds = { alice: people.alice.id, ada: people.ada.id, dan: people.dan.id, vic: people.vic.id, gil: people.gil.id };
   const settings = loadSettings(controlPlaneSettings, { DATABASE_URL: db.url, WHARF_API_PEPPER: PEPPER, WHARF_DATA_DIR: dir, WHARF_LOG_LEVEL: 'silent', ...env });
   const unit = await apiUnit({ pool: db.pool, log: silentLog, registry: new Registry(), settings, dataDir: dir, databaseUrl: db.url });
   if (!unit) throw new Error('the API unit is always built');
@@ -156,5 +160,5 @@ export async function startApiHarness(t: TestHost, env: Record<string, string> =
     if (res.status !== 201) throw new Error(`key not made: ${res.text}`);
     return { id: res.body.id, key: res.body.key };
   };
-  return { db, server, unit, acme, globex, tokens, call, key };
+  return { db, server, unit, acme, globex, tokens, users: userIds, call, key };
 }

@@ -49,11 +49,28 @@ export const KEY_SCOPE_PERMISSIONS: Record<KeyScope, readonly Permission[]> = {
   admin: PERMISSION_NAMES.filter((p) => p !== 'organization:own'),
 };
 
+/**
+ * What a key limited to repositories (`repositoryIds`) may not use, though its scopes hold it: each reaches the whole
+ * organization (its people, its audit log, its name), not only those repositories. The API answers 403
+ * `permission-denied` naming the permission.
+ */
+export const ORGANIZATION_WIDE_PERMISSIONS = ['organization:manage', 'members:manage', 'audit:read', 'audit:export', 'billing:read', 'billing:manage'] as const satisfies readonly Permission[];
+
+export const isOrganizationWide = (permission: string): boolean => (ORGANIZATION_WIDE_PERMISSIONS as readonly string[]).includes(permission);
+
 /** The permissions of a key with these scopes, created by someone of `role` (the intersection). */
 export function keyPermissions(scopes: readonly KeyScope[], role: Role): Permission[] {
   const granted = new Set(scopes.flatMap((s) => KEY_SCOPE_PERMISSIONS[s]));
   return PERMISSION_NAMES.filter((p) => granted.has(p) && roleCan(role, p));
 }
+
+/**
+ * Who may approve a fork's preview in the dashboard. On GitHub, approving (`/wharf preview`, the label, the check's
+ * button) needs write access to the repository, asked of GitHub; the dashboard cannot ask GitHub for the person yet,
+ * so it asks for more than `environments:deploy`: the organization's owners and admins only.
+ */
+export const FORK_APPROVER_ROLES: readonly Role[] = ['owner', 'admin'];
+export const mayApproveForkPreview = (role: Role | null): boolean => role !== null && FORK_APPROVER_ROLES.includes(role);
 
 export const isRole = (value: unknown): value is Role => typeof value === 'string' && (ROLES as readonly string[]).includes(value);
 export const isPermission = (value: unknown): value is Permission => typeof value === 'string' && value in PERMISSIONS;
@@ -66,5 +83,6 @@ export function renderRolesTable(): string {
   const header = `| permission | what it allows | ${ROLES.join(' | ')} |\n| --- | --- | ${ROLES.map(() => ':-:').join(' | ')} |`;
   const rows = PERMISSION_NAMES.map((p) => `| \`${p}\` | ${PERMISSIONS[p]} | ${ROLES.map((r) => (roleCan(r, p) ? '✓' : '')).join(' | ')} |`);
   const scopes = KEY_SCOPES.map((s) => `| \`${s}\` | ${KEY_SCOPE_PERMISSIONS[s].map((p) => `\`${p}\``).join(', ')} |`);
-  return `${header}\n${rows.join('\n')}\n\nAPI key scopes (a key holds the permissions of its scopes that its creator's role also holds):\n\n| scope | permissions |\n| --- | --- |\n${scopes.join('\n')}`;
+  const wide = ORGANIZATION_WIDE_PERMISSIONS.map((p) => `\`${p}\``).join(', ');
+  return `${header}\n${rows.join('\n')}\n\nAPI key scopes (a key holds the permissions of its scopes that its creator's role also holds):\n\n| scope | permissions |\n| --- | --- |\n${scopes.join('\n')}\n\nA key limited to repositories (\`repositoryIds\`) cannot use the permissions that reach the whole organization, whatever its scopes: ${wide} (403 \`permission-denied\` naming the permission).`;
 }

@@ -52,7 +52,12 @@ function operation(route: ApiRoute): Record<string, unknown> {
     operationId: route.operationId,
     tags: [route.tag],
     summary: route.summary,
-    description: [route.description, access, route.idempotent ? 'Send an `Idempotency-Key` header to make retries safe: the first result is replayed for 24 hours.' : undefined]
+    description: [
+      route.description,
+      access,
+      route.idempotent ? 'Send an `Idempotency-Key` header to make retries safe: the first result is replayed for 24 hours.' : undefined,
+      route.secret ? `The \`${route.secret}\` is shown once: a replay answers without it, with \`secretShownOnce\` saying so.` : undefined,
+    ]
       .filter(Boolean)
       .join('\n\n'),
     ...(route.access === 'public' ? { security: [] } : {}),

@@ -26,6 +26,7 @@ export const PROBLEMS = {
   'rollback-unavailable': { status: 409, title: 'This repository cannot be rolled back from Wharf' },
   'working-copy-dirty': { status: 409, title: 'The working copy has uncommitted changes' },
   'already-at-version': { status: 409, title: 'The branch already holds that version' },
+  'pull-request-moved': { status: 409, title: 'The pull request has a new head since it was shown' },
   'logs-unavailable': { status: 503, title: "This control plane cannot read that environment's logs" },
   'billing-unavailable': { status: 503, title: 'Billing is not set up on this Wharf (STRIPE_SECRET_KEY)' },
   'already-subscribed': { status: 409, title: 'The organization already has a subscription: change it in the customer portal' },

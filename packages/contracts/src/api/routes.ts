@@ -26,6 +26,11 @@ export interface ApiRoute {
   response: { status: number; schema?: ApiSchemaName; stream?: 'text/event-stream' | 'application/x-ndjson' | 'text/html' | 'application/json' };
   /** A POST that acts: an `Idempotency-Key` header replays its first result. */
   idempotent?: boolean;
+  /**
+   * The field of the success answer that holds a secret shown once. It is never stored for a replay: a replay with the
+   * same Idempotency-Key answers without it, and `secretShownOnce` says so.
+   */
+  secret?: 'key' | 'token';
   /** Cursor pagination: `limit` and `cursor` query parameters. */
   paginated?: boolean;
 }
@@ -48,15 +53,15 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { operationId: 'updateMember', method: 'PATCH', path: '/members/{userId}', tag: 'organizations', summary: "Change a member's role", description: 'Only owners give or take the owner role; the last owner stays.', access: 'members:manage', body: 'MemberUpdate', response: { status: 200, schema: 'Member' } },
   { operationId: 'removeMember', method: 'DELETE', path: '/members/{userId}', tag: 'organizations', summary: 'Remove a member', access: 'members:manage', response: { status: 204 } },
   { operationId: 'listInvitations', method: 'GET', path: '/invitations', tag: 'organizations', summary: 'Open and past invitations', access: 'members:read', response: { status: 200, schema: 'InvitationPage' }, paginated: true },
-  { operationId: 'createInvitation', method: 'POST', path: '/invitations', tag: 'organizations', summary: 'Invite someone with a role', access: 'members:manage', body: 'InvitationCreate', response: { status: 201, schema: 'Invitation' }, idempotent: true },
+  { operationId: 'createInvitation', method: 'POST', path: '/invitations', tag: 'organizations', summary: 'Invite someone with a role', access: 'members:manage', body: 'InvitationCreate', response: { status: 201, schema: 'Invitation' }, idempotent: true, secret: 'token' },
   { operationId: 'revokeInvitation', method: 'DELETE', path: '/invitations/{id}', tag: 'organizations', summary: 'Revoke an invitation', access: 'members:manage', response: { status: 204 } },
   { operationId: 'acceptInvitation', method: 'POST', path: '/invitations/accept', tag: 'organizations', summary: 'Join an organization with an invitation token', access: 'user', body: 'InvitationAccept', response: { status: 200, schema: 'Organization' } },
   // API keys
   { operationId: 'listApiKeys', method: 'GET', path: '/keys', tag: 'keys', summary: 'API keys of the organization (never the secret)', access: 'keys:read', response: { status: 200, schema: 'ApiKeyPage' }, paginated: true },
-  { operationId: 'createApiKey', method: 'POST', path: '/keys', tag: 'keys', summary: 'Create an API key: the secret is in this answer only', access: 'keys:manage', body: 'ApiKeyCreate', response: { status: 201, schema: 'ApiKey' }, idempotent: true },
+  { operationId: 'createApiKey', method: 'POST', path: '/keys', tag: 'keys', summary: 'Create an API key: the secret is in this answer only', access: 'keys:manage', body: 'ApiKeyCreate', response: { status: 201, schema: 'ApiKey' }, idempotent: true, secret: 'key' },
   { operationId: 'getApiKey', method: 'GET', path: '/keys/{id}', tag: 'keys', summary: 'One API key', access: 'keys:read', response: { status: 200, schema: 'ApiKey' } },
   { operationId: 'revokeApiKey', method: 'DELETE', path: '/keys/{id}', tag: 'keys', summary: 'Revoke an API key (at once, on every replica)', access: 'keys:manage', response: { status: 204 } },
-  { operationId: 'rotateApiKey', method: 'POST', path: '/keys/{id}/rotate', tag: 'keys', summary: 'Replace a key by a new one with the same name and scopes; the old one is revoked', access: 'keys:manage', response: { status: 201, schema: 'ApiKey' }, idempotent: true },
+  { operationId: 'rotateApiKey', method: 'POST', path: '/keys/{id}/rotate', tag: 'keys', summary: 'Replace a key by a new one with the same name and scopes; the old one is revoked', access: 'keys:manage', response: { status: 201, schema: 'ApiKey' }, idempotent: true, secret: 'key' },
   // Repositories, apps, versions
   { operationId: 'listRepositories', method: 'GET', path: '/repositories', tag: 'repositories', summary: 'Repositories Wharf watches', access: 'repositories:read', response: { status: 200, schema: 'RepositoryPage' }, paginated: true },
   { operationId: 'getRepository', method: 'GET', path: '/repositories/{id}', tag: 'repositories', summary: 'One repository', access: 'repositories:read', response: { status: 200, schema: 'Repository' } },

@@ -14,5 +14,8 @@ export const LIVE_EVENTS = {
 } as const;
 export type LiveEvent = (typeof LIVE_EVENTS)[keyof typeof LIVE_EVENTS];
 
-/** NOTIFY channel of the events; payload `<tenant id>:<kind>:<row id>` (kind: e environment, h history, d deleted). */
+/**
+ * NOTIFY channel of the events; payload `<tenant id>:<kind>:<row id>` (kind: e environment, h history, d deleted), and
+ * for a deletion `:<repository id>` after it (migration 0157), since the row can no longer be read.
+ */
 export const LIVE_EVENTS_CHANNEL = 'wharf_live_events' as const;

@@ -34,7 +34,22 @@ export { isDynamic } from './engine/engine-verdicts.js';
 
 /** A step without a name loads (the engine passes "" to its factory), but nothing can read or route to it. */
 const STEP_PATH = /^\/pipelines\/[^/]+\/(steps|compensation)\/\d+$/;
+/**
+ * A pipeline's trigger is set up best-effort: the engine skips one without a type, and only logs a trigger it cannot
+ * configure (engine.go configurePipelines); the pipeline loads either way. A trigger that is not a mapping stays an
+ * error: the pipeline cannot be read.
+ */
+const TRIGGER_PATH = /^\/pipelines\/[^/]+\/trigger(\/.*)?$/;
+function triggerVerdict(e: ErrorObject): ErrorVerdict | undefined {
+  if (!TRIGGER_PATH.test(e.instancePath) || (e.keyword === 'type' && /\/trigger$/.test(e.instancePath))) return undefined;
+  return {
+    severity: 'warning',
+    note: "The engine loads the pipeline without this trigger (it skips a trigger without a type and only logs one it cannot configure), so nothing starts the pipeline but step.workflow_call.",
+  };
+}
 function coreVerdict(e: ErrorObject): 'skip' | ErrorVerdict | undefined {
+  const trigger = triggerVerdict(e);
+  if (trigger) return trigger;
   const unnamed =
     (e.keyword === 'required' && (e.params as { missingProperty?: unknown }).missingProperty === 'name' && STEP_PATH.test(e.instancePath)) ||
     (e.keyword === 'minLength' && /\/name$/.test(e.instancePath) && STEP_PATH.test(e.instancePath.slice(0, -'/name'.length)));

@@ -5,10 +5,12 @@
  * the environment's current runtime over keep-alive connections. A swap replaces an upstream atomically; requests
  * already sent to the old one finish there (in-flight counts let it drain before it stops). While a stateful
  * environment swaps stop-then-start, its requests wait (bounded in number and time) instead of failing.
- * The router serves nothing of its own: an unknown host or path is a 404 that names nothing.
+ * The router serves nothing of its own: an unknown host or path is a 404 that names nothing. It forwards no cookie
+ * of Wharf's own (the session): the browser sends it to these hosts too.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { withoutWharfCookies } from '@wharf/contracts';
 import type { Logger } from 'pino';
 
 export interface Upstream {
@@ -125,6 +127,10 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
     }
     const headers: http.OutgoingHttpHeaders = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) headers[k] = v;
+    // The browser sends Wharf's session with requests to `127.0.0.1` and `*.localhost`: it is not the app's to read.
+    const cookie = req.headers.cookie === undefined ? null : withoutWharfCookies(req.headers.cookie);
+    if (cookie === null) delete headers.cookie;
+    else headers.cookie = cookie;
     headers['x-forwarded-host'] = req.headers.host ?? '';
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
     headers['x-forwarded-proto'] = 'http';

@@ -2,7 +2,8 @@
  * Live updates for every open event stream of this process: one LISTEN connection on wharf_live_events (migration
  * 0140's triggers NOTIFY each status change, rollout and deletion), changes gathered for `flushMs`, read once per
  * organization that has listeners, and sent to each of its streams (a stream of a key limited to repositories sees
- * only theirs). A lost connection tells every stream to refetch (`resync`).
+ * only theirs: an event whose repository is unknown, a rollout of an environment gone meanwhile, is not sent to it).
+ * A lost connection tells every stream to refetch (`resync`).
  */
 import { LIVE_EVENTS, LIVE_EVENTS_CHANNEL } from '@wharf/contracts';
 import { type DatabasePool, environmentViews, history, listen } from '@wharf/store';
@@ -26,8 +27,18 @@ export interface LiveHub {
 interface Pending {
   environments: Set<number>;
   rollouts: Set<number>;
-  deleted: Set<number>;
+  /** Deleted environment id → its repository (null: a payload that did not say). */
+  deleted: Map<number, number | null>;
 }
+
+/**
+ * Who an event is for: the streams that may see a repository's rows, the organization's unlimited streams (an event
+ * whose repository is unknown: never sent to a stream limited to repositories), or every stream (resync).
+ */
+type Audience = { repositoryId: number } | 'unlimited' | 'everyone';
+
+const reaches = (s: Subscriber, audience: Audience): boolean =>
+  audience === 'everyone' || !s.repositoryIds || (audience !== 'unlimited' && s.repositoryIds.includes(audience.repositoryId));
 
 export function createLiveHub(options: { pool: DatabasePool; databaseUrl: string; log: Logger; flushMs?: number }): LiveHub {
   const { pool, log } = options;
@@ -35,12 +46,10 @@ export function createLiveHub(options: { pool: DatabasePool; databaseUrl: string
   const pending = new Map<number, Pending>();
   let timer: NodeJS.Timeout | undefined;
 
-  const broadcast = (tenantId: number, event: string, data: unknown, repositoryId: number | null) => {
-    for (const s of byTenant.get(tenantId) ?? []) {
-      if (s.repositoryIds && repositoryId !== null && !s.repositoryIds.includes(repositoryId)) continue;
-      s.send(event, data);
-    }
+  const broadcast = (tenantId: number, event: string, data: unknown, audience: Audience) => {
+    for (const s of byTenant.get(tenantId) ?? []) if (reaches(s, audience)) s.send(event, data);
   };
+  const ofRepository = (repositoryId: number | null | undefined): Audience => (typeof repositoryId === 'number' ? { repositoryId } : 'unlimited');
 
   const flush = async () => {
     timer = undefined;
@@ -51,15 +60,15 @@ export function createLiveHub(options: { pool: DatabasePool; databaseUrl: string
       const scope = { tenantId };
       try {
         for (const e of await environmentViews.getEnvironments(pool, scope, [...p.environments])) {
-          broadcast(tenantId, LIVE_EVENTS.environment, environmentView(e), e.repository_id);
+          broadcast(tenantId, LIVE_EVENTS.environment, environmentView(e), ofRepository(e.repository_id));
         }
         for (const id of p.rollouts) {
           const r = await history.getRollout(pool, scope, id);
           if (!r) continue;
           const env = await environmentViews.getEnvironment(pool, scope, r.environment_id);
-          broadcast(tenantId, LIVE_EVENTS.rollout, rolloutView(r), env?.repository_id ?? null);
+          broadcast(tenantId, LIVE_EVENTS.rollout, rolloutView(r), ofRepository(env?.repository_id));
         }
-        for (const id of p.deleted) broadcast(tenantId, LIVE_EVENTS.environmentDeleted, { id }, null);
+        for (const [id, repositoryId] of p.deleted) broadcast(tenantId, LIVE_EVENTS.environmentDeleted, { id }, ofRepository(repositoryId));
       } catch (err) {
         log.warn({ err, tenantId }, 'live update read failed');
       }
@@ -70,24 +79,24 @@ export function createLiveHub(options: { pool: DatabasePool; databaseUrl: string
     options.databaseUrl,
     [LIVE_EVENTS_CHANNEL],
     (_channel, payload) => {
-      const m = /^(\d+):([ehd]):(\d+)$/.exec(payload ?? '');
+      const m = /^(\d+):([ehd]):(\d+)(?::(\d+))?$/.exec(payload ?? '');
       if (!m) return;
       const tenantId = Number(m[1]);
       if (!byTenant.get(tenantId)?.size) return;
       let p = pending.get(tenantId);
       if (!p) {
-        p = { environments: new Set(), rollouts: new Set(), deleted: new Set() };
+        p = { environments: new Set(), rollouts: new Set(), deleted: new Map() };
         pending.set(tenantId, p);
       }
       const id = Number(m[3]);
       if (m[2] === 'e') p.environments.add(id);
       else if (m[2] === 'h') p.rollouts.add(id);
-      else p.deleted.add(id);
+      else p.deleted.set(id, m[4] === undefined ? null : Number(m[4]));
       timer ??= setTimeout(() => void flush(), options.flushMs ?? 20);
     },
     log,
     () => {
-      for (const [tenantId] of byTenant) broadcast(tenantId, 'resync', { reason: 'the live connection was restored: refetch' }, null);
+      for (const [tenantId] of byTenant) broadcast(tenantId, 'resync', { reason: 'the live connection was restored: refetch' }, 'everyone');
     },
   );
 

@@ -14,7 +14,7 @@ export const docsHandlers = {
   getReference: async (ctx) => {
     await ctx.reply
       .code(200)
-      .header('content-security-policy', "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'")
+      .header('content-security-policy', "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
       .type('text/html; charset=utf-8')
       .send(REFERENCE_PAGE);
     return { streamed: true };

@@ -1,4 +1,5 @@
 /** Environments: list with status, one, history, diff, logs, suspend/resume, redeploy, rollback. */
+import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { AUDIT_ACTIONS, plan, renderPlan, type WorkflowAppSpec } from '@wharf/contracts';
 import { audit, desiredState, environmentViews, history } from '@wharf/store';
@@ -109,6 +110,19 @@ const redeployEnvironment: Handler = async (ctx) => {
   return { status: 202, body: { environment: environmentView(after ?? e), generation } };
 };
 
+/**
+ * What makes a retried rollback queue nothing twice. The outbox deduplicates across every tenant, so the key names the
+ * tenant and environment, and never takes the client's X-Request-Id: a fresh UUID, or the caller's Idempotency-Key
+ * (hashed with who sent it) so that a retry after a lost answer finds the first request's pull request.
+ */
+function rollbackDedupeKey(ctx: HandlerContext, environmentId: number): string {
+  const given = ctx.req.headers['idempotency-key'];
+  const principal = principalOf(ctx);
+  const who = principal.kind === 'key' ? `key:${principal.keyId}` : `user:${principal.userId}`;
+  const retry = typeof given === 'string' && given.length > 0 ? createHash('sha256').update(`${who}\n${given}`).digest('hex') : randomUUID();
+  return `api-rollback:${actingOf(ctx).tenantId}:${environmentId}:${retry}`;
+}
+
 const rollbackEnvironment: Handler = async (ctx) => {
   const e = await environment(ctx);
   const scope = scopeOf(ctx);
@@ -123,7 +137,7 @@ const rollbackEnvironment: Handler = async (ctx) => {
     requestedBy: principal.actor,
     reason: typeof ctx.body.reason === 'string' ? ctx.body.reason : `roll ${e.app}/${e.name} back to ${version.sha.slice(0, 7)}`,
     audit: { tenantId: entry.tenantId, actor: entry.actor, actorKind: entry.actorKind, requestId: entry.requestId, sourceIp: entry.sourceIp },
-    dedupeKey: `api-rollback:${ctx.requestId}`,
+    dedupeKey: rollbackDedupeKey(ctx, e.id),
   });
   return { status: 202, body: { mode: result.mode, environmentId: e.id, toSha: version.sha, branch, commit: result.commit, status: result.status } };
 };

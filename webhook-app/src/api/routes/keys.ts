@@ -27,10 +27,17 @@ function permissionsFor(ctx: HandlerContext, scopes: readonly KeyScope[]): strin
   return PERMISSION_NAMES.filter((p) => wanted.has(p) && acting.permissions.has(p));
 }
 
-async function issue(ctx: HandlerContext, db: CommonQueryMethods, input: Omit<apiKeys.NewApiKey, 'prefix' | 'secretHash'>) {
+/** The person behind the request: a signed-in person, or whoever made the key that makes this one. */
+async function creatorOf(ctx: HandlerContext, db: CommonQueryMethods): Promise<number | null> {
+  const principal = principalOf(ctx);
+  return principal.kind === 'user' ? principal.userId : apiKeys.keyCreatorId(db, actingOf(ctx), principal.keyId);
+}
+
+async function issue(ctx: HandlerContext, db: CommonQueryMethods, input: Omit<apiKeys.NewApiKey, 'prefix' | 'secretHash' | 'createdByUserId'>) {
   const secret = newToken('apiKey');
   const created = await apiKeys.createApiKey(db, actingOf(ctx), {
     ...input,
+    createdByUserId: await creatorOf(ctx, db),
     prefix: parseToken(secret)?.display ?? secret.slice(0, 10),
     secretHash: hashSecret(ctx.deps.pepper, secret),
   });

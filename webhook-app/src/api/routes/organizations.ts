@@ -1,6 +1,6 @@
 /** Organizations, members and invitations. */
 import { AUDIT_ACTIONS, BILLING_PLANS, isBillingPlanId, isRole, mayAssignRole, ROLE_PERMISSIONS, type Role, withinQuota } from '@wharf/contracts';
-import { audit, invitations, memberships, organizations } from '@wharf/store';
+import { apiKeys, audit, type CommonQueryMethods, invitations, memberships, organizations } from '@wharf/store';
 import { hashSecret, randomSecret } from '../auth/secrets.js';
 import { actingOf, auditEntry, type Handler, type HandlerContext, idParam, principalOf } from '../handler.js';
 import { decodeCursor, pageOf } from '../http/pagination.js';
@@ -50,7 +50,8 @@ async function changeMember(ctx: HandlerContext, role: Role | null): Promise<mem
   const acting = actingOf(ctx);
   const userId = idParam(ctx, 'userId');
   const mayOwn = acting.permissions.has('organization:own');
-  return ctx.deps.pool.transaction(async (tx) => {
+  const changedKeys: number[] = [];
+  const member = await ctx.deps.pool.transaction(async (tx) => {
     const current = await memberships.getMember(tx, acting, userId);
     if (!current) throw notFound('member');
     if ((current.role === 'owner' || role === 'owner') && !mayOwn) {
@@ -60,17 +61,29 @@ async function changeMember(ctx: HandlerContext, role: Role | null): Promise<mem
     const outcome = await memberships.changeMember(tx, acting, userId, role);
     if (outcome === 'not-found') throw notFound('member');
     if (outcome === 'last-owner') throw new ProblemError('last-owner', 'make someone else an owner first');
+    const keys = await keysFollowCreator(tx, acting, userId, role);
     await audit.recordAudit(tx, [
       auditEntry(ctx, {
         action: role === null ? AUDIT_ACTIONS.memberRemove : AUDIT_ACTIONS.memberRole,
         subject: `user:${current.login}`,
         before: { role: current.role },
         after: role === null ? null : { role },
-        details: { userId },
+        details: { userId, ...(keys.revoked.length > 0 ? { keysRevoked: keys.revoked } : {}), ...(keys.capped.length > 0 ? { keysCapped: keys.capped } : {}) },
       }),
     ]);
+    changedKeys.push(...keys.revoked, ...keys.capped);
     return role === null ? null : memberships.getMember(tx, acting, userId);
   });
+  // After the commit (the NOTIFY tells the other replicas), so no request of this one caches the key as it was.
+  for (const id of changedKeys) ctx.deps.keys.forget(id);
+  return member;
+}
+
+/** A member's API keys never outlive their membership nor hold more than their role: removed, revoked; demoted, capped. */
+async function keysFollowCreator(tx: CommonQueryMethods, scope: { tenantId: number }, userId: number, role: Role | null): Promise<{ revoked: number[]; capped: number[] }> {
+  if (role === null) return { revoked: (await apiKeys.revokeKeysOfCreator(tx, scope, userId)).map((k) => k.id), capped: [] };
+  const { capped, revoked } = await apiKeys.capKeysOfCreator(tx, scope, userId, ROLE_PERMISSIONS[role]);
+  return { revoked: revoked.map((k) => k.id), capped: capped.map((k) => k.id) };
 }
 
 const updateMember: Handler = async (ctx) => {
@@ -92,14 +105,19 @@ const listInvitations: Handler = async (ctx) => {
   return { status: 200, body: pageOf(rows, ctx.limit, (i) => invitationView(i), (i) => [i.id]) };
 };
 
+/** One more member must fit the plan's seats (at invitation, and again at acceptance: seats may have gone since). */
+async function checkSeat(db: CommonQueryMethods, scope: { tenantId: number }, plan: string): Promise<void> {
+  const seats = isBillingPlanId(plan) ? BILLING_PLANS[plan].limits.seats : BILLING_PLANS.free.limits.seats;
+  const members = await memberships.countMembers(db, scope);
+  if (!withinQuota(seats, members + 1)) throw new ProblemError('seat-limit', `the ${plan} plan has ${seats} seat${seats === 1 ? '' : 's'}, all taken`);
+}
+
 const createInvitation: Handler = async (ctx) => {
   const acting = actingOf(ctx);
   const role = ctx.body.role;
   if (!isRole(role)) throw new ProblemError('validation-failed', 'unknown role');
   if (role === 'owner' && !acting.permissions.has('organization:own')) throw new ProblemError('permission-denied', 'only owners invite owners', { permission: 'organization:own' });
-  const seats = isBillingPlanId(acting.plan) ? BILLING_PLANS[acting.plan].limits.seats : BILLING_PLANS.free.limits.seats;
-  const members = await memberships.countMembers(ctx.deps.pool, acting);
-  if (!withinQuota(seats, members + 1)) throw new ProblemError('seat-limit', `the ${acting.plan} plan has ${seats} seat${seats === 1 ? '' : 's'}, all taken`);
+  await checkSeat(ctx.deps.pool, acting, acting.plan);
   const token = randomSecret();
   const invitation = await ctx.deps.pool.transaction(async (tx) => {
     const created = await invitations.createInvitation(tx, acting, {
@@ -132,6 +150,11 @@ const acceptInvitation: Handler = async (ctx) => {
     const invitation = await invitations.redeemInvitation(tx, hashSecret(ctx.deps.pepper, String(ctx.body.token)), { id: principal.userId, login: principal.login });
     if (!invitation) throw new ProblemError('invitation-unusable', 'ask for a new invitation');
     const scope = { tenantId: invitation.tenant_id };
+    const plan = await organizations.lockOrganizationPlan(tx, scope);
+    if (plan === null) throw notFound('organization');
+    if (await memberships.getMember(tx, scope, principal.userId)) throw new ProblemError('already-member');
+    // Seats may have been taken since the invitation was made; a refusal keeps the invitation usable for later.
+    await checkSeat(tx, scope, plan);
     if (!(await memberships.addMember(tx, scope, principal.userId, invitation.role))) throw new ProblemError('already-member');
     await audit.recordAudit(tx, [
       auditEntry(ctx, { tenantId: invitation.tenant_id, action: AUDIT_ACTIONS.memberAdd, subject: `user:${principal.login}`, after: { role: invitation.role }, details: { invitation: invitation.id } }),

@@ -3,7 +3,7 @@
  * signed in, signing out and revoking sessions. A person who administers an installation's GitHub account becomes an
  * owner of the organization that holds it; someone with no organization gets one of their own.
  */
-import { AUDIT_ACTIONS, ROLE_PERMISSIONS, isRole } from '@wharf/contracts';
+import { AUDIT_ACTIONS, ROLE_PERMISSIONS, WHARF_COOKIES, isRole } from '@wharf/contracts';
 import { audit, type DatabasePool, memberships, organizations, sessions, users } from '@wharf/store';
 import { SESSION_COOKIE } from '../auth/authenticate.js';
 import type { GitHubSignIn } from '../auth/github-sign-in.js';
@@ -14,7 +14,7 @@ import { decodeCursor, pageOf } from '../http/pagination.js';
 import { notFound, ProblemError } from '../http/problem-error.js';
 import { organizationView, sessionInfoView, userView } from '../views.js';
 
-const STATE_COOKIE = 'wharf_oauth';
+const STATE_COOKIE = WHARF_COOKIES.oauthState;
 const CLI_TOKEN_SECONDS = 30 * 86_400;
 
 function github(deps: ApiDeps): GitHubSignIn {

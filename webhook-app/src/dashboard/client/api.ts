@@ -44,6 +44,8 @@ export function advice(err: ApiError): string {
       return "This control plane cannot read that target's logs; read them where the environment runs.";
     case 'not-implemented':
       return 'This part of Wharf is not available yet on this server.';
+    case 'pull-request-moved':
+      return 'Someone pushed to the pull request since this page showed it: review the new head, then approve it.';
     case 'working-copy-dirty':
       return 'Commit or stash the changes in the working copy, then try again.';
     case 'validation-failed':

@@ -4,7 +4,7 @@
  * the billing period's usage, and an environment's request and error rates. Same sign-in, roles, CSRF, rate limits
  * and problem+json errors as the API.
  */
-import { AUDIT_ACTIONS, type Permission } from '@wharf/contracts';
+import { AUDIT_ACTIONS, mayApproveForkPreview, type Permission } from '@wharf/contracts';
 import { audit, dashboardViews, type DatabasePool, environmentViews, pullRequests, repositories } from '@wharf/store';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { notFound, ProblemError } from '../../api/http/problem-error.js';
@@ -21,6 +21,8 @@ export interface DashboardApiDeps extends BrowserAuthDeps {
 }
 
 const ID = /^[1-9][0-9]{0,15}$/;
+/** A full commit sha (SHA-1 or SHA-256). */
+const SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 const idOf = (value: unknown, what: string): number => {
   if (typeof value !== 'string' || !ID.test(value)) throw notFound(what);
   return Number(value);
@@ -85,28 +87,40 @@ export function registerDashboardApi(app: FastifyInstance, deps: DashboardApiDep
     const scope = { tenantId: caller.acting.tenantId, repositoryId: idOf(params.repositoryId, 'pull request') };
     const number = idOf(params.number, 'pull request');
     if (caller.acting.repositoryIds && !caller.acting.repositoryIds.includes(scope.repositoryId)) throw notFound('pull request');
+    const sha = (req.body as { sha?: unknown } | null | undefined)?.sha;
+    if (typeof sha !== 'string' || !SHA.test(sha)) {
+      throw new ProblemError('validation-failed', 'send the sha of the head you reviewed: { "sha": "<40 hex characters>" }', { errors: [{ field: '/sha', message: 'is required: a full commit sha' }] });
+    }
     const repository = await repositories.getRepository(deps.pool, scope);
     const pr = repository ? await pullRequests.getPullRequest(deps.pool, scope, number) : null;
     if (!repository || !pr) throw notFound('pull request');
     if (pr.state !== 'open') throw new ProblemError('validation-failed', `#${number} is ${pr.state}: only an open pull request's preview can be approved`);
     if (!pr.fork) throw new ProblemError('validation-failed', `#${number} comes from a branch of ${repository.full_name}: its preview needs no approval`);
-    if (pr.approved_sha === pr.head_sha) return { body: { approved: true, changed: false, sha: pr.head_sha, by: pr.approved_by } };
+    if (!mayApproveForkPreview(caller.acting.role)) {
+      throw new ProblemError('permission-denied', "approving a fork's preview here needs the owner or admin role (on GitHub: write access to the repository)");
+    }
+    const moved = (head: string) => new ProblemError('pull-request-moved', `the pull request moved to ${head.slice(0, 7)}; review it again`);
+    if (pr.head_sha !== sha) throw moved(pr.head_sha);
+    if (pr.approved_sha === sha) return { body: { approved: true, changed: false, sha, by: pr.approved_by } };
     await deps.pool.transaction(async (tx) => {
-      await pullRequests.approvePreview(tx, scope, number, pr.head_sha, caller.login);
+      // The head is checked again in the write: a push between the read above and now is not approved.
+      if (!(await pullRequests.approvePreviewOfHead(tx, scope, number, sha, caller.login))) {
+        throw moved((await pullRequests.getPullRequest(tx, scope, number))?.head_sha ?? 'a new head');
+      }
       await audit.recordAudit(tx, [
         {
           tenantId: scope.tenantId,
           actor: caller.actor,
           action: AUDIT_ACTIONS.approvePreview,
           subject: `pull-request:${repository.full_name}#${number}`,
-          reason: `preview of ${pr.head_sha.slice(0, 7)} approved in the dashboard`,
-          details: { sha: pr.head_sha, fork: true },
+          reason: `preview of ${sha.slice(0, 7)} approved in the dashboard`,
+          details: { sha, fork: true },
           requestId: String(req.id),
           sourceIp: req.ip,
         },
       ]);
     });
-    return { body: { approved: true, changed: true, sha: pr.head_sha, by: caller.login } };
+    return { body: { approved: true, changed: true, sha, by: caller.login } };
   });
 
   route('GET', '/usage', 'organization:read', async (_req, caller) => {

@@ -1,6 +1,7 @@
 /** Module names are unique across the app; dependsOn names existing modules and has no cycle. */
 import { posix } from 'node:path';
 import { CODES } from '../../codes.js';
+import { ENGINE_BEHAVIOUR } from '../../generated/engine-behaviour.js';
 import type { Diagnostic } from '../../diagnostic.js';
 import { memoDidYouMean } from '../../suggest.js';
 import { isRecord } from '../config-document.js';
@@ -35,17 +36,25 @@ export function checkDuplicateModules(index: AppIndex): Diagnostic[] {
       );
       continue;
     }
+    // The engine checks the names of modules only when their type is not a step (schema/validate.go): a step module
+    // may reuse a name, and the config loads.
+    const isStep = module.type.startsWith('step.');
     out.push(
       report(
         module.source,
         [...module.path, 'name'],
         CODES.DuplicateModule,
-        `Module name "${module.name}" is already used at ${where(first.source, [...first.path, 'name'])}: give each module its own name.`,
+        isStep
+          ? `Module name "${module.name}" is already used at ${where(first.source, [...first.path, 'name'])}. The engine does not check the names of step modules (${DUPLICATE_NAME_RULE}), so the config loads, but a reference to "${module.name}" can reach only one of them: rename one.`
+          : `Module name "${module.name}" is already used at ${where(first.source, [...first.path, 'name'])}: give each module its own name (the engine refuses a second module of the same name, ${DUPLICATE_NAME_RULE}).`,
+        isStep ? { severity: 'warning' } : {},
       ),
     );
   }
   return out;
 }
+
+const DUPLICATE_NAME_RULE = ENGINE_BEHAVIOUR.modules.duplicateName ?? 'schema/validate.go';
 
 const dependsOnOf = (module: ModuleEntry): unknown[] =>
   Array.isArray(module.value.dependsOn) ? module.value.dependsOn : [];

@@ -1,4 +1,5 @@
 /** Pull requests: their checks, their preview and, for forks, whether a maintainer approved the preview. */
+import { mayApproveForkPreview } from '@wharf/contracts/browser';
 import { useEffect, useState } from 'preact/hooks';
 import { pagePath } from '../../page-paths.js';
 import { api } from '../api.js';
@@ -14,7 +15,7 @@ const checkTone = (c: { status: string | null; conclusion: string | null }) =>
   c.conclusion === 'success' ? 'ok' : c.conclusion === 'failure' || c.conclusion === 'timed_out' ? 'error' : c.conclusion === 'action_required' ? 'warning' : c.status === 'completed' ? 'paused' : 'progress';
 
 export function PullRequestsPage() {
-  const { can, store } = useApp();
+  const { can, organization, store } = useApp();
   const epoch = useStore(store, (s) => s.epoch);
   const environments = useStore(store, (s) => s.environments);
   const [items, setItems] = useState<PullRequest[] | null>(null);
@@ -36,8 +37,13 @@ export function PullRequestsPage() {
       body: `#${pr.number} comes from a fork (${pr.author ?? 'unknown'}). Its head ${shortSha(pr.headSha)} will run as a preview, without secrets. A new push needs a new approval.`,
       confirmLabel: 'Approve preview',
       run: async () => {
-        await api('POST', `/dashboard/api/pull-requests/${pr.repositoryId}/${pr.number}/approve`, {});
-        setAttempt((n) => n + 1);
+        // The head shown in this dialog: the server approves it only while it is still the head (else 409, review again).
+        try {
+          await api('POST', `/dashboard/api/pull-requests/${pr.repositoryId}/${pr.number}/approve`, { sha: pr.headSha });
+        } finally {
+          // Approved or moved on: either way the list shows the head as it is now.
+          setAttempt((n) => n + 1);
+        }
       },
     });
 
@@ -108,7 +114,7 @@ export function PullRequestsPage() {
                     {pr.approval === 'not-needed' ? <span class="muted">not needed</span> : null}
                     {pr.approval === 'approved' ? <span>approved by {pr.approvedBy}</span> : null}
                     {pr.approval === 'needed' ? (
-                      can('environments:deploy') && pr.state === 'open' ? (
+                      can('environments:deploy') && mayApproveForkPreview(organization.role) && pr.state === 'open' ? (
                         <button type="button" class="button primary small" onClick={() => approve(pr)}>
                           Approve preview<span class="visually-hidden"> of #{pr.number}</span>
                         </button>
