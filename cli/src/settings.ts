@@ -2,7 +2,7 @@ import { commonSettings, type SettingsSchema } from '@wharf/contracts';
 import { localTargetSettings } from '@wharf/reconciler';
 import { sourceSettings } from '@wharf/source';
 import { storeSettings } from '@wharf/store';
-import { apiSettings, githubSettings, serverSettings, stripeSettings } from '@wharf/webhook-app';
+import { apiSettings, githubSettings, serverSettings, stripeSettings, usageMetering } from '@wharf/webhook-app';
 
 /** What only `wharf up` reads; the rest comes from the deployables it composes. */
 export const upOnlySettings = {
@@ -32,6 +32,7 @@ export const upSettings = {
   ...sourceSettings,
   ...apiSettings,
   ...stripeSettings,
+  ...usageMetering.meteringSettings,
   // `wharf up` needs no login: requests from this machine act as the local owner.
   WHARF_API_LOCAL_OWNER: { ...apiSettings.WHARF_API_LOCAL_OWNER, default: true },
 } as const satisfies SettingsSchema;

@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type EnvironmentSnapshot, REASONS, type RolloutStart, type StatusUpdate } from '@wharf/contracts';
-import { claims, type DatabasePool, ENVIRONMENTS_CHANNEL, environmentViews, listen, type Listener, rollouts } from '@wharf/store';
+import { claims, type DatabasePool, ENVIRONMENTS_CHANNEL, environmentViews, listen, type Listener, metering, rollouts } from '@wharf/store';
+import { meteredTargets } from './metered-targets.js';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createReconcilerMetrics, type ReconcilerMetrics } from './metrics.js';
@@ -121,6 +122,24 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     },
   });
 
+  // Runtime request counters seen by observe go to usage metering, batched; a failed write only loses a reading.
+  const requestReadings = createWriteBatcher<metering.RuntimeRequestSample, void>({
+    name: 'runtime-requests',
+    log,
+    maxBatch: 500,
+    maxDelayMs: 50,
+    maxConcurrentFlushes: 1,
+    flush: async (items) => {
+      await metering.recordRuntimeRequests(pool, items);
+      return items.map(() => undefined);
+    },
+  });
+  const observedTargets = meteredTargets(
+    targets,
+    (sample) => void requestReadings.write(sample).catch((err: unknown) => log.warn({ err, envId: sample.environmentId }, 'runtime requests not recorded')),
+    () => clock.now(),
+  );
+
   /**
    * A rollout that takes longer than progressAfterMs gets its start recorded while it runs (Progressing, history row
    * in progress, in_progress status); a quicker one is recorded once, with its outcome, in one transaction.
@@ -135,7 +154,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     let result: ReconcileResult;
     try {
       result = await reconcileEnvironment(env, {
-        targets,
+        targets: observedTargets,
         log: envLog,
         signal: controller.signal,
         applyTimeoutMs,
@@ -311,9 +330,10 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         for (const c of inFlight.values()) c.abort(new Error('reconciler stopping'));
         starts.close();
         outcomes.close();
+        requestReadings.close();
         await settled;
       } else {
-        await Promise.all([starts.flush(), outcomes.flush()]);
+        await Promise.all([starts.flush(), outcomes.flush(), requestReadings.flush()]);
       }
       for (const t of timers.splice(0)) clearInterval(t);
       await listener?.close();
@@ -323,7 +343,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     async reconcileOnce() {
       const claimed = await claim(batchSize);
       await Promise.all(claimed.map((env) => launch(env)));
-      await Promise.all([starts.flush(), outcomes.flush()]);
+      await Promise.all([starts.flush(), outcomes.flush(), requestReadings.flush()]);
       return claimed.length;
     },
   };

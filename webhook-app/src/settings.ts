@@ -4,6 +4,7 @@ import { storeSettings } from '@wharf/store';
 import { apiSettings } from './api/settings.js';
 import { stripeSettings } from './billing/stripe-client.js';
 import { githubSettings } from './github/settings.js';
+import { meteringSettings } from './metering/settings.js';
 
 export const serverSettings = {
   WHARF_HOST: { type: 'string', description: 'Address the API and webhook server listens on.', default: '127.0.0.1' },
@@ -36,5 +37,5 @@ export const serverSettings = {
 } as const satisfies SettingsSchema;
 
 /** Everything the control-plane server reads: its own, the store's and every unit's. */
-export const controlPlaneSettings = { ...commonSettings, ...serverSettings, ...storeSettings, ...githubSettings, ...sourceSettings, ...apiSettings, ...stripeSettings } as const satisfies SettingsSchema;
+export const controlPlaneSettings = { ...commonSettings, ...serverSettings, ...storeSettings, ...githubSettings, ...sourceSettings, ...apiSettings, ...stripeSettings, ...meteringSettings } as const satisfies SettingsSchema;
 export type ControlPlaneSettings = SettingsOf<typeof controlPlaneSettings>;

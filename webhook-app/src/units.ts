@@ -12,6 +12,7 @@ import { billingUnit } from './billing/unit.js';
 import { dashboardUnit } from './dashboard/unit.js';
 import type { EnvironmentLogs } from './api/deps.js';
 import { githubUnit } from './github/unit.js';
+import { meteringUnit } from './metering/unit.js';
 import type { ControlPlaneSettings } from './settings.js';
 
 export interface UnitContext {
@@ -53,6 +54,7 @@ export const CONTROL_PLANE_UNITS = {
   github: githubUnit,
   api: apiUnit,
   billing: billingUnit,
+  metering: meteringUnit,
   dashboard: dashboardUnit,
 } as const satisfies Record<string, UnitFactory>;
 

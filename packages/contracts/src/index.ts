@@ -186,6 +186,16 @@ export {
   type QuotaLimit,
   type UsageMetric,
 } from './plans.js';
+export {
+  METERING_BASE_UNITS,
+  COUNTED_USAGE_METRICS,
+  METER_EVENT_MAX_AGE_SECONDS,
+  RUNTIME_REQUESTS_METRIC,
+  RUNTIME_REQUESTS_MAX,
+  meterEventNameOf,
+  meterEventIdentifier,
+  sumRuntimeRequests,
+} from './metering.js';
 
 // Accounts: organizations, roles and the permission matrix, API key format
 export {

@@ -63,6 +63,8 @@ export interface InstanceObservation {
   host?: string;
   startedAt?: string;
   restarts?: number;
+  /** Requests it answered for the app since it started (the runtime's counter), when the target can read it: metered. */
+  requestsTotal?: number;
 }
 
 export interface Observation {

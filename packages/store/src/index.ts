@@ -47,3 +47,4 @@ export * as sessions from './sessions.js';
 export * as rateLimits from './rate-limits.js';
 export * as idempotency from './idempotency.js';
 export * as billing from './billing.js';
+export * as metering from './metering/index.js';

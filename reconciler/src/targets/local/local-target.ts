@@ -32,7 +32,7 @@ import { grantTraverse, pathsIn } from './reachable.js';
 import { CURRENT_FILE, DESIRED_FILE, recoverLeftRuntimes } from './recover-left-runtimes.js';
 import { createRouter } from './router.js';
 import { DEFAULT_RUNTIME_MEMORY_MB, launchCommand, type LaunchCommand, runtimeArgs, runtimeEnv } from './runtime-launch.js';
-import { adoptInstance, probeHealth, type RuntimeInstance, startInstance } from './runtime-instance.js';
+import { adoptInstance, probeHealth, probeRequests, type RuntimeInstance, startInstance } from './runtime-instance.js';
 import { DEFAULT_RUNTIME_USER, ensureRuntimeUser } from './runtime-user.js';
 import { waitUntilHealthy } from './wait-healthy.js';
 
@@ -288,7 +288,7 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
       const s = states.get(ref.id);
       const cur = s?.current;
       if (!s || !cur) return nothingRunning();
-      const seen = (digest: string, healthy: boolean, message?: string): Observation => ({
+      const seen = (digest: string, healthy: boolean, message?: string, requestsTotal?: number | null): Observation => ({
         exists: true,
         digest,
         healthy,
@@ -305,12 +305,13 @@ export async function createLocalTarget(options: LocalTargetOptions): Promise<Lo
             startedAt: cur.record.startedAt,
             restarts: s.crashes,
             ...(message ? { message } : {}),
+            ...(typeof requestsTotal === 'number' ? { requestsTotal } : {}),
           },
         ],
       });
       if (cur.hasExited()) return seen(cur.record.digest, false, 'runtime exited; restart pending');
-      const probe = await probeHealth(cur.record.port);
-      return seen(probe.digest ?? cur.record.digest, probe.ok, probe.ok ? undefined : probe.message);
+      const [probe, requests] = await Promise.all([probeHealth(cur.record.port), probeRequests(cur.record.port)]);
+      return seen(probe.digest ?? cur.record.digest, probe.ok, probe.ok ? undefined : probe.message, requests);
     },
 
     stop(ref) {

@@ -5,8 +5,8 @@
 import { spawn } from 'node:child_process';
 import { open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { EnvironmentKind } from '@wharf/contracts';
-import { RUNTIME_HEALTH_PATH } from '@wharf/contracts/runtime-protocol';
+import { type EnvironmentKind, sumRuntimeRequests } from '@wharf/contracts';
+import { RUNTIME_HEALTH_PATH, RUNTIME_RESERVED_PREFIX } from '@wharf/contracts/runtime-protocol';
 import type { LogRing } from './log-ring.js';
 import { type FileTail, tailFile } from './file-tail.js';
 import { groupAlive, killTree, pidAlive } from './process-tree.js';
@@ -146,6 +146,24 @@ export async function probeHealth(port: number, signal?: AbortSignal, timeoutMs 
     return { ok: res.ok, digest, stateful, message: `healthz ${res.status}${typeof body.status === 'string' ? ` ${body.status}` : ''}` };
   } catch (err) {
     return { ok: false, digest: null, stateful: undefined, message: (err as Error).message };
+  }
+}
+
+/**
+ * The requests a runtime answered for the app (its Prometheus counter at RUNTIME_RESERVED_PREFIX/metrics, Wharf's
+ * own health checks left out), for usage metering; null when it cannot be read (the upstream engine has no such path).
+ */
+export async function probeRequests(port: number, signal?: AbortSignal, timeoutMs = 1_000): Promise<number | null> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}${RUNTIME_RESERVED_PREFIX}metrics`, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+    if (!res.ok) {
+      await res.body?.cancel();
+      return null;
+    }
+    return sumRuntimeRequests(await readBounded(res, 1024 * 1024), RUNTIME_RESERVED_PREFIX);
+  } catch {
+    return null;
   }
 }
 
