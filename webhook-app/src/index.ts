@@ -14,7 +14,6 @@ export { syncCatalog, type CatalogSyncReport } from './billing/sync-catalog.js';
 export { createEventWorker, type EventWorker } from './billing/event-worker.js';
 export { STRIPE_WEBHOOK_PATH } from './billing/webhook-route.js';
 export { serverSettings, controlPlaneSettings, type ControlPlaneSettings } from './settings.js';
-export { stripeSettings, createStripeClient, type StripeSettings } from './billing/stripe-client.js';
 export * as usageMetering from './metering/index.js';
 export {
   createGitHubApp,
