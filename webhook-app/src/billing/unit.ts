@@ -1,9 +1,8 @@
 /**
- * Billing as a control-plane unit, mounted when STRIPE_SECRET_KEY is set: the Stripe webhook route (with
- * STRIPE_WEBHOOK_SECRET) and the worker that processes stored events. Without a webhook secret the unit refuses to
- * start: the subscription state Wharf acts on comes only from verified webhooks.
+ * Billing as a control-plane unit, mounted when STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are set: the Stripe
+ * webhook route, the worker that processes stored events, and the dunning sweep. With the key alone (metering only)
+ * it is not mounted and says so: the subscription state Wharf acts on comes only from verified webhooks.
  */
-import { StartupError } from '@wharf/contracts';
 import { billing, type DatabasePool } from '@wharf/store';
 import { CronJob } from 'cron';
 import type { Logger } from 'pino';
@@ -34,7 +33,9 @@ export function billingServiceFromSettings(input: { pool: DatabasePool; log: Log
 export const billingUnit: UnitFactory = async ({ pool, log, settings }) => {
   if (!settings.STRIPE_SECRET_KEY) return null;
   if (!settings.STRIPE_WEBHOOK_SECRET) {
-    throw new StartupError('STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: billing acts only on verified Stripe webhooks (docs/billing.md)');
+    // Metering may run with the key alone; billing acts only on verified webhooks, so without the secret it hears none.
+    log.warn('STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: no Stripe webhooks are received, so plans do not follow subscriptions (docs/billing.md)');
+    return null;
   }
   const stripe = createStripeClient({ secretKey: settings.STRIPE_SECRET_KEY, apiUrl: settings.STRIPE_API_URL });
   const worker = createEventWorker({ pool, stripe, log: log.child({ component: 'stripe-events' }) });
