@@ -6,6 +6,8 @@
  * 3. `wharf up` with the local target on a real repository: `--commits` commits on main while the production page is
  *    open; from each `git commit` returning to the page showing the new commit (`commit_to_browser_p95_ms`), and to
  *    it showing the commit running and Ready (`commit_to_ready_p95_ms`).
+ * Both databases live on one Postgres server (DATABASE_URL, or one embedded server for the run); a failure names
+ * its phase, and every clean-up step runs and reports its own failure instead of leaving an uncaught error.
  *   npm run bench -- dashboard-load [--envs 1000] [--runs 5] [--commits 10]
  */
 import { execFile } from 'node:child_process';
@@ -17,7 +19,7 @@ import { promisify } from 'node:util';
 import { loadSettings } from '@wharf/contracts';
 import { organizations, repositories } from '@wharf/store';
 import { seedEnvironments } from '@wharf/store/testing';
-import { benchDatabase, median, percentile, REPO_ROOT, silentLog, startWharf } from '@wharf/testkit';
+import { benchDatabase, median, percentile, REPO_ROOT, type RunningProcess, silentLog, startWharf } from '@wharf/testkit';
 import { controlPlaneSettings, startControlPlaneServer } from '@wharf/webhook-app';
 import { chromium } from 'playwright-core';
 import { Registry } from 'prom-client';
@@ -30,10 +32,59 @@ const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-ru
 const run = promisify(execFile);
 /** The little of the DOM the page functions read (this file is type-checked without DOM types). */
 type Doc = { querySelector(selector: string): { textContent: string | null } | null };
+/** What the run is doing, named in any failure: `set-up`, `overview`, `wharf up`, `commit N of M`, `stop wharf up`, `clean-up`. */
+let phase = 'set-up';
+/** Clean-up steps, last first; each runs once, whatever failed before it. */
+const cleanups: { name: string; fn: () => Promise<unknown> }[] = [];
+const cleanUp = async () => {
+  while (cleanups.length > 0) {
+    const step = cleanups.pop();
+    if (!step) break;
+    await step.fn().catch((err: unknown) => console.error(`dashboard-load: clean-up step '${step.name}' failed: ${describe(err)}`));
+  }
+};
+const describe = (err: unknown) => (err instanceof Error ? `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}` : String(err));
+let failing = false;
+const fail = async (what: string, err: unknown) => {
+  // What fails after the first failure (the page closed under a waiting step) is its consequence: not repeated.
+  if (failing) return;
+  failing = true;
+  console.error(`dashboard-load: ${what}: ${describe(err)}`);
+  process.exitCode = 1;
+  phase = 'clean-up';
+  await cleanUp();
+  process.exit(1);
+};
+// A connection that errors outside any await (a database going away under an idle pool client) still says which phase.
+process.on('uncaughtException', (err) => void fail(`uncaught error in phase ${phase}`, err));
+process.on('unhandledRejection', (err) => void fail(`unhandled rejection in phase ${phase}`, err));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void fail(`interrupted in phase ${phase}`, new Error(signal)));
+/** Runs `fn` as `name`: a failure says which phase it came from. */
+const inPhase = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+  if (failing) throw new Error(`phase ${name} not started: the run already failed`);
+  phase = name;
+  try {
+    return await fn();
+  } catch (err) {
+    throw new Error(`phase ${name} failed: ${describe(err)}`, { cause: err });
+  }
+};
+/** SIGTERM, then SIGKILL if `wharf up` has not stopped within `ms` (which is then an error: Ctrl-C would hang too). */
+const stopWharf = async (wharf: RunningProcess, ms: number) => {
+  if (wharf.child.exitCode !== null || wharf.child.signalCode !== null) return;
+  wharf.child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const stopped = await Promise.race([wharf.exited.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)))]);
+  clearTimeout(timer);
+  if (stopped) return;
+  wharf.child.kill('SIGKILL');
+  await wharf.exited;
+  throw new Error(`wharf up did not stop within ${ms / 1000} s of SIGTERM (killed); its output ends:\n${wharf.output().slice(-2_000)}`);
+};
+
 const work = await mkdtemp(path.join(tmpdir(), 'wharf-bench-dashboard-'));
+cleanups.push({ name: 'remove the work directory', fn: () => rm(work, { recursive: true, force: true }) });
 await chmod(work, 0o755);
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: FLAGS });
-const db = await benchDatabase(process.env.DATABASE_URL);
 let jsGzipKb = 0;
 
 const gzipBytes = (url: string) =>
@@ -46,73 +97,92 @@ const gzipBytes = (url: string) =>
   );
 
 try {
+  const browser = await inPhase('set-up', () => chromium.launch({ executablePath: '/usr/bin/chromium', args: FLAGS, handleSIGINT: false, handleSIGTERM: false }));
+  cleanups.push({ name: 'close the browser', fn: () => browser.close() });
+  const db = await inPhase('set-up', () => benchDatabase(process.env.DATABASE_URL));
+  cleanups.push({ name: 'drop the overview database', fn: () => db.close() });
+
   // 1 and 2: the overview with ENVS environments of the local owner.
-  const owner = await organizations.ensureLocalOwner(db.pool);
-  const repo = await repositories.upsertRepository(db.pool, { tenantId: owner.tenantId, provider: 'local', fullName: 'local/bench', url: 'file:///bench', defaultBranch: 'main' });
-  const apps = Math.max(1, Math.round(ENVS / 10));
-  await seedEnvironments(
-    db.pool,
-    Array.from({ length: ENVS }, (_, i) => ({
-      tenantId: owner.tenantId,
-      repositoryId: repo.id,
-      app: `app-${String(i % apps).padStart(3, '0')}`,
-      name: i < apps ? 'production' : `preview-${i}`,
-      kind: i < apps ? ('production' as const) : ('preview' as const),
-      digest: `sha256:${i}`,
-      spec: null,
-      converged: { dueInMs: 3_600_000 },
-    })),
-  );
-  const settings = loadSettings(controlPlaneSettings, { DATABASE_URL: db.url, WHARF_PORT: '0', WHARF_DATA_DIR: path.join(work, 'cp'), WHARF_LOG_LEVEL: 'silent', WHARF_API_LOCAL_OWNER: 'true' });
-  const server = await startControlPlaneServer({ settings, log: silentLog, pool: db.pool, registry: new Registry(), dataDir: path.join(work, 'cp'), databaseUrl: db.url });
   const fcp: number[] = [];
   const tti: number[] = [];
-  try {
-    for (let i = 0; i < RUNS + 1; i++) {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-      const page = await context.newPage();
-      await page.goto(`${server.url}/`);
-      await page.waitForFunction(() => performance.getEntriesByName('wharf:overview-ready').length > 0, undefined, { timeout: 60_000, polling: 20 });
-      const shown = (await page.evaluate(`document.querySelectorAll('.env-card').length`)) as number;
-      if (shown !== ENVS) throw new Error(`the overview shows ${shown} environments, not ${ENVS}`);
-      // Interactive: the main thread has run a task after the last render (a click would be handled now).
-      const idle = (await page.evaluate(`new Promise((r) => requestAnimationFrame(() => setTimeout(() => r(performance.now()), 0)))`)) as number;
-      const paint = (await page.evaluate(`performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? -1`)) as number;
-      if (i > 0) {
-        // The first load warms the server (the bundle read from disk, the database's caches).
-        fcp.push(paint);
-        tti.push(idle);
+  await inPhase('overview', async () => {
+    const owner = await organizations.ensureLocalOwner(db.pool);
+    const repo = await repositories.upsertRepository(db.pool, { tenantId: owner.tenantId, provider: 'local', fullName: 'local/bench', url: 'file:///bench', defaultBranch: 'main' });
+    const apps = Math.max(1, Math.round(ENVS / 10));
+    await seedEnvironments(
+      db.pool,
+      Array.from({ length: ENVS }, (_, i) => ({
+        tenantId: owner.tenantId,
+        repositoryId: repo.id,
+        app: `app-${String(i % apps).padStart(3, '0')}`,
+        name: i < apps ? 'production' : `preview-${i}`,
+        kind: i < apps ? ('production' as const) : ('preview' as const),
+        digest: `sha256:${i}`,
+        spec: null,
+        converged: { dueInMs: 3_600_000 },
+      })),
+    );
+    const settings = loadSettings(controlPlaneSettings, { DATABASE_URL: db.url, WHARF_PORT: '0', WHARF_DATA_DIR: path.join(work, 'cp'), WHARF_LOG_LEVEL: 'silent', WHARF_API_LOCAL_OWNER: 'true' });
+    const server = await startControlPlaneServer({ settings, log: silentLog, pool: db.pool, registry: new Registry(), dataDir: path.join(work, 'cp'), databaseUrl: db.url });
+    try {
+      for (let i = 0; i < RUNS + 1; i++) {
+        const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+        try {
+          const page = await context.newPage();
+          await page.goto(`${server.url}/`);
+          await page.waitForFunction(() => performance.getEntriesByName('wharf:overview-ready').length > 0, undefined, { timeout: 60_000, polling: 20 });
+          const shown = (await page.evaluate(`document.querySelectorAll('.env-card').length`)) as number;
+          if (shown !== ENVS) throw new Error(`the overview shows ${shown} environments, not ${ENVS}`);
+          // Interactive: the main thread has run a task after the last render (a click would be handled now).
+          const idle = (await page.evaluate(`new Promise((r) => requestAnimationFrame(() => setTimeout(() => r(performance.now()), 0)))`)) as number;
+          const paint = (await page.evaluate(`performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? -1`)) as number;
+          if (i > 0) {
+            // The first load warms the server (the bundle read from disk, the database's caches).
+            fcp.push(paint);
+            tti.push(idle);
+          }
+        } finally {
+          await context.close();
+        }
       }
-      await context.close();
+      const html = await (await fetch(`${server.url}/`)).text();
+      const js = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+      if (!js) throw new Error('the page names no script under /assets/');
+      jsGzipKb = Math.round(((await gzipBytes(`${server.url}${js}`)) / 1024) * 10) / 10;
+    } finally {
+      await server.stop();
     }
-    const html = await (await fetch(`${server.url}/`)).text();
-    const js = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1] ?? '';
-    jsGzipKb = Math.round(((await gzipBytes(`${server.url}${js}`)) / 1024) * 10) / 10;
-  } finally {
-    await server.stop();
-  }
-
+  });
   console.log(`overview with ${ENVS} environments, ${RUNS} cold loads: FCP median ${Math.round(median(fcp))} ms, TTI median ${Math.round(median(tti))} ms; first page JS ${jsGzipKb} KB gzipped`);
-  // 3: commit → browser, on wharf up with the local target.
+
+  // 3: commit → browser, on wharf up with the local target, its database on the same server as the overview's.
   const repoDir = path.join(work, 'hello-api');
-  await cp(path.join(REPO_ROOT, 'examples/hello-api'), repoDir, { recursive: true });
   const git = async (...args: string[]) => (await run('git', ['-c', 'user.name=Ada', '-c', 'user.email=ada@example.test', ...args], { cwd: repoDir })).stdout.trim();
-  await git('init', '-q', '-b', 'main');
-  await git('add', '-A');
-  await git('commit', '-qm', 'First version');
-  const local = await benchDatabase(process.env.DATABASE_URL);
+  const local = await inPhase('wharf up', async () => {
+    await cp(path.join(REPO_ROOT, 'examples/hello-api'), repoDir, { recursive: true });
+    await git('init', '-q', '-b', 'main');
+    await git('add', '-A');
+    await git('commit', '-qm', 'First version');
+    return benchDatabase(process.env.DATABASE_URL ?? db.url);
+  });
+  cleanups.push({ name: "drop wharf up's database", fn: () => local.close() });
   const wharf = startWharf(['up', '--repo', repoDir], { cwd: work, env: { DATABASE_URL: local.url, WHARF_PORT: '0', WHARF_ROUTER_PORT: '0', WHARF_DATA_DIR: path.join(work, '.wharf') } });
+  // With the production page still open: `wharf up` must stop with a dashboard open (as after Ctrl-C).
+  cleanups.push({ name: 'stop wharf up', fn: () => stopWharf(wharf, 30_000) });
   const toBrowser: number[] = [];
   const toReady: number[] = [];
-  try {
+  const page = await inPhase('wharf up', async () => {
     const [, url] = await wharf.waitFor(/dashboard (http:\/\/\S+?)\/\s/, 120_000);
     const page = await browser.newPage();
     await page.goto(`${url}/`);
     await page.locator('[data-env="hello-api/production"] [data-state="Ready"]').waitFor({ timeout: 120_000 });
     await page.locator('[data-env="hello-api/production"] a.env-name').click();
     await page.locator('.page-head [data-state="Ready"]').waitFor();
-    const file = path.join(repoDir, 'workflow.yaml');
-    for (let i = 1; i <= COMMITS; i++) {
+    return page;
+  });
+  const file = path.join(repoDir, 'workflow.yaml');
+  for (let i = 1; i <= COMMITS; i++) {
+    await inPhase(`commit ${i} of ${COMMITS}`, async () => {
       await writeFile(file, (await readFile(file, 'utf8')).replace(/Hello from Wharf[^"']*/, `Hello from Wharf ${i}`));
       await git('commit', '-qam', `Greeting ${i}`);
       const t0 = performance.now();
@@ -129,12 +199,14 @@ try {
         { timeout: 60_000, polling: 10 },
       );
       toReady.push(performance.now() - t0);
-    }
-  } finally {
-    wharf.child.kill('SIGTERM');
-    await wharf.exited;
-    await local.close();
+    });
   }
+  await inPhase('stop wharf up', async () => {
+    cleanups.splice(cleanups.findIndex((c) => c.name === 'stop wharf up'), 1);
+    await stopWharf(wharf, 30_000);
+  });
+  phase = 'clean-up';
+  await cleanUp();
   const round = (n: number) => Math.round(n);
   console.log(`commit → browser (ms): ${toBrowser.map(round).join(', ')}; → running and Ready: ${toReady.map(round).join(', ')}`);
   console.log(
@@ -150,8 +222,6 @@ try {
       commit_to_ready_p95_ms: round(percentile(toReady, 95)),
     }),
   );
-} finally {
-  await browser.close();
-  await db.close();
-  await rm(work, { recursive: true, force: true });
+} catch (err) {
+  await fail('failed', err);
 }

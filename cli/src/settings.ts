@@ -1,5 +1,5 @@
 import { commonSettings, type SettingsSchema } from '@wharf/contracts';
-import { localTargetSettings } from '@wharf/reconciler';
+import { kubernetesTargetSettings, localTargetSettings } from '@wharf/reconciler';
 import { sourceSettings } from '@wharf/source';
 import { storeSettings } from '@wharf/store';
 import { apiSettings, githubSettings, serverSettings, stripeSettings, usageMetering } from '@wharf/webhook-app';
@@ -26,6 +26,7 @@ export const upSettings = {
   ...commonSettings,
   ...upOnlySettings,
   ...localTargetSettings,
+  ...kubernetesTargetSettings,
   ...serverSettings,
   ...storeSettings,
   ...githubSettings,

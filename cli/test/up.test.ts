@@ -97,3 +97,39 @@ t.test('embedded Postgres: ready, clean stop on SIGTERM, and recovery after kill
   t.match(second.output(), /Wharf stopped\./);
   t.same(await postgresProcesses(dataDir), [], 'no Postgres process left running');
 });
+
+t.test('stops on SIGTERM while a dashboard holds its live event stream and a followed log open', async (t) => {
+  const db = await createTestDatabase(t);
+  const cwd = await tempDir();
+  t.teardown(() => rm(cwd, { recursive: true, force: true }));
+  const wharf = startWharf(['up'], { cwd, env: { DATABASE_URL: db.url, WHARF_PORT: '0', WHARF_ROUTER_PORT: '0' } });
+  t.teardown(async () => {
+    wharf.child.kill('SIGKILL');
+    await wharf.exited;
+  });
+  const [, url] = await wharf.waitFor(/Wharf is up at (http:\/\/\S+)/);
+  await wharf.waitFor(/hello-api +production +\w+ +Ready/, 120_000);
+  const envs = (await (await fetch(`${url}/api/v1/environments`)).json()) as { items: { id: number }[] };
+  const id = envs.items[0]?.id;
+  // What the environment page holds open (the local owner, from this machine), each read until it has begun.
+  const open = async (path: string, until: RegExp) => {
+    const res = await fetch(`${url}${path}`);
+    t.equal(res.status, 200, path);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while (!until.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += Buffer.from(value).toString('utf8');
+    }
+    t.match(text, until, `${path} is open`);
+    return reader;
+  };
+  const streams = [await open('/api/v1/events', /event: ready/), await open(`/api/v1/environments/${id}/logs?follow=1`, /listening/)];
+  wharf.child.kill('SIGTERM');
+  // Before, the server waited for these streams to finish, which an open page never does: `stopping…` forever.
+  const { code } = await wharf.exited;
+  t.equal(code, 0, 'exits 0 on SIGTERM with the streams open');
+  t.match(wharf.output(), /Wharf stopped\./);
+  for (const s of streams) await s.cancel().catch(() => undefined);
+});

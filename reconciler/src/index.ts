@@ -13,6 +13,16 @@ export {
 } from './targets/registry.js';
 export { existingTarget, type TargetFactory, type TargetDeps } from './targets/target-factory.js';
 export type { LocalTarget, LocalTargetSettings } from './targets/local/index.js';
+export { createKubernetesTarget, type KubernetesTarget, type KubernetesTargetSettings } from './targets/kubernetes/index.js';
+// The in-cluster operator (reconciler --operator, wharf operator).
+export { createOperator, type Operator, type OperatorOptions } from './operator/operator.js';
+export { startOperatorDeployable, childrenConfigFrom, type RunningOperator } from './operator/deployable.js';
+export { operatorSettings, DEFAULT_RUNTIME_IMAGE, type OperatorSettings } from './operator/settings.js';
+export { desiredChildren, EXPECT_DIGEST_HEADER, type ChildrenConfig, type DesiredChildren } from './operator/children/desired-children.js';
+export { connectCluster, type ClusterConnection } from './kubernetes/cluster-connection.js';
+export { FIELD_MANAGERS, LABELS, ANNOTATIONS } from './kubernetes/labels.js';
+export { workflowAppName, tenantNamespace } from './kubernetes/names.js';
+export { KINDS } from './kubernetes/resources.js';
 export { logSocketPath } from './targets/local/log-socket.js';
 export { friendlyLabel } from './targets/local/host-label.js';
 // The reconcile steps on an EnvironmentSnapshot, for any loop: the Postgres-backed one above, or an operator's.
@@ -20,5 +30,5 @@ export { reconcileEnvironment, STEPS, type ReconcileDeps, type RolloutStartReque
 export { summarizeOutcome, summarizeStart, deploymentMessage, type SummarizeOptions } from './reconcile/summarize-status.js';
 export { applyStatusUpdate } from './reconcile/apply-status.js';
 export { RESULT_LABELS, type ReconcileResult, type ResultKind } from './reconcile/result.js';
-export { localTargetSettings, reconcilerSettings, targetsFromSettings, type ReconcilerSettings } from './settings.js';
+export { localTargetSettings, kubernetesTargetSettings, reconcilerSettings, targetsFromSettings, type ReconcilerSettings, type TargetStoreDeps } from './settings.js';
 export { startHealthServer, type HealthServer } from './health-server.js';

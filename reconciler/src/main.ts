@@ -4,11 +4,11 @@
  * targets it builds from its settings, with /healthz, /readyz and /metrics on WHARF_RECONCILER_PORT. Any number may
  * run against one database. Only wires: settings (every problem at once), logger, database, targets, loop, signals.
  *   DATABASE_URL=postgres://… node --import tsx reconciler/src/main.ts
- * `--operator` is reserved for the in-cluster Kubernetes operator (reconciling WorkflowApp custom resources).
+ * `--operator` runs the in-cluster Kubernetes operator instead (operator/main.ts: WorkflowApp resources, no database).
  */
 import path from 'node:path';
 import { loadSettings, REDACT_PATHS, StartupError } from '@wharf/contracts';
-import { openDatabase, ping } from '@wharf/store';
+import { openDatabase, ping, tenantPlans } from '@wharf/store';
 import pino from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { startHealthServer } from './health-server.js';
@@ -17,11 +17,16 @@ import { reconcilerSettings, targetsFromSettings } from './settings.js';
 import { createTargetRegistry } from './targets/registry.js';
 
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<() => Promise<void>> {
-  if (argv.includes('--operator')) {
-    throw new StartupError('--operator (the in-cluster operator reconciling WorkflowApp resources) is reserved for the Kubernetes target and not built yet');
-  }
   const unknown = argv.filter((a) => a !== '--operator');
   if (unknown.length > 0) throw new StartupError(`unknown arguments: ${unknown.join(' ')} (settings are environment variables)`);
+  if (argv.includes('--operator')) {
+    const { startOperatorDeployable } = await import('./operator/deployable.js');
+    const operator = await startOperatorDeployable(env, (reason) => {
+      process.stderr.write(`${reason}: exiting\n`);
+      void operator.stop().finally(() => process.exit(1));
+    });
+    return () => operator.stop();
+  }
   const settings = loadSettings(reconcilerSettings, env);
   const log = pino({ level: settings.WHARF_LOG_LEVEL, redact: { paths: [...REDACT_PATHS], censor: '[REDACTED]' } });
   if (!settings.DATABASE_URL) throw new StartupError('DATABASE_URL is required (`wharf up` is the one that starts an embedded database)');
@@ -34,7 +39,10 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<() => Promi
   try {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
-    const targets = await createTargetRegistry(targetsFromSettings(settings, path.resolve(settings.WHARF_DATA_DIR)), { log });
+    const targets = await createTargetRegistry(
+      targetsFromSettings(settings, path.resolve(settings.WHARF_DATA_DIR), { tenantPlan: (id) => tenantPlans.planOfTenant(pool, id) }),
+      { log },
+    );
     stops.push(() => targets.close());
     const reconciler = createReconciler({ pool, databaseUrl: settings.DATABASE_URL, targets, log, registry });
     await reconciler.start();

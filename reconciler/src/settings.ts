@@ -65,11 +65,39 @@ export const localTargetSettings = {
   },
 } as const satisfies SettingsSchema;
 
+/** Settings of the kubernetes target (a WorkflowApp resource per environment); the target is on when WHARF_KUBECONFIG is set. */
+export const kubernetesTargetSettings = {
+  WHARF_KUBECONFIG: {
+    type: 'string',
+    description:
+      'Turns the kubernetes target on: a kubeconfig file (its current context serves `target: kubernetes`, a context named C serves `kubernetes:C`), or `in-cluster` for the service account of the pod Wharf runs in.',
+  },
+  WHARF_KUBERNETES_NAMESPACE_PREFIX: {
+    type: 'string',
+    description: 'Each tenant gets one namespace, `<prefix>t<tenant id>`, with a ResourceQuota and LimitRange from its plan.',
+    default: 'wharf-',
+    pattern: '^[a-z]([a-z0-9-]{0,30}[a-z0-9-])?$',
+  },
+  WHARF_KUBERNETES_BASE_DOMAIN: {
+    type: 'string',
+    description: 'Environments on Kubernetes answer at `<scheme>://<env>--<app>--t<tenant>.<domain>/` (an Ingress or HTTPRoute the operator creates). Unset: no URL and no route.',
+    pattern: '^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$',
+  },
+  WHARF_KUBERNETES_INGRESS_CLASS: { type: 'string', description: 'IngressClass of the environments\' Ingresses (default: the cluster\'s default class).' },
+  WHARF_KUBERNETES_URL_SCHEME: { type: 'string', description: 'Scheme of the environments\' URLs on Kubernetes.', default: 'https', enum: ['https', 'http'] },
+} as const satisfies SettingsSchema;
+
 /** Everything the reconciler deployable reads (reconciler/src/main.ts). */
 export const reconcilerSettings = {
   ...commonSettings,
   ...storeSettings,
   ...localTargetSettings,
+  WHARF_LOCAL_TARGET: {
+    type: 'boolean',
+    description: 'Build the local target (runtimes as child processes of the reconciler). The Helm chart turns it off: in a cluster, environments run on `kubernetes`.',
+    default: true,
+  },
+  ...kubernetesTargetSettings,
   WHARF_RECONCILER_HOST: { type: 'string', description: 'Address of the reconciler’s health and metrics endpoint.', default: '127.0.0.1' },
   WHARF_RECONCILER_PORT: {
     type: 'integer',
@@ -81,19 +109,47 @@ export const reconcilerSettings = {
 } as const satisfies SettingsSchema;
 export type ReconcilerSettings = SettingsOf<typeof reconcilerSettings>;
 
-/** The targets a reconciler builds from its settings: the local target, its state under WHARF_DATA_DIR/local. */
-export function targetsFromSettings(settings: SettingsOf<typeof localTargetSettings>, dataDir: string): TargetsConfig<typeof TARGET_FACTORIES> {
+/** What the targets read from Wharf's store (the kubernetes target: a tenant's plan, for its namespace's quota). */
+export interface TargetStoreDeps {
+  tenantPlan?: (tenantId: number) => Promise<string | null>;
+}
+
+/**
+ * The targets a reconciler builds from its settings: the local target (its state under WHARF_DATA_DIR/local), and the
+ * kubernetes target when WHARF_KUBECONFIG is set.
+ */
+export function targetsFromSettings(
+  settings: SettingsOf<typeof localTargetSettings> & Partial<SettingsOf<typeof kubernetesTargetSettings>> & { WHARF_LOCAL_TARGET?: boolean },
+  dataDir: string,
+  deps: TargetStoreDeps = {},
+): TargetsConfig<typeof TARGET_FACTORIES> {
   const runtimeCommand = settings.WHARF_RUNTIME_COMMAND?.split(/\s+/).filter(Boolean);
   const allowHosts = settings.WHARF_RUNTIME_ALLOW_HOSTS?.split(',').map((h) => h.trim()).filter(Boolean) ?? [];
   return {
-    local: {
-      stateDir: path.join(dataDir, 'local'),
-      routerPort: settings.WHARF_ROUTER_PORT,
-      runtimeUser: settings.WHARF_RUNTIME_USER,
-      runtimeMemoryMb: settings.WHARF_RUNTIME_MEMORY_MB,
-      allowHosts,
-      maxEnvironmentsPerRepository: settings[QUOTA_SETTING],
-      ...(runtimeCommand?.length ? { runtimeCommand } : {}),
-    },
+    ...(settings.WHARF_LOCAL_TARGET === false
+      ? {}
+      : {
+          local: {
+            stateDir: path.join(dataDir, 'local'),
+            routerPort: settings.WHARF_ROUTER_PORT,
+            runtimeUser: settings.WHARF_RUNTIME_USER,
+            runtimeMemoryMb: settings.WHARF_RUNTIME_MEMORY_MB,
+            allowHosts,
+            maxEnvironmentsPerRepository: settings[QUOTA_SETTING],
+            ...(runtimeCommand?.length ? { runtimeCommand } : {}),
+          },
+        }),
+    ...(settings.WHARF_KUBECONFIG
+      ? {
+          kubernetes: {
+            kubeconfig: settings.WHARF_KUBECONFIG,
+            namespacePrefix: settings.WHARF_KUBERNETES_NAMESPACE_PREFIX ?? 'wharf-',
+            baseDomain: settings.WHARF_KUBERNETES_BASE_DOMAIN,
+            ingressClass: settings.WHARF_KUBERNETES_INGRESS_CLASS,
+            urlScheme: settings.WHARF_KUBERNETES_URL_SCHEME === 'http' ? 'http' : 'https',
+            ...(deps.tenantPlan ? { tenantPlan: deps.tenantPlan } : {}),
+          },
+        }
+      : {}),
   };
 }

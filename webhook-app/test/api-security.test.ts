@@ -169,8 +169,8 @@ t.test('a key limited to repositories reads no audit log, and its live stream he
   const hub = createLiveHub({ pool: h.db.pool, databaseUrl: h.db.url, log: silentLog, flushMs: 5 });
   t.teardown(() => hub.close());
   const heard = { limited: [] as string[], whole: [] as string[] };
-  hub.subscribe({ tenantId: h.acme.tenantId, repositoryIds: [h.acme.repositoryId], send: (event, data) => heard.limited.push(`${event} ${JSON.stringify(data)}`) });
-  hub.subscribe({ tenantId: h.acme.tenantId, repositoryIds: null, send: (event, data) => heard.whole.push(`${event} ${JSON.stringify(data)}`) });
+  hub.subscribe({ tenantId: h.acme.tenantId, repositoryIds: [h.acme.repositoryId], send: (event, json) => heard.limited.push(`${event} ${json}`) });
+  hub.subscribe({ tenantId: h.acme.tenantId, repositoryIds: null, send: (event, json) => heard.whole.push(`${event} ${json}`) });
   // Once the hub's LISTEN is connected, a probe is heard.
   await waitFor('the hub listens', async () => {
     await h.db.pool.query(sql.unsafe`SELECT pg_notify(${LIVE_EVENTS_CHANNEL}, ${`${h.acme.tenantId}:d:1`})`);

@@ -1,6 +1,7 @@
 /** The REST API end to end on real Postgres: authentication, permissions, keys, lists, actions, problems, idempotency, ETags, rate limits, audit. */
 import { API_ROUTES } from '@wharf/contracts';
 import { sql } from '@wharf/store';
+import { waitFor } from '@wharf/testkit';
 import t from 'tap';
 import { startApiHarness } from './helpers/api-harness.js';
 
@@ -205,9 +206,17 @@ t.test('rate limits: RateLimit headers; an empty bucket answers 429 with Retry-A
   const ok = await h.call('GET', '/api/v1/environments', { token: key });
   t.equal(ok.headers['ratelimit-limit'], '10', "the Free plan's 10 requests per second");
   t.ok(Number(ok.headers['ratelimit-remaining']) <= 19);
-  // Another replica (any process on the same database) emptied the organization's bucket.
-  await h.db.pool.query(sql.unsafe`UPDATE api_rate_buckets SET tokens = 0, updated_at = clock_timestamp() + interval '1 hour' WHERE bucket = ${`org:${h.acme.tenantId}`}`);
-  const limited = await h.call('GET', '/api/v1/environments', { token: key });
+  // Other replicas (any process on the same database) overspent the organization's bucket: a whole bucket of debt.
+  // This replica refuses once it has settled with Postgres (every 200 ms; rate-limit.test.ts proves the sharing).
+  await h.db.pool.query(sql.unsafe`UPDATE api_rate_buckets SET tokens = -20, updated_at = clock_timestamp() WHERE bucket = ${`org:${h.acme.tenantId}`}`);
+  const left = Number(ok.headers['ratelimit-remaining']);
+  let admitted = 0;
+  const limited = await waitFor('a 429', async () => {
+    const res = await h.call('GET', '/api/v1/environments', { token: key });
+    if (res.status !== 429) admitted += 1;
+    return res.status === 429 ? res : undefined;
+  });
+  t.ok(admitted < left, `refused after ${admitted} more requests, before this replica's own ${left} tokens ran out`);
   t.equal(limited.status, 429);
   t.equal(limited.body.code, 'rate-limited');
   t.ok(Number(limited.headers['retry-after']) >= 1);

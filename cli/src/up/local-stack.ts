@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { createReconciler, createTargetRegistry, type LocalTarget, localTargetSettings, type Reconciler, targetsFromSettings } from '@wharf/reconciler';
+import { createReconciler, createTargetRegistry, kubernetesTargetSettings, type LocalTarget, localTargetSettings, type Reconciler, targetsFromSettings } from '@wharf/reconciler';
 import type { SettingsOf } from '@wharf/contracts';
 import { createSource, type LocalWatcher } from '@wharf/source';
-import { type DatabasePool, repositories, tenants } from '@wharf/store';
+import { type DatabasePool, repositories, tenantPlans, tenants } from '@wharf/store';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 
@@ -25,7 +25,7 @@ export async function startLocalStack(options: {
   repoPath: string;
   /** Absolute. */
   dataDir: string;
-  settings: SettingsOf<typeof localTargetSettings>;
+  settings: SettingsOf<typeof localTargetSettings> & SettingsOf<typeof kubernetesTargetSettings>;
 }): Promise<LocalStack> {
   const { pool, log } = options;
   const tenant = await tenants.upsertTenant(pool, { kind: 'local', externalId: 'local', name: 'local' });
@@ -42,7 +42,7 @@ export async function startLocalStack(options: {
   };
   try {
     // The local owner's environments keep the friendly `<env>--<app>` URLs; every other tenant's get derived labels.
-    const { local, ...others } = targetsFromSettings(options.settings, options.dataDir);
+    const { local, ...others } = targetsFromSettings(options.settings, options.dataDir, { tenantPlan: (id) => tenantPlans.planOfTenant(pool, id) });
     const config = { ...others, ...(local ? { local: { ...local, friendlyTenantId: tenant.id } } : {}) };
     const targets = await createTargetRegistry(config, { log: log.child({ component: 'local-target' }) });
     stops.push(() => targets.close());

@@ -34,6 +34,8 @@ export const REASONS = {
   SecretMissing: 'SecretMissing',
   UnknownTarget: 'UnknownTarget',
   Forbidden: 'Forbidden',
+  /** The target's API refused the desired state as invalid (a Kubernetes 422): the message is the server's. */
+  InvalidSpec: 'InvalidSpec',
   /** The environment's tenant is suspended or uninstalled: its runtimes are stopped (data kept) until it is resumed. */
   TenantSuspended: 'TenantSuspended',
   /** A preview of an organization whose payment is past due beyond the grace period: stopped (data kept) until paid. */

@@ -154,7 +154,7 @@ export { REDACT_PATHS, redactSecrets } from './redact.js';
 export { StartupError } from './startup-error.js';
 
 // The runtime contract (also importable alone as @wharf/contracts/runtime-protocol)
-export { RUNTIME_HEALTH_PATH, RUNTIME_RESERVED_PREFIX, RUNTIME_FLAGS, RUNTIME_LISTENING_PREFIX, isReservedRuntimeEnvVar } from './runtime-protocol.js';
+export { RUNTIME_HEALTH_PATH, RUNTIME_RESERVED_PREFIX, RUNTIME_FLAGS, RUNTIME_LISTENING_PREFIX, RUNTIME_EXPECT_DIGEST_HEADER, isReservedRuntimeEnvVar } from './runtime-protocol.js';
 
 // Billing plans as data (enforcement, docs, Stripe catalog)
 export {

@@ -11,6 +11,12 @@
  */
 export const RUNTIME_HEALTH_PATH = '/.wharf/healthz' as const;
 
+/**
+ * Request header of a health check that wants one digest (the Kubernetes readiness probe sends it): the runtime
+ * answers RUNTIME_HEALTH_PATH with 503 when it serves another digest. A runtime that ignores it still answers 200.
+ */
+export const RUNTIME_EXPECT_DIGEST_HEADER = 'x-wharf-expect-digest' as const;
+
 /** Every path under this prefix belongs to Wharf, never to an app's routes. */
 export const RUNTIME_RESERVED_PREFIX = '/.wharf/' as const;
 

@@ -166,48 +166,15 @@ export async function getReportedEnvironment(db: CommonQueryMethods, scope: Tena
     .then(parseRow(ReportedEnvironment));
 }
 
-// ---- The REST API's views: a page at a time, by app and name, within one organization ----------------------------
+// ---- The REST API's views: its list and live updates read environment-list.ts's lean rows ------------------------
 
-export interface EnvironmentFilter {
-  app?: string;
-  name?: string;
-  repositoryId?: number;
-}
-
-/** A page of environments by (app, name, id), after the given key. */
-export async function listEnvironmentPage(
-  db: CommonQueryMethods,
-  scope: RestrictedScope,
-  filter: EnvironmentFilter,
-  page: { after?: { app: string; name: string; id: number }; limit: number },
-): Promise<readonly EnvironmentSummary[]> {
-  const conditions = [
-    restrictedFilter(scope, 'e'),
-    ...(filter.app !== undefined ? [sql.fragment`e.app = ${filter.app}`] : []),
-    ...(filter.name !== undefined ? [sql.fragment`e.name = ${filter.name}`] : []),
-    ...(filter.repositoryId !== undefined ? [sql.fragment`e.repository_id = ${filter.repositoryId}`] : []),
-    ...(page.after ? [sql.fragment`(e.app, e.name, e.id) > (${page.after.app}, ${page.after.name}, ${page.after.id})`] : []),
-  ];
-  return db
-    .any(sql.type(EnvironmentSummary)`
-    SELECT ${summaryColumns} ${summaryFrom} WHERE ${sql.join(conditions, sql.fragment` AND `)} ORDER BY e.app, e.name, e.id LIMIT ${page.limit}`)
-    .then(parseRows(EnvironmentSummary));
-}
+export { type EnvironmentFilter, EnvironmentListItem, getEnvironments, listEnvironmentPage } from './environment-list.js';
 
 /** One environment of the organization (null for another organization's id: the same as a missing one). */
 export async function getEnvironment(db: CommonQueryMethods, scope: RestrictedScope, id: number): Promise<EnvironmentSummary | null> {
   return db
     .maybeOne(sql.type(EnvironmentSummary)`SELECT ${summaryColumns} ${summaryFrom} WHERE ${restrictedFilter(scope, 'e')} AND e.id = ${id}`)
     .then(parseRow(EnvironmentSummary));
-}
-
-/** Several environments by id, within one organization (live updates). */
-export async function getEnvironments(db: CommonQueryMethods, scope: TenantScope, ids: readonly number[]): Promise<readonly EnvironmentSummary[]> {
-  if (ids.length === 0) return [];
-  return db
-    .any(sql.type(EnvironmentSummary)`
-    SELECT ${summaryColumns} ${summaryFrom} WHERE e.tenant_id = ${scope.tenantId} AND e.id = ANY(${sql.array([...ids], 'int8')})`)
-    .then(parseRows(EnvironmentSummary));
 }
 
 export const AppRow = z.object({ repository_id: int8, repository: z.string(), app: z.string(), environments: int8 });

@@ -23,6 +23,7 @@ export { sql } from 'slonik';
 export type { CommonQueryMethods, DatabaseTransactionConnection } from 'slonik';
 
 export * as tenants from './tenants.js';
+export * as tenantPlans from './tenant-plans.js';
 export * as repositories from './repositories.js';
 export * as versions from './versions.js';
 export * as refs from './repository-refs.js';

@@ -7,6 +7,13 @@ export interface PoolOptions {
   /** Counted by tests and the idle benchmark. */
   onQuery?: () => void;
   statementTimeoutMs?: number;
+  /**
+   * Run `DISCARD ALL` each time a connection goes back to the pool (slonik's default). Off by default: it doubles the
+   * round trips of every query, and nothing Wharf sends through the pool changes session state (no `SET`, no session
+   * advisory locks, no temporary tables: LISTEN and the migration lock use their own `pg` clients). A transaction
+   * that fails is rolled back by slonik either way.
+   */
+  resetSessions?: boolean;
 }
 
 /**
@@ -32,6 +39,7 @@ export async function createStorePool(connectionString: string, options: PoolOpt
     // A held transaction must not block others for long.
     idleInTransactionSessionTimeout: 60_000,
     connectionTimeout: 5_000,
+    ...(options.resetSessions ? {} : { resetConnection: async () => undefined }),
     typeParsers: [
       ...createTypeParserPreset().filter((p) => !['int8', 'timestamptz', 'timestamp'].includes(p.name)),
       { name: 'int8', parse: (value: string) => Number.parseInt(value, 10) },

@@ -10,6 +10,7 @@ import {
   type HistoryReason,
   type Observation,
   type Plan,
+  type PlanAction,
   PLAN_REASONS,
   type PlanActionType,
   plan,
@@ -20,7 +21,7 @@ import {
   type TargetLog,
   type TargetRef,
 } from '@wharf/contracts';
-import { classifyError, GenericError, StalledError } from '../errors.js';
+import { classifyError, GenericError, ReconcileError, StalledError } from '../errors.js';
 import type { TargetResolver } from '../targets/registry.js';
 import type { ReconcileResult } from './result.js';
 import { withTimeout } from './with-timeout.js';
@@ -113,7 +114,8 @@ const observe: Step = async (ctx) => {
   try {
     ctx.observation = await withTimeout(ctx.applyTimeoutMs, ctx.signal, 'observe', (signal) => target.observe(refOf(ctx), { signal, log: ctx.log }));
   } catch (err) {
-    throw err instanceof GenericError ? err : new GenericError(`observe failed: ${(err as Error).message}`, { reason: REASONS.ApplyFailed, cause: err });
+    // A target's own verdict (an API away: Waiting; credentials refused: Stalled) stands; anything else backs off.
+    throw err instanceof ReconcileError ? err : new GenericError(`observe failed: ${(err as Error).message}`, { reason: REASONS.ApplyFailed, cause: err });
   }
   return undefined;
 };
@@ -130,6 +132,29 @@ const awaitTarget: Step = async (ctx) => {
   return { kind: 'waiting', reason: REASONS.Waiting, message: progressing.message || 'the target is rolling out', retryAfterMs: 2_000, url: o.url };
 };
 
+/**
+ * A target that rolls out by itself (apply answered `progressing`: Kubernetes, agents) has finished when it reports
+ * the desired digest healthy while a rollout is recorded as under way: the rollout succeeded (history, Ready, the
+ * deployment status), as it would have had apply waited for it. Without a recorded rollout, a digest that runs but
+ * was never recorded as rolled out is such a finish too.
+ */
+function finishedByTarget(env: EnvironmentSnapshot, reason: PlanAction['reason']): PlanAction | null {
+  if ((reason !== PLAN_REASONS.GenerationOnly && reason !== PLAN_REASONS.UpToDate) || env.desired.digest === null) return null;
+  const short = (d: string) => d.replace(/^sha256:/, '').slice(0, 12);
+  const from = env.observed.digest;
+  if (from !== env.desired.digest && reason === PLAN_REASONS.GenerationOnly) {
+    return from === null
+      ? { type: 'create', reason: PLAN_REASONS.NewEnvironment, message: `deploy ${short(env.desired.digest)}`, drift: false }
+      : { type: 'update', reason: PLAN_REASONS.VersionChanged, message: `${short(from)} → ${short(env.desired.digest)}`, drift: false };
+  }
+  const progressing = findCondition(env.conditions, 'Progressing');
+  const underWay = progressing?.status === 'True' && (progressing.reason === REASONS.Progressing || progressing.reason === REASONS.Waiting) && env.failureCount === 0;
+  if (!underWay) return null;
+  // The same digest rolled out again: a new generation (replicas, env) or drift put right by the target.
+  const drift = reason === PLAN_REASONS.UpToDate;
+  return { type: 'update', reason: drift ? PLAN_REASONS.RuntimeUnhealthy : PLAN_REASONS.GenerationOnly, message: `${short(env.desired.digest)} runs as desired again`, drift };
+}
+
 const makePlan: Step = async (ctx) => {
   const { env } = ctx;
   ctx.plan = plan(
@@ -140,6 +165,8 @@ const makePlan: Step = async (ctx) => {
   const action = primaryAction(ctx.plan);
   if (action.type !== 'noop') return undefined;
   if (action.reason === PLAN_REASONS.AlreadyDeleted) return { kind: 'deleted' };
+  const finished = finishedByTarget(env, action.reason);
+  if (finished) return { kind: 'succeeded', action: finished, url: ctx.observation?.url ?? null };
   return { kind: 'noop', reason: action.reason, message: action.message, url: ctx.observation?.url ?? null };
 };
 

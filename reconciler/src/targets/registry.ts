@@ -5,11 +5,13 @@
  * and its qualifier.
  */
 import { parseTargetName, type Target } from '@wharf/contracts';
+import { kubernetesTargetFactory } from './kubernetes/index.js';
 import { localTargetFactory } from './local/index.js';
 import type { TargetDeps, TargetFactory } from './target-factory.js';
 
 export const TARGET_FACTORIES = {
   local: localTargetFactory,
+  kubernetes: kubernetesTargetFactory,
 } as const;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- factories of any settings (checked per key below)

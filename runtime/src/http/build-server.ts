@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { RUNTIME_HEALTH_PATH, RUNTIME_RESERVED_PREFIX } from '@wharf/contracts/runtime-protocol';
+import { RUNTIME_EXPECT_DIGEST_HEADER, RUNTIME_HEALTH_PATH, RUNTIME_RESERVED_PREFIX } from '@wharf/contracts/runtime-protocol';
 import type { AppConfig } from '../config/app-config.js';
 import { isRouteHandler } from '../modules/http-handler.js';
 import { isMiddleware } from '../modules/auth-middleware.js';
@@ -129,8 +129,11 @@ export function buildServer(deps: ServerDeps): Server {
   const guarded = (handler: HttpHandler, guard: HttpGuard | null): HttpHandler =>
     guard ? async (req) => (await guard(req)) ?? (await handler(req)) : handler;
 
-  const healthz = async () => {
+  const healthz = async (req?: HttpRequest) => {
     const report = await deps.health();
+    // A probe that asks for one digest (Kubernetes readiness) gets 503 from a runtime serving another.
+    const expected = req?.headers[RUNTIME_EXPECT_DIGEST_HEADER];
+    if (typeof expected === 'string' && expected !== report.digest) return { status: 503, body: { ...report, status: 'failed', error: `serving digest ${report.digest}, not ${expected}` } };
     return { status: report.status === 'ok' ? 200 : 503, body: report };
   };
   const readyz = () => (deps.isReady() ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { status: 'not ready' } });

@@ -20,7 +20,7 @@ import {
 } from '@wharf/contracts';
 import { idempotency } from '@wharf/store';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { authenticate, resolveActing } from './auth/authenticate.js';
+import { authenticate, cachedKeyPrincipal, keyActing, resolveActing } from './auth/authenticate.js';
 import type { Acting, Principal } from './auth/principal.js';
 import { sameSecret } from './auth/secrets.js';
 import type { ApiDeps } from './deps.js';
@@ -28,7 +28,7 @@ import type { Answer, Handler, HandlerContext } from './handler.js';
 import { etagOf, matches } from './http/etag.js';
 import { pageLimit } from './http/pagination.js';
 import { ProblemError } from './http/problem-error.js';
-import { enforceRateLimit, planRate, PUBLIC_RATE } from './http/rate-limit.js';
+import { planRate, PUBLIC_RATE } from './http/rate-limit.js';
 import { withoutShownOnce } from './http/shown-once.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
@@ -94,12 +94,12 @@ function checkCsrf(req: FastifyRequest, principal: Principal): void {
 }
 
 async function rateLimit(deps: ApiDeps, route: ApiRoute, req: FastifyRequest, principal: Principal | null, acting: Acting | null): Promise<Record<string, string>> {
-  if (route.access === 'public') return enforceRateLimit(deps.pool, [{ bucket: `ip:${req.ip}`, ...PUBLIC_RATE }]);
+  if (route.access === 'public') return deps.limiter.take([{ bucket: `ip:${req.ip}`, ...PUBLIC_RATE }]);
   if (!principal || (principal.kind === 'user' && principal.via === 'local')) return {};
   const plan = acting?.plan ?? (principal.kind === 'key' ? principal.plan : 'free');
   const rate = planRate(plan);
   const who = principal.kind === 'key' ? `key:${principal.keyId}` : `user:${principal.userId}`;
-  return enforceRateLimit(deps.pool, [...(acting ? [{ bucket: `org:${acting.tenantId}`, ...rate }] : []), { bucket: who, ...rate }]);
+  return deps.limiter.take([...(acting ? [{ bucket: `org:${acting.tenantId}`, ...rate }] : []), { bucket: who, ...rate }]);
 }
 
 const idempotencyPrincipal = (p: Principal): string => (p.kind === 'key' ? `key:${p.keyId}` : `user:${p.userId}`);
@@ -107,6 +107,10 @@ const idempotencyPrincipal = (p: Principal): string => (p.kind === 'key' ? `key:
 export function createApiPlugin(deps: ApiDeps, handlers: Record<string, Handler>, cookieSecret: string): FastifyPluginAsync {
   return async (app) => {
     await app.register(fastifyCookie, { secret: cookieSecret, hook: 'onRequest' });
+    // Streams (live events, followed logs) never finish on their own: end them, or closing the server waits for
+    // every open page (`wharf up` stuck in "stopping…" while a dashboard tab is open).
+    const closing = new AbortController();
+    app.addHook('preClose', async () => closing.abort());
     app.setErrorHandler((err: FastifyError, req, reply) => {
       const p = problemOf(err);
       if (p.status >= 500) deps.log.error({ err, url: req.url }, 'api request failed');
@@ -130,12 +134,13 @@ export function createApiPlugin(deps: ApiDeps, handlers: Record<string, Handler>
           let acting: Acting | null = null;
           const authStarted = performance.now();
           if (route.access !== 'public') {
-            principal = await authenticate(req, deps);
+            // A cached key is known without waiting; anything else asks the database.
+            principal = cachedKeyPrincipal(req, deps) ?? (await authenticate(req, deps));
             if (!principal) throw new ProblemError('unauthenticated', 'send Authorization: Bearer <API key>, or sign in');
             if (route.access === 'user' && principal.kind !== 'user') throw new ProblemError('permission-denied', 'only a signed-in person can do this, not an API key');
             checkCsrf(req, principal);
             if (route.access !== 'user' && route.access !== 'authenticated') {
-              acting = await resolveActing(req, principal, deps);
+              acting = principal.kind === 'key' ? keyActing(req, principal) : await resolveActing(req, principal, deps);
               if (!acting.permissions.has(route.access)) {
                 throw new ProblemError('permission-denied', `this needs the ${route.access} permission`, { permission: route.access });
               }
@@ -163,6 +168,7 @@ export function createApiPlugin(deps: ApiDeps, handlers: Record<string, Handler>
             requestId,
             ip: req.ip,
             limit: route.paginated ? pageLimit(query.limit) : 0,
+            closing: closing.signal,
           };
           const key = req.headers['idempotency-key'];
           let answer: Answer;

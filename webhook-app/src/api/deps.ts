@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { BillingService } from '../billing/billing-service.js';
 import type { KeyCache } from './auth/key-cache.js';
 import type { GitHubSignIn } from './auth/github-sign-in.js';
+import type { RateLimiter } from './http/rate-limit.js';
 import type { LiveHub } from './live/live-hub.js';
 import type { RollbackPort } from './rollback.js';
 
@@ -19,6 +20,8 @@ export interface ApiDeps {
   log: Logger;
   pepper: Buffer;
   keys: KeyCache;
+  /** Token buckets per organization, key, person and source address, shared through Postgres. */
+  limiter: RateLimiter;
   /** Key ids used since the last flush of last_used_at. */
   used: Set<number>;
   localOwner: { tenantId: number; userId: number } | null;

@@ -19,6 +19,8 @@ export interface HandlerContext {
   ip: string;
   /** Items per page and the decoded cursor are read by each list (it knows its cursor's shape). */
   limit: number;
+  /** Aborted when the server starts to stop: a response that streams until the client leaves ends on it. */
+  closing: AbortSignal;
 }
 
 export type Answer = { status: number; body?: unknown; headers?: Record<string, string> } | { streamed: true };

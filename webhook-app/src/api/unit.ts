@@ -9,6 +9,7 @@ import { apiKeys, idempotency, listen, organizations } from '@wharf/store';
 import type { UnitFactory } from '../units.js';
 import { createApiPlugin } from './api-plugin.js';
 import { createGitHubSignIn } from './auth/github-sign-in.js';
+import { createRateLimiter } from './http/rate-limit.js';
 import { createKeyCache } from './auth/key-cache.js';
 import { refuseOrganizationWide } from './auth/organization-wide.js';
 import { loadPepper } from './auth/secrets.js';
@@ -65,6 +66,7 @@ export const apiUnit: UnitFactory = async ({ pool, log, settings, dataDir, datab
     log,
     pepper,
     keys,
+    limiter: createRateLimiter({ pool, log }),
     used: new Set(),
     localOwner,
     live,
@@ -100,6 +102,7 @@ export const apiUnit: UnitFactory = async ({ pool, log, settings, dataDir, datab
     start: () => {
       flusher = setInterval(() => void flushUsed(), 5_000);
       flusher.unref();
+      deps.limiter.start();
       void pruneIdempotency();
       pruner = setInterval(() => void pruneIdempotency(), PRUNE_EVERY_MS);
       pruner.unref();
@@ -108,6 +111,7 @@ export const apiUnit: UnitFactory = async ({ pool, log, settings, dataDir, datab
       if (flusher) clearInterval(flusher);
       if (pruner) clearInterval(pruner);
       await flushUsed();
+      await deps.limiter.stop();
       await revocations?.close();
       await live?.close();
     },

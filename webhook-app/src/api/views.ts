@@ -51,7 +51,8 @@ export const apiKeyView = (k: apiKeys.ApiKey, secret?: string) => ({
 
 export const repositoryView = (r: repositories.Repository) => ({ id: r.id, provider: r.provider, fullName: r.full_name, defaultBranch: r.default_branch });
 
-export function environmentView(e: environmentViews.EnvironmentSummary) {
+/** An environment as the API shows it: from a list row, or from the full summary (which has every list column). */
+export function environmentView(e: Omit<environmentViews.EnvironmentListItem, 'tenant_id'>) {
   const s = environmentState({ conditions: e.conditions, suspended: e.suspended, deletionRequested: e.deletion_requested });
   return {
     id: e.id,

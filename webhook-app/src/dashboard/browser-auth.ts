@@ -27,7 +27,7 @@ export interface BrowserCaller {
 }
 
 /** Keys never reach this cache: requests with an Authorization header are refused first. */
-const NO_KEYS: KeyCache = { lookup: async () => null, forget: () => undefined, clear: () => undefined, size: () => 0 };
+const NO_KEYS: KeyCache = { peek: () => undefined, lookup: async () => null, forget: () => undefined, clear: () => undefined, size: () => 0 };
 
 export async function browserCaller(req: FastifyRequest, deps: BrowserAuthDeps, needs: Permission): Promise<BrowserCaller> {
   if (req.headers.authorization !== undefined) {

@@ -313,6 +313,16 @@ export const workflowAppSchema: Record<string, unknown> = {
         "url": {
           "type": "string"
         },
+        "replicas": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Runtime instances that exist (a Deployment's status.replicas)."
+        },
+        "readyReplicas": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Runtime instances that answer their health check."
+        },
         "conditions": {
           "type": "array",
           "items": {

@@ -70,6 +70,10 @@ export interface WorkflowAppStatus {
   observedGeneration?: number;
   observedDigest?: string;
   url?: string;
+  /** Runtime instances that exist (a Deployment's status.replicas). */
+  replicas?: number;
+  /** Runtime instances that answer their health check. */
+  readyReplicas?: number;
   conditions?: WorkflowAppCondition[];
 }
 

@@ -4,7 +4,7 @@
  * and what it may do there. Every failure is a problem that says nothing about other organizations.
  */
 import { isRole, type Permission, parseToken, ROLE_PERMISSIONS, type Role } from '@wharf/contracts';
-import { type DatabasePool, organizations, sessions, users } from '@wharf/store';
+import { type apiKeys, type DatabasePool, organizations, sessions, users } from '@wharf/store';
 import type { FastifyRequest } from 'fastify';
 import { ProblemError } from '../http/problem-error.js';
 import type { KeyCache } from './key-cache.js';
@@ -47,6 +47,36 @@ function bearer(req: FastifyRequest): string | null | undefined {
   return m?.[1] ?? null;
 }
 
+/** A key (or null: unknown or revoked) as the principal it makes, or the problem it is. */
+function keyPrincipal(key: apiKeys.ActiveKey | null, deps: AuthDeps): Principal {
+  if (!key) throw new ProblemError('invalid-credentials', 'unknown or revoked API key');
+  if (key.expired || (key.expires_at !== null && Date.parse(key.expires_at) <= Date.now())) {
+    throw new ProblemError('credentials-expired', `API key ${key.prefix} expired at ${key.expires_at}`);
+  }
+  deps.used.add(key.id);
+  return {
+    kind: 'key',
+    keyId: key.id,
+    tenantId: key.tenant_id,
+    slug: key.slug,
+    plan: key.plan,
+    permissions: new Set(key.permissions as Permission[]),
+    repositoryIds: key.repository_ids,
+    actor: `key:${key.prefix} (${key.name})`,
+  };
+}
+
+/**
+ * The principal of a request whose API key the cache knows, without waiting for anything (the common case of
+ * scripts and CI); undefined when `authenticate` must run.
+ */
+export function cachedKeyPrincipal(req: FastifyRequest, deps: AuthDeps): Principal | undefined {
+  const token = bearer(req);
+  if (!token || parseToken(token)?.kind !== 'apiKey') return undefined;
+  const key = deps.keys.peek(hashSecret(deps.pepper, token));
+  return key === undefined ? undefined : keyPrincipal(key, deps);
+}
+
 export async function authenticate(req: FastifyRequest, deps: AuthDeps): Promise<Principal | null> {
   const token = bearer(req);
   if (token === null) throw new ProblemError('invalid-credentials', 'the Authorization header must be `Bearer <token>`');
@@ -54,24 +84,7 @@ export async function authenticate(req: FastifyRequest, deps: AuthDeps): Promise
     const parsed = parseToken(token);
     if (!parsed) throw new ProblemError('invalid-credentials', 'that is not a Wharf key or token (wrong form or checksum)');
     const hash = hashSecret(deps.pepper, token);
-    if (parsed.kind === 'apiKey') {
-      const key = await deps.keys.lookup(hash);
-      if (!key) throw new ProblemError('invalid-credentials', 'unknown or revoked API key');
-      if (key.expired || (key.expires_at !== null && Date.parse(key.expires_at) <= Date.now())) {
-        throw new ProblemError('credentials-expired', `API key ${key.prefix} expired at ${key.expires_at}`);
-      }
-      deps.used.add(key.id);
-      return {
-        kind: 'key',
-        keyId: key.id,
-        tenantId: key.tenant_id,
-        slug: key.slug,
-        plan: key.plan,
-        permissions: new Set(key.permissions as Permission[]),
-        repositoryIds: key.repository_ids,
-        actor: `key:${key.prefix} (${key.name})`,
-      };
-    }
+    if (parsed.kind === 'apiKey') return keyPrincipal(await deps.keys.lookup(hash), deps);
     const session = await sessions.findLiveSession(deps.pool, hash, 'cli');
     if (!session) throw new ProblemError('invalid-credentials', 'unknown, expired or revoked token: run `wharf login` again');
     return userPrincipal(deps, session.user_id, 'cli', session.id, null);
@@ -92,16 +105,21 @@ async function userPrincipal(deps: AuthDeps, userId: number, via: 'browser' | 'c
   return { kind: 'user', userId, login: user.login, via, sessionId, csrfSecret, actor: via === 'local' ? 'local:owner' : `user:${user.login}` };
 }
 
+/** An API key acts for its own organization (a header naming another is refused). */
+export function keyActing(req: FastifyRequest, principal: Principal & { kind: 'key' }): Acting {
+  const asked = req.headers[ORGANIZATION_HEADER];
+  const wanted = typeof asked === 'string' && asked.length > 0 ? asked : undefined;
+  if (wanted !== undefined && wanted !== principal.slug && wanted !== String(principal.tenantId)) {
+    throw new ProblemError('wrong-organization', 'an API key acts only for the organization that made it');
+  }
+  return { tenantId: principal.tenantId, slug: principal.slug, plan: principal.plan, role: null, permissions: principal.permissions, repositoryIds: principal.repositoryIds };
+}
+
 /** The organization the principal acts for: the key's own, or the person's (by header, or their only one). */
 export async function resolveActing(req: FastifyRequest, principal: Principal, deps: AuthDeps): Promise<Acting> {
   const asked = req.headers[ORGANIZATION_HEADER];
   const wanted = typeof asked === 'string' && asked.length > 0 ? asked : undefined;
-  if (principal.kind === 'key') {
-    if (wanted !== undefined && wanted !== principal.slug && wanted !== String(principal.tenantId)) {
-      throw new ProblemError('wrong-organization', 'an API key acts only for the organization that made it');
-    }
-    return { tenantId: principal.tenantId, slug: principal.slug, plan: principal.plan, role: null, permissions: principal.permissions, repositoryIds: principal.repositoryIds };
-  }
+  if (principal.kind === 'key') return keyActing(req, principal);
   let org: organizations.Membership | null;
   if (wanted !== undefined) {
     if (wanted.length > 100) throw new ProblemError('validation-failed', 'Wharf-Organization is too long');

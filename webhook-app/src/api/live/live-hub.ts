@@ -10,7 +10,8 @@ import { type DatabasePool, environmentViews, history, listen } from '@wharf/sto
 import type { Logger } from 'pino';
 import { environmentView, rolloutView } from '../views.js';
 
-export type Send = (event: string, data: unknown) => void;
+/** Sends one event to one stream; `json` is the event's data, serialized once for every stream it goes to. */
+export type Send = (event: string, json: string) => void;
 
 interface Subscriber {
   tenantId: number;
@@ -47,7 +48,12 @@ export function createLiveHub(options: { pool: DatabasePool; databaseUrl: string
   let timer: NodeJS.Timeout | undefined;
 
   const broadcast = (tenantId: number, event: string, data: unknown, audience: Audience) => {
-    for (const s of byTenant.get(tenantId) ?? []) if (reaches(s, audience)) s.send(event, data);
+    let json: string | undefined;
+    for (const s of byTenant.get(tenantId) ?? []) {
+      if (!reaches(s, audience)) continue;
+      json ??= JSON.stringify(data);
+      s.send(event, json);
+    }
   };
   const ofRepository = (repositoryId: number | null | undefined): Audience => (typeof repositoryId === 'number' ? { repositoryId } : 'unlimited');
 

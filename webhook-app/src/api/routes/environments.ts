@@ -58,7 +58,12 @@ const streamEnvironmentLogs: Handler = async (ctx) => {
   const tail = ctx.query.lines !== undefined ? Number(ctx.query.lines) : undefined;
   const lines = ctx.deps.logs?.(e, { follow, signal: abort.signal, ...(tail !== undefined ? { tail } : {}) }) ?? null;
   if (!lines) throw new ProblemError('logs-unavailable', `${e.app}/${e.name} runs on the ${e.target} target; this control plane does not read its logs`);
-  ctx.req.raw.on('close', () => abort.abort());
+  const stop = () => abort.abort();
+  ctx.req.raw.on('close', stop);
+  // A followed log never ends by itself: the server stopping ends it.
+  if (ctx.closing.aborted) stop();
+  else ctx.closing.addEventListener('abort', stop, { once: true });
+  ctx.req.raw.once('close', () => ctx.closing.removeEventListener('abort', stop));
   async function* ndjson() {
     try {
       for await (const l of lines ?? []) yield `${JSON.stringify({ at: l.at, stream: l.stream, line: l.line })}\n`;

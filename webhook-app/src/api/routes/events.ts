@@ -25,21 +25,26 @@ const streamEvents: Handler = async (ctx) => {
     ...Object.fromEntries(Object.entries(ctx.reply.getHeaders()).map(([k, v]) => [k, String(v)])),
   });
   let seq = 0;
-  const send = (event: string, data: unknown) => {
+  const send = (event: string, json: string) => {
     seq += 1;
-    raw.write(`id: ${seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    raw.write(`id: ${seq}\nevent: ${event}\ndata: ${json}\n\n`);
   };
   raw.write('retry: 3000\n\n');
-  send('ready', { organization: acting.slug });
+  send('ready', JSON.stringify({ organization: acting.slug }));
   const unsubscribe = hub.subscribe({ tenantId: acting.tenantId, repositoryIds: acting.repositoryIds, send });
   const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
   heartbeat.unref();
+  const end = () => raw.end();
   const close = () => {
     clearInterval(heartbeat);
     unsubscribe();
+    ctx.closing.removeEventListener('abort', end);
   };
   ctx.req.raw.on('close', close);
   raw.on('error', close);
+  // The server is stopping: end the stream (the page reconnects with its backoff) instead of holding the close up.
+  if (ctx.closing.aborted) end();
+  else ctx.closing.addEventListener('abort', end, { once: true });
   return { streamed: true };
 };
 
