@@ -7,8 +7,13 @@ export { createRollbackPort, resolveRollback, type RollbackPort, type RollbackRe
 export { ProblemError } from './api/http/problem-error.js';
 export { apiSettings, type ApiSettings } from './api/settings.js';
 export type { EnvironmentLogs } from './api/deps.js';
+export { createStripeClient, stripeSettings, STRIPE_API_VERSION, type StripeSettings } from './billing/stripe-client.js';
+export { createBillingService, BillingError, type BillingService, type BillingView } from './billing/billing-service.js';
+export { billingUnit, billingServiceFromSettings } from './billing/unit.js';
+export { syncCatalog, type CatalogSyncReport } from './billing/sync-catalog.js';
+export { createEventWorker, type EventWorker } from './billing/event-worker.js';
+export { STRIPE_WEBHOOK_PATH } from './billing/webhook-route.js';
 export { serverSettings, controlPlaneSettings, type ControlPlaneSettings } from './settings.js';
-export { stripeSettings, createStripeClient, type StripeSettings } from './billing/stripe-client.js';
 export * as usageMetering from './metering/index.js';
 export {
   createGitHubApp,

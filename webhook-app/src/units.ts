@@ -8,6 +8,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { apiUnit } from './api/unit.js';
+import { billingUnit } from './billing/unit.js';
 import { dashboardUnit } from './dashboard/unit.js';
 import type { EnvironmentLogs } from './api/deps.js';
 import { githubUnit } from './github/unit.js';
@@ -52,6 +53,7 @@ export type UnitFactory = (ctx: UnitContext) => Promise<ControlPlaneUnit | null>
 export const CONTROL_PLANE_UNITS = {
   github: githubUnit,
   api: apiUnit,
+  billing: billingUnit,
   metering: meteringUnit,
   dashboard: dashboardUnit,
 } as const satisfies Record<string, UnitFactory>;

@@ -2,6 +2,7 @@
 import type { LogLine } from '@wharf/contracts';
 import type { DatabasePool, environmentViews } from '@wharf/store';
 import type { Logger } from 'pino';
+import type { BillingService } from '../billing/billing-service.js';
 import type { KeyCache } from './auth/key-cache.js';
 import type { GitHubSignIn } from './auth/github-sign-in.js';
 import type { RateLimiter } from './http/rate-limit.js';
@@ -30,4 +31,6 @@ export interface ApiDeps {
   github: GitHubSignIn | null;
   sessionHours: number;
   cookieSecure: boolean;
+  /** Usage view, Checkout and portal sessions (billing off without STRIPE_SECRET_KEY). */
+  billing: BillingService;
 }

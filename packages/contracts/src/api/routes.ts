@@ -86,6 +86,10 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { operationId: 'listAgents', method: 'GET', path: '/agents', tag: 'agents', summary: 'Agents and their liveness (not available yet: 501)', access: 'agents:read', response: { status: 200 } },
   { operationId: 'listAgentTokens', method: 'GET', path: '/agent-tokens', tag: 'agents', summary: 'Agent registration tokens (not available yet: 501)', access: 'agents:read', response: { status: 200 } },
   { operationId: 'createAgentToken', method: 'POST', path: '/agent-tokens', tag: 'agents', summary: 'Create an agent registration token (not available yet: 501)', access: 'agents:manage', response: { status: 201 }, idempotent: true },
+  // Billing (docs/billing.md)
+  { operationId: 'getBilling', method: 'GET', path: '/billing', tag: 'billing', summary: 'Plan, billing status, usage against each limit and the projected invoice', access: 'billing:read', response: { status: 200, schema: 'Billing' } },
+  { operationId: 'createCheckoutSession', method: 'POST', path: '/billing/checkout', tag: 'billing', summary: 'Upgrade: a Stripe Checkout session for a self-serve plan (with its trial)', description: 'Owners and admins. The plan changes when Stripe reports the subscription (webhook), not when this answers.', access: 'billing:manage', body: 'BillingCheckout', response: { status: 201, schema: 'BillingSession' }, idempotent: true },
+  { operationId: 'createPortalSession', method: 'POST', path: '/billing/portal', tag: 'billing', summary: 'A Stripe customer portal session: change seats or plan, update the card, cancel, see invoices', access: 'billing:manage', body: 'BillingPortal', response: { status: 201, schema: 'BillingSession' }, idempotent: true },
   // Sessions (the browser and the CLI)
   { operationId: 'getSession', method: 'GET', path: '/session', tag: 'sessions', summary: 'Who is signed in, their organizations and the CSRF token', access: 'user', response: { status: 200, schema: 'Session' } },
   { operationId: 'signOut', method: 'DELETE', path: '/session', tag: 'sessions', summary: 'Sign out (revokes this session)', access: 'user', response: { status: 204 } },
