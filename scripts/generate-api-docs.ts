@@ -5,7 +5,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { API_PREFIX, buildOpenApi, renderApiReference, renderRolesTable } from '@wharf/contracts';
+import { API_PREFIX, buildOpenApi, renderApiReference, renderPlansTable, renderRolesTable } from '@wharf/contracts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -33,5 +33,6 @@ export async function generateApiDocs({ check }: { check: boolean }): Promise<st
   }
   stale.push(...(await between('docs/api.md', 'api-reference', renderApiReference(), check)));
   stale.push(...(await between('docs/accounts.md', 'roles', renderRolesTable(), check)));
+  stale.push(...(await between('docs/billing.md', 'plans', renderPlansTable(), check)));
   return stale;
 }

@@ -8,11 +8,16 @@ export { ProblemError } from './api/http/problem-error.js';
 export { agentView, registrationTokenView } from './api/views.js';
 export { apiSettings, type ApiSettings } from './api/settings.js';
 export type { EnvironmentLogs } from './api/deps.js';
+export { createStripeClient, stripeSettings, STRIPE_API_VERSION, type StripeSettings } from './billing/stripe-client.js';
+export { createBillingService, BillingError, type BillingService, type BillingView } from './billing/billing-service.js';
+export { billingUnit, billingServiceFromSettings } from './billing/unit.js';
+export { syncCatalog, type CatalogSyncReport } from './billing/sync-catalog.js';
+export { createEventWorker, type EventWorker } from './billing/event-worker.js';
+export { STRIPE_WEBHOOK_PATH } from './billing/webhook-route.js';
 export { serverSettings, controlPlaneSettings, type ControlPlaneSettings } from './settings.js';
 export { agentApiUnit, createAgentApiUnit, type AgentApiOptions } from './agent-api/unit.js';
 export { agentApiSettings } from './agent-api/settings.js';
 export { noSecrets, type SecretResolver, type SecretRef } from './agent-api/resolve-secrets.js';
-export { stripeSettings, createStripeClient, type StripeSettings } from './billing/stripe-client.js';
 export * as usageMetering from './metering/index.js';
 export {
   createGitHubApp,

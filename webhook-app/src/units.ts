@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { agentApiUnit } from './agent-api/unit.js';
 import { apiUnit } from './api/unit.js';
+import { billingUnit } from './billing/unit.js';
 import { dashboardUnit } from './dashboard/unit.js';
 import type { EnvironmentLogs } from './api/deps.js';
 import { githubUnit } from './github/unit.js';
@@ -54,6 +55,7 @@ export const CONTROL_PLANE_UNITS = {
   github: githubUnit,
   api: apiUnit,
   agentApi: agentApiUnit,
+  billing: billingUnit,
   metering: meteringUnit,
   dashboard: dashboardUnit,
 } as const satisfies Record<string, UnitFactory>;

@@ -57,6 +57,8 @@ export const REASONS = {
   InvalidSpec: 'InvalidSpec',
   /** The environment's tenant is suspended or uninstalled: its runtimes are stopped (data kept) until it is resumed. */
   TenantSuspended: 'TenantSuspended',
+  /** A preview of an organization whose payment is past due beyond the grace period: stopped (data kept) until paid. */
+  BillingPastDue: 'BillingPastDue',
   // A condition read from elsewhere (a custom resource's status) with a reason Wharf does not know.
   Unknown: 'Unknown',
 } as const;

@@ -247,3 +247,81 @@ export function billingPriceLookupKeys(): string[] {
     return prices ? [prices.seat.lookupKey, ...USAGE_METRIC_NAMES.map((m) => prices.usage[m].lookupKey)] : [];
   });
 }
+
+/** The plan an organization is on, by id; anything unknown (an old or hand-edited row) is Free. */
+export const billingPlan = (plan: string): BillingPlan => (isBillingPlanId(plan) ? BILLING_PLANS[plan] : BILLING_PLANS.free);
+
+/**
+ * Where an organization stands with Stripe, as Wharf acts on it (from the subscription's status):
+ * `free` (no subscription), `trialing`, `active`, `past_due` (a payment failed: the grace period runs), `canceled`
+ * (the subscription ended: back on Free).
+ */
+export const BILLING_STATUSES = ['free', 'trialing', 'active', 'past_due', 'canceled'] as const;
+export type BillingStatus = (typeof BILLING_STATUSES)[number];
+
+/** Days a past_due organization keeps everything running before its previews pause (WHARF_BILLING_GRACE_DAYS). */
+export const BILLING_GRACE_DAYS_DEFAULT = 7;
+
+/**
+ * What billing does to an organization now: `ok`; `grace` (past due, inside the grace period: everything runs, the
+ * API shows a banner); `previews-paused` (past due beyond it: previews are suspended, data kept). Production is
+ * never stopped by billing.
+ */
+export type DunningPhase = 'ok' | 'grace' | 'previews-paused';
+
+export function dunningPhase(state: { status: BillingStatus; pastDueSince: Date | null }, now: Date, graceDays: number): DunningPhase {
+  if (state.status !== 'past_due' || !state.pastDueSince) return 'ok';
+  return now.getTime() < graceEndsAt(state.pastDueSince, graceDays).getTime() ? 'grace' : 'previews-paused';
+}
+
+export const graceEndsAt = (pastDueSince: Date, graceDays: number): Date => new Date(pastDueSince.getTime() + graceDays * 86_400_000);
+
+/** The plan a Stripe price belongs to, by its lookup key (the seat price or any metered price of the plan). */
+export function planOfLookupKey(lookupKey: string | null | undefined): BillingPlanId | null {
+  if (!lookupKey) return null;
+  for (const id of BILLING_PLAN_IDS) {
+    const prices: BillingPlanPrices | null = BILLING_PLANS[id].prices;
+    if (prices && (prices.seat.lookupKey === lookupKey || USAGE_METRIC_NAMES.some((m) => prices.usage[m].lookupKey === lookupKey))) return id;
+  }
+  return null;
+}
+
+/** Limits a usage view and quotas count, in the order docs and the CLI show them. */
+export const COUNTED_LIMITS = ['previewEnvironments', 'productionEnvironments', 'agents', 'seats'] as const;
+export type CountedLimit = (typeof COUNTED_LIMITS)[number];
+
+const cents = (amount: number) => `$${(amount / 100).toFixed(amount % 100 === 0 ? 0 : 2)}`;
+const limitText = (limit: QuotaLimit) => (limit === null ? 'unlimited' : String(limit));
+
+/** The plans table of docs/billing.md, rendered from BILLING_PLANS. */
+export function renderPlansTable(): string {
+  const col = (f: (p: BillingPlan) => string) => BILLING_PLAN_IDS.map((id) => f(BILLING_PLANS[id])).join(' | ');
+  const rows: [string, (p: BillingPlan) => string][] = [
+    ['price per seat and month', (p) => (p.prices ? cents(p.prices.seat.unitAmount) : p.id === 'free' ? '$0' : 'contract')],
+    ['bought through Checkout', (p) => (p.selfServe ? 'yes' : 'no')],
+    ['trial', (p) => (p.trialDays > 0 ? `${p.trialDays} days` : '–')],
+    ['preview environments at once', (p) => limitText(p.limits.previewEnvironments)],
+    ['production environments', (p) => limitText(p.limits.productionEnvironments)],
+    ['agents', (p) => limitText(p.limits.agents)],
+    ['seats', (p) => limitText(p.limits.seats)],
+    ['API rate (requests/s, burst)', (p) => `${p.limits.apiRate.requestsPerSecond}, ${p.limits.apiRate.burst}`],
+    ['log retention', (p) => `${p.limits.logRetentionDays} day${p.limits.logRetentionDays === 1 ? '' : 's'}`],
+    ['audit export', (p) => (p.limits.auditExport ? 'yes' : 'no')],
+  ];
+  for (const metric of USAGE_METRIC_NAMES) {
+    const { displayName } = USAGE_METRICS[metric];
+    rows.push([
+      `${displayName}: included per month, then per unit`,
+      (p) => {
+        const included = p.includedUsage[metric];
+        const price: MeteredPrice | undefined = p.prices?.usage[metric];
+        return `${included === null ? 'unlimited' : included.toLocaleString('en-US')}${price ? `, then ${price.unitAmountDecimal}¢` : p.id === 'free' ? ', never billed' : ''}`;
+      },
+    ]);
+  }
+  const header = `| | ${col((p) => p.name)} |\n| --- | ${BILLING_PLAN_IDS.map(() => '---').join(' | ')} |`;
+  return `${header}\n${rows.map(([label, f]) => `| ${label} | ${col(f)} |`).join('\n')}`;
+}
+
+/** Previews an organization may run at once: an operator's override (tenants.max_previews) or its plan's (null: no limit). */
+export const previewLimit = (plan: string, override: number | null): QuotaLimit => override ?? billingPlan(plan).limits.previewEnvironments;

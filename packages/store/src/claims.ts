@@ -5,7 +5,7 @@
  * next_attempt_at moves to the lease expiry on claim: if the replica dies the rows come due again by themselves.
  * Every write after a claim is fenced by `lease_owner` (rollouts.ts).
  */
-import { DRIFT_MODES, type EnvironmentSnapshot, parseTargetName } from '@wharf/contracts';
+import { BILLING_PLAN_IDS, BILLING_PLANS, billingPlan, DRIFT_MODES, type EnvironmentSnapshot, parseTargetName } from '@wharf/contracts';
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { ConditionsColumn, EnvironmentKey, IdRow, int8, parseRows, SpecColumn } from './rows.js';
@@ -27,9 +27,48 @@ const ClaimedRow = EnvironmentKey.extend({
   drift_mode: z.enum(DRIFT_MODES),
   deletion_requested: z.boolean(),
   tenant_suspended: z.boolean(),
+  billing_paused: z.boolean(),
+  preview_limit: int8.nullable(),
+  previews_ahead: z.number(),
+  tenant_plan: z.string(),
   rollback_of_version_id: int8.nullable(),
 });
 type ClaimedRow = z.infer<typeof ClaimedRow>;
+
+/** The preview limit of tenant row `t`: its operator override, else its plan's (unknown plans are Free's; NULL: none). */
+function previewLimitOf(t: ReturnType<typeof sql.fragment>) {
+  const plans = BILLING_PLAN_IDS.map((id) => sql.fragment`(${id}::text, ${BILLING_PLANS[id].limits.previewEnvironments}::int)`);
+  return sql.fragment`coalesce(${t}.max_previews, CASE WHEN ${t}.plan = 'enterprise' THEN NULL ELSE
+    coalesce((SELECT p.l FROM (VALUES ${sql.join(plans, sql.fragment`, `)}) AS p(id, l) WHERE p.id = ${t}.plan), ${BILLING_PLANS.free.limits.previewEnvironments}) END)`;
+}
+
+/**
+ * For a preview row `c`: how many of its tenant's live previews (a pull request's or a branch's, whatever its apps)
+ * came before it. The first `limit` keep running; later ones wait for a slot.
+ */
+function previewsAheadOf(c: ReturnType<typeof sql.fragment>) {
+  const group = (e: ReturnType<typeof sql.fragment>) => sql.fragment`(${e}.repository_id, coalesce('pr:' || ${e}.pr_number, 'env:' || ${e}.name))`;
+  return sql.fragment`CASE WHEN ${c}.kind <> 'preview' THEN 0 ELSE (
+    SELECT count(DISTINCT ${group(sql.fragment`o`)})::int FROM environments o
+    WHERE o.tenant_id = ${c}.tenant_id AND o.kind = 'preview' AND o.deletion_requested_at IS NULL
+      AND ${group(sql.fragment`o`)} <> ${group(c)}
+      AND o.id < (SELECT min(s.id) FROM environments s WHERE s.tenant_id = ${c}.tenant_id AND s.kind = 'preview'
+                  AND ${group(sql.fragment`s`)} = ${group(c)})) END`;
+}
+
+function billingHoldOf(r: ClaimedRow): EnvironmentSnapshot['billingHold'] {
+  if (r.kind !== 'preview') return null;
+  if (r.billing_paused) {
+    return { reason: 'BillingPastDue', message: 'payment is past due beyond the grace period: previews are paused (data kept) until the open invoice is paid; production keeps running' };
+  }
+  if (r.preview_limit !== null && r.previews_ahead >= r.preview_limit) {
+    return {
+      reason: 'QuotaExceeded',
+      message: `the ${billingPlan(r.tenant_plan).name} plan runs ${r.preview_limit} preview${r.preview_limit === 1 ? '' : 's'} at once and all are in use: tear one down or upgrade the plan (docs/billing.md)`,
+    };
+  }
+  return null;
+}
 
 /** A claimed row as the reconcile steps see it. */
 export function toSnapshot(r: ClaimedRow): EnvironmentSnapshot {
@@ -57,6 +96,7 @@ export function toSnapshot(r: ClaimedRow): EnvironmentSnapshot {
     driftMode: r.drift_mode,
     deletionRequested: r.deletion_requested,
     tenantSuspended: r.tenant_suspended,
+    billingHold: billingHoldOf(r),
     failureCount: r.failure_count,
   };
 }
@@ -91,6 +131,10 @@ export async function claimDueEnvironments(
            c.observed_version_id, c.conditions, c.url, c.failure_count, c.drift_mode,
            c.deletion_requested_at IS NOT NULL AS deletion_requested,
            t.suspended_at IS NOT NULL AS tenant_suspended,
+           t.plan AS tenant_plan,
+           EXISTS (SELECT 1 FROM billing_accounts b WHERE b.tenant_id = t.id AND b.previews_paused_at IS NOT NULL) AS billing_paused,
+           ${previewLimitOf(sql.fragment`t`)} AS preview_limit,
+           CASE WHEN ${previewLimitOf(sql.fragment`t`)} IS NULL THEN 0 ELSE ${previewsAheadOf(sql.fragment`c`)} END AS previews_ahead,
            va.rollback_of_version_id
     FROM claimed c
     JOIN tenants t ON t.id = c.tenant_id

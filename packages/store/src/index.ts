@@ -49,4 +49,5 @@ export * as apiKeys from './api-keys.js';
 export * as sessions from './sessions.js';
 export * as rateLimits from './rate-limits.js';
 export * as idempotency from './idempotency.js';
+export * as billing from './billing.js';
 export * as metering from './metering/index.js';

@@ -49,13 +49,19 @@ export const GithubRepository = z.object({
   full_name: z.string(),
   default_branch: z.string(),
   installation_id: z.string(),
-  max_previews: int8,
+  /** An operator's override of the plan's preview limit; null: the plan's. */
+  max_previews: int8.nullable(),
+  plan: z.string(),
+  /** Past due beyond the grace period: previews are paused (billing). */
+  billing_paused: z.boolean(),
   suspended: z.boolean(),
 });
 export type GithubRepository = z.infer<typeof GithubRepository>;
 
 const githubColumns = sql.fragment`r.id, r.tenant_id, r.full_name, r.default_branch, t.external_id AS installation_id,
-  t.max_previews, (t.suspended_at IS NOT NULL) AS suspended`;
+  t.max_previews, t.plan,
+  EXISTS (SELECT 1 FROM billing_accounts b WHERE b.tenant_id = t.id AND b.previews_paused_at IS NOT NULL) AS billing_paused,
+  (t.suspended_at IS NOT NULL) AS suspended`;
 
 /** The repository a delivery of this installation names. */
 export async function findGithubRepository(db: CommonQueryMethods, installationId: string, fullName: string): Promise<GithubRepository | null> {

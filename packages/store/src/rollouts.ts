@@ -266,10 +266,11 @@ export async function recordOutcomes(pool: DatabasePool, owner: string, outcomes
     }
     const deletions = held.filter(({ o }) => o.deleted).map(({ f }) => f.id);
     if (deletions.length > 0) {
-      // A teardown frees a slot of its repository: environments stalled over the cap on running environments try again.
+      // A teardown frees a slot of its repository (the local target's cap) and of its organization (the plan's preview
+      // limit): environments stalled over either try again.
       await tx.query(sql.unsafe`
         UPDATE environments w SET next_attempt_at = now()
-        WHERE w.repository_id IN (SELECT repository_id FROM environments WHERE id = ANY(${sql.array(deletions, 'int8')}))
+        WHERE w.tenant_id IN (SELECT tenant_id FROM environments WHERE id = ANY(${sql.array(deletions, 'int8')}))
           AND w.id <> ALL(${sql.array(deletions, 'int8')}) AND NOT w.suspended
           AND w.conditions @> ${sql.jsonb([{ type: 'Stalled', status: 'True', reason: REASONS.QuotaExceeded }])}`);
       await tx.query(sql.unsafe`DELETE FROM environments WHERE id = ANY(${sql.array(deletions, 'int8')})`);

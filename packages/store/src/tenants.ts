@@ -12,7 +12,8 @@ export const Tenant = z.object({
   external_id: z.string(),
   name: z.string(),
   plan: z.string(),
-  max_previews: int8,
+  /** An operator's override of the plan's preview limit; null: the plan's. */
+  max_previews: int8.nullable(),
   suspended: z.boolean(),
 });
 export type Tenant = z.infer<typeof Tenant>;
@@ -49,7 +50,7 @@ export async function setTenantSuspended(db: CommonQueryMethods, tenantId: numbe
     UPDATE environments SET next_attempt_at = now() WHERE tenant_id IN (SELECT id FROM changed) AND NOT suspended`);
 }
 
-/** The plan's cap on concurrent previews of a tenant. */
-export async function setMaxPreviews(db: CommonQueryMethods, tenantId: number, maxPreviews: number): Promise<void> {
+/** An operator's cap on concurrent previews of a tenant, instead of its plan's (null: the plan's again). */
+export async function setMaxPreviews(db: CommonQueryMethods, tenantId: number, maxPreviews: number | null): Promise<void> {
   await db.query(sql.unsafe`UPDATE tenants SET max_previews = ${maxPreviews} WHERE id = ${tenantId}`);
 }

@@ -88,6 +88,20 @@ const stopSuspendedTenant: Step = async (ctx) => {
   return { kind: 'stalled', reason: REASONS.TenantSuspended, message: `the tenant is suspended: ${stopped} until the tenant is resumed` };
 };
 
+/**
+ * A preview billing holds (over the plan's preview limit, or past due beyond the grace period) runs nothing: its
+ * runtime is stopped, its data kept, and it is Stalled until the organization upgrades, a slot frees or it pays (the
+ * store makes it due again then). Production is never held; a teardown still goes ahead.
+ */
+const holdForBilling: Step = async (ctx) => {
+  const target = ctx.target;
+  const hold = ctx.env.billingHold;
+  if (!hold || ctx.env.identity.kind !== 'preview' || ctx.env.deletionRequested || !target) return undefined;
+  const stop = target.stop?.bind(target);
+  if (stop) await withTimeout(ctx.applyTimeoutMs, ctx.signal, 'stop', (signal) => stop(refOf(ctx), { signal, log: ctx.log }));
+  return { kind: 'stalled', reason: REASONS[hold.reason], message: hold.message };
+};
+
 const checkVersion: Step = async (ctx) => {
   if (ctx.env.deletionRequested) return undefined;
   if (ctx.env.desired.spec === null || ctx.env.desired.digest === null) return { kind: 'no-version', message: 'no valid version to deploy yet' };
@@ -201,7 +215,7 @@ const applyPlan: Step = async (ctx) => {
   return { kind: 'succeeded', action, url: result.url, message: result.message };
 };
 
-export const STEPS: readonly Step[] = [resolveTarget, stopSuspendedTenant, checkVersion, observe, awaitTarget, makePlan, honourDriftMode, applyPlan];
+export const STEPS: readonly Step[] = [resolveTarget, stopSuspendedTenant, holdForBilling, checkVersion, observe, awaitTarget, makePlan, honourDriftMode, applyPlan];
 
 export async function reconcileEnvironment(env: EnvironmentSnapshot, deps: ReconcileDeps): Promise<ReconcileResult> {
   const ctx: StepContext = { ...deps, env };

@@ -91,6 +91,10 @@ export function summarizeOutcome(env: EnvironmentSnapshot, result: ReconcileResu
           },
           { type: 'Progressing', status: 'False', reason: REASONS.RolloutSucceeded, message: result.message },
           { type: 'Degraded', status: 'False', reason: REASONS.RolloutSucceeded, message: '' },
+          // What held it (a suspension, billing) is gone and it runs as desired: no longer Stalled.
+          ...(previous.some((c) => c.type === 'Stalled' && c.status === 'True')
+            ? [{ type: 'Stalled' as const, status: 'False' as const, reason: REASONS.RolloutSucceeded, message: '' }]
+            : []),
         ],
         now,
       );

@@ -74,7 +74,7 @@ function checkParams(route: ApiRoute, params: Record<string, string>): void {
   }
 }
 
-const allOptional = (route: ApiRoute): boolean => route.body === 'ActionRequest';
+const allOptional = (route: ApiRoute): boolean => route.body === 'ActionRequest' || route.body === 'BillingPortal';
 
 async function checkBody(route: ApiRoute, req: FastifyRequest): Promise<Record<string, unknown>> {
   if (!route.body) return {};

@@ -2,6 +2,7 @@
 import type { AgentLivenessPolicy, LogLine } from '@wharf/contracts';
 import type { DatabasePool, environmentViews } from '@wharf/store';
 import type { Logger } from 'pino';
+import type { BillingService } from '../billing/billing-service.js';
 import type { KeyCache } from './auth/key-cache.js';
 import type { GitHubSignIn } from './auth/github-sign-in.js';
 import type { RateLimiter } from './http/rate-limit.js';
@@ -32,4 +33,6 @@ export interface ApiDeps {
   /** When an agent counts as Stale or Offline (WHARF_AGENT_STALE_AFTER, WHARF_AGENT_OFFLINE_AFTER). */
   agentLiveness: AgentLivenessPolicy;
   cookieSecure: boolean;
+  /** Usage view, Checkout and portal sessions (billing off without STRIPE_SECRET_KEY). */
+  billing: BillingService;
 }

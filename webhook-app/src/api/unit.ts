@@ -17,6 +17,8 @@ import type { ApiDeps } from './deps.js';
 import type { Handler } from './handler.js';
 import { createLiveHub } from './live/live-hub.js';
 import { createRollbackPort } from './rollback.js';
+import { billingHandlers } from '../billing/api-handlers.js';
+import { billingServiceFromSettings } from '../billing/unit.js';
 import { agentHandlers } from './routes/agents.js';
 import { auditHandlers } from './routes/audit.js';
 import { docsHandlers } from './routes/docs.js';
@@ -42,6 +44,7 @@ export const API_HANDLERS = refuseOrganizationWide({
   ...agentHandlers,
   ...sessionHandlers,
   ...docsHandlers,
+  ...billingHandlers,
 } satisfies Record<string, Handler>);
 
 const PRUNE_EVERY_MS = 10 * 60_000;
@@ -76,6 +79,7 @@ export const apiUnit: UnitFactory = async ({ pool, log, settings, dataDir, datab
     sessionHours: s.WHARF_SESSION_HOURS,
     agentLiveness: agentPolicyFrom(s),
     cookieSecure: s.WHARF_COOKIE_SECURE,
+    billing: billingServiceFromSettings({ pool, log: log.child({ component: 'billing' }), settings }),
   };
   const flushUsed = async () => {
     const ids = [...deps.used];

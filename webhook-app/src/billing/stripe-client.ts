@@ -11,7 +11,7 @@ export const STRIPE_API_VERSION = '2026-10-28.endive' as const;
 export const stripeSettings = {
   STRIPE_SECRET_KEY: {
     type: 'string',
-    description: 'Stripe secret key (`sk_test_…`/`sk_live_…`, or a restricted `rk_…` key). Without it billing is off and every organization is on the Free plan.',
+    description: 'Stripe secret key (`sk_test_…`/`sk_live_…`, or a restricted `rk_…` key). Without it billing is off: no Checkout, no Stripe webhooks, and every organization keeps the plan it has (Free unless an operator set another).',
     secret: true,
   },
   STRIPE_WEBHOOK_SECRET: {
@@ -23,6 +23,25 @@ export const stripeSettings = {
     type: 'string',
     description: 'Where the Stripe API is, when not api.stripe.com (the fake Stripe in tests, stripe-mock).',
     pattern: '^https?://',
+  },
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS: {
+    type: 'integer',
+    description: 'How old a Stripe webhook signature may be (its `t=` timestamp) before the delivery is refused with 400: replay protection.',
+    default: 300,
+    minimum: 10,
+    maximum: 3600,
+  },
+  STRIPE_CHECKOUT_REQUIRE_CARD: {
+    type: 'boolean',
+    description: 'Whether Checkout asks for a card before a trial starts (`false`: a trial starts without one, and the subscription pauses into past_due if none is added by its end).',
+    default: true,
+  },
+  WHARF_BILLING_GRACE_DAYS: {
+    type: 'integer',
+    description: 'Days a past-due organization keeps everything running (with a banner) before its previews pause. Production is never stopped by billing.',
+    default: 7,
+    minimum: 0,
+    maximum: 60,
   },
 } as const satisfies SettingsSchema;
 export type StripeSettings = SettingsOf<typeof stripeSettings>;

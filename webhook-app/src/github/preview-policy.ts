@@ -20,7 +20,12 @@ export interface PreviewFacts {
   validApps: string[];
   /** Previews alive in this tenant, other than this pull request's. */
   activeInTenant: number;
-  tenantLimit: number;
+  /** The organization's preview limit (its plan's, or an operator's override); null: no limit. */
+  tenantLimit: number | null;
+  /** The plan's name, when the limit is the plan's (the check then says how to upgrade). */
+  plan?: string;
+  /** Past due beyond the grace period: previews are paused until the organization pays. */
+  billingPaused?: boolean;
   activeInRepository: number;
   suspended: boolean;
 }
@@ -40,7 +45,8 @@ export function decidePreview(f: PreviewFacts): PreviewDecision {
     }
   }
   if (f.validApps.length === 0) return refuse({ reason: 'invalid', apps: f.invalidApps });
-  if (f.activeInTenant >= f.tenantLimit) return refuse({ reason: 'tenant-cap', limit: f.tenantLimit });
+  if (f.billingPaused) return refuse({ reason: 'billing-past-due' });
+  if (f.tenantLimit !== null && f.activeInTenant >= f.tenantLimit) return refuse({ reason: 'tenant-cap', limit: f.tenantLimit, ...(f.plan ? { plan: f.plan } : {}) });
   if (f.activeInRepository >= f.settings.maxConcurrent) return refuse({ reason: 'repository-cap', limit: f.settings.maxConcurrent });
   return { deploy: true, apps: f.validApps, withSecrets: !f.fork };
 }

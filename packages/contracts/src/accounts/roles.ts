@@ -21,11 +21,13 @@ export const PERMISSIONS = {
   'audit:export': 'export the audit log as JSON lines',
   'agents:read': 'list agents and registration tokens',
   'agents:manage': 'create registration tokens, remove agents',
+  'billing:read': 'see the plan, usage against its limits and the projected invoice',
+  'billing:manage': 'upgrade through Stripe Checkout, open the Stripe customer portal',
 } as const;
 export type Permission = keyof typeof PERMISSIONS;
 export const PERMISSION_NAMES = Object.keys(PERMISSIONS) as Permission[];
 
-const READ: readonly Permission[] = ['organization:read', 'members:read', 'repositories:read', 'environments:read', 'agents:read'];
+const READ: readonly Permission[] = ['organization:read', 'members:read', 'repositories:read', 'environments:read', 'agents:read', 'billing:read'];
 
 /** role → what it may do. Each role holds every permission of the roles below it. */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
@@ -53,7 +55,7 @@ export const KEY_SCOPE_PERMISSIONS: Record<KeyScope, readonly Permission[]> = {
  * only those repositories. The API answers 403
  * `permission-denied` naming the permission.
  */
-export const ORGANIZATION_WIDE_PERMISSIONS = ['organization:manage', 'members:manage', 'audit:read', 'audit:export', 'agents:read', 'agents:manage'] as const satisfies readonly Permission[];
+export const ORGANIZATION_WIDE_PERMISSIONS = ['organization:manage', 'members:manage', 'audit:read', 'audit:export', 'billing:read', 'billing:manage', 'agents:read', 'agents:manage'] as const satisfies readonly Permission[];
 
 export const isOrganizationWide = (permission: string): boolean => (ORGANIZATION_WIDE_PERMISSIONS as readonly string[]).includes(permission);
 

@@ -9,6 +9,7 @@ import { ACTOR_KINDS } from '../domain/audit.js';
 import { ENVIRONMENT_KINDS } from '../domain/environment.js';
 import { ENVIRONMENT_STATES } from '../domain/state.js';
 import { ROLLOUT_RESULTS } from '../domain/rollout.js';
+import { BILLING_PLAN_IDS, BILLING_PLANS, BILLING_STATUSES, COUNTED_LIMITS } from '../plans.js';
 import { PROBLEM_CODES } from './problems.js';
 
 export type JsonSchema = Record<string, unknown>;
@@ -277,5 +278,33 @@ export const API_SCHEMAS = {
   AgentTokenPage: page('AgentToken'),
   OrganizationPage: page('Organization'),
   SessionPage: page('SessionInfo'),
+  // Billing (docs/billing.md)
+  Billing: obj({
+    plan: { type: 'string', enum: [...BILLING_PLAN_IDS], description: 'The plan every limit is read from.' },
+    planName: str(),
+    status: { type: 'string', enum: [...BILLING_STATUSES], description: 'free, trialing, active, past_due (a payment failed) or canceled (back on Free).' },
+    billingEnabled: { type: 'boolean', description: 'Whether this Wharf is connected to Stripe (without it every organization is on Free).' },
+    period: nullable(obj({ start: time(), end: time() })),
+    trialEndsAt: nullable(time()),
+    cancelAtPeriodEnd: { type: 'boolean' },
+    pastDueSince: nullable(time()),
+    graceEndsAt: nullable(time('Past due: everything keeps running until then; after it previews pause (production never stops).')),
+    banner: nullable(str('A message to show the organization (past due, previews paused, trial ending).')),
+    usage: list(obj({ limit: { type: 'string', enum: [...COUNTED_LIMITS] }, used: int(), allowed: nullable(int(undefined, { description: 'null: unlimited.' })) })),
+    upcomingInvoice: nullable(
+      obj({ currency: str(), total: int('Cents.'), amountDue: int('Cents.'), periodEnd: nullable(time()), lines: list(obj({ description: nullable(str()), amount: int('Cents.'), quantity: nullable(int()) })) }),
+    ),
+  }),
+  BillingCheckout: obj(
+    {
+      plan: { type: 'string', enum: BILLING_PLAN_IDS.filter((p) => BILLING_PLANS[p].selfServe), description: 'A self-serve plan.' },
+      seats: int('Seats to buy (default: the members today).', { minimum: 1, maximum: 1000 }),
+      successUrl: str('Where Stripe sends the browser after paying (default: WHARF_PUBLIC_URL).', { maxLength: 2000, pattern: '^https?://' }),
+      cancelUrl: str('Where Stripe sends the browser when the customer gives up.', { maxLength: 2000, pattern: '^https?://' }),
+    },
+    ['plan'],
+  ),
+  BillingPortal: obj({ returnUrl: str('Where the portal links back to.', { maxLength: 2000, pattern: '^https?://' }) }, []),
+  BillingSession: obj({ url: str('Send the browser here (Stripe Checkout or the customer portal).'), id: str() }),
 } as const satisfies Record<string, JsonSchema>;
 export type ApiSchemaName = keyof typeof API_SCHEMAS;

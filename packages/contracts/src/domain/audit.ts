@@ -36,6 +36,11 @@ export const AUDIT_ACTIONS = {
   keyRevoke: 'api-key.revoke',
   signIn: 'session.sign-in',
   sessionRevoke: 'session.revoke',
+  /** A Stripe Checkout session or customer portal session started for the organization. */
+  billingCheckout: 'billing.checkout',
+  billingPortal: 'billing.portal',
+  /** The organization's plan or billing status changed (from a Stripe webhook). */
+  billingChange: 'billing.change',
 } as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[keyof typeof AUDIT_ACTIONS];
 

@@ -48,6 +48,11 @@ export interface EnvironmentSnapshot {
   deletionRequested: boolean;
   /** The tenant is suspended (tenants.suspended_at): its runtimes are stopped until it is resumed. Absent: false. */
   tenantSuspended?: boolean;
+  /**
+   * A preview the organization's billing holds (docs/billing.md): over its plan's preview limit (QuotaExceeded), or
+   * past due beyond the grace period (BillingPastDue). Its runtime is stopped, its data kept. Never set on production.
+   */
+  billingHold?: { reason: 'QuotaExceeded' | 'BillingPastDue'; message: string } | null;
   /** Consecutive failures; sets the backoff. */
   failureCount: number;
 }

@@ -45,7 +45,12 @@ export interface PullRequestFacts {
   draft: boolean;
   approvedSha: string | null;
   activeInTenant: number;
-  tenantLimit: number;
+  /** Previews the organization may run at once (its plan's, or an operator's override); null: no limit. */
+  tenantLimit: number | null;
+  /** The plan's name, for the check that explains its limit. */
+  plan?: string;
+  /** Past due beyond the grace period: no new previews (billing). */
+  billingPaused?: boolean;
   activeInRepository: number;
   suspended: boolean;
   /** Live (not deleting) preview environments of this pull request. */
@@ -167,6 +172,8 @@ export function decidePullRequest(facts: { commit: CommitFacts; checks: readonly
     invalidApps: commit.apps.filter((a) => !a.valid).map((a) => a.app),
     activeInTenant: pr.activeInTenant,
     tenantLimit: pr.tenantLimit,
+    ...(pr.plan !== undefined ? { plan: pr.plan } : {}),
+    billingPaused: pr.billingPaused ?? false,
     activeInRepository: pr.activeInRepository,
     suspended: pr.suspended,
   });

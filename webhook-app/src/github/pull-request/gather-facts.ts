@@ -6,7 +6,7 @@
  * one Wharf refuses to fetch (over a fetch limit); a fetch that fails otherwise throws, so the delivery is retried and
  * nothing is torn down.
  */
-import type { Diagnostic, Manifest, WorkflowAppSpec } from '@wharf/contracts';
+import { billingPlan, previewLimit, type Diagnostic, type Manifest, type WorkflowAppSpec } from '@wharf/contracts';
 import { isFetchRefused, RefNotFoundError } from '@wharf/source';
 import { environmentViews, type pullRequests, repositories, scopeOf, versions } from '@wharf/store';
 import type { AppDeps } from '../types.js';
@@ -115,7 +115,9 @@ export async function gatherPullRequestFacts(deps: AppDeps, repo: repositories.G
     draft: pr.draft,
     approvedSha: pr.approved_sha,
     activeInTenant: await environmentViews.countActivePreviews(deps.pool, scope, { repositoryId: repo.id, prNumber: pr.number }),
-    tenantLimit: repo.max_previews,
+    tenantLimit: previewLimit(repo.plan, repo.max_previews),
+    plan: billingPlan(repo.plan).name,
+    billingPaused: repo.billing_paused,
     activeInRepository: await environmentViews.countActivePreviewsInRepository(deps.pool, scope, pr.number),
     suspended: repo.suspended,
     livePreviews: live.length,

@@ -37,7 +37,8 @@ export type PreviewRefusal =
   | { reason: 'fork-never' }
   | { reason: 'fork-runtime'; apps: string[] }
   | { reason: 'invalid'; apps: string[] }
-  | { reason: 'tenant-cap'; limit: number }
+  | { reason: 'tenant-cap'; limit: number; plan?: string }
+  | { reason: 'billing-past-due' }
   | { reason: 'repository-cap'; limit: number }
   | { reason: 'no-manifest' }
   | { reason: 'suspended' };
@@ -82,8 +83,15 @@ export function renderPreviewRefusal(r: PreviewRefusal): CheckRunOutput {
     case 'tenant-cap':
       return neutral(
         `Preview limit reached (${r.limit})`,
-        `This account may run ${r.limit} preview environment${r.limit === 1 ? '' : 's'} at once, and all are in use. ` +
-          'Close or merge another pull request, then re-run this check.',
+        `${r.plan ? `The ${r.plan} plan runs` : 'This account may run'} ${r.limit} preview environment${r.limit === 1 ? '' : 's'} at once, and all are in use. ` +
+          'Close or merge another pull request, then re-run this check.' +
+          (r.plan ? ' For more previews at once, upgrade the plan: an owner or admin runs `wharf billing status` to see the plans, or `POST /api/v1/billing/checkout`. Production is never held by this limit.' : ''),
+      );
+    case 'billing-past-due':
+      return neutral(
+        'Previews paused: payment past due',
+        "This account's payment is past due beyond its grace period, so previews are paused (their data is kept). Production keeps running. " +
+          'An owner or admin pays the open invoice in the billing portal (`POST /api/v1/billing/portal`); previews resume at once.',
       );
     case 'repository-cap':
       return neutral(
