@@ -85,13 +85,16 @@ export async function findInstallationOrganization(db: CommonQueryMethods, insta
   return row ? { tenantId: row.tenant_id } : null;
 }
 
-/** The local owner's organization of `wharf up` (the tenant kind 'local'), with the local user as its owner. */
+/**
+ * The local owner's organization of `wharf up` (the tenant kind 'local'), with the local user as its owner. It runs on
+ * its owner's machine, so no plan limits apply (plan Enterprise); the local target's per-repository cap still does.
+ */
 export async function ensureLocalOwner(db: CommonQueryMethods): Promise<{ tenantId: number; userId: number }> {
   const Row = z.object({ tenant_id: int8, user_id: int8 });
   return db
     .one(sql.type(Row)`
     WITH t AS (
-      INSERT INTO tenants (kind, external_id, name) VALUES ('local', 'local', 'local')
+      INSERT INTO tenants (kind, external_id, name, plan) VALUES ('local', 'local', 'local', 'enterprise')
       ON CONFLICT (kind, external_id) DO UPDATE SET name = tenants.name RETURNING id
     ), u AS (
       INSERT INTO users (kind, login, name) VALUES ('local', 'local', 'local owner')
