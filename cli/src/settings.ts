@@ -2,7 +2,7 @@ import { commonSettings, type SettingsSchema } from '@wharf/contracts';
 import { kubernetesTargetSettings, localTargetSettings } from '@wharf/reconciler';
 import { sourceSettings } from '@wharf/source';
 import { storeSettings } from '@wharf/store';
-import { apiSettings, githubSettings, serverSettings, stripeSettings, usageMetering } from '@wharf/webhook-app';
+import { agentApiSettings, apiSettings, githubSettings, serverSettings, stripeSettings, usageMetering } from '@wharf/webhook-app';
 
 /** What only `wharf up` reads; the rest comes from the deployables it composes. */
 export const upOnlySettings = {
@@ -36,4 +36,5 @@ export const upSettings = {
   ...usageMetering.meteringSettings,
   // `wharf up` needs no login: requests from this machine act as the local owner.
   WHARF_API_LOCAL_OWNER: { ...apiSettings.WHARF_API_LOCAL_OWNER, default: true },
+  ...agentApiSettings,
 } as const satisfies SettingsSchema;

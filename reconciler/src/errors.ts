@@ -1,10 +1,11 @@
 /**
  * The error vocabulary that decides retries (Flux's): stalled waits for a new desired state, waiting requeues soon,
- * anything else backs off exponentially.
+ * unknown (the target cannot tell what runs: an agent is offline) requeues without counting a failure, anything else
+ * backs off exponentially.
  */
 import { REASONS, type Reason } from '@wharf/contracts';
 
-export const ERROR_KINDS = ['stalled', 'waiting', 'generic'] as const;
+export const ERROR_KINDS = ['stalled', 'waiting', 'unknown', 'generic'] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
 export abstract class ReconcileError extends Error {
@@ -33,6 +34,20 @@ export class WaitingError extends ReconcileError {
   }
 }
 
+/**
+ * The target cannot tell what runs right now (an agent that stopped reporting): `Ready` becomes `Unknown` with the
+ * reason, nothing is torn down or counted as failed, and the environment is looked at again after retryAfterMs.
+ */
+export class UnknownStateError extends ReconcileError {
+  readonly kind = 'unknown' as const;
+  override readonly name = 'UnknownStateError';
+  readonly retryAfterMs: number;
+  constructor(message: string, options: { reason: Reason; cause?: unknown; retryAfterMs?: number }) {
+    super(message, options);
+    this.retryAfterMs = options.retryAfterMs ?? 60_000;
+  }
+}
+
 /** Anything else: back off. `reason` says which step failed. */
 export class GenericError extends ReconcileError {
   readonly kind = 'generic' as const;
@@ -47,7 +62,7 @@ export interface ClassifiedError {
 }
 
 export function classifyError(err: unknown, fallbackReason: Reason = REASONS.ApplyFailed): ClassifiedError {
-  if (err instanceof WaitingError) return { kind: 'waiting', reason: err.reason, message: err.message, retryAfterMs: err.retryAfterMs };
+  if (err instanceof WaitingError || err instanceof UnknownStateError) return { kind: err.kind, reason: err.reason, message: err.message, retryAfterMs: err.retryAfterMs };
   if (err instanceof ReconcileError) return { kind: err.kind, reason: err.reason, message: err.message };
   const message = err instanceof Error ? err.message : String(err);
   return { kind: 'generic', reason: fallbackReason, message };

@@ -1,6 +1,6 @@
 /** @wharf/reconciler: the reconcile loop, its steps, and the target registry. */
 export { createReconciler, type Reconciler, type ReconcilerOptions, type Clock } from './reconciler.js';
-export { ReconcileError, StalledError, WaitingError, GenericError, classifyError, ERROR_KINDS, type ErrorKind, type ClassifiedError } from './errors.js';
+export { ReconcileError, StalledError, WaitingError, UnknownStateError, GenericError, classifyError, ERROR_KINDS, type ErrorKind, type ClassifiedError } from './errors.js';
 export { createReconcilerMetrics, type ReconcilerMetrics } from './metrics.js';
 export {
   TARGET_FACTORIES,
@@ -13,6 +13,7 @@ export {
 } from './targets/registry.js';
 export { existingTarget, type TargetFactory, type TargetDeps } from './targets/target-factory.js';
 export type { LocalTarget, LocalTargetSettings } from './targets/local/index.js';
+export { deletionHash, documentHash, workflowAppOf, type AgentTarget, type AgentTargetSettings } from './targets/agent/index.js';
 export { createKubernetesTarget, type KubernetesTarget, type KubernetesTargetSettings } from './targets/kubernetes/index.js';
 // The in-cluster operator (reconciler --operator, wharf operator).
 export { createOperator, type Operator, type OperatorOptions } from './operator/operator.js';

@@ -40,7 +40,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<() => Promi
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
     const targets = await createTargetRegistry(
-      targetsFromSettings(settings, path.resolve(settings.WHARF_DATA_DIR), { tenantPlan: (id) => tenantPlans.planOfTenant(pool, id) }),
+      targetsFromSettings(settings, path.resolve(settings.WHARF_DATA_DIR), { pool, tenantPlan: (id) => tenantPlans.planOfTenant(pool, id) }),
       { log },
     );
     stops.push(() => targets.close());

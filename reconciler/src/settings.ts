@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { commonSettings, type SettingsOf, type SettingsSchema } from '@wharf/contracts';
-import { storeSettings } from '@wharf/store';
+import { agentPolicyFrom, agentSettings, commonSettings, type SettingsOf, type SettingsSchema } from '@wharf/contracts';
+import { type DatabasePool, storeSettings } from '@wharf/store';
 import { DEFAULT_MAX_ENVIRONMENTS_PER_REPO, QUOTA_SETTING } from './targets/local/quota.js';
 import type { TARGET_FACTORIES, TargetsConfig } from './targets/registry.js';
 
@@ -92,6 +92,7 @@ export const reconcilerSettings = {
   ...commonSettings,
   ...storeSettings,
   ...localTargetSettings,
+  ...agentSettings,
   WHARF_LOCAL_TARGET: {
     type: 'boolean',
     description: 'Build the local target (runtimes as child processes of the reconciler). The Helm chart turns it off: in a cluster, environments run on `kubernetes`.',
@@ -109,21 +110,28 @@ export const reconcilerSettings = {
 } as const satisfies SettingsSchema;
 export type ReconcilerSettings = SettingsOf<typeof reconcilerSettings>;
 
-/** What the targets read from Wharf's store (the kubernetes target: a tenant's plan, for its namespace's quota). */
+/** What the targets read from Wharf's store: the kubernetes target a tenant's plan (its namespace's quota); the agent target the database. */
 export interface TargetStoreDeps {
   tenantPlan?: (tenantId: number) => Promise<string | null>;
+  pool?: DatabasePool;
 }
 
 /**
- * The targets a reconciler builds from its settings: the local target (its state under WHARF_DATA_DIR/local), and the
- * kubernetes target when WHARF_KUBECONFIG is set.
+ * The targets a reconciler builds from its settings: the local target (its state under WHARF_DATA_DIR/local), the
+ * kubernetes target when WHARF_KUBECONFIG is set, and, given the database, the agent target (documents for pull
+ * agents, in the same database).
  */
 export function targetsFromSettings(
-  settings: SettingsOf<typeof localTargetSettings> & Partial<SettingsOf<typeof kubernetesTargetSettings>> & { WHARF_LOCAL_TARGET?: boolean },
+  settings: SettingsOf<typeof localTargetSettings> & Partial<SettingsOf<typeof kubernetesTargetSettings>> & Partial<SettingsOf<typeof agentSettings>> & { WHARF_LOCAL_TARGET?: boolean },
   dataDir: string,
   deps: TargetStoreDeps = {},
 ): TargetsConfig<typeof TARGET_FACTORIES> {
   const runtimeCommand = settings.WHARF_RUNTIME_COMMAND?.split(/\s+/).filter(Boolean);
+  const agentPolicy = agentPolicyFrom({
+    WHARF_AGENT_STALE_AFTER: settings.WHARF_AGENT_STALE_AFTER ?? agentSettings.WHARF_AGENT_STALE_AFTER.default,
+    WHARF_AGENT_OFFLINE_AFTER: settings.WHARF_AGENT_OFFLINE_AFTER ?? agentSettings.WHARF_AGENT_OFFLINE_AFTER.default,
+    WHARF_AGENT_REASSIGN_AFTER: settings.WHARF_AGENT_REASSIGN_AFTER ?? agentSettings.WHARF_AGENT_REASSIGN_AFTER.default,
+  });
   const allowHosts = settings.WHARF_RUNTIME_ALLOW_HOSTS?.split(',').map((h) => h.trim()).filter(Boolean) ?? [];
   return {
     ...(settings.WHARF_LOCAL_TARGET === false
@@ -150,6 +158,9 @@ export function targetsFromSettings(
             ...(deps.tenantPlan ? { tenantPlan: deps.tenantPlan } : {}),
           },
         }
+      : {}),
+    ...(deps.pool
+      ? { agent: { pool: deps.pool, liveness: { staleAfterMs: agentPolicy.staleAfterMs, offlineAfterMs: agentPolicy.offlineAfterMs }, reassignAfterMs: agentPolicy.reassignAfterMs } }
       : {}),
   };
 }

@@ -5,6 +5,7 @@ export { CONTROL_PLANE_UNITS, buildUnits, type ControlPlaneUnit, type ControlPla
 export { apiUnit, API_HANDLERS } from './api/unit.js';
 export { createRollbackPort, resolveRollback, type RollbackPort, type RollbackResult } from './api/rollback.js';
 export { ProblemError } from './api/http/problem-error.js';
+export { agentView, registrationTokenView } from './api/views.js';
 export { apiSettings, type ApiSettings } from './api/settings.js';
 export type { EnvironmentLogs } from './api/deps.js';
 export { createStripeClient, stripeSettings, STRIPE_API_VERSION, type StripeSettings } from './billing/stripe-client.js';
@@ -14,6 +15,9 @@ export { syncCatalog, type CatalogSyncReport } from './billing/sync-catalog.js';
 export { createEventWorker, type EventWorker } from './billing/event-worker.js';
 export { STRIPE_WEBHOOK_PATH } from './billing/webhook-route.js';
 export { serverSettings, controlPlaneSettings, type ControlPlaneSettings } from './settings.js';
+export { agentApiUnit, createAgentApiUnit, type AgentApiOptions } from './agent-api/unit.js';
+export { agentApiSettings } from './agent-api/settings.js';
+export { noSecrets, type SecretResolver, type SecretRef } from './agent-api/resolve-secrets.js';
 export * as usageMetering from './metering/index.js';
 export {
   createGitHubApp,

@@ -20,7 +20,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<() => Promise<void>> {
   const pool = await openDatabase(settings.DATABASE_URL, { log, poolSize: settings.WHARF_DB_POOL_SIZE, what: 'DATABASE_URL' });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const server = await startControlPlaneServer({ settings, log, pool, registry, dataDir: path.resolve(settings.WHARF_DATA_DIR) }).catch(async (err) => {
+  const server = await startControlPlaneServer({ settings, log, pool, registry, dataDir: path.resolve(settings.WHARF_DATA_DIR), databaseUrl: settings.DATABASE_URL }).catch(async (err) => {
     await pool.end();
     throw err;
   });

@@ -1,6 +1,7 @@
 import { commonSettings, type SettingsOf, type SettingsSchema } from '@wharf/contracts';
 import { sourceSettings } from '@wharf/source';
 import { storeSettings } from '@wharf/store';
+import { agentApiSettings } from './agent-api/settings.js';
 import { apiSettings } from './api/settings.js';
 import { stripeSettings } from './billing/stripe-client.js';
 import { githubSettings } from './github/settings.js';
@@ -37,5 +38,5 @@ export const serverSettings = {
 } as const satisfies SettingsSchema;
 
 /** Everything the control-plane server reads: its own, the store's and every unit's. */
-export const controlPlaneSettings = { ...commonSettings, ...serverSettings, ...storeSettings, ...githubSettings, ...sourceSettings, ...apiSettings, ...stripeSettings, ...meteringSettings } as const satisfies SettingsSchema;
+export const controlPlaneSettings = { ...commonSettings, ...serverSettings, ...storeSettings, ...githubSettings, ...sourceSettings, ...apiSettings, ...stripeSettings, ...meteringSettings, ...agentApiSettings } as const satisfies SettingsSchema;
 export type ControlPlaneSettings = SettingsOf<typeof controlPlaneSettings>;

@@ -7,6 +7,7 @@ import type { DatabasePool } from '@wharf/store';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { agentApiUnit } from './agent-api/unit.js';
 import { apiUnit } from './api/unit.js';
 import { billingUnit } from './billing/unit.js';
 import { dashboardUnit } from './dashboard/unit.js';
@@ -53,6 +54,7 @@ export type UnitFactory = (ctx: UnitContext) => Promise<ControlPlaneUnit | null>
 export const CONTROL_PLANE_UNITS = {
   github: githubUnit,
   api: apiUnit,
+  agentApi: agentApiUnit,
   billing: billingUnit,
   metering: meteringUnit,
   dashboard: dashboardUnit,

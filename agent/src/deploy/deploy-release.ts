@@ -7,20 +7,22 @@
 import { createHash } from 'node:crypto';
 import { RUNTIME_FLAGS } from '@wharf/contracts/runtime-protocol';
 import { AgentError } from '../errors.js';
-import { sleep } from '../backoff.js';
+import { sleep } from '../sleep.js';
 import { GUEST_PROXY_MJS } from './guest-proxy.js';
 import { guestLayout, slotPorts, SLOTS, type GuestLayout, type Slot } from './guest-layout.js';
 import { checkHealth } from './health-check.js';
 import { detectServiceManager, SERVICE_LOG, type ServiceManager, type ServiceSpec } from './service-manager.js';
 import { sq, type SshSession } from './ssh-session.js';
-import { uploadDirectoryAtomically, writeFileAtomically } from './upload-atomic.js';
+import { assertSafeRelative, uploadDirectoryAtomically, writeFileAtomically, type UploadFile } from './upload-atomic.js';
 
 export interface RuntimeRelease {
   /** The version's digest; the runtime must report it on the health path. */
   digest: string;
-  /** The runtime as one self-contained JavaScript file, run with the guest's `node`. */
+  /** The runtime's entry point (runtime.mjs), run with the guest's `node`. */
   bundle: Buffer;
-  /** Workflow config files (name → content). */
+  /** Files the runtime loads beside its entry point (e.g. node_modules/<wasm package>/…). */
+  support?: UploadFile[];
+  /** Workflow config files (a path inside the release's config directory → content). */
   configs: { name: string; content: string }[];
   env?: Record<string, string>;
 }
@@ -53,11 +55,19 @@ export interface DeployResult {
   changed: boolean;
 }
 
-const CONFIG_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+const CONFIG_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+const configNameOk = (name: string) => name.length <= 1024 && name.split('/').every((s) => CONFIG_SEGMENT.test(s));
+
+/** The runtime package's id: its entry point and support files, by content. */
+export function runtimeId(release: Pick<RuntimeRelease, 'bundle' | 'support'>): string {
+  const h = createHash('sha256').update(release.bundle);
+  for (const f of [...(release.support ?? [])].sort((a, b) => a.path.localeCompare(b.path))) h.update('\0').update(f.path).update('\0').update(f.content);
+  return h.digest('hex').slice(0, 16);
+}
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
 export function releaseId(release: RuntimeRelease): string {
-  const h = createHash('sha256').update(release.digest).update('\0').update(release.bundle);
+  const h = createHash('sha256').update(release.digest).update('\0').update(runtimeId(release));
   for (const c of [...release.configs].sort((a, b) => a.name.localeCompare(b.name))) h.update('\0').update(c.name).update('\0').update(c.content);
   for (const [k, v] of Object.entries(release.env ?? {}).sort()) h.update('\0').update(k).update('=').update(v);
   return h.digest('hex').slice(0, 16);
@@ -67,18 +77,21 @@ export function renderRunScript(layout: GuestLayout, id: string, release: Runtim
   const dir = `${layout.releases}/${id}`;
   const args = [
     ...release.configs.flatMap((c) => [RUNTIME_FLAGS.config, `${dir}/config/${c.name}`]),
+    '--config-root', `${dir}/config`,
     RUNTIME_FLAGS.port, String(port),
     RUNTIME_FLAGS.host, '127.0.0.1',
     RUNTIME_FLAGS.dataDir, layout.data,
     RUNTIME_FLAGS.digest, release.digest,
   ];
   const env = Object.entries(release.env ?? {}).map(([k, v]) => `export ${k}=${sq(v)}`);
-  return ['#!/bin/sh', `# release ${id}`, ...env, `exec ${sq(node)} ${sq(`${dir}/runtime.mjs`)} ${args.map(sq).join(' ')}`, ''].join('\n');
+  const entry = `${layout.runtime(runtimeId(release))}/runtime.mjs`;
+  return ['#!/bin/sh', `# release ${id}`, ...env, `exec ${sq(node)} --max-old-space-size=256 ${sq(entry)} ${args.map(sq).join(' ')}`, ''].join('\n');
 }
 
 function validate(release: RuntimeRelease): void {
   if (release.configs.length === 0) throw new AgentError('DeployFailed', 'a release needs at least one config file');
-  for (const c of release.configs) if (!CONFIG_NAME.test(c.name)) throw new AgentError('DeployFailed', `config file name not allowed on a guest: ${JSON.stringify(c.name)}`);
+  for (const c of release.configs) if (!configNameOk(c.name)) throw new AgentError('DeployFailed', `config file name not allowed on a guest: ${JSON.stringify(c.name)}`);
+  for (const f of release.support ?? []) assertSafeRelative(f.path);
   for (const k of Object.keys(release.env ?? {})) if (!ENV_NAME.test(k)) throw new AgentError('DeployFailed', `environment variable name not allowed: ${JSON.stringify(k)}`);
   if (!/^[A-Za-z0-9:._-]{1,128}$/.test(release.digest)) throw new AgentError('DeployFailed', `digest has unexpected characters: ${JSON.stringify(release.digest)}`);
 }
@@ -122,11 +135,14 @@ export async function deployRelease(target: DeployTarget, release: RuntimeReleas
   const url = `http://${target.address}:${target.appPort}/`;
   const spec = (name: string, dir: string): ServiceSpec => ({ name: `wharf-${target.envKey}-${name}`, description: `${target.description} (${name})`, dir, writableDir: layout.base, user: target.user });
 
-  await ssh.run(`mkdir -p ${[layout.releases, layout.data, layout.proxy, ...SLOTS.map(layout.slot)].map(sq).join(' ')} && chmod 700 ${sq(layout.base)}`, 'creating the environment directories');
-  await uploadDirectoryAtomically(ssh, `${layout.releases}/${id}`, [
-    { path: 'runtime.mjs', content: release.bundle },
-    ...release.configs.map((c) => ({ path: `config/${c.name}`, content: c.content })),
-  ]);
+  const runtimeDir = layout.runtime(runtimeId(release));
+  await ssh.run(
+    `mkdir -p ${[layout.releases, layout.data, layout.proxy, ...SLOTS.map(layout.slot), runtimeDir.replace(/\/[^/]+$/, '')].map(sq).join(' ')} && chmod 700 ${sq(layout.base)}`,
+    'creating the environment directories',
+  );
+  // The runtime is uploaded once per guest and shared; a release is only its config files.
+  await uploadDirectoryAtomically(ssh, runtimeDir, [{ path: 'runtime.mjs', content: release.bundle }, ...(release.support ?? [])]);
+  await uploadDirectoryAtomically(ssh, `${layout.releases}/${id}`, release.configs.map((c) => ({ path: `config/${c.name}`, content: c.content })));
 
   const activePort = Number((await readText(ssh, layout.activeFile))?.trim() ?? '0');
   const active = SLOTS.find((s) => ports[s] === activePort);
@@ -143,14 +159,15 @@ export async function deployRelease(target: DeployTarget, release: RuntimeReleas
 
   const deadline = Date.now() + (target.healthTimeoutMs ?? 60_000);
   let health = await checkHealth(ssh, ports[next]);
-  while (!(health.ok && health.digest === release.digest)) {
+  for (let polls = 0; !(health.ok && health.digest === release.digest); polls++) {
     if (Date.now() > deadline) {
       const log = await lastLogLines(ssh, slotDir, 20);
       await manager.stop(ssh, spec(next, slotDir));
       const seen = health.digest ? `it reports digest ${health.digest}` : health.problem ?? `HTTP ${health.status}`;
       throw new AgentError('RuntimeUnhealthy', `release ${id} of ${target.description} did not become healthy with digest ${release.digest} (${seen}); ${active ? 'the previous release keeps serving' : 'nothing is serving yet'}. Last log lines:\n${log}`, { details: { releaseId: id, log } });
     }
-    await sleep(target.pollMs ?? 250);
+    // A runtime usually answers within a second: look again soon at first, then every pollMs.
+    await sleep(Math.min(target.pollMs ?? 250, 50 * 2 ** polls));
     health = await checkHealth(ssh, ports[next]);
   }
 

@@ -4,6 +4,7 @@
  *   ~/wharf/<envKey>/data/            the runtime's stable data directory (kept across releases)
  *   ~/wharf/<envKey>/slots/{a,b}/     run.sh, runtime.log: the two slots versions alternate between
  *   ~/wharf/<envKey>/proxy/           proxy.mjs, active (the live slot's port), proxy log
+ *   ~/wharf/runtimes/<id>/            a runtime (runtime.mjs and its support files), shared by every release using it
  */
 import { createHash } from 'node:crypto';
 
@@ -17,6 +18,8 @@ export interface GuestLayout {
   slot(slot: Slot): string;
   proxy: string;
   activeFile: string;
+  /** Where a runtime package with this id lives (shared by the guest's environments). */
+  runtime(id: string): string;
 }
 
 export function guestLayout(home: string, envKey: string): GuestLayout {
@@ -29,6 +32,7 @@ export function guestLayout(home: string, envKey: string): GuestLayout {
     slot: (s) => `${base}/slots/${s}`,
     proxy: `${base}/proxy`,
     activeFile: `${base}/proxy/active`,
+    runtime: (id) => `${home.replace(/\/+$/, '')}/wharf/runtimes/${id}`,
   };
 }
 

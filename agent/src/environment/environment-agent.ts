@@ -116,7 +116,7 @@ export function createEnvironmentAgent(deps: { pve: PveClient; state: StateStore
     await state.update((s) => {
       const prev = s.environments[key];
       if (prev?.guest && prev.guest.vmid !== guest!.vmid) delete s.hostKeys[hostKeyId(prev.guest)];
-      s.environments[key] = { ...(prev ?? { app: ref.app, env: ref.env }), app: ref.app, env: ref.env, guest, pendingVmid: undefined };
+      s.environments[key] = { ...(prev ?? { app: ref.app, env: ref.env }), app: ref.app, env: ref.env, ...(ref.uid ? { uid: ref.uid } : {}), guest, pendingVmid: undefined };
     });
     await pve.start(guest, agentId);
     const address = await pve.waitForAddress(guest, config.addressTimeoutMs);

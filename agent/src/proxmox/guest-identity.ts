@@ -2,7 +2,7 @@
  * How a guest says who made it and for what. Every guest the agent creates carries three Proxmox tags:
  *   wharf                     managed by some Wharf agent
  *   wharf-a-<12 hex>          which agent (SHA-256 of its id): a restarted agent adopts exactly these
- *   wharf-e-<12 hex>          which environment (SHA-256 of "app/env")
+ *   wharf-e-<12 hex>          which environment (SHA-256 of its uid, `environment:<id>`, or of "app/env")
  * Tags are what /cluster/resources lists, so adoption is one call. PVE allows [a-z0-9_][a-z0-9_-+.]* in a tag,
  * hence hashes rather than names (names go in the guest's description and `name`). The agent never touches a guest
  * without both its agent tag and the environment's tag.
@@ -12,6 +12,11 @@ import { createHash } from 'node:crypto';
 export interface EnvironmentRef {
   app: string;
   env: string;
+  /**
+   * What makes the environment unique when app and name may repeat (two repositories of a tenant): the poll loop
+   * passes `environment:<id>`. The environment key is derived from it when set.
+   */
+  uid?: string;
 }
 
 export const MANAGED_TAG = 'wharf' as const;
@@ -19,7 +24,7 @@ export const MANAGED_TAG = 'wharf' as const;
 const short = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 12);
 
 export const agentTag = (agentId: string) => `wharf-a-${short(agentId)}`;
-export const environmentKey = (ref: EnvironmentRef) => short(`${ref.app}/${ref.env}`);
+export const environmentKey = (ref: EnvironmentRef) => short(ref.uid ?? `${ref.app}/${ref.env}`);
 export const environmentTag = (ref: EnvironmentRef) => `wharf-e-${environmentKey(ref)}`;
 
 export function guestTags(agentId: string, ref: EnvironmentRef): string[] {

@@ -4,10 +4,10 @@
  * agent owns. Every write to an existing guest first checks that the agent's tags are on it.
  */
 import { AgentError, isAgentError } from '../errors.js';
-import { sleep } from '../backoff.js';
+import { sleep } from '../sleep.js';
 import { environmentKeyOf, ownedBy, parseTags } from './guest-identity.js';
 import type { PveHttp } from './pve-http.js';
-import { waitForTask, type WaitOptions } from './pve-tasks.js';
+import { pollDelay, waitForTask, type WaitOptions } from './pve-tasks.js';
 
 export type GuestKind = 'qemu' | 'lxc';
 
@@ -294,7 +294,7 @@ export function createPveClient(http: PveHttp, options: PveClientOptions = {}) {
     async waitForAddress(g: GuestRef, timeoutMs = 180_000, signal?: AbortSignal): Promise<string> {
       const deadline = now() + timeoutMs;
       let lastProblem = 'no IPv4 address yet';
-      for (;;) {
+      for (let polls = 0; ; polls++) {
         try {
           const ip = await this.address(g);
           if (ip) return ip;
@@ -306,7 +306,7 @@ export function createPveClient(http: PveHttp, options: PveClientOptions = {}) {
           const hint = g.kind === 'qemu' ? 'is qemu-guest-agent installed and enabled in the template, and `agent: 1` set?' : 'does the container get an address from DHCP on its bridge?';
           throw new AgentError('GuestNoAddress', `${g.kind === 'qemu' ? 'VM' : 'CT'} ${g.vmid} on ${g.node} reported no IPv4 address within ${Math.round(timeoutMs / 1000)} s (${lastProblem}): ${hint}`, { details: { vmid: g.vmid, node: g.node } });
         }
-        await sleep(pollMs, signal);
+        await sleep(pollDelay(polls, pollMs), signal);
       }
     },
 

@@ -1,6 +1,7 @@
 /** Waits for a PVE worker task (UPID) to stop and turns a failed `exitstatus` into an AgentError. */
 import { AgentError, isAgentError } from '../errors.js';
-import { backoffDelay, sleep } from '../backoff.js';
+import { backoffDelay } from '@wharf/contracts';
+import { sleep } from '../sleep.js';
 import type { PveHttp } from './pve-http.js';
 
 export interface TaskStatus {
@@ -36,6 +37,13 @@ export function taskError(status: TaskStatus, what: string): AgentError {
 }
 
 /**
+ * The n-th wait (from 0) between two polls of something that usually finishes soon: 100 ms, then doubling up to
+ * `pollMs`. Short tasks (a linked clone, a start) are seen done within ~100 ms of finishing instead of a whole
+ * `pollMs` later; long ones are polled every `pollMs`.
+ */
+export const pollDelay = (n: number, pollMs: number): number => Math.min(pollMs, 100 * 2 ** Math.min(n, 10));
+
+/**
  * Polls /nodes/{node}/tasks/{upid}/status until the task stops. A proxy error (595–599) while polling is retried
  * with backoff until the deadline: the task runs on regardless of our view of it.
  */
@@ -46,7 +54,7 @@ export async function waitForTask(http: PveHttp, upid: string, what: string, opt
   const now = options.now ?? Date.now;
   const deadline = now() + timeoutMs;
   let transient = 0;
-  for (;;) {
+  for (let polls = 0; ; polls++) {
     let status: TaskStatus | undefined;
     try {
       status = await http.call<TaskStatus>('GET', `/nodes/${encodeURIComponent(node)}/tasks/${encodeURIComponent(upid)}/status`);
@@ -62,6 +70,6 @@ export async function waitForTask(http: PveHttp, upid: string, what: string, opt
     if (now() > deadline) {
       throw new AgentError('TaskFailed', `${what}: task ${upid} still running after ${Math.round(timeoutMs / 1000)} s`, { details: { upid } });
     }
-    await sleep(transient > 0 ? Math.max(pollMs, backoffDelay(transient, { baseMs: pollMs, capMs: 10_000 })) : pollMs, options.signal);
+    await sleep(transient > 0 ? Math.max(pollMs, backoffDelay(transient, Math.random, { baseMs: pollMs, maxMs: 10_000, jitter: 'equal' })) : pollDelay(polls, pollMs), options.signal);
   }
 }

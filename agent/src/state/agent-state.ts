@@ -21,6 +21,8 @@ export interface AppliedState {
 export interface EnvironmentState {
   app: string;
   env: string;
+  /** The environment's unique id (`environment:<id>`), when the poll loop made it. */
+  uid?: string;
   guest?: GuestRef;
   /** A VMID the agent asked Proxmox to create and may not have tagged yet (write-ahead, cleared once tagged). */
   pendingVmid?: number;

@@ -46,6 +46,7 @@ export function localBackend(pool: DatabasePool, where: { cwd: string; env: Reco
       });
     },
     async logs(e, o) {
+      if (e.target.startsWith('agent:')) return { error: `${e.app}/${e.name} runs on a pull agent (${e.target}); read its logs on the agent's host: wharf agent logs --config agent.yaml ${e.id}` };
       if (e.target !== 'local') return { error: `${e.app}/${e.name} runs on the ${e.target} target; wharf logs reads the local target's logs` };
       const socketPath = await findLogSocket(where.env, where.cwd);
       if (!socketPath) return { error: 'no local target is running here: start `wharf up` in this directory (or set WHARF_DATA_DIR), and run wharf logs as its user' };

@@ -71,6 +71,7 @@ export const commands: Record<string, Command> = {
   logout: { summary: 'forget the credentials of a context', run: lazy(() => import('./login.js'), (m) => m.runLogout) },
   context: { summary: 'list contexts, or switch: `wharf context NAME` (`local`: this machine)', run: lazy(() => import('./login.js'), (m) => m.runContext) },
   validate: { summary: 'check workflow configs and wharf.yaml, with errors at file:line:column', run: lazy(() => import('./validate.js'), (m) => m.runValidate) },
+  agent: { summary: 'pull agents: tokens and registration, `wharf agent run` on the agent host, status, list, revoke', run: lazy(() => import('./agent.js'), (m) => m.runAgentCommand) },
   billing: { summary: 'plan, usage against its limits and the projected invoice (`wharf billing status`); `sync-catalog` sets up Stripe', run: lazy(() => import('./billing.js'), (m) => m.runBilling) },
   operator: { summary: 'run the in-cluster Kubernetes operator (WorkflowApp resources → Deployments, Services, routes)', run: lazy(() => import('./operator.js'), (m) => m.runOperator) },
   github: { summary: 'connect Wharf to GitHub: `wharf github setup` creates the GitHub App', run: lazy(() => import('./github.js'), (m) => m.runGithub) },

@@ -45,9 +45,10 @@ export function startLiveSummary(options: {
         const state = formatState(s);
         const message = s.message;
         const sha = (e.observed_sha ?? e.desired_sha ?? '').slice(0, 7) || '-';
-        const pathUrl = routerPathUrl(options.routerUrl, e);
+        // The local router serves only the local target's environments (an agent's answer on its guest).
+        const pathUrl = e.target === 'local' ? routerPathUrl(options.routerUrl, e) : null;
         const detail = message && s.state !== 'Ready' ? `\n      ${message.split('\n')[0]}` : '';
-        return `  ${e.app.padEnd(12)} ${e.name.padEnd(22)} ${sha.padEnd(8)} ${state.padEnd(12)} ${e.url ?? pathUrl}${e.url ? `  (or ${pathUrl})` : ''}${detail}`;
+        return `  ${e.app.padEnd(12)} ${e.name.padEnd(22)} ${sha.padEnd(8)} ${state.padEnd(12)} ${e.url ?? pathUrl ?? '-'}${e.url && pathUrl ? `  (or ${pathUrl})` : ''}${detail}`;
       });
       const text = lines.length
         ? `  ${'APP'.padEnd(12)} ${'ENV'.padEnd(22)} ${'VERSION'.padEnd(8)} ${'STATE'.padEnd(12)} URL\n${lines.join('\n')}`

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { createReconciler, createTargetRegistry, kubernetesTargetSettings, type LocalTarget, localTargetSettings, type Reconciler, targetsFromSettings } from '@wharf/reconciler';
-import type { SettingsOf } from '@wharf/contracts';
+import type { agentSettings, SettingsOf } from '@wharf/contracts';
 import { createSource, type LocalWatcher } from '@wharf/source';
 import { type DatabasePool, repositories, tenantPlans, tenants } from '@wharf/store';
 import type { Logger } from 'pino';
@@ -25,7 +25,7 @@ export async function startLocalStack(options: {
   repoPath: string;
   /** Absolute. */
   dataDir: string;
-  settings: SettingsOf<typeof localTargetSettings> & SettingsOf<typeof kubernetesTargetSettings>;
+  settings: SettingsOf<typeof localTargetSettings> & SettingsOf<typeof kubernetesTargetSettings> & SettingsOf<typeof agentSettings>;
 }): Promise<LocalStack> {
   const { pool, log } = options;
   const tenant = await tenants.upsertTenant(pool, { kind: 'local', externalId: 'local', name: 'local' });
@@ -42,9 +42,9 @@ export async function startLocalStack(options: {
   };
   try {
     // The local owner's environments keep the friendly `<env>--<app>` URLs; every other tenant's get derived labels.
-    const { local, ...others } = targetsFromSettings(options.settings, options.dataDir, { tenantPlan: (id) => tenantPlans.planOfTenant(pool, id) });
+    const { local, ...others } = targetsFromSettings(options.settings, options.dataDir, { pool, tenantPlan: (id) => tenantPlans.planOfTenant(pool, id) });
     const config = { ...others, ...(local ? { local: { ...local, friendlyTenantId: tenant.id } } : {}) };
-    const targets = await createTargetRegistry(config, { log: log.child({ component: 'local-target' }) });
+    const targets = await createTargetRegistry(config, { log: log.child({ component: 'targets' }) });
     stops.push(() => targets.close());
     const target = targets.get('local');
     if (!target) throw new Error('the target registry built no local target');

@@ -27,6 +27,7 @@ const tsConst = (name: string, value: unknown): string =>
 export async function renderContracts(): Promise<{ path: string; content: string }[]> {
   const manifestSchema = await readJson('schemas/wharf-manifest.schema.json');
   const workflowAppSchema = await readJson('schemas/workflow-app.schema.json');
+  const agentProtocolSchema = await readJson('schemas/agent-protocol.schema.json');
   const catalogueSource = await readJson('upstream/module-schemas.json');
   const catalogue = buildCatalogue(catalogueSource);
   const engineBehaviour = await readJson('upstream/engine-behaviour.json');
@@ -45,6 +46,10 @@ export async function renderContracts(): Promise<{ path: string; content: string
     {
       path: 'packages/contracts/src/generated/schemas.ts',
       content: `${HEADER}\n${tsConst('manifestSchema', manifestSchema)}\n${tsConst('workflowAppSchema', workflowAppSchema)}`,
+    },
+    {
+      path: 'packages/contracts/src/generated/agent-protocol.ts',
+      content: `${schemaToTypeScript(agentProtocolSchema, { header: HEADER })}\n${tsConst('agentProtocolSchema', agentProtocolSchema)}`,
     },
     {
       path: 'packages/contracts/schemas/workflow-config.schema.json',

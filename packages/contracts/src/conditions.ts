@@ -34,6 +34,25 @@ export const REASONS = {
   SecretMissing: 'SecretMissing',
   UnknownTarget: 'UnknownTarget',
   Forbidden: 'Forbidden',
+  // What a pull agent reports when it cannot apply an environment (AGENT_FAILURES in domain/agent.ts says which
+  // stall the environment and which degrade it while the agent retries with backoff).
+  ProxmoxUnreachable: 'ProxmoxUnreachable',
+  ProxmoxAuthFailed: 'ProxmoxAuthFailed',
+  ProxmoxCertificateMismatch: 'ProxmoxCertificateMismatch',
+  PermissionDenied: 'PermissionDenied',
+  InvalidRequest: 'InvalidRequest',
+  VmidTaken: 'VmidTaken',
+  TemplateNotFound: 'TemplateNotFound',
+  GuestNotFound: 'GuestNotFound',
+  StorageFull: 'StorageFull',
+  NoNodeAvailable: 'NoNodeAvailable',
+  TaskFailed: 'TaskFailed',
+  GuestNoAddress: 'GuestNoAddress',
+  HostKeyChanged: 'HostKeyChanged',
+  SshFailed: 'SshFailed',
+  DeployFailed: 'DeployFailed',
+  NotOwned: 'NotOwned',
+  UnsupportedRuntime: 'UnsupportedRuntime',
   /** The target's API refused the desired state as invalid (a Kubernetes 422): the message is the server's. */
   InvalidSpec: 'InvalidSpec',
   /** The environment's tenant is suspended or uninstalled: its runtimes are stopped (data kept) until it is resumed. */

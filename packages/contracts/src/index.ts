@@ -53,6 +53,47 @@ export type {
 } from './domain/environment-snapshot.js';
 export { TARGET_KINDS, DEFAULT_TARGET, parseTargetName, type TargetKind, type TargetName } from './domain/target-name.js';
 export { ROLLOUT_RESULTS, rollbackText, describeRollout, type RolloutResult, type RolloutWords } from './domain/rollout.js';
+export {
+  AGENT_API_PREFIX,
+  AGENT_POLL_HOLD_MAX_MS,
+  AGENT_SECRET_PREFIXES,
+  AGENT_POOL_PATTERN,
+  AGENT_LIVENESS,
+  AGENT_STATES,
+  REGISTRATION_TOKEN_STATES,
+  REGISTRATION_TOKEN_MAX_TTL_MS,
+  agentState,
+  registrationTokenState,
+  type AgentState,
+  type RegistrationTokenState,
+  DEFAULT_AGENT_LIVENESS,
+  AGENT_RETRY_CLASSES,
+  AGENT_FAILURES,
+  agentLiveness,
+  agentSettings,
+  agentPolicyFrom,
+  isAgentFailureReason,
+  type AgentLiveness,
+  type AgentLivenessPolicy,
+  type AgentRetryClass,
+  type AgentFailureReason,
+} from './domain/agent.js';
+export {
+  validateAgentMessage,
+  type AgentMessageKind,
+  type AgentMessages,
+} from './agent-protocol-validate.js';
+export type {
+  AgentRegisterRequest,
+  AgentRegisterResponse,
+  AgentRotateResponse,
+  AgentDesiredResponse,
+  AgentDocument,
+  AgentFailure,
+  AgentStatusReport,
+  AgentStatusBatch,
+  AgentStatusAnswer,
+} from './generated/agent-protocol.js';
 export { AUDIT_ACTIONS, type AuditAction, type AuditEntry } from './domain/audit.js';
 export { OUTBOX_KINDS, DEPLOYMENT_STATES, type OutboxKind, type DeploymentState, type DeploymentStatusPayload } from './domain/outbox.js';
 export {
@@ -112,6 +153,7 @@ export { CONFINED_KINDS, confinedOptions, type ConfinedKind } from './workflow/c
 export { BUILTIN_TYPES } from './generated/module-catalogue.js';
 
 export { backoffDelay, resyncDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+export { createCoalescer } from './coalesce.js';
 
 // Plan: desired vs observed → actions with reasons
 export {

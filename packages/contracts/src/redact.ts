@@ -28,7 +28,7 @@ export const REDACT_PATHS = [
 
 const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]+:)([^@/\s]+)(@)/gi;
 const PEM_BLOCK = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g;
-const TOKEN_LIKE = /\b(gh[pousr]_[A-Za-z0-9]{16,}|sk_(live|test)_[A-Za-z0-9]{8,}|whsec_[A-Za-z0-9]{8,})\b/g;
+const TOKEN_LIKE = /\b(gh[pousr]_[A-Za-z0-9]{16,}|sk_(live|test)_[A-Za-z0-9]{8,}|whsec_[A-Za-z0-9]{8,}|wharf_(reg|agent)_[A-Za-z0-9_-]{16,})/g;
 
 /** Replaces passwords in URLs, PEM private keys and well-known token shapes in free text. */
 export function redactSecrets(text: string): string {

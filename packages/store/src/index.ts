@@ -17,7 +17,7 @@ export { createStorePool, isDatabaseError, isInvalidDataError, type PoolOptions,
 export { openDatabase, ping } from './open-database.js';
 export { listen, type Listener } from './listen.js';
 export { storeSettings } from './settings.js';
-export { ENVIRONMENTS_CHANNEL } from './channels.js';
+export { ENVIRONMENTS_CHANNEL, AGENTS_CHANNEL } from './channels.js';
 export { EVERY_TENANT, scopeOf, type TenantScope, type RepositoryScope, type ReadScope, type RestrictedScope } from './scope.js';
 export { sql } from 'slonik';
 export type { CommonQueryMethods, DatabaseTransactionConnection } from 'slonik';
@@ -39,6 +39,8 @@ export * as deployments from './deployments.js';
 export * as outbox from './outbox.js';
 export * as deliveries from './deliveries.js';
 export * as audit from './audit.js';
+export * as agents from './agents.js';
+export * as agentDocuments from './agent-documents.js';
 export * as organizations from './organizations.js';
 export * as users from './users.js';
 export * as memberships from './memberships.js';

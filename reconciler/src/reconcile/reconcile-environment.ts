@@ -121,12 +121,18 @@ const observe: Step = async (ctx) => {
 };
 
 /**
- * A target that rolls out by itself (Kubernetes, agents) and says it is still at it for this very generation: look
- * again soon instead of applying the same desired state again.
+ * A target that rolls out by itself (Kubernetes, agents) and says how it is getting on with this very generation:
+ * still at it (look again soon instead of applying the same desired state again), or failed with a reason of its own,
+ * which needs a user change (Stalled) or passes with retries (Degraded: the target retries, Wharf looks again with
+ * backoff).
  */
 const awaitTarget: Step = async (ctx) => {
   const o = ctx.observation;
   if (!o || ctx.env.deletionRequested || o.healthy || o.observedGeneration !== ctx.env.generation) return undefined;
+  const stalled = findCondition(o.conditions, 'Stalled');
+  if (stalled?.status === 'True') return { kind: 'stalled', reason: stalled.reason, message: stalled.message };
+  const degraded = findCondition(o.conditions, 'Degraded');
+  if (degraded?.status === 'True') return { kind: 'failed', reason: degraded.reason, message: degraded.message };
   const progressing = findCondition(o.conditions, 'Progressing');
   if (progressing?.status !== 'True') return undefined;
   return { kind: 'waiting', reason: REASONS.Waiting, message: progressing.message || 'the target is rolling out', retryAfterMs: 2_000, url: o.url };
@@ -223,6 +229,7 @@ export async function reconcileEnvironment(env: EnvironmentSnapshot, deps: Recon
     const c = classifyError(err);
     if (c.kind === 'stalled') return { kind: 'stalled', reason: c.reason, message: c.message };
     if (c.kind === 'waiting') return { kind: 'waiting', reason: c.reason, message: c.message, retryAfterMs: c.retryAfterMs ?? 2_000 };
+    if (c.kind === 'unknown') return { kind: 'unknown', reason: c.reason, message: c.message, retryAfterMs: c.retryAfterMs ?? 60_000 };
     ctx.log.warn({ err, reason: c.reason }, 'reconcile failed');
     return { kind: 'failed', reason: c.reason, message: c.message };
   }

@@ -10,6 +10,8 @@ export type ReconcileResult =
   | { kind: 'drift-detected'; action: PlanAction; url: string | null }
   | { kind: 'deleted' }
   | { kind: 'waiting'; reason: Reason; message: string; retryAfterMs: number; url?: string | null }
+  /** The target cannot tell what runs (an agent offline): Ready=Unknown, not a failure. */
+  | { kind: 'unknown'; reason: Reason; message: string; retryAfterMs: number }
   | { kind: 'stalled'; reason: Reason; message: string }
   | { kind: 'failed'; reason: Reason; message: string };
 
@@ -23,6 +25,7 @@ export const RESULT_LABELS = {
   'drift-detected': 'drift_detected',
   deleted: 'deleted',
   waiting: 'waiting',
+  unknown: 'unknown',
   stalled: 'stalled',
   failed: 'failure',
 } as const satisfies Record<ResultKind, string>;

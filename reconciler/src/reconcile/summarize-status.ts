@@ -77,9 +77,12 @@ export function summarizeOutcome(env: EnvironmentSnapshot, result: ReconcileResu
 
   switch (result.kind) {
     case 'noop': {
+      const stalled = previous.find((c) => c.type === 'Stalled' && c.status === 'True');
       const conditions = apply(
         previous,
         [
+          // What stalled it (a failure an agent reported) is over: the desired version runs.
+          ...(stalled ? [{ type: 'Stalled', status: 'False', reason: REASONS.Recovered, message: '' } as const] : []),
           {
             type: 'Ready',
             status: 'True',
@@ -160,6 +163,11 @@ export function summarizeOutcome(env: EnvironmentSnapshot, result: ReconcileResu
     case 'waiting': {
       const conditions = apply(previous, [{ type: 'Progressing', status: 'True', reason: result.reason, message: result.message }], now);
       return { ...base, nextAttemptInMs: result.retryAfterMs, conditions, ...(result.url !== undefined && result.url !== null ? { url: result.url } : {}) };
+    }
+    case 'unknown': {
+      // Never a failure and never a teardown: what runs keeps running, Wharf only cannot see it.
+      const conditions = apply(previous, [{ type: 'Ready', status: 'Unknown', reason: result.reason, message: result.message }], now);
+      return { ...base, nextAttemptInMs: result.retryAfterMs, ...(sameConditions(previous, conditions) ? {} : { conditions }) };
     }
     case 'stalled': {
       const conditions = apply(

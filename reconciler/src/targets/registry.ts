@@ -5,12 +5,14 @@
  * and its qualifier.
  */
 import { parseTargetName, type Target } from '@wharf/contracts';
+import { agentTargetFactory } from './agent/index.js';
 import { kubernetesTargetFactory } from './kubernetes/index.js';
 import { localTargetFactory } from './local/index.js';
 import type { TargetDeps, TargetFactory } from './target-factory.js';
 
 export const TARGET_FACTORIES = {
   local: localTargetFactory,
+  agent: agentTargetFactory,
   kubernetes: kubernetesTargetFactory,
 } as const;
 

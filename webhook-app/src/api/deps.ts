@@ -1,5 +1,5 @@
 /** Everything the REST API's handlers use, passed in (tests build it with real Postgres and fakes at the edge). */
-import type { LogLine } from '@wharf/contracts';
+import type { AgentLivenessPolicy, LogLine } from '@wharf/contracts';
 import type { DatabasePool, environmentViews } from '@wharf/store';
 import type { Logger } from 'pino';
 import type { BillingService } from '../billing/billing-service.js';
@@ -30,6 +30,8 @@ export interface ApiDeps {
   rollback: RollbackPort;
   github: GitHubSignIn | null;
   sessionHours: number;
+  /** When an agent counts as Stale or Offline (WHARF_AGENT_STALE_AFTER, WHARF_AGENT_OFFLINE_AFTER). */
+  agentLiveness: AgentLivenessPolicy;
   cookieSecure: boolean;
   /** Usage view, Checkout and portal sessions (billing off without STRIPE_SECRET_KEY). */
   billing: BillingService;

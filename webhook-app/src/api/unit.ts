@@ -4,7 +4,7 @@
  * hub (LISTEN), the key cache's revocation listener, the batched writes of keys' last use, and the prune of
  * Idempotency-Keys past their 24 hours.
  */
-import { API_PREFIX, API_ROUTES, type SettingsOf } from '@wharf/contracts';
+import { agentPolicyFrom, API_PREFIX, API_ROUTES, type SettingsOf } from '@wharf/contracts';
 import { apiKeys, idempotency, listen, organizations } from '@wharf/store';
 import type { UnitFactory } from '../units.js';
 import { createApiPlugin } from './api-plugin.js';
@@ -58,7 +58,7 @@ export const apiUnit: UnitFactory = async ({ pool, log, settings, dataDir, datab
   const pepper = await loadPepper(s.WHARF_API_PEPPER, dataDir);
   const keys = createKeyCache(pool);
   const url = databaseUrl ?? s.DATABASE_URL;
-  const live = url ? createLiveHub({ pool, databaseUrl: url, log: log.child({ component: 'live' }) }) : null;
+  const live = url ? createLiveHub({ pool, databaseUrl: url, log: log.child({ component: 'live' }), agentLiveness: agentPolicyFrom(s) }) : null;
   const revocations = url ? listen(url, [apiKeys.API_KEYS_CHANNEL], (_c, id) => keys.forget(Number(id)), log, () => keys.clear()) : null;
   const localOwner = s.WHARF_API_LOCAL_OWNER ? await organizations.ensureLocalOwner(pool) : null;
   const deps: ApiDeps = {
@@ -77,6 +77,7 @@ export const apiUnit: UnitFactory = async ({ pool, log, settings, dataDir, datab
         ? createGitHubSignIn({ clientId: s.GITHUB_CLIENT_ID, clientSecret: s.GITHUB_CLIENT_SECRET, oauthUrl: oauthBaseUrl(s), apiUrl: s.GITHUB_API_URL })
         : null,
     sessionHours: s.WHARF_SESSION_HOURS,
+    agentLiveness: agentPolicyFrom(s),
     cookieSecure: s.WHARF_COOKIE_SECURE,
     billing: billingServiceFromSettings({ pool, log: log.child({ component: 'billing' }), settings }),
   };

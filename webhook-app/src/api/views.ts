@@ -1,6 +1,6 @@
 /** Store rows as the API shows them (camelCase, the shapes of contracts' API_SCHEMAS). */
-import { describeRollout, environmentState, formatState, type Permission, type Role } from '@wharf/contracts';
-import type { apiKeys, audit, environmentViews, history, invitations, memberships, organizations, repositories, sessions, versions } from '@wharf/store';
+import { type AgentLivenessPolicy, agentState, describeRollout, registrationTokenState, environmentState, formatState, type Permission, type Role } from '@wharf/contracts';
+import type { agents, apiKeys, audit, environmentViews, history, invitations, memberships, organizations, repositories, sessions, versions } from '@wharf/store';
 
 export const organizationView = (o: organizations.Organization, role: Role | null, permissions: Iterable<Permission>) => ({
   id: o.id,
@@ -133,4 +133,33 @@ export const sessionInfoView = (s: sessions.Session, currentId: number | null) =
   expiresAt: s.expires_at,
   userAgent: s.user_agent,
   current: s.id === currentId,
+});
+
+/** An agent with the environments placed on it (`placed` may hold other agents' too). */
+export const agentView = (a: agents.Agent, placed: readonly agents.PlacedEnvironment[], now: Date, liveness: AgentLivenessPolicy) => ({
+  id: a.id,
+  name: a.name,
+  pool: a.pool,
+  hostname: a.hostname,
+  version: a.version,
+  state: agentState(a, now, liveness),
+  lastSeenAt: a.last_seen_at,
+  createdAt: a.created_at,
+  revokedAt: a.revoked_at,
+  activeCredentials: a.active_credentials,
+  environments: placed.filter((p) => p.agent_id === a.id).map((p) => ({ id: p.environment_id, app: p.app, name: p.name, applied: p.reported_hash === p.document_hash })),
+});
+
+/** A registration token; its secret only in the answer that made it. */
+export const registrationTokenView = (r: agents.RegistrationToken, now: Date, token?: string) => ({
+  id: r.id,
+  pool: r.pool,
+  state: registrationTokenState(r, now),
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  revokedAt: r.revoked_at,
+  uses: r.uses,
+  lastUsedAt: r.last_used_at,
+  ...(token ? { token } : {}),
 });

@@ -51,10 +51,11 @@ export const KEY_SCOPE_PERMISSIONS: Record<KeyScope, readonly Permission[]> = {
 
 /**
  * What a key limited to repositories (`repositoryIds`) may not use, though its scopes hold it: each reaches the whole
- * organization (its people, its audit log, its name), not only those repositories. The API answers 403
+ * organization (its people, its audit log, its name, its agents: an agent serves every repository of its pool), not
+ * only those repositories. The API answers 403
  * `permission-denied` naming the permission.
  */
-export const ORGANIZATION_WIDE_PERMISSIONS = ['organization:manage', 'members:manage', 'audit:read', 'audit:export', 'billing:read', 'billing:manage'] as const satisfies readonly Permission[];
+export const ORGANIZATION_WIDE_PERMISSIONS = ['organization:manage', 'members:manage', 'audit:read', 'audit:export', 'billing:read', 'billing:manage', 'agents:read', 'agents:manage'] as const satisfies readonly Permission[];
 
 export const isOrganizationWide = (permission: string): boolean => (ORGANIZATION_WIDE_PERMISSIONS as readonly string[]).includes(permission);
 

@@ -4,6 +4,7 @@
  * schema of this file (`#/components/schemas/<name>` in the OpenAPI document).
  */
 import { ROLES, KEY_SCOPES, PERMISSION_NAMES } from '../accounts/roles.js';
+import { AGENT_POOL_PATTERN, AGENT_STATES, REGISTRATION_TOKEN_MAX_TTL_MS, REGISTRATION_TOKEN_STATES } from '../domain/agent.js';
 import { ACTOR_KINDS } from '../domain/audit.js';
 import { ENVIRONMENT_KINDS } from '../domain/environment.js';
 import { ENVIRONMENT_STATES } from '../domain/state.js';
@@ -113,6 +114,42 @@ export const API_SCHEMAS = {
       expiresInDays: int('Default: never.', { minimum: 1, maximum: 3650 }),
     },
     ['name', 'scopes'],
+  ),
+  Agent: obj({
+    id: int(),
+    name: str('As the agent registered (agent.yaml `name`).'),
+    pool: str('The part after the colon of `target: agent:<pool>`.'),
+    hostname: nullable(str()),
+    version: nullable(str('The agent’s version.')),
+    state: { type: 'string', enum: [...AGENT_STATES], description: 'Connected while it polls; Stale, then Offline, without a poll (WHARF_AGENT_STALE_AFTER, WHARF_AGENT_OFFLINE_AFTER); Revoked.' },
+    lastSeenAt: nullable(time('Its last poll or report (recorded a few seconds late).')),
+    createdAt: time('When it registered.'),
+    revokedAt: nullable(time()),
+    activeCredentials: int('1, or 2 while a rotation is in progress.'),
+    environments: list(obj({ id: int('The environment id.'), app: str(), name: str(), applied: { type: 'boolean', description: 'The agent reported the document it was last given.' } })),
+  }),
+  AgentToken: obj(
+    {
+      id: int(),
+      pool: str(),
+      state: { type: 'string', enum: [...REGISTRATION_TOKEN_STATES] },
+      createdBy: str(),
+      createdAt: time(),
+      expiresAt: time(),
+      revokedAt: nullable(time()),
+      uses: int('Agents registered with it.'),
+      lastUsedAt: nullable(time()),
+      token: str('The secret (wharf_reg_…): only in the answer that created it. Wharf keeps only a hash.'),
+      secretShownOnce: str('Only in a replay (Idempotent-Replayed: true) of the answer that held the token: it was shown once and is not kept.'),
+    },
+    ['id', 'pool', 'state', 'createdBy', 'createdAt', 'expiresAt', 'revokedAt', 'uses', 'lastUsedAt'],
+  ),
+  AgentTokenCreate: obj(
+    {
+      pool: str('The pool agents registered with it join: `target: agent:<pool>`.', { pattern: AGENT_POOL_PATTERN.source, minLength: 1, maxLength: 63 }),
+      ttlSeconds: int('How long it can be used; default 86400 (24 h), at most 30 days.', { minimum: 60, maximum: REGISTRATION_TOKEN_MAX_TTL_MS / 1000 }),
+    },
+    ['pool'],
   ),
   Repository: obj({ id: int(), provider: str('github, local or git.'), fullName: str(), defaultBranch: str() }),
   App: obj({ repositoryId: int(), repository: str(), name: str(), environments: int() }),
@@ -237,6 +274,8 @@ export const API_SCHEMAS = {
   MemberPage: page('Member'),
   InvitationPage: page('Invitation'),
   ApiKeyPage: page('ApiKey'),
+  AgentPage: page('Agent'),
+  AgentTokenPage: page('AgentToken'),
   OrganizationPage: page('Organization'),
   SessionPage: page('SessionInfo'),
   // Billing (docs/billing.md)

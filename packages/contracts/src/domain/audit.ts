@@ -16,6 +16,12 @@ export const AUDIT_ACTIONS = {
   resume: 'resume',
   /** A `/wharf` command in a comment, whatever came of it. */
   command: 'command',
+  /** Pull agents: a registration token created or revoked, an agent registered, a credential rotated, an agent revoked. */
+  agentTokenCreate: 'agent-token-create',
+  agentTokenRevoke: 'agent-token-revoke',
+  agentRegister: 'agent-register',
+  agentRotate: 'agent-rotate',
+  agentRevoke: 'agent-revoke',
   /** A rollback asked through the API or CLI: a revert commit (local) or a revert pull request (GitHub). */
   rollbackRequest: 'rollback-request',
   organizationUpdate: 'organization.update',

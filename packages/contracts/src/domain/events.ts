@@ -9,13 +9,13 @@ export const LIVE_EVENTS = {
   rollout: 'rollout',
   /** An environment was removed; data: { id }. */
   environmentDeleted: 'environment.deleted',
-  /** An agent came or went (the agents work fills this in). */
+  /** An agent registered, was revoked, went Offline or came back, or gained or lost an environment; data: the Agent. */
   agent: 'agent',
 } as const;
 export type LiveEvent = (typeof LIVE_EVENTS)[keyof typeof LIVE_EVENTS];
 
 /**
- * NOTIFY channel of the events; payload `<tenant id>:<kind>:<row id>` (kind: e environment, h history, d deleted), and
+ * NOTIFY channel of the events; payload `<tenant id>:<kind>:<row id>` (kind: e environment, h history, d deleted, a agent), and
  * for a deletion `:<repository id>` after it (migration 0157), since the row can no longer be read.
  */
 export const LIVE_EVENTS_CHANNEL = 'wharf_live_events' as const;

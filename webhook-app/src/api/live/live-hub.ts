@@ -5,10 +5,10 @@
  * only theirs: an event whose repository is unknown, a rollout of an environment gone meanwhile, is not sent to it).
  * A lost connection tells every stream to refetch (`resync`).
  */
-import { LIVE_EVENTS, LIVE_EVENTS_CHANNEL } from '@wharf/contracts';
-import { type DatabasePool, environmentViews, history, listen } from '@wharf/store';
+import { type AgentLivenessPolicy, DEFAULT_AGENT_LIVENESS, LIVE_EVENTS, LIVE_EVENTS_CHANNEL } from '@wharf/contracts';
+import { agents, type DatabasePool, environmentViews, history, listen } from '@wharf/store';
 import type { Logger } from 'pino';
-import { environmentView, rolloutView } from '../views.js';
+import { agentView, environmentView, rolloutView } from '../views.js';
 
 /** Sends one event to one stream; `json` is the event's data, serialized once for every stream it goes to. */
 export type Send = (event: string, json: string) => void;
@@ -30,6 +30,7 @@ interface Pending {
   rollouts: Set<number>;
   /** Deleted environment id → its repository (null: a payload that did not say). */
   deleted: Map<number, number | null>;
+  agents: Set<number>;
 }
 
 /**
@@ -41,7 +42,7 @@ type Audience = { repositoryId: number } | 'unlimited' | 'everyone';
 const reaches = (s: Subscriber, audience: Audience): boolean =>
   audience === 'everyone' || !s.repositoryIds || (audience !== 'unlimited' && s.repositoryIds.includes(audience.repositoryId));
 
-export function createLiveHub(options: { pool: DatabasePool; databaseUrl: string; log: Logger; flushMs?: number }): LiveHub {
+export function createLiveHub(options: { pool: DatabasePool; databaseUrl: string; log: Logger; flushMs?: number; agentLiveness?: AgentLivenessPolicy }): LiveHub {
   const { pool, log } = options;
   const byTenant = new Map<number, Set<Subscriber>>();
   const pending = new Map<number, Pending>();
@@ -75,6 +76,15 @@ export function createLiveHub(options: { pool: DatabasePool; databaseUrl: string
           broadcast(tenantId, LIVE_EVENTS.rollout, rolloutView(r), ofRepository(env?.repository_id));
         }
         for (const [id, repositoryId] of p.deleted) broadcast(tenantId, LIVE_EVENTS.environmentDeleted, { id }, ofRepository(repositoryId));
+        if (p.agents.size > 0) {
+          // Agents serve every repository of their pool: only the organization's unlimited streams hear of them.
+          const ids = [...p.agents];
+          const placed = await agents.listPlacedEnvironments(pool, scope, ids);
+          for (const id of ids) {
+            const a = await agents.getAgent(pool, scope, id);
+            if (a) broadcast(tenantId, LIVE_EVENTS.agent, agentView(a, placed, new Date(), options.agentLiveness ?? DEFAULT_AGENT_LIVENESS), 'unlimited');
+          }
+        }
       } catch (err) {
         log.warn({ err, tenantId }, 'live update read failed');
       }
@@ -85,18 +95,19 @@ export function createLiveHub(options: { pool: DatabasePool; databaseUrl: string
     options.databaseUrl,
     [LIVE_EVENTS_CHANNEL],
     (_channel, payload) => {
-      const m = /^(\d+):([ehd]):(\d+)(?::(\d+))?$/.exec(payload ?? '');
+      const m = /^(\d+):([ehda]):(\d+)(?::(\d+))?$/.exec(payload ?? '');
       if (!m) return;
       const tenantId = Number(m[1]);
       if (!byTenant.get(tenantId)?.size) return;
       let p = pending.get(tenantId);
       if (!p) {
-        p = { environments: new Set(), rollouts: new Set(), deleted: new Map() };
+        p = { environments: new Set(), rollouts: new Set(), deleted: new Map(), agents: new Set() };
         pending.set(tenantId, p);
       }
       const id = Number(m[3]);
       if (m[2] === 'e') p.environments.add(id);
       else if (m[2] === 'h') p.rollouts.add(id);
+      else if (m[2] === 'a') p.agents.add(id);
       else p.deleted.set(id, m[4] === undefined ? null : Number(m[4]));
       timer ??= setTimeout(() => void flush(), options.flushMs ?? 20);
     },

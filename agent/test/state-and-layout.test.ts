@@ -1,10 +1,9 @@
-/** Local state survives restarts and crashes mid-write; backoff grows, is capped and jittered; units and scripts are what a guest gets. */
+/** Local state survives restarts and crashes mid-write; units and scripts are what a guest gets. */
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { backoffDelay, createBackoff } from '../src/backoff.js';
-import { renderRunScript, releaseId } from '../src/deploy/deploy-release.js';
+import { renderRunScript, releaseId, runtimeId } from '../src/deploy/deploy-release.js';
 import { guestLayout, slotPorts } from '../src/deploy/guest-layout.js';
 import { renderSystemdUnit } from '../src/deploy/systemd-service.js';
 import { assertSafeRelative } from '../src/deploy/upload-atomic.js';
@@ -32,16 +31,6 @@ t.test('state is written atomically and read back by a new store', async (t) => 
   t.equal(await readFile(file, 'utf8'), '{"version": 2}');
 });
 
-t.test('backoff: exponential, capped, full jitter, per key', async (t) => {
-  const max = (n: number) => backoffDelay(n, { baseMs: 100, capMs: 5_000, random: () => 0.999999 });
-  t.same([0, 1, 2, 3, 6, 20].map(max), [99, 199, 399, 799, 4999, 4999]);
-  t.equal(backoffDelay(5, { baseMs: 100, capMs: 5_000, random: () => 0 }), 0, 'full jitter reaches down to zero');
-  const b = createBackoff({ baseMs: 100, capMs: 1_000, random: () => 0.5 });
-  t.same([b.next('x'), b.next('x'), b.next('y'), b.next('x')], [50, 100, 50, 200]);
-  b.reset('x');
-  t.equal(b.next('x'), 50, 'a success resets the key');
-});
-
 t.test('what lands on a guest', async (t) => {
   const layout = guestLayout('/home/wharf', '0123456789ab');
   const release = { digest: 'sha256:abc', bundle: Buffer.from('x'), configs: [{ name: 'workflow.yaml', content: 'a' }], env: { GREETING: "it's" } };
@@ -50,8 +39,10 @@ t.test('what lands on a guest', async (t) => {
   t.not(releaseId({ ...release, configs: [{ name: 'workflow.yaml', content: 'b' }] }), id, 'a config change is a new release');
   t.equal(
     renderRunScript(layout, id, release, 10123, 'node'),
-    `#!/bin/sh\n# release ${id}\nexport GREETING='it'\\''s'\nexec 'node' '/home/wharf/wharf/0123456789ab/releases/${id}/runtime.mjs' '--config' '/home/wharf/wharf/0123456789ab/releases/${id}/config/workflow.yaml' '--port' '10123' '--host' '127.0.0.1' '--data-dir' '/home/wharf/wharf/0123456789ab/data' '--digest' 'sha256:abc'\n`,
+    `#!/bin/sh\n# release ${id}\nexport GREETING='it'\\''s'\nexec 'node' --max-old-space-size=256 '/home/wharf/wharf/runtimes/${runtimeId(release)}/runtime.mjs' '--config' '/home/wharf/wharf/0123456789ab/releases/${id}/config/workflow.yaml' '--config-root' '/home/wharf/wharf/0123456789ab/releases/${id}/config' '--port' '10123' '--host' '127.0.0.1' '--data-dir' '/home/wharf/wharf/0123456789ab/data' '--digest' 'sha256:abc'\n`,
   );
+  t.not(runtimeId({ bundle: Buffer.from('y') }), runtimeId(release), 'another runtime is another directory');
+  t.equal(releaseId({ ...release, support: [] }), id, 'no support files: the same release');
   const unit = renderSystemdUnit({ name: 'wharf-0123456789ab-a', description: 'Wharf hello-api/production (a)\nExecStart=/bin/evil', dir: layout.slot('a'), writableDir: layout.base, user: 'wharf' });
   t.match(unit, /^\[Unit\]\nDescription=Wharf hello-api\/production \(a\) ExecStart=\/bin\/evil\n/, 'a newline cannot inject a directive');
   t.match(unit, /\nUser=wharf\n/);
