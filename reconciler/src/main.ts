@@ -1,4 +1,3 @@
-#!/usr/bin/env -S node --import tsx
 /**
  * The reconciler as a deployable: claims due environments from DATABASE_URL and reconciles them through the
  * targets it builds from its settings, with /healthz, /readyz and /metrics on WHARF_RECONCILER_PORT. Any number may
