@@ -32,7 +32,7 @@ t.test('reconciler main: claims and reconciles what is due, serves /readyz and /
   t.match(await proc.exited, { code: 0 }, 'SIGTERM stops it cleanly');
 });
 
-t.test('reconciler main refuses to start without a database, and --operator is reserved', async (t) => {
+t.test('reconciler main refuses to start without a database; --operator outside a cluster says what it needs', async (t) => {
   const dir = await tempDir(t, 'wharf-reconciler-main-');
   const missing = startTsProcess(MAIN, [], { cwd: dir, env: { WHARF_RECONCILER_PORT: '0' } });
   t.match(await missing.exited, { code: 1 });
@@ -41,7 +41,8 @@ t.test('reconciler main refuses to start without a database, and --operator is r
   t.match(await bad.exited, { code: 1 });
   t.match(bad.output(), /WHARF_RECONCILER_PORT must be a whole number/, 'every problem at once');
   t.match(bad.output(), /DATABASE_URL must start with postgres:\/\//);
-  const operator = startTsProcess(MAIN, ['--operator'], { cwd: dir, env: {} });
+  const operator = startTsProcess(MAIN, ['--operator'], { cwd: dir, env: { WHARF_KUBECONFIG: 'in-cluster' } });
   t.match(await operator.exited, { code: 1 });
-  t.match(operator.output(), /--operator .* reserved for the Kubernetes target/);
+  t.match(operator.output(), /in-cluster credentials need a pod .* set WHARF_KUBECONFIG to a kubeconfig file/);
+  t.notMatch(operator.output(), /TypeError|Invalid URL/, 'no stack trace');
 });

@@ -17,6 +17,12 @@ export function loadKubeConfig(source: string, context?: string | null): KubeCon
   if (source === IN_CLUSTER) {
     if (context) throw new KubeconfigError(`kubernetes:${context} needs a kubeconfig with a context named "${context}"; in-cluster credentials reach only the cluster Wharf runs in`);
     kc.loadFromCluster();
+    const server = kc.getCurrentCluster()?.server ?? '';
+    if (!URL.canParse(server) || server.includes('undefined')) {
+      throw new KubeconfigError(
+        'in-cluster credentials need a pod (KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT, the service account token and CA); outside a cluster set WHARF_KUBECONFIG to a kubeconfig file',
+      );
+    }
     return kc;
   }
   try {
@@ -30,6 +36,8 @@ export function loadKubeConfig(source: string, context?: string | null): KubeCon
     }
     kc.setCurrentContext(context);
   }
-  if (!kc.getCurrentCluster()) throw new KubeconfigError(`the kubeconfig ${source} has no current cluster`);
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new KubeconfigError(`the kubeconfig ${source} has no current cluster`);
+  if (!URL.canParse(cluster.server)) throw new KubeconfigError(`the kubeconfig ${source}: cluster "${cluster.name}" has no valid server URL (${JSON.stringify(cluster.server)})`);
   return kc;
 }
