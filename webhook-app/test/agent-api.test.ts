@@ -90,6 +90,24 @@ t.test('registration tokens: exchanged for a credential; expired, revoked and un
   t.equal((await agents.listAgents(db.pool, { tenantId })).length, 2, 'no agent was made by a refused token');
 });
 
+t.test("the plan's agent limit: a Free organization registers one agent; the next is refused with what to do, until one is revoked", async (t) => {
+  const db = await createTestDatabase(t);
+  const app = await startApi(t, db);
+  const { tenantId } = await seedRepository(db.pool, { plan: 'free' });
+  const { token } = await agents.createRegistrationToken(db.pool, { tenantId }, { pool: 'lab', ttlMs: 3_600_000, createdBy: 'cli:test' });
+  const first = await register(app, token, 'lab-1');
+  t.equal(first.statusCode, 201, 'the first agent of a Free organization registers');
+  const second = await register(app, token, 'lab-2');
+  t.equal(second.statusCode, 403);
+  t.same(second.json(), { error: "the organization's plan (free) allows 1 agent; revoke one (wharf agent revoke) or upgrade the plan" });
+  t.same((await agents.listAgents(db.pool, { tenantId })).map((a) => a.name), ['lab-1'], 'no agent was made over the limit');
+  t.match((await audit.listAudit(db.pool, { tenantId })).map((a) => a.action), ['agent-register'], 'only the registration that happened is audited');
+  t.ok(await agents.revokeAgent(db.pool, { tenantId }, (first.json() as { agentId: number }).agentId));
+  t.equal((await register(app, token, 'lab-2')).statusCode, 201, 'a revoked agent frees its slot');
+  await db.pool.query(sql.unsafe`UPDATE tenants SET plan = 'pro' WHERE id = ${tenantId}`);
+  t.equal((await register(app, token, 'lab-3')).statusCode, 201, 'an upgrade lifts the limit at once');
+});
+
 t.test('credentials: wrong, missing and revoked ones get 401 and nothing else; rotation keeps two until the new one is used', async (t) => {
   const db = await createTestDatabase(t);
   const app = await startApi(t, db);

@@ -14,6 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { AGENT_POOL_PATTERN, AGENT_SECRET_PREFIXES, REGISTRATION_TOKEN_MAX_TTL_MS } from '@wharf/contracts';
 import { sql, type CommonQueryMethods, type DatabasePool } from 'slonik';
 import { z } from 'zod';
+import { agentQuota } from './billing.js';
 import { AGENTS_CHANNEL, ENVIRONMENTS_CHANNEL } from './channels.js';
 import { int8, parseOne, parseRow, parseRows } from './rows.js';
 import type { TenantScope } from './scope.js';
@@ -116,7 +117,8 @@ export interface AgentIdentity {
 
 export type RegistrationResult =
   | { ok: true; agent: AgentIdentity; credential: string; tokenId: number }
-  | { ok: false; problem: 'unknown' | 'expired' | 'revoked' };
+  | { ok: false; problem: 'unknown' | 'expired' | 'revoked' }
+  | { ok: false; problem: 'agent-limit'; limit: number; plan: string };
 
 /**
  * Exchanges a registration token for a new agent of the token's tenant and pool and its first credential. Works for
@@ -136,6 +138,10 @@ export async function registerAgentWithToken(
     if (!token) return { ok: false, problem: 'unknown' } as const;
     if (token.revoked) return { ok: false, problem: 'revoked' } as const;
     if (token.expired) return { ok: false, problem: 'expired' } as const;
+    // The plan's agent limit, counted under a lock on the organization's row: two registrations cannot both take
+    // the last slot.
+    const quota = await agentQuota(tx, { tenantId: token.tenant_id });
+    if (!quota.allowed) return { ok: false, problem: 'agent-limit', limit: quota.limit ?? 0, plan: quota.plan } as const;
     await tx.query(sql.unsafe`UPDATE agent_registration_tokens SET uses = uses + 1, last_used_at = now() WHERE id = ${token.id}`);
     const agent = await tx
       .one(sql.type(z.object({ id: int8 }))`

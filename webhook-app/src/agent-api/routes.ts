@@ -71,6 +71,10 @@ export const agentRoutes: FastifyPluginAsync<AgentRoutesOptions> = async (app, o
     if (!input.ok) return badRequest(reply, input.errors);
     const result = await agents.registerAgentWithToken(pool, input.value);
     if (!result.ok) {
+      if (result.problem === 'agent-limit') {
+        const error = `the organization's plan (${result.plan}) allows ${result.limit} agent${result.limit === 1 ? '' : 's'}; revoke one (wharf agent revoke) or upgrade the plan`;
+        return reply.code(403).send({ error });
+      }
       const error = { unknown: 'unknown registration token', expired: 'registration token expired', revoked: 'registration token revoked' }[result.problem];
       return reply.code(401).send({ error });
     }
