@@ -61,14 +61,14 @@ t.test('branch previews over the Free limit wait (QuotaExceeded); an upgrade lif
 t.test('agents: the plan limits registrations; revoked agents do not count', async (t) => {
   const db = await createTestDatabase(t);
   const { tenantId } = await seedRepo(db.pool);
-  t.same(await billing.agentQuota(db.pool, { tenantId }), { allowed: true, used: 0, limit: 1, plan: 'free' }, 'no agents table yet: none registered');
-  // The agents work's table, as its migration shapes the columns this reads.
-  await db.pool.query(sql.unsafe`CREATE TABLE IF NOT EXISTS agents (id bigserial PRIMARY KEY, tenant_id bigint NOT NULL, revoked_at timestamptz)`);
-  await db.pool.query(sql.unsafe`INSERT INTO agents (tenant_id) VALUES (${tenantId})`);
+  t.same(await billing.agentQuota(db.pool, { tenantId }), { allowed: true, used: 0, limit: 1, plan: 'free' }, 'none registered yet');
+  const addAgents = (names: string[]) =>
+    db.pool.query(sql.unsafe`INSERT INTO agents (tenant_id, pool, name) SELECT ${tenantId}, 'home-lab', n FROM unnest(${sql.array(names, 'text')}) AS n`);
+  await addAgents(['edge-1']);
   t.equal(await billing.canRegisterAgent(db.pool, { tenantId }), false, 'Free: one agent, taken');
   await db.pool.query(sql.unsafe`UPDATE agents SET revoked_at = now() WHERE tenant_id = ${tenantId}`);
   t.equal(await billing.canRegisterAgent(db.pool, { tenantId }), true, 'a revoked agent frees its slot');
-  await db.pool.query(sql.unsafe`INSERT INTO agents (tenant_id) VALUES (${tenantId}), (${tenantId}), (${tenantId})`);
+  await addAgents(['edge-2', 'edge-3', 'edge-4']);
   await db.pool.query(sql.unsafe`UPDATE tenants SET plan = 'pro' WHERE id = ${tenantId}`);
   t.same(await billing.agentQuota(db.pool, { tenantId }), { allowed: false, used: 3, limit: 3, plan: 'pro' });
   await db.pool.query(sql.unsafe`UPDATE tenants SET plan = 'enterprise' WHERE id = ${tenantId}`);

@@ -225,23 +225,21 @@ export type Usage = z.infer<typeof Usage>;
 
 /**
  * What an organization uses of each counted limit: previews alive at once (a pull request's or a branch's, however
- * many apps it has), production environments, agents (when the agents work is installed) and members.
+ * many apps it has), production environments, registered (not revoked) agents and members.
  */
 export async function countUsage(db: CommonQueryMethods, scope: TenantScope): Promise<Usage> {
-  const row = await db.one(sql.type(z.object({ previewEnvironments: z.number(), productionEnvironments: z.number(), seats: z.number() }))`
+  return db.one(sql.type(Usage)`
     SELECT
       (SELECT count(DISTINCT (repository_id, coalesce('pr:' || pr_number, 'env:' || name)))::int FROM environments
         WHERE tenant_id = ${scope.tenantId} AND kind = 'preview' AND deletion_requested_at IS NULL) AS "previewEnvironments",
       (SELECT count(*)::int FROM environments
         WHERE tenant_id = ${scope.tenantId} AND kind = 'production' AND deletion_requested_at IS NULL) AS "productionEnvironments",
+      (SELECT count(*)::int FROM agents WHERE tenant_id = ${scope.tenantId} AND revoked_at IS NULL) AS agents,
       (SELECT count(*)::int FROM memberships WHERE tenant_id = ${scope.tenantId}) AS seats`);
-  return { ...row, agents: await countAgents(db, scope) };
 }
 
-/** Registered (not revoked) agents; 0 where the agents tables are not installed yet. */
+/** Registered (not revoked) agents. */
 export async function countAgents(db: CommonQueryMethods, scope: TenantScope): Promise<number> {
-  const installed = await db.oneFirst(sql.type(z.object({ ok: z.boolean() }))`SELECT to_regclass('agents') IS NOT NULL AS ok`);
-  if (!installed) return 0;
   return db.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM agents WHERE tenant_id = ${scope.tenantId} AND revoked_at IS NULL`);
 }
 

@@ -1,8 +1,5 @@
 /** Metering in Postgres: spans follow environments, hours are interval arithmetic, late usage lands in its hour. */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import pg from 'pg';
-import { desiredState, metering, MIGRATIONS_DIR, sql } from '@wharf/store';
+import { desiredState, metering, sql } from '@wharf/store';
 import { seedEnvironments } from '@wharf/store/testing';
 import { createTestDatabase, seedRepository } from '@wharf/testkit';
 import t from 'tap';
@@ -154,13 +151,8 @@ t.test('pruning keeps what an hour may still need and open spans, and drops the 
 t.test('with the agents table present, each liveness write extends the agent-hours (0211)', async (t) => {
   const db = await createTestDatabase(t);
   const { tenantId } = await seedRepository(db.pool, { tenant: 'acme' });
-  // The columns 0160_agents.sql gives the table, as far as metering reads them; then 0211 as it runs after 0160.
-  await db.pool.query(sql.unsafe`CREATE TABLE agents (id bigserial PRIMARY KEY, tenant_id bigint NOT NULL, name text NOT NULL, last_seen_at timestamptz)`);
-  await db.pool.query(sql.unsafe`DROP FUNCTION wharf_metering_agent_liveness() CASCADE`);
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
-  await client.query(await readFile(path.join(MIGRATIONS_DIR, '0211_metering_agents.sql'), 'utf8')).finally(() => client.end());
-  const agentId = Number(await db.pool.oneFirst(sql.unsafe`INSERT INTO agents (tenant_id, name, last_seen_at) VALUES (${tenantId}, 'edge-1', ${H(9, 0)}::timestamptz) RETURNING id`));
+  // 0211 puts its trigger on the agents table of 0160 (the migrations run in order).
+  const agentId = Number(await db.pool.oneFirst(sql.unsafe`INSERT INTO agents (tenant_id, pool, name, last_seen_at) VALUES (${tenantId}, 'home-lab', 'edge-1', ${H(9, 0)}::timestamptz) RETURNING id`));
   for (const at of [H(9, 1), H(9, 2), H(9, 30), H(10, 0), H(10, 30)]) {
     await db.pool.query(sql.unsafe`UPDATE agents SET last_seen_at = ${at}::timestamptz WHERE id = ${agentId}`);
   }
