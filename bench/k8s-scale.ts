@@ -13,7 +13,8 @@
  * The fake API server shares this process with the control plane and the database clients: on a loaded machine it
  * can leave a request unanswered for longer than the operator's default 30 s Lease, and an operator that cannot renew
  * its Lease exits (as it should; the bench then stops). The bench gives the operator a 120 s Lease (--lease-s).
- *   npm run bench -- k8s-scale [--apps 1000] [--idle-s 60] [--lease-s 120]
+ * The operator runs as the chart runs it: its bundle with plain node (`--operator tsx`: its sources through tsx).
+ *   npm run bench -- k8s-scale [--apps 1000] [--idle-s 60] [--lease-s 120] [--operator bundle|tsx]
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -22,7 +23,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadSettings } from '@wharf/contracts';
-import { createReconciler, createTargetRegistry, localTargetSettings, targetsFromSettings } from '@wharf/reconciler';
+import { buildOperatorBundle, createReconciler, createTargetRegistry, localTargetSettings, targetsFromSettings } from '@wharf/reconciler';
 import { tenantPlans } from '@wharf/store';
 import { countUnconverged, seedEnvironments, setDesiredForTest } from '@wharf/store/testing';
 import { benchDatabase, REPO_ROOT, seedRepository, startFakeKubernetes } from '@wharf/testkit';
@@ -60,7 +61,11 @@ const fake = await startFakeKubernetes({
 });
 const kubeconfig = await fake.writeKubeconfig(path.join(work, 'kubeconfig'));
 const db = await benchDatabase(process.env.DATABASE_URL, { poolSize: 10 });
-const operator = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'reconciler/src/operator/main.ts')], {
+/** As the chart runs it (a bundle, plain node), or `--operator tsx` to run its sources through the TypeScript loader. */
+const operatorFlag = process.argv.indexOf('--operator');
+const OPERATOR_MODE = operatorFlag >= 0 && process.argv[operatorFlag + 1] === 'tsx' ? 'tsx' : 'bundle';
+const operatorArgs = OPERATOR_MODE === 'tsx' ? ['--import', 'tsx', path.join(REPO_ROOT, 'reconciler/src/operator/main.ts')] : [await buildOperatorBundle(path.join(work, 'wharf-operator.mjs'))];
+const operator = spawn(process.execPath, operatorArgs, {
   cwd: REPO_ROOT,
   env: { ...process.env, WHARF_KUBECONFIG: kubeconfig, WHARF_OPERATOR_HOST: '127.0.0.1', WHARF_OPERATOR_PORT: '0', WHARF_OPERATOR_LEASE_NAMESPACE: 'wharf-system', WHARF_LOG_LEVEL: 'warn', WHARF_OPERATOR_CONCURRENCY: '16', WHARF_OPERATOR_LEASE_SECONDS: String(LEASE_S) },
   stdio: ['ignore', 'inherit', 'inherit'],
@@ -151,6 +156,7 @@ try {
       bench: 'k8s-scale',
       apps: APPS,
       lease_s: LEASE_S,
+      operator: OPERATOR_MODE,
       applied_s: Number(change.applied_s.toFixed(2)),
       reconciled_s: Number(change.reconciled_s.toFixed(2)),
       converged_s: Number(change.converged_s.toFixed(2)),

@@ -19,6 +19,7 @@ export { createKubernetesTarget, type KubernetesTarget, type KubernetesTargetSet
 export { createOperator, type Operator, type OperatorOptions } from './operator/operator.js';
 export { startOperatorDeployable, childrenConfigFrom, type RunningOperator } from './operator/deployable.js';
 export { operatorSettings, DEFAULT_RUNTIME_IMAGE, type OperatorSettings } from './operator/settings.js';
+export { buildOperatorBundle, OPERATOR_BUNDLE } from './operator/bundle.js';
 export { desiredChildren, EXPECT_DIGEST_HEADER, type ChildrenConfig, type DesiredChildren } from './operator/children/desired-children.js';
 export { connectCluster, type ClusterConnection } from './kubernetes/cluster-connection.js';
 export { FIELD_MANAGERS, LABELS, ANNOTATIONS } from './kubernetes/labels.js';

@@ -3,8 +3,8 @@
  * lint clean (dockerfile-utils, the linter of VS Code's Docker extension), are multi-stage, pin their base image, run
  * as a numeric non-root user, and copy only paths that exist; and their commands run: the runtime image's entry
  * point, laid out as its last stage lays it out, serves an app with the arguments the operator gives its
- * Deployment (and its readiness check refuses another digest); the control-plane image's entry point starts the
- * operator as the chart runs it.
+ * Deployment (and its readiness check refuses another digest); the operator's bundle, built as the control-plane
+ * image builds it, runs with the chart's command.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { REPO_ROOT, tempDir, waitFor } from '@wharf/testkit';
 import { validate, ValidationSeverity } from 'dockerfile-utils';
 import t from 'tap';
 import { desiredChildren } from '../src/index.js';
+import { buildOperatorBundle } from '../src/operator/bundle.js';
 import { CHILDREN_CONFIG, specFor, startKube } from './kube-helpers.js';
 
 const DOCKERFILES = ['docker/runtime.Dockerfile', 'docker/control-plane.Dockerfile'];
@@ -116,16 +117,31 @@ t.test("the runtime image's entry point serves an app with the operator's argume
   t.equal(await new Promise((r) => child.once('exit', r)), 0, 'stops cleanly on SIGTERM');
 });
 
-t.test("the control-plane image's entry point runs the operator as the chart starts it", async (t) => {
+t.test("the control-plane image runs the operator as the chart starts it: the bundle its first stage builds, with plain node", async (t) => {
   const text = await readFile(path.join(REPO_ROOT, 'docker/control-plane.Dockerfile'), 'utf8');
-  const entrypoint = execForm(lastStage(instructions(text)).find((i) => i.keyword === 'ENTRYPOINT'));
-  t.same(entrypoint, ['node', '--import', 'tsx']);
+  const ins = instructions(text);
+  const final = lastStage(ins);
+  t.same(execForm(final.find((i) => i.keyword === 'ENTRYPOINT')), ['node', '--import', 'tsx'], 'the server and the reconciler run their sources through tsx');
   const chart = await readFile(path.join(REPO_ROOT, 'charts/wharf/templates/operator.yaml'), 'utf8');
-  const args = JSON.parse(/args: (\[.*\])/.exec(chart)![1]!) as string[];
+  const command = JSON.parse(/command: (\[.*\])/.exec(chart)![1]!) as string[];
+  t.equal(command[0], 'node', 'the chart overrides the entry point: no TypeScript loader');
+  t.notOk(command.includes('--import'), 'no loader flag');
+  const bundlePath = command[1]!;
+  t.ok(
+    final.some((i) => i.keyword === 'COPY' && i.args.includes('--from=bundle') && i.args.endsWith(` ${bundlePath}`)),
+    `the final stage copies ${bundlePath} from the bundle stage`,
+  );
+  t.ok(ins.some((i) => i.keyword === 'RUN' && i.args.includes('reconciler/src/operator/bundle.ts')), 'the bundle stage builds it with the repository\'s bundler');
+  // The bundle stage's step, laid out as WORKDIR /app has it: a directory holding only the bundle and node_modules, so
+  // nothing the bundle needs may come from the repository's sources.
+  const app = await tempDir(t);
+  await buildOperatorBundle(path.join(app, bundlePath));
+  await symlink(path.join(REPO_ROOT, 'node_modules'), path.join(app, 'node_modules'));
+  const args = command.slice(1);
   const { fake, kubeconfig } = await startKube(t, { namespaces: ['default', 'wharf-system'] });
-  // WORKDIR /app holds the repository's sources; in-cluster credentials become the fake's kubeconfig.
-  const child = spawn(entrypoint[0]!, [...entrypoint.slice(1), ...args], {
-    cwd: REPO_ROOT,
+  // In-cluster credentials become the fake's kubeconfig.
+  const child = spawn(command[0]!, args, {
+    cwd: app,
     env: { PATH: process.env.PATH, WHARF_KUBECONFIG: kubeconfig, WHARF_OPERATOR_HOST: '127.0.0.1', WHARF_OPERATOR_PORT: '0', WHARF_OPERATOR_LEASE_NAMESPACE: 'wharf-system', WHARF_OPERATOR_ID: 'wharf-operator-0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -30,6 +30,34 @@ async function newestSource(dir: string): Promise<number> {
 }
 
 /**
+ * Bundles a Node program (TypeScript entry and what it imports, packages included unless `external`) into one ES
+ * module that plain `node` runs: no TypeScript loader, one file to read and compile. The file is replaced atomically, so
+ * a concurrent reader sees the old bundle or the new one, never half of one. Used for the reference runtime (here) and
+ * the Kubernetes operator's image (reconciler/src/operator/bundle.ts).
+ */
+export async function buildNodeBundle(opts: { entry: string; outfile: string; external?: readonly string[] }): Promise<string> {
+  const { build } = await import('esbuild');
+  await mkdir(path.dirname(opts.outfile), { recursive: true });
+  const tmp = `${opts.outfile}.${process.pid}.tmp.mjs`;
+  await build({
+    entryPoints: [opts.entry],
+    outfile: tmp,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: [...(opts.external ?? [])],
+    // CommonJS packages bundled into ESM need a real `require` for Node's built-ins.
+    banner: { js: "import { createRequire as __wharfCreateRequire } from 'node:module'; const require = __wharfCreateRequire(import.meta.url);" },
+    sourcemap: false,
+    legalComments: 'none',
+    logLevel: 'silent',
+  });
+  await rename(tmp, opts.outfile);
+  return opts.outfile;
+}
+
+/**
  * Builds RUNTIME_BUNDLE from the sources when it is missing or older than any of them (about 100 ms with esbuild).
  * Its own code and its start-path dependencies (js-yaml, pino, the runtime protocol) are bundled: one file to read
  * and compile instead of packages to resolve (about 20 ms less CPU per start than requiring them). Not minified:
@@ -39,25 +67,7 @@ export async function ensureRuntimeBundle(): Promise<string> {
   const built = existsSync(RUNTIME_BUNDLE) ? (await stat(RUNTIME_BUNDLE)).mtimeMs : 0;
   const protocol = existsSync(PROTOCOL_FILE) ? (await stat(PROTOCOL_FILE)).mtimeMs : 0;
   if (built > Math.max(await newestSource(SRC_DIR), protocol)) return RUNTIME_BUNDLE;
-  const { build } = await import('esbuild');
-  await mkdir(path.dirname(RUNTIME_BUNDLE), { recursive: true });
-  const tmp = `${RUNTIME_BUNDLE}.${process.pid}.tmp.mjs`;
-  await build({
-    entryPoints: [path.join(SRC_DIR, 'bin', 'wharf-runtime.ts')],
-    outfile: tmp,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: [...BUNDLE_EXTERNAL],
-    // CommonJS packages bundled into ESM need a real `require` for Node's built-ins.
-    banner: { js: "import { createRequire as __wharfCreateRequire } from 'node:module'; const require = __wharfCreateRequire(import.meta.url);" },
-    sourcemap: false,
-    legalComments: 'none',
-    logLevel: 'silent',
-  });
-  // Atomic: a concurrent reader sees the old bundle or the new one, never half of one.
-  await rename(tmp, RUNTIME_BUNDLE);
+  await buildNodeBundle({ entry: path.join(SRC_DIR, 'bin', 'wharf-runtime.ts'), outfile: RUNTIME_BUNDLE, external: BUNDLE_EXTERNAL });
   return RUNTIME_BUNDLE;
 }
 

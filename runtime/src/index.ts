@@ -9,4 +9,4 @@ export { MODULE_TYPES } from './modules/registry.js';
 export { STEP_TYPES } from './steps/registry.js';
 export { createTemplateEngine, type TemplateEngine, TemplateExecError, TemplateSyntaxError } from './template/index.js';
 export { RUNTIME_BIN, runtimeCommand, type RuntimeCommandOptions } from './runtime-command.js';
-export { BUNDLE_EXTERNAL, ensureRuntimeBundle, RUNTIME_BUNDLE, RUNTIME_MAX_OLD_SPACE_MB, runtimeLaunchCommand } from './bundle.js';
+export { BUNDLE_EXTERNAL, buildNodeBundle, ensureRuntimeBundle, RUNTIME_BUNDLE, RUNTIME_MAX_OLD_SPACE_MB, runtimeLaunchCommand } from './bundle.js';
