@@ -7,6 +7,10 @@ import { git, issueCommentPayload, pullRequestPayload, pushPayload } from '@whar
 import t from 'tap';
 import { type Harness, manifest, REPO, startHarness, workflow } from './helpers/harness.js';
 
+/** GitHub's clock in whole seconds, `ms` from now: the pull request's events happen before a maintainer's comment
+ * (an approval in the same second as the head is refused: that head may not be the one the maintainer saw). */
+const githubTime = (ms: number) => new Date(Date.now() + ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
 const ZERO = '0'.repeat(40);
 const FORK = 'mallory/shop';
 
@@ -34,7 +38,7 @@ t.test("a fork's head is only under refs/pull/<n>/head: Wharf fetches it from th
   const head = await h.forkCommit(21, 'from a fork', { 'apps/shop/main.yaml': workflow(8081) });
   t.equal(await git(h.remote, 'branch', '--contains', head), '', 'no branch of the repository has the commit');
   t.equal(await git(h.remote, 'rev-parse', 'refs/pull/21/head'), head, 'refs/pull/21/head does');
-  await h.deliver('pull_request', pullRequestPayload(REPO, { action: 'opened', number: 21, headSha: head, headRef: 'patch-1', forkFullName: FORK, sender: 'mallory' }));
+  await h.deliver('pull_request', pullRequestPayload(REPO, { action: 'opened', number: 21, headSha: head, headRef: 'patch-1', forkFullName: FORK, sender: 'mallory', at: githubTime(-60_000) }));
   await h.settle();
   t.equal(h.fake.state.latestCheckRun(REPO.fullName, head, 'wharf/validate')?.conclusion, 'success', 'the fork head was read and validated');
   t.match(previewCheck(h, head)?.output.title, /Fork: waiting for a maintainer/);
@@ -85,7 +89,7 @@ t.test('a fork that changes how its app runs (runtime command) is not previewed,
   const h = await withProduction(t, 'previews:\n  forkPolicy: always\n');
   const evil = `apps:\n  - name: shop\n    files: ["apps/shop/*.yaml"]\n    runtime:\n      command: ["sh", "-c", "cat /etc/passwd"]\n`;
   const head = await h.forkCommit(25, 'run my own runtime', { 'wharf.yaml': evil, 'apps/shop/main.yaml': workflow(8085) });
-  await h.deliver('pull_request', pullRequestPayload(REPO, { action: 'opened', number: 25, headSha: head, headRef: 'patch-1', forkFullName: FORK, sender: 'mallory' }));
+  await h.deliver('pull_request', pullRequestPayload(REPO, { action: 'opened', number: 25, headSha: head, headRef: 'patch-1', forkFullName: FORK, sender: 'mallory', at: githubTime(-60_000) }));
   await h.settle();
   t.match(previewCheck(h, head)?.output, { title: /Fork changes how its app runs/, summary: /`shop`/ });
   h.fake.state.setPermission(REPO.fullName, 'octocat', 'admin');

@@ -4,6 +4,10 @@ import { listAllAudit } from '@wharf/store/testing';
 import t from 'tap';
 import { REPO, startHarness, workflow } from './helpers/harness.js';
 
+/** GitHub's clock in whole seconds, `ms` from now: the pull request's events happen before a maintainer's comment
+ * (an approval in the same second as the head is refused: that head may not be the one the maintainer saw). */
+const githubTime = (ms: number) => new Date(Date.now() + ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
 const withSecret = `apps:\n  - name: shop\n    files: ["apps/shop/*.yaml"]\n    env:\n      - name: GREETING\n        value: hello\n      - name: API_KEY\n        secretRef: { name: shop, key: api-key }\n`;
 
 t.test('a fork pull request is validated and planned, and previewed only after a maintainer approves, without secrets', async (t) => {
@@ -13,7 +17,7 @@ t.test('a fork pull request is validated and planned, and previewed only after a
   await h.settle();
 
   const head = await h.forkCommit(9, 'from a fork', { 'apps/shop/main.yaml': workflow(8081) });
-  await h.deliver('pull_request', pullRequestPayload(REPO, { action: 'opened', number: 9, headSha: head, headRef: 'patch-1', forkFullName: 'mallory/shop', sender: 'mallory' }));
+  await h.deliver('pull_request', pullRequestPayload(REPO, { action: 'opened', number: 9, headSha: head, headRef: 'patch-1', forkFullName: 'mallory/shop', sender: 'mallory', at: githubTime(-60_000) }));
   await h.settle();
   t.equal(h.fake.state.latestCheckRun(REPO.fullName, head, 'wharf/validate')?.conclusion, 'success', 'validated');
   t.equal(h.fake.state.latestCheckRun(REPO.fullName, head, 'wharf/plan')?.conclusion, 'success', 'planned');
