@@ -14,7 +14,7 @@
  * can leave a request unanswered for longer than the operator's default 30 s Lease, and an operator that cannot renew
  * its Lease exits (as it should; the bench then stops). The bench gives the operator a 120 s Lease (--lease-s).
  * The operator runs as the chart runs it: its bundle with plain node (`--operator tsx`: its sources through tsx).
- *   npm run bench -- k8s-scale [--apps 1000] [--idle-s 60] [--lease-s 120] [--operator bundle|tsx]
+ *   npm run bench -- k8s-scale [--apps 1000] [--idle-s 60] [--lease-s 120] [--operator bundle|tsx] [--operator-node-args "…"]
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -65,7 +65,10 @@ const db = await benchDatabase(process.env.DATABASE_URL, { poolSize: 10 });
 const operatorFlag = process.argv.indexOf('--operator');
 const OPERATOR_MODE = operatorFlag >= 0 && process.argv[operatorFlag + 1] === 'tsx' ? 'tsx' : 'bundle';
 const operatorArgs = OPERATOR_MODE === 'tsx' ? ['--import', 'tsx', path.join(REPO_ROOT, 'reconciler/src/operator/main.ts')] : [await buildOperatorBundle(path.join(work, 'wharf-operator.mjs'))];
-const operator = spawn(process.execPath, operatorArgs, {
+/** Node flags for the operator process (`--operator-node-args "--max-semi-space-size=2"`), as a chart's command could set. */
+const nodeArgsFlag = process.argv.indexOf('--operator-node-args');
+const OPERATOR_NODE_ARGS = nodeArgsFlag >= 0 ? (process.argv[nodeArgsFlag + 1] ?? '').split(/\s+/).filter(Boolean) : [];
+const operator = spawn(process.execPath, [...OPERATOR_NODE_ARGS, ...operatorArgs], {
   cwd: REPO_ROOT,
   env: { ...process.env, WHARF_KUBECONFIG: kubeconfig, WHARF_OPERATOR_HOST: '127.0.0.1', WHARF_OPERATOR_PORT: '0', WHARF_OPERATOR_LEASE_NAMESPACE: 'wharf-system', WHARF_LOG_LEVEL: 'warn', WHARF_OPERATOR_CONCURRENCY: '16', WHARF_OPERATOR_LEASE_SECONDS: String(LEASE_S) },
   stdio: ['ignore', 'inherit', 'inherit'],
@@ -135,6 +138,8 @@ async function rollout(version: number): Promise<{ applied_s: number; reconciled
   return { applied_s, reconciled_s, converged_s, writes: counts.writes };
 }
 
+/** The figures, printed after everything has stopped, so that they are the last line (the operator logs its stop). */
+let result: Record<string, unknown> | undefined;
 try {
   await reconciler.start();
   const create = await rollout(1);
@@ -151,24 +156,23 @@ try {
   const byVerb = Object.fromEntries(Object.entries(idle.byVerb).filter(([, n]) => n > 0).map(([v, n]) => [v, perMin(n)]));
   console.log(`idle writes: ${JSON.stringify(writesSince(idleSince))}`);
   console.log(`idle ${IDLE_S} s: ${idle.total} requests (${JSON.stringify(byVerb)} per min), open watches ${fake.openWatches()}, problems ${fake.problems.length}`);
-  console.log(
-    JSON.stringify({
-      bench: 'k8s-scale',
-      apps: APPS,
-      lease_s: LEASE_S,
-      operator: OPERATOR_MODE,
-      applied_s: Number(change.applied_s.toFixed(2)),
-      reconciled_s: Number(change.reconciled_s.toFixed(2)),
-      converged_s: Number(change.converged_s.toFixed(2)),
-      writes_per_env: Number((change.writes / APPS).toFixed(2)),
-      writes_per_env_steady: Number((steady.writes / APPS).toFixed(2)),
-      created_s: Number(create.reconciled_s.toFixed(2)),
-      operator_rss_mb: rss,
-      operator_peak_rss_mb: peakRss,
-      idle_requests_per_min: perMin(idle.total),
-      idle_by_verb_per_min: byVerb,
-    }),
-  );
+  result = {
+    bench: 'k8s-scale',
+    apps: APPS,
+    lease_s: LEASE_S,
+    operator: OPERATOR_MODE,
+    ...(OPERATOR_NODE_ARGS.length ? { operator_node_args: OPERATOR_NODE_ARGS.join(' ') } : {}),
+    applied_s: Number(change.applied_s.toFixed(2)),
+    reconciled_s: Number(change.reconciled_s.toFixed(2)),
+    converged_s: Number(change.converged_s.toFixed(2)),
+    writes_per_env: Number((change.writes / APPS).toFixed(2)),
+    writes_per_env_steady: Number((steady.writes / APPS).toFixed(2)),
+    created_s: Number(create.reconciled_s.toFixed(2)),
+    operator_rss_mb: rss,
+    operator_peak_rss_mb: peakRss,
+    idle_requests_per_min: perMin(idle.total),
+    idle_by_verb_per_min: byVerb,
+  };
 } finally {
   clearInterval(sampler);
   if (operator.exitCode === null && operator.signalCode === null) {
@@ -182,3 +186,4 @@ try {
   await db.close();
   await rm(work, { recursive: true, force: true });
 }
+if (result) console.log(JSON.stringify(result));

@@ -7,9 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadSettings } from '@wharf/contracts';
-import { createReconciler, createTargetRegistry, localTargetSettings, targetsFromSettings } from '@wharf/reconciler';
 import { createStorePool } from '@wharf/store';
-import { buildServer, buildUnits, controlPlaneSettings, createAgentApiUnit } from '@wharf/webhook-app';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 
@@ -24,7 +22,10 @@ const log = pino({ level: 'warn' });
 const stops: (() => Promise<void>)[] = [];
 let url = '';
 
+// Each role loads only its own deployable's modules, as webhook-app/src/main.ts and reconciler/src/main.ts do (the
+// reconciler's Kubernetes client alone is ~85 MB of resident memory the server never loads).
 if (role !== 'reconciler') {
+  const { buildServer, buildUnits, controlPlaneSettings, createAgentApiUnit } = await import('@wharf/webhook-app');
   const settings = loadSettings(controlPlaneSettings, { WHARF_PORT: '0' });
   const registry = new Registry();
   const units = await buildUnits({ pool, log, registry, settings, dataDir: '/nonexistent', databaseUrl }, { agentApi: createAgentApiUnit() });
@@ -39,6 +40,7 @@ if (role !== 'reconciler') {
   });
 }
 if (role !== 'api') {
+  const { createReconciler, createTargetRegistry, localTargetSettings, targetsFromSettings } = await import('@wharf/reconciler');
   const targets = await createTargetRegistry(
     { agent: targetsFromSettings({ ...loadSettings(localTargetSettings, { WHARF_ROUTER_PORT: '0' }), WHARF_AGENT_STALE_AFTER: 120, WHARF_AGENT_OFFLINE_AFTER: 600, WHARF_AGENT_REASSIGN_AFTER: 0 }, '/nonexistent', { pool }).agent },
     { log },
