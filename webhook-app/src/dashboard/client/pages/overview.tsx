@@ -3,7 +3,8 @@
  * one-word state, the version running (and the one coming), how long ago, the URL and who deployed it last.
  */
 import { ENVIRONMENT_STATES, type EnvironmentStateWord } from '@wharf/contracts/browser';
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { Component } from 'preact';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { pagePath } from '../../page-paths.js';
 import { api } from '../api.js';
 import { ErrorPanel } from '../components/error-panel.js';
@@ -24,7 +25,26 @@ interface Deployer {
 
 const byKind = (a: Environment, b: Environment) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'production' ? -1 : 1);
 
-function Card(props: { env: Environment; deployer: Deployer | undefined }) {
+interface CardProps {
+  env: Environment;
+  deployer: Deployer | undefined;
+}
+
+/**
+ * One card, rendered again only when its environment or its last deployer changes: the store keeps the objects of
+ * environments that did not change, so a page of the first load or a live event renders its own cards, not all 1,000.
+ */
+class Card extends Component<CardProps> {
+  override shouldComponentUpdate(next: CardProps): boolean {
+    return next.env !== this.props.env || next.deployer !== this.props.deployer;
+  }
+
+  override render() {
+    return <CardBody env={this.props.env} deployer={this.props.deployer} />;
+  }
+}
+
+function CardBody(props: CardProps) {
   const { env, deployer } = props;
   const running = env.version.running;
   const desired = env.version.desired;
@@ -70,16 +90,30 @@ export function OverviewPage() {
   const environments = useStore(store, (s) => s.environments);
   const loaded = useStore(store, (s) => s.environmentsLoaded);
   const epoch = useStore(store, (s) => s.epoch);
-  const [deployers, setDeployers] = useState<Map<number, Deployer>>(new Map());
+  // null until the first answer: the grid is drawn once with its deployers, not drawn and then drawn again.
+  const [deployers, setDeployers] = useState<Map<number, Deployer> | null>(null);
   const error = useStore(store, (s) => s.loadError);
   const [filter, setFilter] = useState('');
   const [state, setState] = useState<'' | EnvironmentStateWord>('');
 
-  useEffect(() => {
+  // Asked at once, beside the environments; again when live events add or remove environments after the load.
+  const loadDeployers = () =>
     api<{ items: Deployer[] }>('GET', '/dashboard/api/deployers')
       .then((d) => setDeployers(new Map(d.items.map((x) => [x.environmentId, x]))))
-      .catch(() => undefined);
-  }, [epoch, environments.size]);
+      .catch(() => setDeployers((known) => known ?? new Map()));
+  useEffect(() => {
+    void loadDeployers();
+    // A slow answer does not hold the grid back: drawn without deployers after 1.5 s, they fill in when they come.
+    const fallback = setTimeout(() => setDeployers((known) => known ?? new Map()), 1_500);
+    return () => clearTimeout(fallback);
+  }, [epoch]);
+  const sizeSeen = useRef<number | null>(null);
+  useEffect(() => {
+    if (!loaded) return;
+    if (sizeSeen.current !== null && sizeSeen.current !== environments.size) void loadDeployers();
+    sizeSeen.current = environments.size;
+  }, [loaded, environments.size]);
+  const ready = loaded && deployers !== null;
 
   const groups = useMemo(() => {
     const needle = filter.trim().toLowerCase();
@@ -101,10 +135,10 @@ export function OverviewPage() {
   }, [environments]);
 
   useEffect(() => {
-    if (loaded) {
+    if (ready) {
       performance.mark('wharf:overview-ready');
     }
-  }, [loaded]);
+  }, [ready]);
 
   const shown = groups.reduce((n, [, l]) => n + l.length, 0);
   return (
@@ -140,18 +174,18 @@ export function OverviewPage() {
         {filter || state ? <span class="muted">{shown} shown</span> : null}
       </form>
       {error ? <ErrorPanel error={error} retry={() => void loadEnvironments(store)} /> : null}
-      {!loaded && environments.size === 0 ? <Loading what="environments" /> : null}
-      {loaded && environments.size === 0 ? (
+      {!ready && (environments.size === 0 || !deployers) ? <Loading what="environments" /> : null}
+      {ready && environments.size === 0 ? (
         <div class="empty">
           <p>No environments yet. Commit to the repository Wharf watches: each branch gets one, and the default branch is production.</p>
         </div>
       ) : null}
-      {groups.map(([app, list]) => (
+      {(deployers ? groups : []).map(([app, list]) => (
         <section class="app" key={app} aria-labelledby={`app-${app}`}>
           <h2 id={`app-${app}`}>{app}</h2>
           <ul class="grid" aria-label={`${app} environments`}>
             {list.map((e) => (
-              <Card key={e.id} env={e} deployer={deployers.get(e.id)} />
+              <Card key={e.id} env={e} deployer={deployers?.get(e.id)} />
             ))}
           </ul>
         </section>
