@@ -4,11 +4,12 @@
  * keyboard use, actions confirmed and gated by role (and refused by the API when forced), live updates and the
  * "reconnecting" state when the stream is lost, an expired session, and API errors that say what to do.
  */
-import { startFakeGitHubOAuth } from '@wharf/testkit';
+import { startFakeGitHubOAuth, startFakeStripe } from '@wharf/testkit';
 import { sql } from '@wharf/store';
 import type { Page } from 'playwright-core';
 import t from 'tap';
 import { describeViolations, launchChromium, markPage, notReloaded, screenshot, seriousViolations } from './helpers/browser.js';
+import { createStripeClient, syncCatalog } from '../src/index.js';
 import { INSTALLATION_ID, startDashboardHarness } from './helpers/dashboard-harness.js';
 
 const CLIENT = { clientId: 'Iv1.dashboardtest', clientSecret: 'dashboard-test-client-secret' };
@@ -90,6 +91,8 @@ t.test('the dashboard in a browser (hosted)', async (t) => {
     await page.goto(`${h.url}/billing`);
     await page.getByRole('heading', { name: 'Projected invoice' }).waitFor();
     t.match(await page.getByRole('meter', { name: 'Seats' }).getAttribute('aria-valuetext'), /3 of 20/, 'seats against the Pro limit');
+    await page.getByText('Billing is not set up on this Wharf (STRIPE_SECRET_KEY)').waitFor();
+    t.ok(await page.getByRole('button', { name: 'Upgrade to Business' }).isDisabled(), 'without Stripe, Upgrade is off and says why');
     await checkPage(page, 'billing');
 
     for (const tab of ['members', 'roles', 'keys']) {
@@ -233,4 +236,45 @@ t.test('the dashboard in a browser (hosted)', async (t) => {
   });
 
   t.same(errors, [], 'no script errors on any page');
+});
+
+t.test('billing with Stripe: an owner upgrades through Checkout; a viewer sees why the buttons are off', async (t) => {
+  const fake = await startFakeStripe({});
+  t.teardown(() => fake.close());
+  const h = await startDashboardHarness(t, { STRIPE_SECRET_KEY: fake.secretKey, STRIPE_API_URL: fake.url });
+  await syncCatalog(createStripeClient({ secretKey: fake.secretKey, apiUrl: fake.url }));
+  const browser = await launchChromium(t);
+  const signedIn = async (login: string) => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    t.teardown(() => ctx.close());
+    const { cookie } = await h.session(login);
+    await ctx.addCookies([{ name: 'wharf_session', value: cookie, url: h.url, httpOnly: true }]);
+    return ctx;
+  };
+
+  const owner = await signedIn('alice');
+  // Stripe's hosted pages are not reachable here: the browser's arrival there is what the test looks for.
+  const arrived: string[] = [];
+  await owner.route('https://checkout.stripe.com/**', (route) => {
+    arrived.push(route.request().url());
+    return route.fulfill({ status: 200, contentType: 'text/html', body: '<title>Stripe Checkout</title><h1>Checkout</h1>' });
+  });
+  const page = await owner.newPage();
+  await page.goto(`${h.url}/billing`);
+  const upgrade = page.getByRole('button', { name: 'Upgrade to Business' });
+  await upgrade.waitFor();
+  t.notOk(await upgrade.isDisabled(), 'an owner may upgrade');
+  await upgrade.click();
+  await page.waitForURL(/^https:\/\/checkout\.stripe\.com\//);
+  const created = fake.requests.filter((r) => r.endpoint === 'checkout.sessions.create');
+  t.equal(created.length, 1, 'one Checkout session');
+  t.match(JSON.stringify(created[0]), /business/, 'for the Business plan');
+  t.equal(arrived.length, 1, "the browser went to the session's URL");
+  t.same(fake.problems, [], 'every request as Stripe documents it');
+
+  const viewer = await (await signedIn('vic')).newPage();
+  await viewer.goto(`${h.url}/billing`);
+  await viewer.getByText('Owners and admins change the plan and the card').waitFor();
+  t.ok(await viewer.getByRole('button', { name: 'Upgrade to Business' }).isDisabled(), "a viewer's Upgrade is off");
+  await screenshot(viewer, 'billing-viewer');
 });
