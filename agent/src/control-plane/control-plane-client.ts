@@ -3,6 +3,7 @@
  * answer is checked against the protocol's schema and bounded in size and time before it is used. Errors say whether
  * the agent should try again later (`ControlPlaneError.retryable`) or stop (401: the credential is unknown or revoked).
  */
+import { readBodyAtMost } from '@wharf/contracts/bounded-body';
 import {
   AGENT_API_PREFIX,
   type AgentDesiredResponse,
@@ -35,26 +36,6 @@ export interface ControlPlaneClientOptions {
   userAgent?: string;
 }
 
-async function readBounded(res: Response, max: number): Promise<string> {
-  const declared = Number(res.headers.get('content-length') ?? '0');
-  if (declared > max) throw new ControlPlaneError(`the control plane's answer is ${declared} bytes, more than ${max}`, res.status, true);
-  const reader = res.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      throw new ControlPlaneError(`the control plane's answer is more than ${max} bytes`, res.status, true);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 export function createControlPlaneClient(options: ControlPlaneClientOptions) {
   const base = `${options.url.replace(/\/+$/, '')}${AGENT_API_PREFIX}`;
   const max = options.maxResponseBytes ?? 64 * 1024 * 1024;
@@ -81,7 +62,8 @@ export function createControlPlaneClient(options: ControlPlaneClientOptions) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       throw new ControlPlaneError(`cannot reach the control plane at ${options.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, 0, true);
     }
-    const text = await readBounded(res, max);
+    const text = await readBodyAtMost(res, max);
+    if (text === null) throw new ControlPlaneError(`the control plane's answer is more than ${max} bytes`, res.status, true);
     if (res.status === 401 || res.status === 403) {
       let error = 'unauthorized';
       try {

@@ -1,3 +1,4 @@
+import { readBodyAtMost } from '@wharf/contracts/bounded-body';
 import { OutboundRefusedError } from '../confine/outbound-policy.js';
 import type { Json } from '../pipeline/pipeline-context.js';
 import { parseDuration } from '../config/parse-duration.js';
@@ -9,25 +10,6 @@ const MAX_REDIRECTS = 10;
 /** `content-type` → `Content-Type`, as Go's http.Header keys print. */
 const canonical = (h: string) => h.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
 
-async function readCapped(res: Response, limit: number): Promise<string> {
-  const declared = Number(res.headers.get('content-length') ?? 0);
-  if (declared > limit) throw new Error(`the response is ${declared} bytes, more than ${limit}`);
-  const reader = res.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > limit) {
-      await reader.cancel();
-      throw new Error(`the response is more than ${limit} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /**
  * step.http_call, as the engine's HTTPCallStep: `url` (templated), `method` (GET), `headers` (templated), `body` (a
@@ -83,7 +65,8 @@ export const httpCall: StepFactory = (spec, deps) => {
             }
             continue;
           }
-          const text = await readCapped(res, limit);
+          const text = await readBodyAtMost(res, limit);
+          if (text === null) throw new Error(`the response is more than ${limit} bytes`);
           const respHeaders: Json = {};
           res.headers.forEach((v, k) => {
             respHeaders[canonical(k)] = v;

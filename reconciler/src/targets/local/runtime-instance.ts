@@ -2,6 +2,7 @@
  * One running runtime of one environment at one digest: its instance dir (config files, stdout/stderr files,
  * instance.json), the environment's stable data dir, its process group, its log tail and its health.
  */
+import { readBodyAtMost } from '@wharf/contracts/bounded-body';
 import { spawn } from 'node:child_process';
 import { open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -140,7 +141,7 @@ export async function probeHealth(port: number, signal?: AbortSignal, timeoutMs 
   const timeout = AbortSignal.timeout(timeoutMs);
   try {
     const res = await fetch(`http://127.0.0.1:${port}${RUNTIME_HEALTH_PATH}`, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
-    const body = parseHealth(await readBounded(res, 64 * 1024));
+    const body = parseHealth((await readBodyAtMost(res, 64 * 1024)) ?? '');
     const digest = typeof body.digest === 'string' ? body.digest : null;
     const stateful = typeof body.stateful === 'boolean' ? body.stateful : undefined;
     return { ok: res.ok, digest, stateful, message: `healthz ${res.status}${typeof body.status === 'string' ? ` ${body.status}` : ''}` };
@@ -161,30 +162,12 @@ export async function probeRequests(port: number, signal?: AbortSignal, timeoutM
       await res.body?.cancel();
       return null;
     }
-    return sumRuntimeRequests(await readBounded(res, 1024 * 1024), RUNTIME_RESERVED_PREFIX);
+    return sumRuntimeRequests((await readBodyAtMost(res, 1024 * 1024)) ?? '', RUNTIME_RESERVED_PREFIX);
   } catch {
     return null;
   }
 }
 
-/** At most `max` bytes of a response body: a runtime cannot make Wharf buffer more than that. */
-async function readBounded(res: Response, max: number): Promise<string> {
-  const reader = res.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      return '';
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 function parseHealth(text: string): { digest?: unknown; status?: unknown; stateful?: unknown } {
   try {
