@@ -14,10 +14,10 @@
  * or more per event here, so the sent window is bounded (`--send-hours`, default 24) while all hours are aggregated.
  *   npm run bench -- metering [--orgs 1000] [--hours 720] [--send-hours 24] [--max-seconds 900]
  */
-import { USAGE_METRIC_NAMES, USAGE_METRICS } from '@wharf/contracts';
+import { USAGE_METRICS } from '@wharf/contracts';
 import { type DatabasePool, metering, sql } from '@wharf/store';
-import { benchDatabase, median, percentile, startFakeStripe } from '@wharf/testkit';
-import { createStripeClient, usageMetering } from '@wharf/webhook-app';
+import { benchDatabase, failingQuery, median, percentile, startFakeStripe } from '@wharf/testkit';
+import { createStripeClient, syncMeters, usageMetering } from '@wharf/webhook-app';
 import { execFileSync } from 'node:child_process';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -72,15 +72,7 @@ try {
 
   // Stripe: meters, one customer per organization, then the last SEND_HOURS hours through faults and a crash.
   const stripe = createStripeClient({ secretKey: fake.secretKey, apiUrl: fake.url, maxNetworkRetries: 0 });
-  for (const m of USAGE_METRIC_NAMES) {
-    await stripe.billing.meters.create({
-      display_name: USAGE_METRICS[m].displayName,
-      event_name: USAGE_METRICS[m].meterEventName,
-      default_aggregation: { formula: 'sum' },
-      customer_mapping: { event_payload_key: 'stripe_customer_id', type: 'by_id' },
-      value_settings: { event_payload_key: 'value' },
-    });
-  }
+  await syncMeters(stripe);
   const tenantIds = (await db.pool.any(sql.unsafe`SELECT id FROM tenants ORDER BY id`)).map((r) => Number((r as { id: number }).id));
   const customers: metering.StripeCustomer[] = [];
   for (const tenantId of tenantIds) customers.push({ tenantId, customerId: (await stripe.customers.create({ metadata: { tenant: String(tenantId) } })).id });
@@ -103,7 +95,7 @@ try {
   const sendStarted = performance.now();
   // The crash: a replica sends a batch, Stripe counts it, and the replica dies before marking the rows sent; its
   // leases run out (set here rather than waited for).
-  await usageMetering.sendMeterEvents({ ...deps, pool: markingFails(db.pool) }, { batchSize: 200 }).catch(() => undefined);
+  await usageMetering.sendMeterEvents({ ...deps, pool: failingQuery(db.pool, "SET status = 'sent'", 'crashed before marking') }, { batchSize: 200 }).catch(() => undefined);
   const unmarked = fake.state.meterEvents.length - (await metering.countMeterEvents(db.pool)).sent;
   await db.pool.query(sql.unsafe`UPDATE metering_meter_events SET locked_until = NULL WHERE status = 'pending'`);
   progress(`crash: Stripe counted ${unmarked} events whose rows were not marked sent`);
@@ -224,18 +216,3 @@ async function recordHour(pool: DatabasePool, hour: number, h: number) {
     FROM tenants t WHERE (t.id * 13 + ${h}) % 5 = 0`);
 }
 
-/** A pool whose "mark sent" statement fails: the process died between Stripe's answer and the database write. */
-function markingFails(pool: DatabasePool): DatabasePool {
-  return new Proxy(pool, {
-    get(target, prop, receiver) {
-      if (prop === 'query') {
-        return (query: { sql: string }, ...rest: unknown[]) => {
-          if (query.sql.includes("SET status = 'sent'")) return Promise.reject(new Error('crashed before marking'));
-          return (target.query as (...a: unknown[]) => unknown)(query, ...rest);
-        };
-      }
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}

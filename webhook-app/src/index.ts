@@ -11,7 +11,7 @@ export type { EnvironmentLogs } from './api/deps.js';
 export { createStripeClient, stripeSettings, STRIPE_API_VERSION, type StripeSettings } from './billing/stripe-client.js';
 export { createBillingService, BillingError, type BillingService, type BillingView } from './billing/billing-service.js';
 export { billingUnit, billingServiceFromSettings } from './billing/unit.js';
-export { syncCatalog, type CatalogSyncReport } from './billing/sync-catalog.js';
+export { syncCatalog, syncMeters, type CatalogSyncReport } from './billing/sync-catalog.js';
 export { createEventWorker, type EventWorker } from './billing/event-worker.js';
 export { STRIPE_WEBHOOK_PATH } from './billing/webhook-route.js';
 export { serverSettings, controlPlaneSettings, type ControlPlaneSettings } from './settings.js';

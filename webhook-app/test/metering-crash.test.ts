@@ -4,11 +4,11 @@
  * process finishes the job. Stripe ends up with one event per organization, meter and hour, with Wharf's values.
  */
 import path from 'node:path';
-import { USAGE_METRIC_NAMES, USAGE_METRICS } from '@wharf/contracts';
+import { USAGE_METRICS } from '@wharf/contracts';
 import { metering, sql } from '@wharf/store';
 import { seedEnvironments } from '@wharf/store/testing';
 import { createTestDatabase, REPO_ROOT, seedRepository, startFakeStripe, startTsProcess, tempDir, waitFor } from '@wharf/testkit';
-import { createStripeClient } from '@wharf/webhook-app';
+import { createStripeClient, syncMeters } from '@wharf/webhook-app';
 import t from 'tap';
 
 const MAIN = path.join(REPO_ROOT, 'webhook-app/src/main.ts');
@@ -20,15 +20,7 @@ t.test('a control plane killed while sending meter events: a new one sends the r
   const fake = await startFakeStripe();
   t.teardown(() => fake.close());
   const stripe = createStripeClient({ secretKey: fake.secretKey, apiUrl: fake.url, maxNetworkRetries: 0 });
-  for (const metric of USAGE_METRIC_NAMES) {
-    await stripe.billing.meters.create({
-      display_name: USAGE_METRICS[metric].displayName,
-      event_name: USAGE_METRICS[metric].meterEventName,
-      default_aggregation: { formula: 'sum' },
-      customer_mapping: { event_payload_key: 'stripe_customer_id', type: 'by_id' },
-      value_settings: { event_payload_key: 'value' },
-    });
-  }
+  await syncMeters(stripe);
   const customers: { tenantId: number; customerId: string }[] = [];
   for (const name of ['acme', 'globex', 'initech']) {
     const { tenantId, repositoryId } = await seedRepository(db.pool, { tenant: name });

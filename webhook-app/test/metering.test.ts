@@ -3,11 +3,11 @@
  * whatever fails (lost answers, a crash before the row is marked, 500s, 429s, Stripe down), late usage, the daily
  * reconciliation, and organizations without a Stripe customer.
  */
-import { loadSettings, StartupError, USAGE_METRIC_NAMES, USAGE_METRICS } from '@wharf/contracts';
+import { loadSettings, StartupError, USAGE_METRICS } from '@wharf/contracts';
 import { type DatabasePool, metering, sql } from '@wharf/store';
 import { seedEnvironments } from '@wharf/store/testing';
-import { capturingLog, createTestDatabase, seedRepository, silentLog, startFakeStripe, type FakeStripe } from '@wharf/testkit';
-import { controlPlaneSettings, createStripeClient, usageMetering } from '@wharf/webhook-app';
+import { capturingLog, createTestDatabase, failingQuery, seedRepository, silentLog, startFakeStripe, type FakeStripe } from '@wharf/testkit';
+import { controlPlaneSettings, createStripeClient, syncMeters, usageMetering } from '@wharf/webhook-app';
 import { Registry } from 'prom-client';
 import t, { type Test } from 'tap';
 
@@ -19,15 +19,7 @@ async function setup(t: Test) {
   const fake = await startFakeStripe();
   t.teardown(() => fake.close());
   const stripe = createStripeClient({ secretKey: fake.secretKey, apiUrl: fake.url, maxNetworkRetries: 0 });
-  for (const metric of USAGE_METRIC_NAMES) {
-    await stripe.billing.meters.create({
-      display_name: USAGE_METRICS[metric].displayName,
-      event_name: USAGE_METRICS[metric].meterEventName,
-      default_aggregation: { formula: 'sum' },
-      customer_mapping: { event_payload_key: 'stripe_customer_id', type: 'by_id' },
-      value_settings: { event_payload_key: 'value' },
-    });
-  }
+  await syncMeters(stripe);
   const paid = await seedOrg(db.pool, 'paid');
   const free = await seedOrg(db.pool, 'free');
   const customer = await stripe.customers.create({ email: 'ops@paid.example', metadata: { tenant: String(paid) } });
@@ -96,7 +88,7 @@ t.test('one meter event per organization, meter and hour across lost answers, a 
   t.ok(first.send && first.send.retried > 0, 'faults made some rows wait');
 
   // A crash after Stripe took the events and before the rows were marked: the replica died with its lease.
-  const crashing = { ...deps, pool: markingFails(db.pool) };
+  const crashing = { ...deps, pool: failingQuery(db.pool, "SET status = 'sent'", 'crashed before marking') };
   await usageMetering.runHourly(crashing).catch(() => undefined);
   const marked = (await metering.countMeterEvents(db.pool)).sent;
   t.ok(stripeEvents(fake, customer).events.length > marked, 'Stripe counted events whose rows were never marked sent');
@@ -223,21 +215,6 @@ t.test('one replica at a time runs the hourly job', async (t) => {
   t.equal((await metering.withMeteringLock(db.pool, 'hourly', async () => 1)).ran, true, 'the lock is released after the run');
 });
 
-/** A pool whose "mark sent" statement fails: the process died between Stripe's answer and the database write. */
-function markingFails(pool: DatabasePool): DatabasePool {
-  return new Proxy(pool, {
-    get(target, prop, receiver) {
-      if (prop === 'query') {
-        return (query: { sql: string }, ...rest: unknown[]) => {
-          if (query.sql.includes("SET status = 'sent'")) return Promise.reject(new Error('crashed before marking'));
-          return (target.query as (...a: unknown[]) => unknown)(query, ...rest);
-        };
-      }
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
 
 t.test('the unit refuses bad schedules at start-up, all at once, and runs its jobs under the lock', async (t) => {
   const db = await createTestDatabase(t);

@@ -54,3 +54,4 @@ export { publishPullHead } from './git-pull-refs.js';
 export * from './fake-kubernetes/index.js';
 export * from './fake-proxmox/index.js';
 export * from './fake-stripe/index.js';
+export { failingQuery } from './failing-query.js';

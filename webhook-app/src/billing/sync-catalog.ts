@@ -19,7 +19,7 @@ export interface CatalogSyncReport {
 
 type MeterId = string;
 
-async function syncMeters(stripe: Stripe, report: CatalogSyncReport): Promise<Map<UsageMetric, MeterId>> {
+async function syncMeterIds(stripe: Stripe, report: CatalogSyncReport): Promise<Map<UsageMetric, MeterId>> {
   const byEvent = new Map<string, Stripe.Billing.Meter>();
   for await (const m of stripe.billing.meters.list({ limit: 100 })) {
     const seen = byEvent.get(m.event_name);
@@ -138,9 +138,16 @@ export function priceMatches(price: Stripe.Price, spec: PriceSpec): boolean {
   );
 }
 
+/** Only the billing meters (one per usage metric), as syncCatalog makes them: what metering needs to send events. */
+export async function syncMeters(stripe: Stripe): Promise<CatalogSyncReport> {
+  const report: CatalogSyncReport = { created: [], updated: [], unchanged: [] };
+  await syncMeterIds(stripe, report);
+  return report;
+}
+
 export async function syncCatalog(stripe: Stripe): Promise<CatalogSyncReport> {
   const report: CatalogSyncReport = { created: [], updated: [], unchanged: [] };
-  const meters = await syncMeters(stripe, report);
+  const meters = await syncMeterIds(stripe, report);
   for (const id of BILLING_PLAN_IDS) {
     const plan: BillingPlan = BILLING_PLANS[id];
     if (!plan.prices || !plan.stripeProductId) continue;
