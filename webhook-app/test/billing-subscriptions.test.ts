@@ -89,6 +89,8 @@ t.test('upgrade through Checkout: trial, plan from the webhook, portal; roles; b
   const portal = await h.call('POST', '/api/v1/billing/portal', { token: h.tokens.owner, body: { returnUrl: 'https://wharf.example/settings' } });
   t.equal(portal.status, 201);
   t.match(portal.body.url, /^https:\/\/billing\.stripe\.com\//);
+  const elsewhere = await h.call('POST', '/api/v1/billing/portal', { token: h.tokens.owner, body: { returnUrl: 'https://evil.example/settings' } });
+  t.equal(elsewhere.status, 400, 'Stripe sends the browser back only to this Wharf');
 
   // The trial ends, the card is charged: active. The customer cancels in the portal at once: back on Free.
   h.fake.controls.advanceTime(8 * 86_400);

@@ -68,7 +68,9 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
       return await call();
     } catch (err) {
       log.warn({ err, what }, 'stripe request failed');
-      throw new BillingError('stripe-unavailable', `Stripe refused or did not answer (${what}): ${(err as Error).message}`);
+      // Stripe's own text stays in the log: it can name keys, customers and the API host.
+      const requestId = (err as { requestId?: unknown }).requestId;
+      throw new BillingError('stripe-unavailable', `Stripe refused or did not answer (${what})${typeof requestId === 'string' ? `; Stripe request ${requestId}` : ''}`);
     }
   };
 
@@ -87,9 +89,17 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
     return billing.linkCustomer(pool, scope, { stripeCustomerId: customer.id, email: customer.email ?? null });
   };
 
+  /**
+   * Where Stripe sends the browser back to: only this Wharf (WHARF_PUBLIC_URL's origin; without it, a loopback
+   * address of a Wharf on this machine). Any other host would turn Stripe's trusted pages into a redirect to it.
+   */
+  const publicOrigin = options.publicUrl ? new URL(options.publicUrl).origin : null;
   const returnUrl = (given: string | undefined, what: string): string => {
     const url = given ?? (options.publicUrl ? `${options.publicUrl.replace(/\/$/, '')}/api/v1/billing` : null);
     if (!url) throw new BillingError('validation-failed', `give ${what} (or set WHARF_PUBLIC_URL)`);
+    const parsed = URL.canParse(url) ? new URL(url) : null;
+    const ours = parsed && (publicOrigin ? parsed.origin === publicOrigin : ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname));
+    if (!ours) throw new BillingError('validation-failed', `${what} must be an address of this Wharf (${publicOrigin ?? 'a loopback address: set WHARF_PUBLIC_URL for another'})`);
     return url;
   };
 
@@ -161,14 +171,17 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
       const seats = input.seats ?? Math.max(1, members);
       // A trial only for an organization that never had a subscription.
       const trialDays = account.subscription_id ? 0 : plan.trialDays;
+      // Checked before Stripe is called: a refused address is the caller's mistake, not Stripe's.
+      const successUrl = returnUrl(input.successUrl, 'successUrl');
+      const cancelUrl = returnUrl(input.cancelUrl, 'cancelUrl');
       const session = await stripeCall('create checkout session', () =>
         s.checkout.sessions.create({
           mode: 'subscription',
           customer: account.stripe_customer_id,
           client_reference_id: String(scope.tenantId),
           line_items: keys.map((k, i) => (i === 0 ? { price: byKey.get(k) as string, quantity: seats } : { price: byKey.get(k) as string })),
-          success_url: returnUrl(input.successUrl, 'successUrl'),
-          cancel_url: returnUrl(input.cancelUrl, 'cancelUrl'),
+          success_url: successUrl,
+          cancel_url: cancelUrl,
           metadata: { wharf_organization: String(scope.tenantId), wharf_plan: plan.id },
           subscription_data: { metadata: { wharf_organization: String(scope.tenantId), wharf_plan: plan.id }, ...(trialDays > 0 ? { trial_period_days: trialDays } : {}) },
           ...(trialDays > 0 && !options.requireCard ? { payment_method_collection: 'if_required' as const } : {}),
@@ -182,8 +195,8 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
       const s = requireStripe();
       const account = await billing.getBillingAccount(pool, scope);
       if (!account) throw new BillingError('not-found', 'this organization has no Stripe customer yet: upgrade first (POST /api/v1/billing/checkout)');
-      const session = await stripeCall('create portal session', () =>
-        s.billingPortal.sessions.create({ customer: account.stripe_customer_id, return_url: returnUrl(input.returnUrl, 'returnUrl') }),
+      const back = returnUrl(input.returnUrl, 'returnUrl');
+      const session = await stripeCall('create portal session', () => s.billingPortal.sessions.create({ customer: account.stripe_customer_id, return_url: back }),
       );
       return { id: session.id, url: session.url };
     },
