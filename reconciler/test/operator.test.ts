@@ -183,11 +183,17 @@ t.test('refusals stall with a reason: an image the operator does not allow, a pa
   const { fake, kubeconfig } = await startKube(t);
   await putWorkflowApp(kubeconfig, 'evil', specFor('evil', 'production', 'v1', { runtime: { image: 'docker.io/evil/miner:latest' } }));
   await putWorkflowApp(kubeconfig, 'escape', specFor('escape', 'production', 'v1', { files: [{ path: '../../etc/passwd', content: 'x' }] }));
-  await operator(t, kubeconfig);
+  await putWorkflowApp(kubeconfig, 'preload', specFor('preload', 'production', 'v1', { env: [{ name: 'NODE_OPTIONS', value: '--require=/etc/wharf/config/x.js' }] }));
+  await putWorkflowApp(kubeconfig, 'lookalike', specFor('lookalike', 'production', 'v1', { runtime: { image: 'ghcr.io/wharf-dev/apps-evil/miner:1' } }));
+  await operator(t, kubeconfig, { config: { ...CHILDREN_CONFIG, allowedImages: ['ghcr.io/wharf-dev/apps'] } });
   const evil = await until('evil stalled', () => cond(statusOf(fake, 'evil'), 'Stalled')?.status === 'True' && cond(statusOf(fake, 'evil'), 'Stalled'));
   t.match(evil, { reason: 'Forbidden', message: /runtime.image "docker.io\/evil\/miner:latest" is not allowed/ });
   const escape = await until('escape stalled', () => cond(statusOf(fake, 'escape'), 'Stalled')?.status === 'True' && cond(statusOf(fake, 'escape'), 'Stalled'));
   t.match(escape, { reason: 'InvalidSpec', message: /not a relative path inside the app/ });
+  const preload = await until('preload stalled', () => cond(statusOf(fake, 'preload'), 'Stalled')?.status === 'True' && cond(statusOf(fake, 'preload'), 'Stalled'));
+  t.match(preload, { reason: 'Forbidden', message: /env var NODE_OPTIONS is reserved/ });
+  const lookalike = await until('lookalike stalled', () => cond(statusOf(fake, 'lookalike'), 'Stalled')?.status === 'True' && cond(statusOf(fake, 'lookalike'), 'Stalled'));
+  t.match(lookalike, { reason: 'Forbidden', message: /is not allowed/ }, 'an allowed prefix matches at a path boundary only');
   t.equal(fake.get('apps/v1', 'Deployment', NS, 'evil'), undefined, 'nothing runs');
 });
 

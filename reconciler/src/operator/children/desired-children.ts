@@ -5,7 +5,7 @@
  * it deletes them, foreground deletion waiting for them) and labelled for the operator's watches. Pure: tested
  * without a cluster; a WorkflowApp the operator must not run throws StalledError.
  */
-import { REASONS, RUNTIME_EXPECT_DIGEST_HEADER, RUNTIME_FLAGS, RUNTIME_HEALTH_PATH, RUNTIME_RESERVED_PREFIX, type WorkflowAppSpec } from '@wharf/contracts';
+import { isReservedRuntimeEnvVar, REASONS, RUNTIME_EXPECT_DIGEST_HEADER, RUNTIME_FLAGS, RUNTIME_HEALTH_PATH, RUNTIME_RESERVED_PREFIX, type WorkflowAppSpec } from '@wharf/contracts';
 import { StalledError } from '../../errors.js';
 import { ANNOTATIONS, LABELS, MANAGED_BY, shortDigest } from '../../kubernetes/labels.js';
 import { configMapName } from '../../kubernetes/names.js';
@@ -94,7 +94,9 @@ function configFiles(spec: WorkflowAppSpec): { data: Record<string, string>; ite
 
 function checkRuntime(spec: WorkflowAppSpec, config: ChildrenConfig): { image: string; command: string[] | undefined } {
   const image = spec.runtime.image ?? config.runtimeImage;
-  const allowed = image === config.runtimeImage || config.allowedImages.some((p) => p.length > 0 && image.startsWith(p));
+  // A prefix matches at a path boundary: "registry.example.com/wharf" allows ".../wharf/x", not ".../wharf-evil/x".
+  const underPrefix = (p: string) => p.length > 0 && (image === p || image.startsWith(/[/:@]$/.test(p) ? p : `${p}/`));
+  const allowed = image === config.runtimeImage || config.allowedImages.some(underPrefix);
   if (!allowed) throw new StalledError(`runtime.image "${image}" is not allowed by this operator (WHARF_OPERATOR_ALLOWED_IMAGES)`, { reason: REASONS.Forbidden });
   if (spec.runtime.command && !config.allowCommand) {
     throw new StalledError('runtime.command is not allowed by this operator (WHARF_OPERATOR_ALLOW_COMMAND): the image\'s own entrypoint runs', { reason: REASONS.Forbidden });
@@ -130,10 +132,14 @@ export function desiredChildren(wa: WorkflowAppObject, config: ChildrenConfig): 
     data: files.data,
   };
 
-  const reserved = new Set(['WHARF_APP', 'WHARF_ENVIRONMENT', 'WHARF_DIGEST', 'PORT']);
+  // As the local target refuses them (runtime-launch.ts): NODE_OPTIONS, LD_PRELOAD, PATH, … would change how the
+  // runtime process itself starts (NODE_OPTIONS=--require=/etc/wharf/config/x.js runs code from the repository).
+  const reserved = spec.env.find((e) => isReservedRuntimeEnvVar(e.name));
+  if (reserved) {
+    throw new StalledError(`env var ${reserved.name} is reserved: it would change how the runtime process starts; remove it from wharf.yaml`, { reason: REASONS.Forbidden });
+  }
   const env = [
     ...spec.env
-      .filter((e) => !reserved.has(e.name))
       .map((e) => (e.secretRef ? { name: e.name, valueFrom: { secretKeyRef: { name: e.secretRef.name, key: e.secretRef.key } } } : { name: e.name, value: e.value ?? '' })),
     { name: 'WHARF_APP', value: spec.app },
     { name: 'WHARF_ENVIRONMENT', value: spec.environment },
