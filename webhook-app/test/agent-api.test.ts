@@ -206,6 +206,8 @@ t.test('desired documents: long-poll woken by a change; reports fenced by hash a
   for (const url of ['javascript:alert(1)', 'data:text/html,<script>1</script>', 'file:///etc/passwd', 'http://a b/']) {
     t.equal((await post(a.credential, [report(shopId!, h2, { url })])).statusCode, 400, `a reported URL is http(s): ${url} is refused`);
   }
+  const nul = await post(a.credential, [report(shopId!, h2, { healthy: false, error: { reason: 'ApplyFailed', message: 'bad\u0000byte', retry: 'backoff' } })]);
+  t.equal(nul.statusCode, 400, 'a NUL character (Postgres cannot store it) is refused for this agent alone');
   t.match(await agentDocuments.readDocument(db.pool, { tenantId: mine.tenantId }, shopId!), { report: { url: 'http://10.0.0.5:8080/' } }, 'and nothing of it recorded');
   const big = await app.inject({ method: 'POST', url: '/agent/v1/status', headers: { ...bearer(a.credential), 'content-type': 'application/json' }, payload: `{"reports":[],"x":"${'y'.repeat(1_100_000)}"}` });
   t.equal(big.statusCode, 413);

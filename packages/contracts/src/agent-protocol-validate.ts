@@ -31,6 +31,14 @@ const ajv = lazy(() => {
   return a;
 });
 
+/** Whether any string (or key) of a parsed JSON value holds a NUL character. */
+const holdsNul = (v: unknown): boolean =>
+  typeof v === 'string'
+    ? v.includes('\0')
+    : Array.isArray(v)
+      ? v.some(holdsNul)
+      : v !== null && typeof v === 'object' && Object.entries(v).some(([k, x]) => k.includes('\0') || holdsNul(x));
+
 /** The message as its type, or the problems as `path: message` lines (at most 20). */
 export function validateAgentMessage<K extends AgentMessageKind>(
   kind: K,
@@ -38,6 +46,11 @@ export function validateAgentMessage<K extends AgentMessageKind>(
 ): { ok: true; value: AgentMessages[K] } | { ok: false; errors: string[] } {
   const validate = ajv().getSchema(`agent-protocol.schema.json#/$defs/${kind}`);
   if (!validate) throw new Error(`no agent protocol message ${kind}`);
-  if (validate(value)) return { ok: true, value: value as AgentMessages[K] };
+  if (validate(value)) {
+    // Postgres stores no NUL in text or jsonb: one such string would fail the statement that records the reports of
+    // every agent answering at that moment, other tenants' included. Refused here, for the sender alone.
+    if (holdsNul(value)) return { ok: false, errors: ['/: a string holds a NUL character (\\u0000)'] };
+    return { ok: true, value: value as AgentMessages[K] };
+  }
   return { ok: false, errors: (validate.errors ?? []).slice(0, 20).map((e) => `${e.instancePath || '/'}: ${e.message ?? 'invalid'}`) };
 }

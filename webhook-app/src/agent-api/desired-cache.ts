@@ -45,7 +45,10 @@ export function createDesiredCache(pool: DatabasePool, options: { maxEntries?: n
           }
           return set;
         })
-        .finally(() => loading.delete(agent.agentId));
+        // Only its own slot: an invalidation may have started a newer load meanwhile.
+        .finally(() => {
+          if (loading.get(agent.agentId) === loaded) loading.delete(agent.agentId);
+        });
       loading.set(agent.agentId, loaded);
       return loaded;
     },
